@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the local stack, the tests and the build need, into the project only:
+#   .venv/            Python venv with moto[server], cargo-lambda (+ zig), aws-sam-cli, cfn-lint (pinned)
+#   rust target       aarch64-unknown-linux-gnu (for `cargo lambda build --arm64`)
+# Idempotent and fast when already done: the venv is rebuilt only when requirements.txt changes.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/.venv"
+req="$root/infra/local/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$req" | cut -d' ' -f1)"
+
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: creating $venv (pinned: $(grep -v '^#' "$req" | tr '\n' ' '))"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+else
+  echo "setup: $venv is up to date"
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  if ! rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$'; then
+    rustup target add aarch64-unknown-linux-gnu
+  fi
+fi

@@ -1,0 +1,422 @@
+//! ACE S3 file exchange: reading any file AWS drops (opportunity, lead, processed results), converting its
+//! records, and writing inbound files.
+//!
+//! Reading never fails on one bad record: a file is unreadable only when it is not a JSON object with a
+//! known record list. Each record parses on its own; a record that does not is kept verbatim with the
+//! field and reason, so an operator can fix and replay it.
+
+mod convert;
+pub mod wire;
+pub mod writer;
+
+pub use convert::{ConversionError, ResultRecord, Results};
+pub use wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
+
+use crate::field::Nullable;
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// AWS's limits for an inbound file.
+pub const MAX_FILE_BYTES: usize = 1_000_000;
+/// AWS's limit of records in one inbound file.
+pub const MAX_RECORDS: usize = 50;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// `opportunities: [...]`
+    Opportunity,
+    /// `leads: [...]` (or `Leads`)
+    Lead,
+    /// A processed-results file.
+    Results,
+}
+
+/// Why a whole file cannot be read. Record-level problems are never file errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    /// Zero bytes, or only whitespace.
+    #[error("the file is empty")]
+    Empty,
+    /// Not JSON at all.
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    /// JSON, but not an object (AWS: "[{input JSON}] is not of type 'object'").
+    #[error("the top level is {0}, not an object (AWS rejects it as \"is not of type 'object'\")")]
+    NotAnObject(&'static str),
+    /// An object without `opportunities`, `leads`/`Leads` or `inboundApiResults`.
+    #[error("no record list: expected a key \"opportunities\", \"leads\" or \"inboundApiResults\"")]
+    UnknownKind,
+    /// The record list is not an array.
+    #[error("\"{0}\" must be an array of records")]
+    RecordsNotArray(String),
+    /// A results file whose fields have the wrong types.
+    #[error("invalid results file at {field}: {message}")]
+    InvalidResults {
+        /// JSON path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A record that could not be read, kept verbatim with its reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedRecord {
+    /// Position in the file's record list.
+    pub index: usize,
+    /// The record's ACE or CRM id, when it has one.
+    pub id: Option<String>,
+    /// Wire name of the offending field, when one is to blame.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The record as it was in the file.
+    pub raw: Box<RawValue>,
+}
+
+impl fmt::Display for RejectedRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}", self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A file of opportunity or lead records.
+#[derive(Debug, Clone)]
+pub struct RecordsFile<R> {
+    /// Payload version as written (`"1"`, `"1.0"`, `"2.0"`).
+    pub version: Nullable<String>,
+    /// Partner id.
+    pub spms_id: Nullable<String>,
+    /// The key the records were under (`opportunities`, `leads`, `Leads`).
+    pub records_key: String,
+    /// Each record, read or rejected, in file order.
+    pub records: Vec<Result<R, RejectedRecord>>,
+    /// Other top-level keys, verbatim.
+    pub extensions: BTreeMap<String, Value>,
+}
+
+/// Any ACE file.
+#[derive(Debug, Clone)]
+pub enum AceFile {
+    /// Opportunity records.
+    Opportunities(RecordsFile<AceOpportunity>),
+    /// Lead records.
+    Leads(RecordsFile<AceLead>),
+    /// A processed-results file.
+    Results(AceResultsFile),
+}
+
+impl AceFile {
+    /// What the file holds.
+    pub fn kind(&self) -> FileKind {
+        match self {
+            AceFile::Opportunities(_) => FileKind::Opportunity,
+            AceFile::Leads(_) => FileKind::Lead,
+            AceFile::Results(_) => FileKind::Results,
+        }
+    }
+
+    /// The payload version, when the file has one.
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            AceFile::Opportunities(f) => f.version.as_value().map(String::as_str),
+            AceFile::Leads(f) => f.version.as_value().map(String::as_str),
+            AceFile::Results(_) => None,
+        }
+    }
+}
+
+/// A record type with keys of its own and room for the others.
+pub trait WireRecord: DeserializeOwned + Serialize {
+    /// The keys the type reads.
+    const KEYS: &'static [&'static str];
+    /// Where unknown keys go.
+    fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value>;
+    /// Unknown keys.
+    fn extensions(&self) -> &BTreeMap<String, Value>;
+}
+
+impl WireRecord for AceOpportunity {
+    const KEYS: &'static [&'static str] = AceOpportunity::KEYS;
+    fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extensions
+    }
+    fn extensions(&self) -> &BTreeMap<String, Value> {
+        &self.extensions
+    }
+}
+
+impl WireRecord for AceLead {
+    const KEYS: &'static [&'static str] = AceLead::KEYS;
+    fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extensions
+    }
+    fn extensions(&self) -> &BTreeMap<String, Value> {
+        &self.extensions
+    }
+}
+
+/// Serializes a record with its unknown keys back in place.
+pub fn record_to_json<R: WireRecord>(r: &R) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        for (k, x) in r.extensions() {
+            m.entry(k.clone()).or_insert_with(|| x.clone());
+        }
+    }
+    v
+}
+
+/// Reads any ACE file. A UTF-8 BOM is skipped.
+pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    let top: BTreeMap<String, Box<RawValue>> = match serde_json::from_slice(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Ok(_) => FileError::NotAnObject(top_level_kind(bytes)),
+                Err(_) => FileError::NotJson(e.to_string()),
+            });
+        }
+    };
+    let key = ["opportunities", "leads", "Leads"]
+        .into_iter()
+        .find(|k| top.contains_key(*k));
+    match key {
+        Some("opportunities") => records_file(top, "opportunities").map(AceFile::Opportunities),
+        Some(k) => records_file(top, k).map(AceFile::Leads),
+        None if top.contains_key("inboundApiResults") => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(&mut de)
+                .map(AceFile::Results)
+                .map_err(|e| FileError::InvalidResults {
+                    field: e.path().to_string(),
+                    message: e.inner().to_string(),
+                })
+        }
+        None => Err(FileError::UnknownKind),
+    }
+}
+
+fn top_level_kind(bytes: &[u8]) -> &'static str {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        _ => "a number",
+    }
+}
+
+fn records_file<R: WireRecord>(
+    mut top: BTreeMap<String, Box<RawValue>>,
+    key: &str,
+) -> Result<RecordsFile<R>, FileError> {
+    let list = top.remove(key).ok_or(FileError::UnknownKind)?;
+    let raws: Vec<Box<RawValue>> = serde_json::from_str(list.get())
+        .map_err(|_| FileError::RecordsNotArray(key.to_string()))?;
+    let string_field = |top: &mut BTreeMap<String, Box<RawValue>>, k: &str| {
+        top.remove(k).map_or(Nullable::Absent, |raw| {
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(Value::String(s)) => Nullable::Value(s),
+                Ok(Value::Number(n)) => Nullable::Value(n.to_string()),
+                _ => Nullable::Null,
+            }
+        })
+    };
+    let version = string_field(&mut top, "version");
+    let spms_id = string_field(&mut top, "spmsId");
+    let records = raws
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| parse_record::<R>(i, raw))
+        .collect();
+    let extensions = top
+        .into_iter()
+        .filter_map(|(k, raw)| serde_json::from_str(raw.get()).ok().map(|v| (k, v)))
+        .collect();
+    Ok(RecordsFile {
+        version,
+        spms_id,
+        records_key: key.to_string(),
+        records,
+        extensions,
+    })
+}
+
+fn parse_record<R: WireRecord>(index: usize, raw: Box<RawValue>) -> Result<R, RejectedRecord> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    match serde_path_to_error::deserialize::<_, R>(&mut de) {
+        Ok(mut r) => {
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            if let Ok(extra) = (UnknownKeys(R::KEYS)).deserialize(&mut de) {
+                *r.extensions_mut() = extra;
+            }
+            Ok(r)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            Err(RejectedRecord {
+                index,
+                id: record_id(&raw),
+                field: (path != "." && !path.is_empty()).then_some(path),
+                message: e.inner().to_string(),
+                raw,
+            })
+        }
+    }
+}
+
+/// The best id a raw record offers, for error messages.
+pub fn record_id(raw: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(rename = "apnCrmUniqueIdentifier")]
+        apn: Option<Value>,
+        #[serde(rename = "partnerCrmUniqueIdentifier", alias = "partnerCrmLeadId")]
+        crm: Option<Value>,
+    }
+    let p: Probe = serde_json::from_str(raw.get()).ok()?;
+    [p.apn, p.crm].into_iter().flatten().find_map(|v| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// Collects the keys of a JSON object that are not in a known list, skipping known values cheaply.
+struct UnknownKeys(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for UnknownKeys {
+    type Value = BTreeMap<String, Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UnknownKeys {
+    type Value = BTreeMap<String, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            if self.0.contains(&k.as_ref()) {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                out.insert(k.into_owned(), map.next_value::<Value>()?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A map key, borrowed when the input allows.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_files_say_why() {
+        assert_eq!(parse(b"").unwrap_err(), FileError::Empty);
+        assert_eq!(parse(b"  \n").unwrap_err(), FileError::Empty);
+        assert!(matches!(parse(b"{nope").unwrap_err(), FileError::NotJson(_)));
+        assert_eq!(
+            parse(b"[{\"a\":1}]").unwrap_err(),
+            FileError::NotAnObject("an array")
+        );
+        assert_eq!(parse(b"{\"x\":1}").unwrap_err(), FileError::UnknownKind);
+        assert_eq!(
+            parse(b"{\"opportunities\":{}}").unwrap_err(),
+            FileError::RecordsNotArray("opportunities".into())
+        );
+    }
+
+    #[test]
+    fn bom_nulls_unknown_and_missing_fields_are_fine() {
+        let f = parse(
+            "\u{feff}{\"version\":\"2.0\",\"opportunities\":[{\"stage\":null,\"brandNew\":{\"a\":1}},{}]}"
+                .as_bytes(),
+        )
+        .unwrap();
+        let AceFile::Opportunities(f) = f else {
+            panic!("kind")
+        };
+        let r = f.records[0].as_ref().unwrap();
+        assert_eq!(r.stage, Nullable::Null);
+        assert_eq!(r.extensions["brandNew"], serde_json::json!({"a":1}));
+        assert!(f.records[1].is_ok());
+    }
+
+    #[test]
+    fn a_bad_record_is_rejected_alone_with_its_field() {
+        let f = parse(
+            br#"{"version":"2.0","opportunities":[{"apnCrmUniqueIdentifier":"O1","expectedMonthlyAwsRevenue":"lots"},{"stage":"Prospect"},7]}"#,
+        )
+        .unwrap();
+        let AceFile::Opportunities(f) = f else {
+            panic!("kind")
+        };
+        let bad = f.records[0].as_ref().unwrap_err();
+        assert_eq!(bad.index, 0);
+        assert_eq!(bad.id.as_deref(), Some("O1"));
+        assert_eq!(bad.field.as_deref(), Some("expectedMonthlyAwsRevenue"));
+        assert!(bad.raw.get().contains("lots"));
+        assert!(f.records[1].is_ok());
+        let not_object = f.records[2].as_ref().unwrap_err();
+        assert_eq!(not_object.field, None);
+    }
+
+    #[test]
+    fn both_lead_keys_are_read() {
+        for key in ["leads", "Leads"] {
+            let text = format!(r#"{{"version":"1","{key}":[{{"useCaseWorkLoad":"IOT"}}]}}"#);
+            let AceFile::Leads(f) = parse(text.as_bytes()).unwrap() else {
+                panic!("kind")
+            };
+            assert_eq!(f.records_key, key);
+            assert_eq!(
+                f.records[0].as_ref().unwrap().use_case_workload,
+                Nullable::Value("IOT".into())
+            );
+        }
+    }
+}
