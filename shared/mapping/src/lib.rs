@@ -8,10 +8,12 @@
 //! Pure: no I/O, no clock (callers pass `now`).
 
 pub mod ace;
+pub mod api;
 pub mod canonical;
 pub mod data;
 pub mod field;
 pub mod ids;
+pub mod validate;
 pub mod vocab;
 
 pub use canonical::{Invitation, Lead, Opportunity};

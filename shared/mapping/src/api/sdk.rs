@@ -1,0 +1,534 @@
+//! API payload ↔ `aws-sdk-partnercentralselling` types. A structural copy: the vocabulary translation
+//! happens once, between canonical and [`ApiOpportunity`]; this module only moves fields.
+
+use super::wire::*;
+use crate::ace::ConversionError;
+use crate::canonical::{
+    Contact, Country, Invitation, InvitationCustomer, InvitationProject, Opportunity, Person, Spend,
+};
+use crate::field::{Field, Nullable};
+use crate::ids::{Catalog, EngagementId, InvitationId};
+use crate::vocab::{EngagementScore, Industry, InvitationPayloadType, InvitationStatus};
+use aws_sdk_partnercentralselling::operation::create_opportunity::builders::CreateOpportunityFluentBuilder;
+use aws_sdk_partnercentralselling::operation::get_aws_opportunity_summary::GetAwsOpportunitySummaryOutput;
+use aws_sdk_partnercentralselling::operation::get_engagement_invitation::GetEngagementInvitationOutput;
+use aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityOutput;
+use aws_sdk_partnercentralselling::operation::update_opportunity::builders::UpdateOpportunityFluentBuilder;
+use aws_sdk_partnercentralselling::primitives::{DateTime as SdkDateTime, DateTimeFormat};
+use aws_sdk_partnercentralselling::types as sdk;
+use chrono::{DateTime, Utc};
+
+fn err(field: &str, message: impl Into<String>) -> ConversionError {
+    ConversionError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn opt(n: &Nullable<String>) -> Option<String> {
+    n.as_value().cloned()
+}
+
+fn opt_vec<T>(n: &Nullable<Vec<String>>, f: impl Fn(&str) -> T) -> Option<Vec<T>> {
+    n.as_value().map(|v| v.iter().map(|s| f(s)).collect())
+}
+
+fn some(s: &Option<String>) -> Nullable<String> {
+    Nullable::from_option(s.clone())
+}
+
+fn some_str<T: AsRef<str>>(s: Option<&T>) -> Nullable<String> {
+    Nullable::from_option(s.map(|v| v.as_ref().to_string()))
+}
+
+fn sdk_time(s: &str, field: &str) -> Result<SdkDateTime, ConversionError> {
+    // Through chrono: Smithy rejects offsets such as `+00:00`, which AWS's own samples use.
+    let d = DateTime::parse_from_rfc3339(s)
+        .map_err(|e| err(field, format!("not an RFC 3339 date-time: {e}")))?;
+    Ok(SdkDateTime::from_secs_and_nanos(d.timestamp(), d.timestamp_subsec_nanos()))
+}
+
+fn time_text(d: &SdkDateTime) -> String {
+    d.fmt(DateTimeFormat::DateTime).unwrap_or_default()
+}
+
+fn chrono_time(d: &SdkDateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(d.secs(), d.subsec_nanos())
+}
+
+fn contact(c: &ApiContact) -> sdk::Contact {
+    sdk::Contact::builder()
+        .set_email(opt(&c.email))
+        .set_first_name(opt(&c.first_name))
+        .set_last_name(opt(&c.last_name))
+        .set_business_title(opt(&c.business_title))
+        .set_phone(opt(&c.phone))
+        .build()
+}
+
+fn contact_back(c: &sdk::Contact) -> ApiContact {
+    ApiContact {
+        business_title: some(&c.business_title),
+        email: some(&c.email),
+        first_name: some(&c.first_name),
+        last_name: some(&c.last_name),
+        phone: some(&c.phone),
+    }
+}
+
+fn spend(s: &ApiSpend) -> Result<sdk::ExpectedCustomerSpend, ConversionError> {
+    sdk::ExpectedCustomerSpend::builder()
+        .set_amount(opt(&s.amount))
+        .set_currency_code(opt(&s.currency_code).map(|c| sdk::CurrencyCode::from(c.as_str())))
+        .set_frequency(opt(&s.frequency).map(|c| sdk::PaymentFrequency::from(c.as_str())))
+        .set_target_company(opt(&s.target_company))
+        .set_estimation_url(opt(&s.estimation_url))
+        .build()
+        .map_err(|e| err("Project.ExpectedCustomerSpend", e.to_string()))
+}
+
+fn spend_back(s: &sdk::ExpectedCustomerSpend) -> ApiSpend {
+    ApiSpend {
+        amount: Nullable::Value(s.amount.clone()),
+        currency_code: Nullable::Value(s.currency_code.as_str().to_string()),
+        estimation_url: some(&s.estimation_url),
+        frequency: Nullable::Value(s.frequency.as_str().to_string()),
+        target_company: Nullable::Value(s.target_company.clone()),
+    }
+}
+
+/// An opportunity as SDK values, ready to put on a CreateOpportunity or UpdateOpportunity call.
+#[derive(Debug, Clone, Default)]
+pub struct SdkOpportunity {
+    /// `Identifier` (update).
+    pub identifier: Option<String>,
+    /// `LastModifiedDate` (update's optimistic lock).
+    pub last_modified_date: Option<SdkDateTime>,
+    /// `Origin` (create).
+    pub origin: Option<sdk::OpportunityOrigin>,
+    /// `OpportunityType`.
+    pub opportunity_type: Option<sdk::OpportunityType>,
+    /// `NationalSecurity`.
+    pub national_security: Option<sdk::NationalSecurity>,
+    /// `PartnerOpportunityIdentifier`.
+    pub partner_opportunity_identifier: Option<String>,
+    /// `PrimaryNeedsFromAws`.
+    pub primary_needs_from_aws: Option<Vec<sdk::PrimaryNeedFromAws>>,
+    /// `Customer`.
+    pub customer: Option<sdk::Customer>,
+    /// `LifeCycle`.
+    pub life_cycle: Option<sdk::LifeCycle>,
+    /// `Marketing`.
+    pub marketing: Option<sdk::Marketing>,
+    /// `OpportunityTeam` (create).
+    pub opportunity_team: Option<Vec<sdk::Contact>>,
+    /// `Project`.
+    pub project: Option<sdk::Project>,
+    /// `SoftwareRevenue`.
+    pub software_revenue: Option<sdk::SoftwareRevenue>,
+}
+
+impl SdkOpportunity {
+    /// Converts an API payload.
+    pub fn from_api(a: &ApiOpportunity) -> Result<Self, ConversionError> {
+        let customer = match a.customer.as_value() {
+            None => None,
+            Some(c) => Some(
+                sdk::Customer::builder()
+                    .set_account(match c.account.as_value() {
+                        None => None,
+                        Some(acc) => Some(
+                            sdk::Account::builder()
+                                .set_industry(opt(&acc.industry).map(|v| sdk::Industry::from(v.as_str())))
+                                .set_other_industry(opt(&acc.other_industry))
+                                .set_company_name(opt(&acc.company_name))
+                                .set_website_url(opt(&acc.website_url))
+                                .set_aws_account_id(opt(&acc.aws_account_id))
+                                .set_duns(opt(&acc.duns))
+                                .set_address(acc.address.as_value().map(|ad| {
+                                    sdk::Address::builder()
+                                        .set_city(opt(&ad.city))
+                                        .set_postal_code(opt(&ad.postal_code))
+                                        .set_state_or_region(opt(&ad.state_or_region))
+                                        .set_country_code(
+                                            opt(&ad.country_code).map(|v| sdk::CountryCode::from(v.as_str())),
+                                        )
+                                        .set_street_address(opt(&ad.street_address))
+                                        .build()
+                                }))
+                                .build()
+                                .map_err(|e| err("Customer.Account", e.to_string()))?,
+                        ),
+                    })
+                    .set_contacts(c.contacts.as_value().map(|v| v.iter().map(contact).collect()))
+                    .build(),
+            ),
+        };
+        let life_cycle = match a.life_cycle.as_value() {
+            None => None,
+            Some(l) => Some(
+                sdk::LifeCycle::builder()
+                    .set_stage(opt(&l.stage).map(|v| sdk::Stage::from(v.as_str())))
+                    .set_closed_lost_reason(
+                        opt(&l.closed_lost_reason).map(|v| sdk::ClosedLostReason::from(v.as_str())),
+                    )
+                    .set_next_steps(opt(&l.next_steps))
+                    .set_target_close_date(opt(&l.target_close_date))
+                    .set_review_status(opt(&l.review_status).map(|v| sdk::ReviewStatus::from(v.as_str())))
+                    .set_review_comments(opt(&l.review_comments))
+                    .set_review_status_reason(opt(&l.review_status_reason))
+                    .set_next_steps_history(match l.next_steps_history.as_value() {
+                        None => None,
+                        Some(v) => Some(
+                            v.iter()
+                                .map(|h| {
+                                    let time = match h.time.as_value() {
+                                        Some(t) => Some(sdk_time(t, "LifeCycle.NextStepsHistory.Time")?),
+                                        None => None,
+                                    };
+                                    sdk::NextStepsHistory::builder()
+                                        .set_value(opt(&h.value))
+                                        .set_time(time)
+                                        .build()
+                                        .map_err(|e| err("LifeCycle.NextStepsHistory", e.to_string()))
+                                })
+                                .collect::<Result<Vec<_>, _>>()?,
+                        ),
+                    })
+                    .build(),
+            ),
+        };
+        let project = match a.project.as_value() {
+            None => None,
+            Some(p) => Some(
+                sdk::Project::builder()
+                    .set_delivery_models(opt_vec(&p.delivery_models, |x: &str| sdk::DeliveryModel::from(x)))
+                    .set_expected_customer_spend(match p.expected_customer_spend.as_value() {
+                        None => None,
+                        Some(v) => Some(v.iter().map(spend).collect::<Result<Vec<_>, _>>()?),
+                    })
+                    .set_title(opt(&p.title))
+                    .set_apn_programs(opt_vec(&p.apn_programs, str::to_string))
+                    .set_customer_business_problem(opt(&p.customer_business_problem))
+                    .set_customer_use_case(opt(&p.customer_use_case))
+                    .set_related_opportunity_identifier(opt(&p.related_opportunity_identifier))
+                    .set_sales_activities(opt_vec(&p.sales_activities, |x: &str| sdk::SalesActivity::from(x)))
+                    .set_competitor_name(opt(&p.competitor_name).map(|v| sdk::CompetitorName::from(v.as_str())))
+                    .set_other_competitor_names(opt(&p.other_competitor_names))
+                    .set_other_solution_description(opt(&p.other_solution_description))
+                    .set_additional_comments(opt(&p.additional_comments))
+                    .build(),
+            ),
+        };
+        let software_revenue = match a.software_revenue.as_value() {
+            None => None,
+            Some(r) => Some(
+                sdk::SoftwareRevenue::builder()
+                    .set_delivery_model(opt(&r.delivery_model).map(|v| sdk::RevenueModel::from(v.as_str())))
+                    .set_effective_date(opt(&r.effective_date))
+                    .set_expiration_date(opt(&r.expiration_date))
+                    .set_value(match r.value.as_value() {
+                        None => None,
+                        Some(m) => Some(
+                            sdk::MonetaryValue::builder()
+                                .set_amount(opt(&m.amount))
+                                .set_currency_code(
+                                    opt(&m.currency_code).map(|v| sdk::CurrencyCode::from(v.as_str())),
+                                )
+                                .build()
+                                .map_err(|e| err("SoftwareRevenue.Value", e.to_string()))?,
+                        ),
+                    })
+                    .build(),
+            ),
+        };
+        let last_modified_date = match a.last_modified_date.as_value() {
+            Some(t) => Some(sdk_time(t, "LastModifiedDate")?),
+            None => None,
+        };
+        Ok(SdkOpportunity {
+            identifier: opt(&a.identifier).or_else(|| opt(&a.id)),
+            last_modified_date,
+            origin: opt(&a.origin).map(|v| sdk::OpportunityOrigin::from(v.as_str())),
+            opportunity_type: opt(&a.opportunity_type).map(|v| sdk::OpportunityType::from(v.as_str())),
+            national_security: opt(&a.national_security).map(|v| sdk::NationalSecurity::from(v.as_str())),
+            partner_opportunity_identifier: opt(&a.partner_opportunity_identifier),
+            primary_needs_from_aws: opt_vec(&a.primary_needs_from_aws, |x: &str| sdk::PrimaryNeedFromAws::from(x)),
+            customer,
+            life_cycle,
+            marketing: a.marketing.as_value().map(|m| {
+                sdk::Marketing::builder()
+                    .set_campaign_name(opt(&m.campaign_name))
+                    .set_source(opt(&m.source).map(|v| sdk::MarketingSource::from(v.as_str())))
+                    .set_use_cases(opt_vec(&m.use_cases, str::to_string))
+                    .set_channels(opt_vec(&m.channels, |x: &str| sdk::Channel::from(x)))
+                    .set_aws_funding_used(opt(&m.aws_funding_used).map(|v| sdk::AwsFundingUsed::from(v.as_str())))
+                    .build()
+            }),
+            opportunity_team: a.opportunity_team.as_value().map(|v| v.iter().map(contact).collect()),
+            project,
+            software_revenue,
+        })
+    }
+
+    /// Puts the fields on a CreateOpportunity call (the caller sets catalog and client token).
+    pub fn apply_create(self, b: CreateOpportunityFluentBuilder) -> CreateOpportunityFluentBuilder {
+        b.set_origin(self.origin)
+            .set_opportunity_type(self.opportunity_type)
+            .set_national_security(self.national_security)
+            .set_partner_opportunity_identifier(self.partner_opportunity_identifier)
+            .set_primary_needs_from_aws(self.primary_needs_from_aws)
+            .set_customer(self.customer)
+            .set_life_cycle(self.life_cycle)
+            .set_marketing(self.marketing)
+            .set_opportunity_team(self.opportunity_team)
+            .set_project(self.project)
+            .set_software_revenue(self.software_revenue)
+    }
+
+    /// Puts the fields on an UpdateOpportunity call — a full replace (the caller sets catalog).
+    pub fn apply_update(self, b: UpdateOpportunityFluentBuilder) -> UpdateOpportunityFluentBuilder {
+        b.set_identifier(self.identifier)
+            .set_last_modified_date(self.last_modified_date)
+            .set_opportunity_type(self.opportunity_type)
+            .set_national_security(self.national_security)
+            .set_partner_opportunity_identifier(self.partner_opportunity_identifier)
+            .set_primary_needs_from_aws(self.primary_needs_from_aws)
+            .set_customer(self.customer)
+            .set_life_cycle(self.life_cycle)
+            .set_marketing(self.marketing)
+            .set_project(self.project)
+            .set_software_revenue(self.software_revenue)
+    }
+}
+
+/// The API payload of a GetOpportunity response.
+pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
+    let customer = o.customer.as_ref().map(|c| ApiCustomer {
+        account: Nullable::from_option(c.account.as_ref().map(|a| ApiAccount {
+            address: Nullable::from_option(a.address.as_ref().map(|ad| ApiAddress {
+                city: some(&ad.city),
+                country_code: some_str(ad.country_code.as_ref()),
+                postal_code: some(&ad.postal_code),
+                state_or_region: some(&ad.state_or_region),
+                street_address: some(&ad.street_address),
+            })),
+            aws_account_id: some(&a.aws_account_id),
+            company_name: Nullable::Value(a.company_name.clone()),
+            duns: some(&a.duns),
+            industry: some_str(a.industry.as_ref()),
+            other_industry: some(&a.other_industry),
+            website_url: some(&a.website_url),
+        })),
+        contacts: Nullable::from_option(c.contacts.as_ref().map(|v| v.iter().map(contact_back).collect())),
+    });
+    let strs = |v: &Option<Vec<String>>| Nullable::from_option(v.clone());
+    ApiOpportunity {
+        catalog: Nullable::Value(o.catalog.clone()),
+        client_token: Nullable::Absent,
+        id: Nullable::Value(o.id.clone()),
+        identifier: Nullable::Absent,
+        arn: some(&o.arn),
+        created_date: Nullable::Value(time_text(&o.created_date)),
+        last_modified_date: Nullable::Value(time_text(&o.last_modified_date)),
+        origin: Nullable::Absent,
+        opportunity_type: some_str(o.opportunity_type.as_ref()),
+        national_security: some_str(o.national_security.as_ref()),
+        partner_opportunity_identifier: some(&o.partner_opportunity_identifier),
+        primary_needs_from_aws: Nullable::from_option(
+            o.primary_needs_from_aws
+                .as_ref()
+                .map(|v| v.iter().map(|n| n.as_str().to_string()).collect()),
+        ),
+        customer: Nullable::from_option(customer),
+        life_cycle: Nullable::from_option(o.life_cycle.as_ref().map(|l| ApiLifeCycle {
+            closed_lost_reason: some_str(l.closed_lost_reason.as_ref()),
+            next_steps: some(&l.next_steps),
+            next_steps_history: Nullable::from_option(l.next_steps_history.as_ref().map(|v| {
+                v.iter()
+                    .map(|h| ApiNextStep {
+                        time: Nullable::Value(time_text(&h.time)),
+                        value: Nullable::Value(h.value.clone()),
+                    })
+                    .collect()
+            })),
+            review_comments: some(&l.review_comments),
+            review_status: some_str(l.review_status.as_ref()),
+            review_status_reason: some(&l.review_status_reason),
+            stage: some_str(l.stage.as_ref()),
+            target_close_date: some(&l.target_close_date),
+        })),
+        marketing: Nullable::from_option(o.marketing.as_ref().map(|m| ApiMarketing {
+            aws_funding_used: some_str(m.aws_funding_used.as_ref()),
+            campaign_name: some(&m.campaign_name),
+            channels: Nullable::from_option(
+                m.channels.as_ref().map(|v| v.iter().map(|c| c.as_str().to_string()).collect()),
+            ),
+            source: some_str(m.source.as_ref()),
+            use_cases: strs(&m.use_cases),
+        })),
+        opportunity_team: Nullable::from_option(
+            o.opportunity_team.as_ref().map(|v| v.iter().map(contact_back).collect()),
+        ),
+        project: Nullable::from_option(o.project.as_ref().map(|p| ApiProject {
+            additional_comments: some(&p.additional_comments),
+            apn_programs: strs(&p.apn_programs),
+            competitor_name: some_str(p.competitor_name.as_ref()),
+            customer_business_problem: some(&p.customer_business_problem),
+            customer_use_case: some(&p.customer_use_case),
+            delivery_models: Nullable::from_option(
+                p.delivery_models
+                    .as_ref()
+                    .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
+            ),
+            expected_customer_spend: Nullable::from_option(
+                p.expected_customer_spend.as_ref().map(|v| v.iter().map(spend_back).collect()),
+            ),
+            other_competitor_names: some(&p.other_competitor_names),
+            other_solution_description: some(&p.other_solution_description),
+            related_opportunity_identifier: some(&p.related_opportunity_identifier),
+            sales_activities: Nullable::from_option(
+                p.sales_activities
+                    .as_ref()
+                    .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
+            ),
+            title: some(&p.title),
+        })),
+        software_revenue: Nullable::from_option(o.software_revenue.as_ref().map(|r| ApiSoftwareRevenue {
+            delivery_model: some_str(r.delivery_model.as_ref()),
+            effective_date: some(&r.effective_date),
+            expiration_date: some(&r.expiration_date),
+            value: Nullable::from_option(r.value.as_ref().map(|m| ApiMoney {
+                amount: Nullable::Value(m.amount.clone()),
+                currency_code: Nullable::Value(m.currency_code.as_str().to_string()),
+            })),
+        })),
+        related_entity_identifiers: Nullable::from_option(o.related_entity_identifiers.as_ref().map(|r| {
+            ApiRelatedEntities {
+                aws_marketplace_offers: strs(&r.aws_marketplace_offers),
+                aws_products: strs(&r.aws_products),
+                solutions: strs(&r.solutions),
+            }
+        })),
+    }
+}
+
+/// Merges AWS's side of an opportunity (GetAwsOpportunitySummary) into the canonical record.
+pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput) {
+    let text = |v: Option<&str>| v.map_or(Field::Null, |x| Field::Value(x.to_string()));
+    if let Some(l) = &s.life_cycle {
+        o.aws.stage = text(l.stage.as_ref().map(|x| x.as_str()));
+        o.aws.closed_lost_reason = text(l.closed_lost_reason.as_ref().map(|x| x.as_str()));
+        o.aws.next_steps = text(l.next_steps.as_deref());
+        o.aws.close_date = l
+            .target_close_date
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map_or(Field::Null, Field::Value);
+    }
+    if let Some(i) = &s.insights {
+        o.aws.next_best_actions = text(i.next_best_actions.as_deref());
+        o.aws.engagement_score = i
+            .engagement_score
+            .as_ref()
+            .map_or(Field::Null, |e| Field::Value(EngagementScore::from_api(e.as_str())));
+    }
+    for m in s.opportunity_team.as_deref().unwrap_or_default() {
+        let name = [m.first_name.as_deref(), m.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let person = Person {
+            name: if name.is_empty() { Field::Null } else { Field::Value(name) },
+            email: text(m.email.as_deref()),
+            phone: Field::Absent,
+        };
+        let slot = match m.business_title.as_ref().map(|t| t.as_str()) {
+            Some("AWSAccountOwner") => &mut o.aws.account_owner,
+            Some("AWSSalesRep") => &mut o.aws.sales_rep,
+            Some("ISVSM") => &mut o.aws.isv_success_manager,
+            Some("PSM") => &mut o.aws.partner_success_manager,
+            Some("PDM") => &mut o.aws.partner_development_manager,
+            Some("WWPSPDM") => &mut o.aws.wwps_partner_development_manager,
+            _ => continue,
+        };
+        *slot = person;
+    }
+}
+
+/// The canonical invitation of a GetEngagementInvitation response.
+pub fn invitation_from_sdk(i: &GetEngagementInvitationOutput) -> Result<Invitation, ConversionError> {
+    let f = |v: Option<&str>| v.map_or(Field::Null, |x| Field::Value(x.to_string()));
+    let t = |d: Option<&SdkDateTime>| d.and_then(chrono_time).map_or(Field::Null, Field::Value);
+    let (project, customer, contacts, responsibilities) = match &i.payload {
+        Some(sdk::Payload::OpportunityInvitation(p)) => (
+            p.project.as_ref().map(|pr| InvitationProject {
+                title: Field::Value(pr.title.clone()),
+                business_problem: Field::Value(pr.business_problem.clone()),
+                target_completion_date: Field::Value(pr.target_completion_date.clone()),
+                expected_spend: Field::Value(
+                    pr.expected_customer_spend
+                        .iter()
+                        .filter_map(|s| {
+                            Some(Spend {
+                                amount: crate::canonical::Decimal::parse(&s.amount).ok()?,
+                                currency: s.currency_code.as_str().to_string(),
+                                frequency: s.frequency.as_str().to_string(),
+                                target_company: s.target_company.clone(),
+                                estimation_url: f(s.estimation_url.as_deref()),
+                            })
+                        })
+                        .collect(),
+                ),
+            }),
+            p.customer.as_ref().map(|c| InvitationCustomer {
+                company_name: Field::Value(c.company_name.clone()),
+                website: Field::Value(c.website_url.clone()),
+                industry: Field::Value(Industry::from_api(c.industry.as_str())),
+                country: Field::Value(Country::from_api(c.country_code.as_str())),
+            }),
+            p.sender_contacts.as_ref().map(|v| {
+                v.iter()
+                    .map(|c| Contact {
+                        first_name: f(c.first_name.as_deref()),
+                        last_name: f(c.last_name.as_deref()),
+                        email: Field::Value(c.email.clone()),
+                        phone: f(c.phone.as_deref()),
+                        title: f(c.business_title.as_deref()),
+                    })
+                    .collect()
+            }),
+            Some(p.receiver_responsibilities.iter().map(|r| r.as_str().to_string()).collect()),
+        ),
+        _ => (None, None, None, None),
+    };
+    Ok(Invitation {
+        catalog: Catalog::parse(&i.catalog).map_err(|e| err("Catalog", e.to_string()))?,
+        id: InvitationId::parse(&i.id).map_err(|e| err("Id", e.to_string()))?,
+        arn: f(i.arn.as_deref()),
+        engagement_id: match i.engagement_id.as_deref() {
+            Some(e) => Field::Value(EngagementId::parse(e).map_err(|x| err("EngagementId", x.to_string()))?),
+            None => Field::Null,
+        },
+        engagement_title: f(i.engagement_title.as_deref()),
+        status: i
+            .status
+            .as_ref()
+            .map_or(Field::Null, |s| Field::Value(InvitationStatus::from_api(s.as_str()))),
+        payload_type: i
+            .payload_type
+            .as_ref()
+            .map_or(Field::Null, |s| Field::Value(InvitationPayloadType::from_api(s.as_str()))),
+        invited_at: t(i.invitation_date.as_ref()),
+        expires_at: t(i.expiration_date.as_ref()),
+        sender_account_id: f(i.sender_aws_account_id.as_deref()),
+        sender_company_name: f(i.sender_company_name.as_deref()),
+        message: f(i.invitation_message.as_deref()),
+        rejection_reason: f(i.rejection_reason.as_deref()),
+        project: project.unwrap_or_default(),
+        customer: customer.unwrap_or_default(),
+        sender_contacts: contacts.map_or(Field::Null, Field::Value),
+        receiver_responsibilities: responsibilities.map_or(Field::Null, Field::Value),
+    })
+}
