@@ -672,6 +672,8 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
     }
     for (field, f, max) in [
         ("firstName", &l.contact.first_name, 40),
+        ("email", &l.contact.email, 254),
+        ("phone", &l.contact.phone, 40),
         ("lastName", &l.contact.last_name, 80),
         ("title", &l.contact.title, 128),
         ("website", &l.website, 255),
