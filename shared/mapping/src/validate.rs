@@ -83,7 +83,7 @@ impl Intent {
     pub fn of(o: &Opportunity) -> Intent {
         if o.id.value().is_none() {
             Intent::Create
-        } else if !o.life_cycle.acceptance_status.is_absent() {
+        } else if o.life_cycle.acceptance_status.value().is_some() {
             Intent::Decision
         } else {
             Intent::Update
