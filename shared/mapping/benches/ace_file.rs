@@ -1,1 +1,95 @@
-fn main() {}
+//! Parse + validate + map (ACE → canonical → API payload) of a ~1 MB ACE outbound file, against
+//! `serde_json::from_slice::<Value>` of the same bytes as the baseline. Prints records/s for both and
+//! the ratio, measured in the same run.
+
+use acebridge_mapping::ace::{self, AceFile};
+use acebridge_mapping::api::{ApiOpportunity, Shape};
+use acebridge_mapping::validate::{self, Context, Format, Intent};
+use chrono::NaiveDate;
+use criterion::{Criterion, Throughput, criterion_group};
+use serde_json::Value;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = include_str!("../../../tests/fixtures/ace-s3/opportunity/Opportunity-Outbound-Sample.json");
+
+/// A ~1 MB outbound file: the AWS sample record repeated with distinct ids.
+fn file() -> (Vec<u8>, usize) {
+    let v: Value = serde_json::from_str(SAMPLE.trim_start_matches('\u{feff}')).expect("sample");
+    let rec = v["opportunities"][0].clone();
+    let mut records = vec![];
+    let mut size = 0;
+    let mut i = 0u64;
+    while size < 1_000_000 {
+        let mut r = rec.clone();
+        r["apnCrmUniqueIdentifier"] = Value::String(format!("O{}", 1_000_000 + i));
+        r["partnerCrmUniqueIdentifier"] = Value::String(format!("crm-{i}"));
+        size += serde_json::to_vec(&r).map(|b| b.len()).unwrap_or(0);
+        records.push(r);
+        i += 1;
+    }
+    let n = records.len();
+    let body = serde_json::json!({"version": "2.0", "spmsId": "1588143", "opportunities": records});
+    (serde_json::to_vec(&body).expect("json"), n)
+}
+
+fn pipeline(bytes: &[u8]) -> usize {
+    let ctx = Context { today: NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"), intent: Intent::Update, current: None, consulting_partner: true };
+    let Ok(AceFile::Opportunities(f)) = ace::parse(bytes) else { return 0 };
+    let mut n = 0;
+    for r in f.records.iter().flatten() {
+        if let Ok(o) = r.to_canonical() {
+            let errors = validate::opportunity(&o, Format::Ace, &ctx);
+            let api = ApiOpportunity::from_canonical(&o, Shape::Update);
+            black_box((errors, api));
+            n += 1;
+        }
+    }
+    n
+}
+
+fn baseline(bytes: &[u8]) -> usize {
+    let v: Value = serde_json::from_slice(bytes).expect("json");
+    v["opportunities"].as_array().map_or(0, Vec::len)
+}
+
+fn bench(c: &mut Criterion) {
+    let (bytes, n) = file();
+    assert_eq!(pipeline(&bytes), n, "every record maps");
+    let mut g = c.benchmark_group(format!("ace_outbound_{}KB_{n}_records", bytes.len() / 1024));
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("serde_json_value_baseline", |b| b.iter(|| baseline(black_box(&bytes))));
+    g.bench_function("parse_validate_map", |b| b.iter(|| pipeline(black_box(&bytes))));
+    g.finish();
+}
+
+/// Records/s of both, interleaved in one run, and their ratio.
+fn summary() {
+    let (bytes, n) = file();
+    let measure = |f: &dyn Fn(&[u8]) -> usize| {
+        let start = Instant::now();
+        let mut iters = 0u32;
+        while start.elapsed() < Duration::from_secs(2) {
+            black_box(f(black_box(&bytes)));
+            iters += 1;
+        }
+        n as f64 * f64::from(iters) / start.elapsed().as_secs_f64()
+    };
+    let (mut base, mut ours) = (0.0, 0.0);
+    for _ in 0..2 {
+        base += measure(&baseline);
+        ours += measure(&pipeline);
+    }
+    println!("\nsummary: {} bytes, {n} records", bytes.len());
+    println!("  serde_json::Value baseline : {:>10.0} records/s", base / 2.0);
+    println!("  parse+validate+map         : {:>10.0} records/s", ours / 2.0);
+    println!("  ratio (ours / baseline)    : {:>10.2}", ours / base);
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary();
+}
