@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "acebridge", version, about = "Operate acebridge: validate and convert ACE files")]
+#[command(
+    name = "acebridge",
+    version,
+    about = "Operate acebridge: validate and convert ACE files"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

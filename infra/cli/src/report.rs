@@ -1,7 +1,7 @@
 //! What `validate` and `convert` compute and print.
 
 use acebridge_mapping::ace::{
-    self, AceFile, FileKind, MAX_FILE_BYTES, MAX_RECORDS, RejectedRecord, RecordsFile,
+    self, AceFile, FileKind, MAX_FILE_BYTES, MAX_RECORDS, RecordsFile, RejectedRecord,
 };
 use acebridge_mapping::api::{ApiOpportunity, Shape};
 use acebridge_mapping::validate::{self, Code, Context, Format, Intent, ValidationError};
@@ -167,7 +167,12 @@ fn check_file(bytes: &[u8], today: NaiveDate, consulting: bool) -> Result<FileRe
 }
 
 /// `acebridge validate`.
-pub fn validate(files: &[std::path::PathBuf], as_json: bool, today: NaiveDate, consulting: bool) -> u8 {
+pub fn validate(
+    files: &[std::path::PathBuf],
+    as_json: bool,
+    today: NaiveDate,
+    consulting: bool,
+) -> u8 {
     let mut exit = OK;
     let mut docs = vec![];
     for path in files {
@@ -186,7 +191,8 @@ pub fn validate(files: &[std::path::PathBuf], as_json: bool, today: NaiveDate, c
             }
             Ok(mut report) => {
                 report.file = name.clone();
-                let bad = !report.errors.is_empty() || report.records.iter().any(|r| !r.errors.is_empty());
+                let bad = !report.errors.is_empty()
+                    || report.records.iter().any(|r| !r.errors.is_empty());
                 if bad && exit == OK {
                     exit = INVALID;
                 }
@@ -199,7 +205,10 @@ pub fn validate(files: &[std::path::PathBuf], as_json: bool, today: NaiveDate, c
         }
     }
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "files": docs })).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "files": docs })).unwrap_or_default()
+        );
     }
     exit
 }
@@ -210,9 +219,20 @@ fn print_text(r: &FileReport) {
         println!("{}: {} {}: {}", r.file, e.field, e.code.as_str(), e.message);
     }
     for rec in r.records.iter().filter(|x| !x.errors.is_empty()) {
-        let id = rec.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+        let id = rec
+            .id
+            .as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default();
         for e in &rec.errors {
-            println!("{}: record {}{id}: {} {}: {}", r.file, rec.index, e.field, e.code.as_str(), e.message);
+            println!(
+                "{}: record {}{id}: {} {}: {}",
+                r.file,
+                rec.index,
+                e.field,
+                e.code.as_str(),
+                e.message
+            );
         }
     }
     println!(
@@ -228,7 +248,10 @@ fn print_text(r: &FileReport) {
 /// `acebridge convert`.
 pub fn convert(path: &Path, to_api: bool) -> u8 {
     let name = path.display().to_string();
-    let parsed = match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| ace::parse(&b).map_err(|e| e.to_string())) {
+    let parsed = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| ace::parse(&b).map_err(|e| e.to_string()))
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{name}: unreadable: {e}");
@@ -256,7 +279,11 @@ pub fn convert(path: &Path, to_api: bool) -> u8 {
                         None
                     }
                     Ok(o) if to_api => {
-                        let shape = if o.id.value().is_some() { Shape::Update } else { Shape::Create };
+                        let shape = if o.id.value().is_some() {
+                            Shape::Update
+                        } else {
+                            Shape::Create
+                        };
                         serde_json::to_value(ApiOpportunity::from_canonical(&o, shape)).ok()
                     }
                     Ok(o) => serde_json::to_value(o).ok(),
@@ -265,7 +292,9 @@ pub fn convert(path: &Path, to_api: bool) -> u8 {
             .collect(),
         AceFile::Leads(f) => {
             if to_api {
-                eprintln!("{name}: ACE leads have no Partner Central API form (the API shares leads as engagement invitations)");
+                eprintln!(
+                    "{name}: ACE leads have no Partner Central API form (the API shares leads as engagement invitations)"
+                );
                 return UNREADABLE;
             }
             f.records

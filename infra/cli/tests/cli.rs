@@ -1,11 +1,15 @@
 //! The operator CLI, run as a process: exit codes, JSON report shape, conversions.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::PathBuf;
 
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
 }
 
 fn acebridge() -> Command {
@@ -30,14 +34,22 @@ const VALID: &str = r#"{"version":"2.0","spmsId":"1588143","opportunities":[{
 fn valid_file_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "ok.json", VALID);
-    acebridge().args(["validate", "--today", "2026-11-22"]).arg(&f).assert().code(0);
+    acebridge()
+        .args(["validate", "--today", "2026-11-22"])
+        .arg(&f)
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn invalid_record_exits_one_and_names_file_record_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "bad.json", &VALID.replace("\"98101\"", "\"ABC\""));
-    let out = acebridge().args(["validate", "--json", "--today", "2026-11-22"]).arg(&f).assert().code(1);
+    let out = acebridge()
+        .args(["validate", "--json", "--today", "2026-11-22"])
+        .arg(&f)
+        .assert()
+        .code(1);
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let file = &doc["files"][0];
     assert_eq!(file["file"], f.display().to_string());
@@ -46,11 +58,21 @@ fn invalid_record_exits_one_and_names_file_record_and_field() {
     assert_eq!(file["records"][0]["index"], 0);
     assert_eq!(file["records"][0]["id"], "crm-1");
     assert_eq!(file["records"][0]["errors"][0]["field"], "postalCode");
-    assert_eq!(file["records"][0]["errors"][0]["code"], "INVALID_STRING_FORMAT");
+    assert_eq!(
+        file["records"][0]["errors"][0]["code"],
+        "INVALID_STRING_FORMAT"
+    );
 
-    let text = acebridge().args(["validate", "--today", "2026-11-22"]).arg(&f).assert().code(1);
+    let text = acebridge()
+        .args(["validate", "--today", "2026-11-22"])
+        .arg(&f)
+        .assert()
+        .code(1);
     let stdout = String::from_utf8(text.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("bad.json: record 0 (crm-1): postalCode INVALID_STRING_FORMAT"), "{stdout}");
+    assert!(
+        stdout.contains("bad.json: record 0 (crm-1): postalCode INVALID_STRING_FORMAT"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -61,21 +83,41 @@ fn unreadable_files_exit_two_and_say_why() {
         write(&dir, "array.json", "[{\"a\":1}]"),
         write(&dir, "empty.json", ""),
     ];
-    let out = acebridge().args(["validate", "--json"]).args(&files).assert().code(2);
+    let out = acebridge()
+        .args(["validate", "--json"])
+        .args(&files)
+        .assert()
+        .code(2);
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    let errors: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["error"].as_str().unwrap()).collect();
+    let errors: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["error"].as_str().unwrap())
+        .collect();
     assert!(errors[0].starts_with("not valid JSON"));
     assert!(errors[1].contains("is not of type 'object'"));
     assert_eq!(errors[2], "the file is empty");
-    acebridge().args(["validate"]).arg(dir.path().join("missing.json")).assert().code(2);
+    acebridge()
+        .args(["validate"])
+        .arg(dir.path().join("missing.json"))
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn a_bad_record_does_not_hide_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let two = VALID.replace("}]}", r#"},{"partnerCrmUniqueIdentifier":"crm-2","expectedMonthlyAwsRevenue":"lots"}]}"#);
+    let two = VALID.replace(
+        "}]}",
+        r#"},{"partnerCrmUniqueIdentifier":"crm-2","expectedMonthlyAwsRevenue":"lots"}]}"#,
+    );
     let f = write(&dir, "two.json", &two);
-    let out = acebridge().args(["validate", "--json", "--today", "2026-11-22"]).arg(&f).assert().code(1);
+    let out = acebridge()
+        .args(["validate", "--json", "--today", "2026-11-22"])
+        .arg(&f)
+        .assert()
+        .code(1);
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let recs = &doc["files"][0]["records"];
     assert_eq!(recs[0]["errors"].as_array().unwrap().len(), 0);
@@ -87,8 +129,16 @@ fn a_bad_record_does_not_hide_the_good_ones() {
 fn too_many_records_is_a_file_error() {
     let dir = tempfile::tempdir().unwrap();
     let recs = vec![r#"{"apnCrmUniqueIdentifier":"O1","nextStep":"x"}"#; 51].join(",");
-    let f = write(&dir, "many.json", &format!(r#"{{"version":"2.0","opportunities":[{recs}]}}"#));
-    let out = acebridge().args(["validate", "--json"]).arg(&f).assert().code(1);
+    let f = write(
+        &dir,
+        "many.json",
+        &format!(r#"{{"version":"2.0","opportunities":[{recs}]}}"#),
+    );
+    let out = acebridge()
+        .args(["validate", "--json"])
+        .arg(&f)
+        .assert()
+        .code(1);
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(doc["files"][0]["errors"][0]["code"], "TOO_MANY_VALUES");
 }
@@ -96,20 +146,42 @@ fn too_many_records_is_a_file_error() {
 #[test]
 fn convert_to_canonical_and_api() {
     let f = fixture("ace-s3/opportunity/Opportunity-Outbound-Sample.json");
-    let out = acebridge().args(["convert", "--to", "canonical"]).arg(&f).assert().code(0);
+    let out = acebridge()
+        .args(["convert", "--to", "canonical"])
+        .arg(&f)
+        .assert()
+        .code(0);
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v[0]["id"], "OXXXXXX");
-    assert_eq!(v[0]["customer"]["address"]["country"], serde_json::json!({"code": "US"}));
+    assert_eq!(
+        v[0]["customer"]["address"]["country"],
+        serde_json::json!({"code": "US"})
+    );
     assert_eq!(v[0]["customer"]["industry"], "Government");
 
-    let out = acebridge().args(["convert", "--to", "api"]).arg(&f).assert().code(0);
+    let out = acebridge()
+        .args(["convert", "--to", "api"])
+        .arg(&f)
+        .assert()
+        .code(0);
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v[0]["Identifier"], "OXXXXXX");
     assert_eq!(v[0]["Customer"]["Account"]["Address"]["CountryCode"], "US");
 
     let lead = fixture("ace-s3/lead/Lead-Outbound-Sample.json");
-    let out = acebridge().args(["convert", "--to", "canonical"]).arg(&lead).assert().code(0);
+    let out = acebridge()
+        .args(["convert", "--to", "canonical"])
+        .arg(&lead)
+        .assert()
+        .code(0);
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(v[0]["contact"]["email"], serde_json::json!({"masked": true}));
-    acebridge().args(["convert", "--to", "api"]).arg(&lead).assert().code(2);
+    assert_eq!(
+        v[0]["contact"]["email"],
+        serde_json::json!({"masked": true})
+    );
+    acebridge()
+        .args(["convert", "--to", "api"])
+        .arg(&lead)
+        .assert()
+        .code(2);
 }

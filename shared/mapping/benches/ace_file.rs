@@ -11,7 +11,8 @@ use serde_json::Value;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-const SAMPLE: &str = include_str!("../../../tests/fixtures/ace-s3/opportunity/Opportunity-Outbound-Sample.json");
+const SAMPLE: &str =
+    include_str!("../../../tests/fixtures/ace-s3/opportunity/Opportunity-Outbound-Sample.json");
 
 /// A ~1 MB outbound file: the AWS sample record repeated with distinct ids.
 fn file() -> (Vec<u8>, usize) {
@@ -34,8 +35,15 @@ fn file() -> (Vec<u8>, usize) {
 }
 
 fn pipeline(bytes: &[u8]) -> usize {
-    let ctx = Context { today: NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"), intent: Intent::Update, current: None, consulting_partner: true };
-    let Ok(AceFile::Opportunities(f)) = ace::parse(bytes) else { return 0 };
+    let ctx = Context {
+        today: NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"),
+        intent: Intent::Update,
+        current: None,
+        consulting_partner: true,
+    };
+    let Ok(AceFile::Opportunities(f)) = ace::parse(bytes) else {
+        return 0;
+    };
     let mut n = 0;
     for r in f.records.iter().flatten() {
         if let Ok(o) = r.to_canonical() {
@@ -58,8 +66,12 @@ fn bench(c: &mut Criterion) {
     assert_eq!(pipeline(&bytes), n, "every record maps");
     let mut g = c.benchmark_group(format!("ace_outbound_{}KB_{n}_records", bytes.len() / 1024));
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("serde_json_value_baseline", |b| b.iter(|| baseline(black_box(&bytes))));
-    g.bench_function("parse_validate_map", |b| b.iter(|| pipeline(black_box(&bytes))));
+    g.bench_function("serde_json_value_baseline", |b| {
+        b.iter(|| baseline(black_box(&bytes)))
+    });
+    g.bench_function("parse_validate_map", |b| {
+        b.iter(|| pipeline(black_box(&bytes)))
+    });
     g.finish();
 }
 
@@ -81,8 +93,14 @@ fn summary() {
         ours += measure(&pipeline);
     }
     println!("\nsummary: {} bytes, {n} records", bytes.len());
-    println!("  serde_json::Value baseline : {:>10.0} records/s", base / 2.0);
-    println!("  parse+validate+map         : {:>10.0} records/s", ours / 2.0);
+    println!(
+        "  serde_json::Value baseline : {:>10.0} records/s",
+        base / 2.0
+    );
+    println!(
+        "  parse+validate+map         : {:>10.0} records/s",
+        ours / 2.0
+    );
     println!("  ratio (ours / baseline)    : {:>10.2}", ours / base);
 }
 

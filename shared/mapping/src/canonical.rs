@@ -30,7 +30,10 @@ impl Decimal {
         let body = t.strip_prefix('-').unwrap_or(t);
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
         let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || (body.contains('.') && frac.is_empty()) || !digits(frac)
+        if int.is_empty()
+            || !digits(int)
+            || (body.contains('.') && frac.is_empty())
+            || !digits(frac)
         {
             return Err(DecimalError(s.to_string()));
         }
@@ -100,8 +103,10 @@ pub enum Country {
 impl Country {
     /// From an ACE country name (`United States`).
     pub fn from_ace(name: &str) -> Self {
-        crate::data::country_code(name)
-            .map_or_else(|| Country::Unknown(name.to_string()), |c| Country::Code(c.to_string()))
+        crate::data::country_code(name).map_or_else(
+            || Country::Unknown(name.to_string()),
+            |c| Country::Code(c.to_string()),
+        )
     }
 
     /// From an API country code (`US`).

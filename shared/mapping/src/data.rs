@@ -158,18 +158,18 @@ fn tokens(pattern: &str) -> Vec<Tok> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c == '(' {
-            if let Some(end) = chars[i..].iter().position(|&c| c == ')') {
-                let inner: String = chars[i + 1..i + end].iter().collect();
-                let tok = match inner.as_str() {
-                    "A" => Tok::Letter,
-                    "N" | "9" => Tok::Digit,
-                    _ => Tok::AlNum,
-                };
-                out.push(Tok::Opt(Box::new(tok)));
-                i += end + 1;
-                continue;
-            }
+        if c == '('
+            && let Some(end) = chars[i..].iter().position(|&c| c == ')')
+        {
+            let inner: String = chars[i + 1..i + end].iter().collect();
+            let tok = match inner.as_str() {
+                "A" => Tok::Letter,
+                "N" | "9" => Tok::Digit,
+                _ => Tok::AlNum,
+            };
+            out.push(Tok::Opt(Box::new(tok)));
+            i += end + 1;
+            continue;
         }
         out.push(match c {
             '9' | 'N' => Tok::Digit,
@@ -256,11 +256,17 @@ mod tests {
         assert_eq!(industry.len(), 28);
         assert!(industry.contains("Software & Internet"));
         assert_eq!(opportunity_values("country").unwrap().len(), 251);
-        assert!(opportunity_values("closedLostReason")
-            .unwrap()
-            .contains("Lost to Competitor – Google"));
+        assert!(
+            opportunity_values("closedLostReason")
+                .unwrap()
+                .contains("Lost to Competitor – Google")
+        );
         assert!(lead_values("useCaseWorkload").unwrap().contains("Big Data"));
-        assert!(lead_values("currentLeadStage").unwrap().contains("Accepted"));
+        assert!(
+            lead_values("currentLeadStage")
+                .unwrap()
+                .contains("Accepted")
+        );
     }
 
     #[test]

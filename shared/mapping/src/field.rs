@@ -227,7 +227,10 @@ mod tests {
         let w: W = serde_json::from_str(r#"{"a":"x","b":{"masked":true}}"#).unwrap();
         assert_eq!(w.a, Nullable::Value("x".into()));
         assert_eq!(w.b, Field::Masked);
-        assert_eq!(serde_json::to_string(&w).unwrap(), r#"{"a":"x","b":{"masked":true}}"#);
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"a":"x","b":{"masked":true}}"#
+        );
     }
 
     #[test]

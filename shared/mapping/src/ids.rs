@@ -184,7 +184,11 @@ mod tests {
         assert!(!OpportunityId::parse("OXXXXXX").unwrap().is_standard());
         assert!(OpportunityId::parse(" ").is_err());
         assert!(OpportunityId::parse("O1 2").is_err());
-        assert!(InvitationId::parse("engi-v7p8z56whnauo").unwrap().is_standard());
+        assert!(
+            InvitationId::parse("engi-v7p8z56whnauo")
+                .unwrap()
+                .is_standard()
+        );
         assert!(
             InvitationId::parse(
                 "arn:aws:partnercentral:us-east-1::catalog/AWS/engagement-invitation/engi-v7p8z56whnauo"

@@ -212,20 +212,32 @@ impl Check<'_> {
 
     fn required<T>(&mut self, key: Key, f: &Field<T>, why: &str) {
         if !matches!(f, Field::Value(_)) {
-            self.add(key, Code::RequiredFieldMissing, format!("{} is required{why}", key.name(self.format)));
+            self.add(
+                key,
+                Code::RequiredFieldMissing,
+                format!("{} is required{why}", key.name(self.format)),
+            );
         }
     }
 
     fn required_list<T>(&mut self, key: Key, f: &Field<Vec<T>>, why: &str) {
         match f {
             Field::Value(v) if !v.is_empty() => {}
-            _ => self.add(key, Code::RequiredFieldMissing, format!("{} needs at least one value{why}", key.name(self.format))),
+            _ => self.add(
+                key,
+                Code::RequiredFieldMissing,
+                format!("{} needs at least one value{why}", key.name(self.format)),
+            ),
         }
     }
 
     fn must_be_empty<T>(&mut self, key: Key, f: &Field<T>, why: &str) {
         if matches!(f, Field::Value(_)) {
-            self.add(key, Code::InvalidValue, format!("{} must be null {why}", key.name(self.format)));
+            self.add(
+                key,
+                Code::InvalidValue,
+                format!("{} must be null {why}", key.name(self.format)),
+            );
         }
     }
 
@@ -233,56 +245,107 @@ impl Check<'_> {
         if let Field::Value(s) = f {
             let n = s.chars().count();
             if n > max {
-                self.add(key, Code::ValueOutOfRange, format!("{} is {n} characters; at most {max} are allowed", key.name(self.format)));
+                self.add(
+                    key,
+                    Code::ValueOutOfRange,
+                    format!(
+                        "{} is {n} characters; at most {max} are allowed",
+                        key.name(self.format)
+                    ),
+                );
             }
         }
     }
 
     fn digits(&mut self, key: Key, f: &Field<String>, n: usize) {
-        if let Field::Value(s) = f {
-            if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
-                self.add(key, Code::InvalidStringFormat, format!("{} must be exactly {n} digits, got {s:?}", key.name(self.format)));
-            }
+        if let Field::Value(s) = f
+            && (s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.add(
+                key,
+                Code::InvalidStringFormat,
+                format!(
+                    "{} must be exactly {n} digits, got {s:?}",
+                    key.name(self.format)
+                ),
+            );
         }
     }
 
-    fn known<T: Clone + PartialEq>(&mut self, key: Key, f: &Field<T>, known: impl Fn(&T) -> Option<String>) {
-        if let Field::Value(v) = f {
-            if let Some(bad) = known(v) {
-                self.add(key, Code::InvalidEnumValue, format!("{bad:?} is not a standard value of {}", key.name(self.format)));
-            }
+    fn known<T: Clone + PartialEq>(
+        &mut self,
+        key: Key,
+        f: &Field<T>,
+        known: impl Fn(&T) -> Option<String>,
+    ) {
+        if let Field::Value(v) = f
+            && let Some(bad) = known(v)
+        {
+            self.add(
+                key,
+                Code::InvalidEnumValue,
+                format!(
+                    "{bad:?} is not a standard value of {}",
+                    key.name(self.format)
+                ),
+            );
         }
     }
 
     fn known_list<T>(&mut self, key: Key, f: &Field<Vec<T>>, known: impl Fn(&T) -> Option<String>) {
         if let Field::Value(v) = f {
             for bad in v.iter().filter_map(known) {
-                self.add(key, Code::InvalidEnumValue, format!("{bad:?} is not a standard value of {}", key.name(self.format)));
+                self.add(
+                    key,
+                    Code::InvalidEnumValue,
+                    format!(
+                        "{bad:?} is not a standard value of {}",
+                        key.name(self.format)
+                    ),
+                );
             }
         }
     }
 
     fn too_many<T>(&mut self, key: Key, f: &Field<Vec<T>>, max: usize) {
-        if let Field::Value(v) = f {
-            if v.len() > max {
-                self.add(key, Code::TooManyValues, format!("{} has {} values; at most {max} are allowed", key.name(self.format), v.len()));
-            }
+        if let Field::Value(v) = f
+            && v.len() > max
+        {
+            self.add(
+                key,
+                Code::TooManyValues,
+                format!(
+                    "{} has {} values; at most {max} are allowed",
+                    key.name(self.format),
+                    v.len()
+                ),
+            );
         }
     }
 
     fn email(&mut self, key: Key, f: &Field<String>) {
         if let Field::Value(s) = f {
             let ok = s.split_once('@').is_some_and(|(user, domain)| {
-                !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !s.contains(char::is_whitespace)
+                !user.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !s.contains(char::is_whitespace)
             });
             if !ok {
-                self.add(key, Code::InvalidStringFormat, format!("{} is not an email address", key.name(self.format)));
+                self.add(
+                    key,
+                    Code::InvalidStringFormat,
+                    format!("{} is not an email address", key.name(self.format)),
+                );
             }
         }
     }
 }
 
-fn unknown<T: Clone>(is_known: impl Fn(&T) -> bool, text: impl Fn(&T) -> String) -> impl Fn(&T) -> Option<String> {
+fn unknown<T: Clone>(
+    is_known: impl Fn(&T) -> bool,
+    text: impl Fn(&T) -> String,
+) -> impl Fn(&T) -> Option<String> {
     move |v| (!is_known(v)).then(|| text(v))
 }
 
@@ -349,17 +412,29 @@ fn provided(o: &Opportunity) -> Vec<Key> {
         (Key::RejectionReason, !l.rejection_reason.is_absent()),
         (Key::NextSteps, !l.next_steps.is_absent()),
         (Key::AdditionalComments, !p.additional_comments.is_absent()),
-        (Key::SoftwareCurrency, !o.software_revenue.currency.is_absent()),
+        (
+            Key::SoftwareCurrency,
+            !o.software_revenue.currency.is_absent(),
+        ),
         (Key::ProcurementType, !o.software_revenue.model.is_absent()),
     ];
-    pairs.into_iter().filter(|(_, p)| *p).map(|(k, _)| k).collect()
+    pairs
+        .into_iter()
+        .filter(|(_, p)| *p)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// The value a frozen field has, as text, to tell whether an update changes it.
 fn frozen_value(o: &Opportunity, k: Key) -> Option<String> {
     let s = |f: &Field<String>| f.value().cloned();
     match k {
-        Key::Country => o.customer.address.country.value().map(|c| c.as_api().to_string()),
+        Key::Country => o
+            .customer
+            .address
+            .country
+            .value()
+            .map(|c| c.as_api().to_string()),
         Key::PostalCode => s(&o.customer.address.postal_code),
         Key::Industry => o.customer.industry.value().map(|i| i.as_api().to_string()),
         Key::Website => s(&o.customer.website),
@@ -372,7 +447,11 @@ fn frozen_value(o: &Opportunity, k: Key) -> Option<String> {
 
 /// Validates an opportunity we are about to send. An empty list means AWS should accept it.
 pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<ValidationError> {
-    let mut v = Check { format, out: vec![], _o: std::marker::PhantomData };
+    let mut v = Check {
+        format,
+        out: vec![],
+        _o: std::marker::PhantomData,
+    };
     let c = &o.customer;
     let a = &c.address;
     let p = &o.project;
@@ -386,7 +465,11 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
 
     match ctx.intent {
         Intent::Create => {
-            let not_natsec = if natsec { "" } else { " (unless the opportunity is national security)" };
+            let not_natsec = if natsec {
+                ""
+            } else {
+                " (unless the opportunity is national security)"
+            };
             v.required(Key::Title, &p.title, "");
             v.required(Key::BusinessProblem, &p.business_problem, "");
             if !natsec {
@@ -395,7 +478,10 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             }
             v.required(Key::Industry, &c.industry, "");
             v.required(Key::Country, &a.country, "");
-            let no_postal = a.country.value().is_some_and(|x| data::has_no_postal_code(x.as_ace()));
+            let no_postal = a
+                .country
+                .value()
+                .is_some_and(|x| data::has_no_postal_code(x.as_ace()));
             if !no_postal && !natsec {
                 v.required(Key::PostalCode, &a.postal_code, " for this country");
             }
@@ -405,9 +491,17 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             v.required(Key::UseCase, &p.use_case, "");
             v.required_list(Key::SalesActivities, &p.sales_activities, "");
             if format == Format::Ace {
-                v.required(Key::CrmId, &o.crm_id, ": a new unique value identifies the opportunity");
+                v.required(
+                    Key::CrmId,
+                    &o.crm_id,
+                    ": a new unique value identifies the opportunity",
+                );
                 v.required_list(Key::PrimaryNeeds, &o.primary_needs, "");
-                v.required_list(Key::Solutions, &o.solutions, " (a solution id S-XXXXXXX, or Other)");
+                v.required_list(
+                    Key::Solutions,
+                    &o.solutions,
+                    " (a solution id S-XXXXXXX, or Other)",
+                );
                 v.required(Key::MarketingSource, &m.source, "");
             }
         }
@@ -418,17 +512,30 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             v.required(Key::Id, &o.id, " to accept or reject a referral");
             v.required(Key::AcceptanceStatus, &l.acceptance_status, "");
             for k in provided.iter().filter(|k| {
-                !matches!(k, Key::Id | Key::CrmId | Key::AcceptanceStatus | Key::RejectionReason)
+                !matches!(
+                    k,
+                    Key::Id | Key::CrmId | Key::AcceptanceStatus | Key::RejectionReason
+                )
             }) {
-                v.add(*k, Code::ActionNotPermitted, format!(
-                    "{} cannot change in an accept/reject message: send the decision alone", k.name(format)));
+                v.add(
+                    *k,
+                    Code::ActionNotPermitted,
+                    format!(
+                        "{} cannot change in an accept/reject message: send the decision alone",
+                        k.name(format)
+                    ),
+                );
             }
         }
     }
 
     // Conditional requirements.
     if c.industry.value() == Some(&Industry::Other) {
-        v.required(Key::OtherIndustry, &c.other_industry, " when the industry is Other");
+        v.required(
+            Key::OtherIndustry,
+            &c.other_industry,
+            " when the industry is Other",
+        );
     }
     match a.country.value() {
         Some(country) if country.is_us() => {
@@ -443,33 +550,70 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     if let (Some(country), Field::Value(code)) = (a.country.value(), &a.postal_code) {
         let name = country.as_ace();
         if data::has_no_postal_code(name) {
-            v.add(Key::PostalCode, Code::InvalidValue, format!("{name} has no postal codes: postalCode must be empty"));
-        } else if let Some(fmt) = data::postal_format(name) {
-            if !fmt.matches(code) {
-                v.add(Key::PostalCode, Code::InvalidStringFormat, fmt.message.clone());
-            }
+            v.add(
+                Key::PostalCode,
+                Code::InvalidValue,
+                format!("{name} has no postal codes: postalCode must be empty"),
+            );
+        } else if let Some(fmt) = data::postal_format(name)
+            && !fmt.matches(code)
+        {
+            v.add(
+                Key::PostalCode,
+                Code::InvalidStringFormat,
+                fmt.message.clone(),
+            );
         }
     }
     match (l.stage.value(), l.closed_lost_reason.value()) {
-        (Some(Stage::ClosedLost), None) => v.add(Key::ClosedLostReason, Code::RequiredFieldMissing,
-            "closed lost reason is required when the stage is Closed Lost"),
-        (Some(s), Some(_)) if *s != Stage::ClosedLost => v.add(Key::ClosedLostReason, Code::InvalidValue,
-            "a closed lost reason is only allowed when the stage is Closed Lost"),
+        (Some(Stage::ClosedLost), None) => v.add(
+            Key::ClosedLostReason,
+            Code::RequiredFieldMissing,
+            "closed lost reason is required when the stage is Closed Lost",
+        ),
+        (Some(s), Some(_)) if *s != Stage::ClosedLost => v.add(
+            Key::ClosedLostReason,
+            Code::InvalidValue,
+            "a closed lost reason is only allowed when the stage is Closed Lost",
+        ),
         _ => {}
     }
     if l.stage.value() == Some(&Stage::Launched) && ctx.consulting_partner {
-        v.required(Key::AwsAccountId, &c.aws_account_id, " when the stage is Launched");
+        v.required(
+            Key::AwsAccountId,
+            &c.aws_account_id,
+            " when the stage is Launched",
+        );
     }
-    if o.solutions.value().is_some_and(|s| s.iter().any(|x| x == "Other")) {
-        v.required(Key::OtherSolution, &p.other_solution, " when the solution offered is Other");
+    if o.solutions
+        .value()
+        .is_some_and(|s| s.iter().any(|x| x == "Other"))
+    {
+        v.required(
+            Key::OtherSolution,
+            &p.other_solution,
+            " when the solution offered is Other",
+        );
     }
     if o.opportunity_type.value() == Some(&OpportunityType::FlatRenewal) {
-        v.required(Key::ParentId, &o.parent_opportunity_id, " for a Flat Renewal");
+        v.required(
+            Key::ParentId,
+            &o.parent_opportunity_id,
+            " for a Flat Renewal",
+        );
     }
     if let Field::Value(parent) = &o.parent_opportunity_id {
-        let ok = parent.strip_prefix('O').is_some_and(|d| !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()));
+        let ok = parent.strip_prefix('O').is_some_and(|d| {
+            !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit())
+        });
         if !ok {
-            v.add(Key::ParentId, Code::InvalidStringFormat, format!("parent opportunity id must be an opportunity id O<digits>, got {parent:?}"));
+            v.add(
+                Key::ParentId,
+                Code::InvalidStringFormat,
+                format!(
+                    "parent opportunity id must be an opportunity id O<digits>, got {parent:?}"
+                ),
+            );
         }
     }
     match m.source.value() {
@@ -481,34 +625,63 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             v.must_be_empty(Key::CampaignName, &m.campaign_name, why);
         }
         Some(MarketingSource::MarketingActivity) => {
-            v.required(Key::FundingUsed, &m.funding_used, " when the opportunity is from a marketing activity");
+            v.required(
+                Key::FundingUsed,
+                &m.funding_used,
+                " when the opportunity is from a marketing activity",
+            );
         }
         _ => {}
     }
     if p.competitor.value() == Some(&Competitor::OtherStar) {
-        v.required(Key::OtherCompetitors, &p.other_competitors, " when the competitor is *Other");
+        v.required(
+            Key::OtherCompetitors,
+            &p.other_competitors,
+            " when the competitor is *Other",
+        );
     }
     if natsec {
-        if c.industry.value().is_some_and(|i| *i != Industry::Government) {
-            v.add(Key::NationalSecurity, Code::InvalidValue, "national security opportunities must have the industry Government");
+        if c.industry
+            .value()
+            .is_some_and(|i| *i != Industry::Government)
+        {
+            v.add(
+                Key::NationalSecurity,
+                Code::InvalidValue,
+                "national security opportunities must have the industry Government",
+            );
         }
         if a.country.value().is_some_and(|x| !x.is_us()) {
-            v.add(Key::NationalSecurity, Code::InvalidValue, "national security opportunities must be in the United States");
+            v.add(
+                Key::NationalSecurity,
+                Code::InvalidValue,
+                "national security opportunities must be in the United States",
+            );
         }
     }
     if let Field::Value(needs) = &o.primary_needs {
         if needs.contains(&PrimaryNeed::DoNotNeedSupport) && needs.len() > 1 {
-            v.add(Key::PrimaryNeeds, Code::InvalidValue, "\"Do Not Need Support from AWS Sales Rep\" cannot be combined with co-sell needs");
+            v.add(
+                Key::PrimaryNeeds,
+                Code::InvalidValue,
+                "\"Do Not Need Support from AWS Sales Rep\" cannot be combined with co-sell needs",
+            );
         }
         if natsec && needs.contains(&PrimaryNeed::DoNotNeedSupport) {
             v.add(Key::PrimaryNeeds, Code::InvalidValue, "national security opportunities cannot choose \"Do Not Need Support from AWS Sales Rep\"");
         }
     }
     match (l.acceptance_status.value(), &l.rejection_reason) {
-        (Some(AcceptanceStatus::Rejected), r) if r.value().is_none() => v.add(Key::RejectionReason, Code::RequiredFieldMissing,
-            "a rejection reason is required when rejecting a referral"),
-        (s, Field::Value(_)) if s != Some(&AcceptanceStatus::Rejected) => v.add(Key::RejectionReason, Code::InvalidValue,
-            "a rejection reason is only allowed when the referral is rejected"),
+        (Some(AcceptanceStatus::Rejected), r) if r.value().is_none() => v.add(
+            Key::RejectionReason,
+            Code::RequiredFieldMissing,
+            "a rejection reason is required when rejecting a referral",
+        ),
+        (s, Field::Value(_)) if s != Some(&AcceptanceStatus::Rejected) => v.add(
+            Key::RejectionReason,
+            Code::InvalidValue,
+            "a rejection reason is only allowed when the referral is rejected",
+        ),
         _ => {}
     }
 
@@ -518,17 +691,39 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     if let Field::Value(spends) = &p.expected_spend {
         for s in spends {
             if !s.amount.is_positive() {
-                v.add(Key::ExpectedSpend, Code::ValueOutOfRange, format!("expected monthly revenue must be greater than 0, got {}", s.amount));
+                v.add(
+                    Key::ExpectedSpend,
+                    Code::ValueOutOfRange,
+                    format!(
+                        "expected monthly revenue must be greater than 0, got {}",
+                        s.amount
+                    ),
+                );
             } else if format == Format::Ace && !s.amount.is_integer() {
-                v.add(Key::ExpectedSpend, Code::InvalidValue, format!("expected monthly revenue is a whole number of USD, got {}", s.amount));
+                v.add(
+                    Key::ExpectedSpend,
+                    Code::InvalidValue,
+                    format!(
+                        "expected monthly revenue is a whole number of USD, got {}",
+                        s.amount
+                    ),
+                );
             }
         }
     }
     if let Field::Value(d) = &p.business_problem {
-        let (min, max) = if format == Format::Ace { (20, 32_000) } else { (20, 2000) };
+        let (min, max) = if format == Format::Ace {
+            (20, 32_000)
+        } else {
+            (20, 2000)
+        };
         let n = d.chars().count();
         if n < min || n > max {
-            v.add(Key::BusinessProblem, Code::ValueOutOfRange, format!("the customer business problem must be {min} to {max} characters, got {n}"));
+            v.add(
+                Key::BusinessProblem,
+                Code::ValueOutOfRange,
+                format!("the customer business problem must be {min} to {max} characters, got {n}"),
+            );
         }
     }
     v.max_len(Key::Title, &p.title, 255);
@@ -537,21 +732,37 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     v.max_len(Key::OtherSolution, &p.other_solution, 255);
     v.max_len(Key::Street, &a.street, 255);
     v.max_len(Key::Website, &c.website, 255);
-    if let Field::Value(id) = &o.crm_id {
-        if id.as_str().len() > 64 {
-            v.add(Key::CrmId, Code::ValueOutOfRange, "the partner CRM id is at most 64 characters");
-        }
+    if let Field::Value(id) = &o.crm_id
+        && id.as_str().len() > 64
+    {
+        v.add(
+            Key::CrmId,
+            Code::ValueOutOfRange,
+            "the partner CRM id is at most 64 characters",
+        );
     }
-    if let Field::Value(date) = &l.target_close_date {
-        if *date < ctx.today && ctx.intent != Intent::Decision && !matches!(l.stage.value(), Some(Stage::Launched | Stage::ClosedLost)) {
-            v.add(Key::TargetCloseDate, Code::InvalidValue, format!("target close date {date} is in the past"));
-        }
+    if let Field::Value(date) = &l.target_close_date
+        && *date < ctx.today
+        && ctx.intent != Intent::Decision
+        && !matches!(l.stage.value(), Some(Stage::Launched | Stage::ClosedLost))
+    {
+        v.add(
+            Key::TargetCloseDate,
+            Code::InvalidValue,
+            format!("target close date {date} is in the past"),
+        );
     }
     if let Field::Value(sols) = &o.solutions {
         for s in sols.iter().filter(|s| *s != "Other") {
-            let ok = s.strip_prefix("S-").is_some_and(|d| d.len() == 7 && d.bytes().all(|b| b.is_ascii_digit()));
+            let ok = s
+                .strip_prefix("S-")
+                .is_some_and(|d| d.len() == 7 && d.bytes().all(|b| b.is_ascii_digit()));
             if !ok {
-                v.add(Key::Solutions, Code::InvalidStringFormat, format!("solution id {s:?} must look like S-1234567 (or be Other)"));
+                v.add(
+                    Key::Solutions,
+                    Code::InvalidStringFormat,
+                    format!("solution id {s:?} must look like S-1234567 (or be Other)"),
+                );
             }
         }
     }
@@ -566,53 +777,143 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     v.email(Key::PartnerEmail, &first(&o.partner_team));
 
     // Standard values.
-    v.known(Key::Industry, &c.industry, unknown(Industry::is_known, |x| x.as_api().to_string()));
+    v.known(
+        Key::Industry,
+        &c.industry,
+        unknown(Industry::is_known, |x| x.as_api().to_string()),
+    );
     v.known(Key::Country, &a.country, |x| match x {
         crate::canonical::Country::Unknown(s) => Some(s.clone()),
         _ => None,
     });
     v.known(Key::UseCase, &p.use_case, in_table("useCase"));
-    v.known(Key::OpportunityType, &o.opportunity_type, unknown(OpportunityType::is_known, |x| x.as_api().to_string()));
-    v.known(Key::Stage, &l.stage, unknown(Stage::is_known, |x| x.as_api().to_string()));
-    v.known(Key::ClosedLostReason, &l.closed_lost_reason, unknown(ClosedLostReason::is_known, |x| x.as_api().to_string()));
-    v.known(Key::Competitor, &p.competitor, unknown(Competitor::is_known, |x| x.as_api().to_string()));
-    v.known(Key::MarketingSource, &m.source, unknown(MarketingSource::is_known, |x| x.as_api().to_string()));
-    v.known(Key::FundingUsed, &m.funding_used, unknown(YesNo::is_known, |x| x.as_api().to_string()));
-    v.known(Key::NationalSecurity, &o.national_security, unknown(YesNo::is_known, |x| x.as_api().to_string()));
-    v.known(Key::AcceptanceStatus, &l.acceptance_status, unknown(AcceptanceStatus::is_known, |x| x.as_api().to_string()));
-    v.known(Key::RejectionReason, &l.rejection_reason, |x: &RejectionReason| {
-        let ok = x.is_known() && (format == Format::Ace || *x != RejectionReason::RenewalOpportunity);
-        (!ok).then(|| x.as_api().to_string())
-    });
-    v.known(Key::ProcurementType, &o.software_revenue.model, unknown(RevenueModel::is_known, |x| x.as_api().to_string()));
-    v.known(Key::SoftwareCurrency, &o.software_revenue.currency, in_table("customerSoftwareValueCurrency"));
-    v.known_list(Key::DeliveryModels, &p.delivery_models, unknown(DeliveryModel::is_known, |x| x.as_api().to_string()));
-    v.known_list(Key::SalesActivities, &p.sales_activities, unknown(SalesActivity::is_known, |x| x.as_api().to_string()));
+    v.known(
+        Key::OpportunityType,
+        &o.opportunity_type,
+        unknown(OpportunityType::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::Stage,
+        &l.stage,
+        unknown(Stage::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::ClosedLostReason,
+        &l.closed_lost_reason,
+        unknown(ClosedLostReason::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::Competitor,
+        &p.competitor,
+        unknown(Competitor::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::MarketingSource,
+        &m.source,
+        unknown(MarketingSource::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::FundingUsed,
+        &m.funding_used,
+        unknown(YesNo::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::NationalSecurity,
+        &o.national_security,
+        unknown(YesNo::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::AcceptanceStatus,
+        &l.acceptance_status,
+        unknown(AcceptanceStatus::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::RejectionReason,
+        &l.rejection_reason,
+        |x: &RejectionReason| {
+            let ok = x.is_known()
+                && (format == Format::Ace || *x != RejectionReason::RenewalOpportunity);
+            (!ok).then(|| x.as_api().to_string())
+        },
+    );
+    v.known(
+        Key::ProcurementType,
+        &o.software_revenue.model,
+        unknown(RevenueModel::is_known, |x| x.as_api().to_string()),
+    );
+    v.known(
+        Key::SoftwareCurrency,
+        &o.software_revenue.currency,
+        in_table("customerSoftwareValueCurrency"),
+    );
+    v.known_list(
+        Key::DeliveryModels,
+        &p.delivery_models,
+        unknown(DeliveryModel::is_known, |x| x.as_api().to_string()),
+    );
+    v.known_list(
+        Key::SalesActivities,
+        &p.sales_activities,
+        unknown(SalesActivity::is_known, |x| x.as_api().to_string()),
+    );
     v.known_list(Key::PrimaryNeeds, &o.primary_needs, |x: &PrimaryNeed| {
         let ok = x.is_known() && (format == Format::Ace || *x != PrimaryNeed::DoNotNeedSupport);
         (!ok).then(|| x.as_api().to_string())
     });
-    v.known_list(Key::Channels, &m.channels, unknown(Channel::is_known, |x| x.as_api().to_string()));
-    v.known_list(Key::MarketingUseCases, &m.use_cases, in_table("marketingActivityUsecase"));
+    v.known_list(
+        Key::Channels,
+        &m.channels,
+        unknown(Channel::is_known, |x| x.as_api().to_string()),
+    );
+    v.known_list(
+        Key::MarketingUseCases,
+        &m.use_cases,
+        in_table("marketingActivityUsecase"),
+    );
     v.known_list(Key::ApnPrograms, &p.apn_programs, in_table("campaignName"));
 
     // What AWS's review status allows to change.
     if let Some(current) = ctx.current {
-        let changing: Vec<Key> = provided.iter().copied().filter(|k| !matches!(k, Key::Id)).collect();
+        let changing: Vec<Key> = provided
+            .iter()
+            .copied()
+            .filter(|k| !matches!(k, Key::Id))
+            .collect();
         match current.life_cycle.review_status.value() {
-            Some(ReviewStatus::Submitted | ReviewStatus::InReview) if ctx.intent != Intent::Decision => {
+            Some(ReviewStatus::Submitted | ReviewStatus::InReview)
+                if ctx.intent != Intent::Decision =>
+            {
                 v.add(Key::Id, Code::ActionNotPermitted, "the opportunity is being reviewed by AWS (Submitted / In review) and cannot be updated until the review ends");
             }
             Some(ReviewStatus::ActionRequired) => {
-                for k in changing.iter().filter(|k| !ACTION_REQUIRED_EDITABLE.contains(k)) {
-                    v.add(*k, Code::ActionNotPermitted, format!(
-                        "{} cannot change while AWS's review status is Action Required", k.name(format)));
+                for k in changing
+                    .iter()
+                    .filter(|k| !ACTION_REQUIRED_EDITABLE.contains(k))
+                {
+                    v.add(
+                        *k,
+                        Code::ActionNotPermitted,
+                        format!(
+                            "{} cannot change while AWS's review status is Action Required",
+                            k.name(format)
+                        ),
+                    );
                 }
             }
             Some(ReviewStatus::Approved) => {
-                for k in changing.iter().filter(|k| FROZEN_AFTER_APPROVAL.contains(k)) {
+                for k in changing
+                    .iter()
+                    .filter(|k| FROZEN_AFTER_APPROVAL.contains(k))
+                {
                     if frozen_value(o, *k) != frozen_value(current, *k) {
-                        v.add(*k, Code::ActionNotPermitted, format!("{} cannot change after AWS approved the opportunity", k.name(format)));
+                        v.add(
+                            *k,
+                            Code::ActionNotPermitted,
+                            format!(
+                                "{} cannot change after AWS approved the opportunity",
+                                k.name(format)
+                            ),
+                        );
                     }
                 }
             }
@@ -633,14 +934,29 @@ fn masked_fields(o: &Opportunity, v: &mut Check<'_>) {
         (Key::PostalCode, a.postal_code.is_masked()),
         (Key::City, a.city.is_masked()),
         (Key::Street, a.street.is_masked()),
-        (Key::CustomerEmail, match &c.contacts {
-            Field::Value(list) => list.iter().any(|x| x.email.is_masked() || x.phone.is_masked() || x.first_name.is_masked() || x.last_name.is_masked()),
-            f => f.is_masked(),
-        }),
+        (
+            Key::CustomerEmail,
+            match &c.contacts {
+                Field::Value(list) => list.iter().any(|x| {
+                    x.email.is_masked()
+                        || x.phone.is_masked()
+                        || x.first_name.is_masked()
+                        || x.last_name.is_masked()
+                }),
+                f => f.is_masked(),
+            },
+        ),
     ];
     for (k, masked) in pairs {
         if masked {
-            v.add(k, Code::InvalidValue, format!("{} holds AWS's mask \"Accept to View\", not data: leave it out", k.name(v.format)));
+            v.add(
+                k,
+                Code::InvalidValue,
+                format!(
+                    "{} holds AWS's mask \"Accept to View\", not data: leave it out",
+                    k.name(v.format)
+                ),
+            );
         }
     }
 }
@@ -649,25 +965,45 @@ fn masked_fields(o: &Opportunity, v: &mut Check<'_>) {
 pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
     let mut out = vec![];
     let mut add = |field: &str, code: Code, message: String| {
-        out.push(ValidationError { field: field.to_string(), code, message });
+        out.push(ValidationError {
+            field: field.to_string(),
+            code,
+            message,
+        });
     };
     if l.id.value().is_none() {
-        add("apnCrmUniqueIdentifier", Code::RequiredFieldMissing, "apnCrmUniqueIdentifier is required: AWS only accepts updates of its own leads".into());
+        add(
+            "apnCrmUniqueIdentifier",
+            Code::RequiredFieldMissing,
+            "apnCrmUniqueIdentifier is required: AWS only accepts updates of its own leads".into(),
+        );
     }
     let known = |field: &str, v: &str| data::lead_values(field).is_some_and(|s| s.contains(v));
-    if let Field::Value(s) = &l.status {
-        if !s.is_known() {
-            add("status", Code::InvalidEnumValue, format!("{:?} is not a standard value of status", s.as_api()));
-        }
+    if let Field::Value(s) = &l.status
+        && !s.is_known()
+    {
+        add(
+            "status",
+            Code::InvalidEnumValue,
+            format!("{:?} is not a standard value of status", s.as_api()),
+        );
     }
-    if let Field::Value(s) = &l.stage {
-        if !s.is_known() {
-            add("currentLeadStage", Code::InvalidEnumValue, format!("{:?} is not Accepted or Rejected", s.as_api()));
-        }
+    if let Field::Value(s) = &l.stage
+        && !s.is_known()
+    {
+        add(
+            "currentLeadStage",
+            Code::InvalidEnumValue,
+            format!("{:?} is not Accepted or Rejected", s.as_api()),
+        );
     }
     if let Field::Value(list) = &l.use_case_workloads {
         for w in list.iter().filter(|w| !known("useCaseWorkload", w)) {
-            add("useCaseWorkload", Code::InvalidEnumValue, format!("{w:?} is not a standard value of useCaseWorkload"));
+            add(
+                "useCaseWorkload",
+                Code::InvalidEnumValue,
+                format!("{w:?} is not a standard value of useCaseWorkload"),
+            );
         }
     }
     for (field, f, max) in [
@@ -685,11 +1021,19 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
         ("projectDescription", &l.description, 32_000),
     ] {
         if f.is_masked() {
-            add(field, Code::InvalidValue, format!("{field} holds AWS's mask \"Accept To View\", not data: leave it out"));
-        } else if let Field::Value(s) = f {
-            if s.chars().count() > max {
-                add(field, Code::ValueOutOfRange, format!("{field} is at most {max} characters"));
-            }
+            add(
+                field,
+                Code::InvalidValue,
+                format!("{field} holds AWS's mask \"Accept To View\", not data: leave it out"),
+            );
+        } else if let Field::Value(s) = f
+            && s.chars().count() > max
+        {
+            add(
+                field,
+                Code::ValueOutOfRange,
+                format!("{field} is at most {max} characters"),
+            );
         }
     }
     out

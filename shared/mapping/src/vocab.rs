@@ -394,7 +394,10 @@ mod tests {
             ReviewStatus::from_ace("Draft"),
             ReviewStatus::PendingSubmission
         );
-        assert_eq!(MarketingSource::from_ace("Yes").as_api(), "Marketing Activity");
+        assert_eq!(
+            MarketingSource::from_ace("Yes").as_api(),
+            "Marketing Activity"
+        );
     }
 
     #[test]

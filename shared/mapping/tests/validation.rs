@@ -1,6 +1,8 @@
 //! One test per validation rule: a valid ACE create record, changed in exactly one way, must produce
 //! exactly the expected `{field, code}` — named in the format validated.
 
+#![allow(clippy::unwrap_used, clippy::field_reassign_with_default)] // test code: a failed unwrap is a failed test
+
 use acebridge_mapping::ace::AceOpportunity;
 use acebridge_mapping::canonical::{Country, Decimal, Spend};
 use acebridge_mapping::validate::{self, Code, Context, Format, Intent};
@@ -35,19 +37,33 @@ fn valid() -> Opportunity {
         "opportunityType": "Net New Business",
         "stage": "Prospect"
     });
-    serde_json::from_value::<AceOpportunity>(rec).unwrap().to_canonical().unwrap()
+    serde_json::from_value::<AceOpportunity>(rec)
+        .unwrap()
+        .to_canonical()
+        .unwrap()
 }
 
 fn ctx(intent: Intent) -> Context<'static> {
-    Context { today: today(), intent, current: None, consulting_partner: true }
+    Context {
+        today: today(),
+        intent,
+        current: None,
+        consulting_partner: true,
+    }
 }
 
 fn errors_of(o: &Opportunity, format: Format, intent: Intent) -> Vec<(String, Code)> {
-    validate::opportunity(o, format, &ctx(intent)).into_iter().map(|e| (e.field, e.code)).collect()
+    validate::opportunity(o, format, &ctx(intent))
+        .into_iter()
+        .map(|e| (e.field, e.code))
+        .collect()
 }
 
 fn only(o: &Opportunity, field: &str, code: Code) {
-    assert_eq!(errors_of(o, Format::Ace, Intent::Create), vec![(field.to_string(), code)]);
+    assert_eq!(
+        errors_of(o, Format::Ace, Intent::Create),
+        vec![(field.to_string(), code)]
+    );
 }
 
 #[test]
@@ -76,7 +92,13 @@ fn required_fields_on_create() {
 fn errors_carry_the_wire_name_of_the_validated_format() {
     let mut o = valid();
     o.customer.address.postal_code = Field::Absent;
-    assert_eq!(errors_of(&o, Format::Api, Intent::Create), vec![("Customer.Account.Address.PostalCode".into(), Code::RequiredFieldMissing)]);
+    assert_eq!(
+        errors_of(&o, Format::Api, Intent::Create),
+        vec![(
+            "Customer.Account.Address.PostalCode".into(),
+            Code::RequiredFieldMissing
+        )]
+    );
     only(&o, "postalCode", Code::RequiredFieldMissing);
 }
 
@@ -84,7 +106,10 @@ fn errors_carry_the_wire_name_of_the_validated_format() {
 fn an_update_needs_only_the_id_and_valid_changes() {
     let mut o = Opportunity::default();
     o.life_cycle.next_steps = Field::Value("Call".into());
-    assert_eq!(errors_of(&o, Format::Ace, Intent::Update), vec![("apnCrmUniqueIdentifier".into(), Code::RequiredFieldMissing)]);
+    assert_eq!(
+        errors_of(&o, Format::Ace, Intent::Update),
+        vec![("apnCrmUniqueIdentifier".into(), Code::RequiredFieldMissing)]
+    );
     o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1234567").unwrap());
     assert_eq!(errors_of(&o, Format::Ace, Intent::Update), vec![]);
 }
@@ -108,9 +133,12 @@ fn aws_account_is_twelve_digits() {
 #[test]
 fn monthly_revenue_is_a_positive_whole_number() {
     let mut o = valid();
-    o.project.expected_spend = Field::Value(vec![Spend::monthly_aws_usd(Decimal::parse("12.5").unwrap())]);
+    o.project.expected_spend = Field::Value(vec![Spend::monthly_aws_usd(
+        Decimal::parse("12.5").unwrap(),
+    )]);
     only(&o, "expectedMonthlyAwsRevenue", Code::InvalidValue);
-    o.project.expected_spend = Field::Value(vec![Spend::monthly_aws_usd(Decimal::parse("0").unwrap())]);
+    o.project.expected_spend =
+        Field::Value(vec![Spend::monthly_aws_usd(Decimal::parse("0").unwrap())]);
     only(&o, "expectedMonthlyAwsRevenue", Code::ValueOutOfRange);
 }
 
@@ -120,7 +148,13 @@ fn description_has_at_least_twenty_characters() {
     o.project.business_problem = Field::Value("too short".into());
     only(&o, "projectDescription", Code::ValueOutOfRange);
     o.project.business_problem = Field::Value("x".repeat(2001));
-    assert_eq!(errors_of(&o, Format::Api, Intent::Create), vec![("Project.CustomerBusinessProblem".into(), Code::ValueOutOfRange)]);
+    assert_eq!(
+        errors_of(&o, Format::Api, Intent::Create),
+        vec![(
+            "Project.CustomerBusinessProblem".into(),
+            Code::ValueOutOfRange
+        )]
+    );
 }
 
 #[test]
@@ -154,8 +188,13 @@ fn postal_code_follows_the_country_format() {
     let mut o = valid();
     o.customer.address.postal_code = Field::Value("ABCDE".into());
     only(&o, "postalCode", Code::InvalidStringFormat);
-    let msg = validate::opportunity(&o, Format::Ace, &ctx(Intent::Create))[0].message.clone();
-    assert!(msg.contains("United States postal code must be in 99999 OR 99999-9999 format"), "{msg}");
+    let msg = validate::opportunity(&o, Format::Ace, &ctx(Intent::Create))[0]
+        .message
+        .clone();
+    assert!(
+        msg.contains("United States postal code must be in 99999 OR 99999-9999 format"),
+        "{msg}"
+    );
     let mut o = valid();
     o.customer.address.country = Field::Value(Country::from_ace("Bolivia"));
     o.customer.address.state = Field::Absent;
@@ -167,7 +206,8 @@ fn closed_lost_reason_if_and_only_if_closed_lost() {
     let mut o = valid();
     o.life_cycle.stage = Field::Value(Stage::ClosedLost);
     only(&o, "closedLostReason", Code::RequiredFieldMissing);
-    o.life_cycle.closed_lost_reason = Field::Value(ClosedLostReason::from_ace("Lost to Competitor – Google"));
+    o.life_cycle.closed_lost_reason =
+        Field::Value(ClosedLostReason::from_ace("Lost to Competitor – Google"));
     assert!(errors_of(&o, Format::Ace, Intent::Create).is_empty());
     o.life_cycle.stage = Field::Value(Stage::Qualified);
     only(&o, "closedLostReason", Code::InvalidValue);
@@ -212,7 +252,11 @@ fn marketing_fields_follow_the_marketing_source() {
     only(&o, "marketingActivityChannel", Code::InvalidValue);
     let mut o = valid();
     o.marketing.source = Field::Value(MarketingSource::MarketingActivity);
-    only(&o, "isMarketingDevelopmentFunded", Code::RequiredFieldMissing);
+    only(
+        &o,
+        "isMarketingDevelopmentFunded",
+        Code::RequiredFieldMissing,
+    );
 }
 
 #[test]
@@ -242,11 +286,17 @@ fn national_security_means_government_and_no_do_not_need_support() {
 #[test]
 fn do_not_need_support_is_exclusive_and_ace_only() {
     let mut o = valid();
-    o.primary_needs = Field::Value(vec![PrimaryNeed::DoNotNeedSupport, PrimaryNeed::DealSupport]);
+    o.primary_needs = Field::Value(vec![
+        PrimaryNeed::DoNotNeedSupport,
+        PrimaryNeed::DealSupport,
+    ]);
     only(&o, "partnerPrimaryNeedFromAws", Code::InvalidValue);
     o.primary_needs = Field::Value(vec![PrimaryNeed::DoNotNeedSupport]);
     assert!(errors_of(&o, Format::Ace, Intent::Create).is_empty());
-    assert_eq!(errors_of(&o, Format::Api, Intent::Create), vec![("PrimaryNeedsFromAws".into(), Code::InvalidEnumValue)]);
+    assert_eq!(
+        errors_of(&o, Format::Api, Intent::Create),
+        vec![("PrimaryNeedsFromAws".into(), Code::InvalidEnumValue)]
+    );
 }
 
 #[test]
@@ -254,7 +304,10 @@ fn launched_needs_the_customer_account_for_consulting_partners() {
     let mut o = valid();
     o.life_cycle.stage = Field::Value(Stage::Launched);
     only(&o, "awsAccountId", Code::RequiredFieldMissing);
-    let isv = Context { consulting_partner: false, ..ctx(Intent::Create) };
+    let isv = Context {
+        consulting_partner: false,
+        ..ctx(Intent::Create)
+    };
     assert!(validate::opportunity(&o, Format::Ace, &isv).is_empty());
 }
 
@@ -292,7 +345,10 @@ fn masked_values_are_never_sent() {
 #[test]
 fn emails_are_checked() {
     let mut o = valid();
-    o.customer.contacts = Field::Value(vec![acebridge_mapping::canonical::Contact { email: Field::Value("not-an-email".into()), ..Default::default() }]);
+    o.customer.contacts = Field::Value(vec![acebridge_mapping::canonical::Contact {
+        email: Field::Value("not-an-email".into()),
+        ..Default::default()
+    }]);
     only(&o, "customerEmail", Code::InvalidStringFormat);
 }
 
@@ -309,14 +365,23 @@ fn rejecting_a_referral_needs_a_reason_and_nothing_else_changes() {
     assert_eq!(Intent::of(&o), Intent::Decision);
     assert!(errors_of(&o, Format::Ace, Intent::Decision).is_empty());
     let mut o = decision(AcceptanceStatus::Rejected);
-    assert_eq!(errors_of(&o, Format::Ace, Intent::Decision), vec![("rejectionReason".into(), Code::RequiredFieldMissing)]);
+    assert_eq!(
+        errors_of(&o, Format::Ace, Intent::Decision),
+        vec![("rejectionReason".into(), Code::RequiredFieldMissing)]
+    );
     o.life_cycle.rejection_reason = Field::Value(RejectionReason::UnableToSupport);
     assert!(errors_of(&o, Format::Ace, Intent::Decision).is_empty());
     o.life_cycle.next_steps = Field::Value("call".into());
-    assert_eq!(errors_of(&o, Format::Ace, Intent::Decision), vec![("nextStep".into(), Code::ActionNotPermitted)]);
+    assert_eq!(
+        errors_of(&o, Format::Ace, Intent::Decision),
+        vec![("nextStep".into(), Code::ActionNotPermitted)]
+    );
     let mut o = decision(AcceptanceStatus::Accepted);
     o.life_cycle.rejection_reason = Field::Value(RejectionReason::Other);
-    assert_eq!(errors_of(&o, Format::Ace, Intent::Decision), vec![("rejectionReason".into(), Code::InvalidValue)]);
+    assert_eq!(
+        errors_of(&o, Format::Ace, Intent::Decision),
+        vec![("rejectionReason".into(), Code::InvalidValue)]
+    );
 }
 
 fn current(status: ReviewStatus) -> Opportunity {
@@ -326,7 +391,12 @@ fn current(status: ReviewStatus) -> Opportunity {
 }
 
 fn update_ctx(c: &Opportunity) -> Context<'_> {
-    Context { today: today(), intent: Intent::Update, current: Some(c), consulting_partner: true }
+    Context {
+        today: today(),
+        intent: Intent::Update,
+        current: Some(c),
+        consulting_partner: true,
+    }
 }
 
 #[test]
@@ -336,7 +406,12 @@ fn no_updates_while_submitted_or_in_review() {
         let mut o = valid();
         o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1").unwrap());
         let e = validate::opportunity(&o, Format::Api, &update_ctx(&c));
-        assert_eq!(e.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("Identifier", Code::ActionNotPermitted)]);
+        assert_eq!(
+            e.iter()
+                .map(|e| (e.field.as_str(), e.code))
+                .collect::<Vec<_>>(),
+            vec![("Identifier", Code::ActionNotPermitted)]
+        );
     }
 }
 
@@ -350,7 +425,12 @@ fn action_required_allows_only_its_subset() {
     assert!(validate::opportunity(&o, Format::Ace, &update_ctx(&c)).is_empty());
     o.project.title = Field::Value("New title".into());
     let e = validate::opportunity(&o, Format::Ace, &update_ctx(&c));
-    assert_eq!(e.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("partnerProjectTitle", Code::ActionNotPermitted)]);
+    assert_eq!(
+        e.iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect::<Vec<_>>(),
+        vec![("partnerProjectTitle", Code::ActionNotPermitted)]
+    );
 }
 
 #[test]
@@ -358,10 +438,18 @@ fn frozen_fields_after_approval() {
     let c = current(ReviewStatus::Approved);
     let mut o = valid();
     o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1").unwrap());
-    assert!(validate::opportunity(&o, Format::Api, &update_ctx(&c)).is_empty(), "unchanged frozen fields are fine");
+    assert!(
+        validate::opportunity(&o, Format::Api, &update_ctx(&c)).is_empty(),
+        "unchanged frozen fields are fine"
+    );
     o.project.title = Field::Value("Renamed".into());
     let e = validate::opportunity(&o, Format::Api, &update_ctx(&c));
-    assert_eq!(e.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("Project.Title", Code::ActionNotPermitted)]);
+    assert_eq!(
+        e.iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect::<Vec<_>>(),
+        vec![("Project.Title", Code::ActionNotPermitted)]
+    );
 }
 
 #[test]
@@ -372,6 +460,15 @@ fn lead_updates_are_checked() {
     l.id = Field::Value(acebridge_mapping::LeadId::parse("L1234567").unwrap());
     l.use_case_workloads = Field::Value(vec!["Big Data".into(), "Quantum".into()]);
     l.contact.email = Field::Masked;
-    let e: Vec<_> = validate::lead(&l).into_iter().map(|e| (e.field, e.code)).collect();
-    assert_eq!(e, vec![("useCaseWorkload".into(), Code::InvalidEnumValue), ("email".into(), Code::InvalidValue)]);
+    let e: Vec<_> = validate::lead(&l)
+        .into_iter()
+        .map(|e| (e.field, e.code))
+        .collect();
+    assert_eq!(
+        e,
+        vec![
+            ("useCaseWorkload".into(), Code::InvalidEnumValue),
+            ("email".into(), Code::InvalidValue)
+        ]
+    );
 }

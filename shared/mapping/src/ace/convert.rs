@@ -133,10 +133,10 @@ fn out_number(f: &Field<Decimal>) -> Nullable<Number> {
 /// A decimal as a JSON number, keeping integer vs float as written (`100` vs `100.0`).
 pub(crate) fn decimal_to_number(d: &Decimal) -> Number {
     let s = d.as_str();
-    if !s.contains('.') {
-        if let Ok(i) = s.parse::<i64>() {
-            return Number::from(i);
-        }
+    if !s.contains('.')
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return Number::from(i);
     }
     Number::from_f64(d.to_f64()).unwrap_or_else(|| Number::from(0))
 }
@@ -149,7 +149,10 @@ fn first_contact(f: &Field<Vec<Contact>>) -> Contact {
     }
 }
 
-fn contact_field(contacts: &Field<Vec<Contact>>, get: impl Fn(&Contact) -> &Field<String>) -> Field<String> {
+fn contact_field(
+    contacts: &Field<Vec<Contact>>,
+    get: impl Fn(&Contact) -> &Field<String>,
+) -> Field<String> {
     match contacts {
         Field::Null => Field::Null,
         Field::Masked => Field::Masked,
@@ -184,7 +187,9 @@ fn spend_out(f: &Field<Vec<Spend>>) -> Nullable<Number> {
         Field::Value(v) => v
             .iter()
             .find(|s| s.is_monthly_aws_usd())
-            .map_or(Nullable::Null, |s| Nullable::Value(decimal_to_number(&s.amount))),
+            .map_or(Nullable::Null, |s| {
+                Nullable::Value(decimal_to_number(&s.amount))
+            }),
     }
 }
 
@@ -193,7 +198,11 @@ fn history_out(f: &Field<Vec<NextStep>>, mask: &str) -> Nullable<String> {
         steps
             .iter()
             .map(|s| match s.time {
-                Some(t) => format!("{}: {}", t.to_rfc3339_opts(SecondsFormat::Secs, true), s.value),
+                Some(t) => format!(
+                    "{}: {}",
+                    t.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    s.value
+                ),
                 None => s.value.clone(),
             })
             .collect::<Vec<_>>()
@@ -222,8 +231,16 @@ impl AceOpportunity {
         };
         Ok(Opportunity {
             catalog: None,
-            id: id(&o.apn_crm_unique_identifier, "apnCrmUniqueIdentifier", OpportunityId::parse)?,
-            crm_id: id(&o.partner_crm_unique_identifier, "partnerCrmUniqueIdentifier", CrmId::parse)?,
+            id: id(
+                &o.apn_crm_unique_identifier,
+                "apnCrmUniqueIdentifier",
+                OpportunityId::parse,
+            )?,
+            crm_id: id(
+                &o.partner_crm_unique_identifier,
+                "partnerCrmUniqueIdentifier",
+                CrmId::parse,
+            )?,
             origin: picked(&o.opportunity_ownership, Origin::from_ace),
             opportunity_type: picked(&o.opportunity_type, OpportunityType::from_ace),
             parent_opportunity_id: text(&o.parent_opp_id),
@@ -273,8 +290,12 @@ impl AceOpportunity {
                 review_comments: text(&o.apn_reviewer_comments),
                 closed_lost_reason: picked(&o.closed_lost_reason, ClosedLostReason::from_ace),
                 next_steps: text(&o.next_step),
-                next_steps_history: text(&o.next_step_history)
-                    .map(|v| vec![NextStep { time: None, value: v }]),
+                next_steps_history: text(&o.next_step_history).map(|v| {
+                    vec![NextStep {
+                        time: None,
+                        value: v,
+                    }]
+                }),
                 target_close_date: date(&o.target_close_date, "targetCloseDate")?,
                 accept_by: datetime(&o.accept_by, "acceptBy")?,
                 acceptance_status: picked(&o.partner_acceptance_status, AcceptanceStatus::from_ace),
@@ -299,7 +320,10 @@ impl AceOpportunity {
                 ),
                 partner_development_manager: Person {
                     phone: text(&o.partner_developer_manager_phone),
-                    ..person(&o.partner_developer_manager, &o.partner_developer_manager_email)
+                    ..person(
+                        &o.partner_developer_manager,
+                        &o.partner_developer_manager_email,
+                    )
                 },
                 wwps_partner_development_manager: person(&o.wwps_pdm, &o.wwps_pdm_email),
             },
@@ -461,7 +485,11 @@ impl AceLead {
     pub fn to_canonical(&self) -> Result<Lead, ConversionError> {
         let l = self;
         Ok(Lead {
-            id: id(&l.apn_crm_unique_identifier, "apnCrmUniqueIdentifier", LeadId::parse)?,
+            id: id(
+                &l.apn_crm_unique_identifier,
+                "apnCrmUniqueIdentifier",
+                LeadId::parse,
+            )?,
             crm_id: id(&l.partner_crm_lead_id, "partnerCrmLeadId", CrmId::parse)?,
             status: picked(&l.status, LeadStatus::from_ace),
             stage: picked(&l.current_lead_stage, LeadStage::from_ace),

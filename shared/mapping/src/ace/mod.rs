@@ -358,7 +358,10 @@ mod tests {
     fn unreadable_files_say_why() {
         assert_eq!(parse(b"").unwrap_err(), FileError::Empty);
         assert_eq!(parse(b"  \n").unwrap_err(), FileError::Empty);
-        assert!(matches!(parse(b"{nope").unwrap_err(), FileError::NotJson(_)));
+        assert!(matches!(
+            parse(b"{nope").unwrap_err(),
+            FileError::NotJson(_)
+        ));
         assert_eq!(
             parse(b"[{\"a\":1}]").unwrap_err(),
             FileError::NotAnObject("an array")

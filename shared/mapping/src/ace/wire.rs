@@ -226,7 +226,11 @@ pub struct AceRecordResult {
     )]
     pub partner_crm_unique_identifier: Nullable<String>,
     /// Whether AWS applied the record.
-    #[serde(rename = "isSuccess", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "isSuccess",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub is_success: Nullable<bool>,
     /// Error messages (free text).
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
@@ -247,10 +251,18 @@ pub struct AceResultsFile {
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub success: Nullable<String>,
     /// Partner id.
-    #[serde(rename = "spmsId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "spmsId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub spms_id: Nullable<String>,
     /// True when AWS failed on its side.
-    #[serde(rename = "isApiError", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "isApiError",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub is_api_error: Nullable<bool>,
     /// Per-record results.
     #[serde(
@@ -260,7 +272,11 @@ pub struct AceResultsFile {
     )]
     pub inbound_api_results: Nullable<Vec<AceRecordResult>>,
     /// The inbound file these results are for.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "fileName",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub file_name: Nullable<String>,
     /// When AWS processed it.
     #[serde(
@@ -270,6 +286,10 @@ pub struct AceResultsFile {
     )]
     pub file_apn_processed_dt: Nullable<String>,
     /// File-level errors (shape unverified: kept as JSON).
-    #[serde(rename = "apiErrors", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "apiErrors",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub api_errors: Nullable<Value>,
 }

@@ -23,7 +23,9 @@ pub struct InboundFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
     /// One record alone is larger than AWS accepts in a file.
-    #[error("record {index} is {bytes} bytes on its own; an inbound file may not exceed {MAX_FILE_BYTES} bytes")]
+    #[error(
+        "record {index} is {bytes} bytes on its own; an inbound file may not exceed {MAX_FILE_BYTES} bytes"
+    )]
     RecordTooLarge {
         /// Position of the record in the input.
         index: usize,
@@ -100,7 +102,9 @@ fn write<R: WireRecord>(
 ) -> Result<Vec<InboundFile>, WriteError> {
     if name.is_empty()
         || name.len() > 100
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(WriteError::BadName(name.to_string()));
     }
@@ -110,12 +114,15 @@ fn write<R: WireRecord>(
     let mut size = overhead;
     for (index, r) in records.iter().enumerate() {
         let v = record_to_json(r);
-        let bytes = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(usize::MAX);
+        let bytes = serde_json::to_vec(&v)
+            .map(|b| b.len())
+            .unwrap_or(usize::MAX);
         if overhead + bytes > MAX_FILE_BYTES {
             return Err(WriteError::RecordTooLarge { index, bytes });
         }
         // +1 for the comma between records.
-        if !current.is_empty() && (current.len() == MAX_RECORDS || size + 1 + bytes > MAX_FILE_BYTES)
+        if !current.is_empty()
+            && (current.len() == MAX_RECORDS || size + 1 + bytes > MAX_FILE_BYTES)
         {
             chunks.push(std::mem::take(&mut current));
             size = overhead;
@@ -173,7 +180,10 @@ mod tests {
     fn one_small_batch_is_one_file_named_as_aws_wants() {
         let files = opportunity_files(&[opp(1, 30)], &partner(), "acebridge", now()).unwrap();
         assert_eq!(files.len(), 1);
-        assert_eq!(files[0].key, "opportunity-inbound/acebridge_11222026104503.json");
+        assert_eq!(
+            files[0].key,
+            "opportunity-inbound/acebridge_11222026104503.json"
+        );
         let v: Value = serde_json::from_slice(&files[0].body).unwrap();
         assert_eq!(v["version"], "2.0");
         assert_eq!(v["spmsId"], "1588143");
@@ -184,7 +194,10 @@ mod tests {
     fn splits_at_fifty_records_and_one_megabyte() {
         let many: Vec<_> = (0..120).map(|i| opp(i, 20)).collect();
         let files = opportunity_files(&many, &partner(), "batch", now()).unwrap();
-        assert_eq!(files.iter().map(|f| f.records).collect::<Vec<_>>(), vec![50, 50, 20]);
+        assert_eq!(
+            files.iter().map(|f| f.records).collect::<Vec<_>>(),
+            vec![50, 50, 20]
+        );
         let keys: std::collections::BTreeSet<_> = files.iter().map(|f| f.key.clone()).collect();
         assert_eq!(keys.len(), 3);
 
@@ -195,7 +208,10 @@ mod tests {
         assert_eq!(files.len(), 2);
 
         let huge = opportunity_files(&[opp(0, 1_100_000)], &partner(), "huge", now());
-        assert!(matches!(huge, Err(WriteError::RecordTooLarge { index: 0, .. })));
+        assert!(matches!(
+            huge,
+            Err(WriteError::RecordTooLarge { index: 0, .. })
+        ));
         assert!(matches!(
             opportunity_files(&[opp(0, 1)], &partner(), "a/b", now()),
             Err(WriteError::BadName(_))

@@ -117,7 +117,9 @@ impl ApiOpportunity {
         };
         Ok(Opportunity {
             catalog: match &self.catalog {
-                Nullable::Value(c) => Some(Catalog::parse(c).map_err(|e| err("Catalog", e.to_string()))?),
+                Nullable::Value(c) => {
+                    Some(Catalog::parse(c).map_err(|e| err("Catalog", e.to_string()))?)
+                }
                 _ => None,
             },
             id: t(&id_text).try_map(|s| {
@@ -154,11 +156,13 @@ impl ApiOpportunity {
                 use_case: t(&project.customer_use_case),
                 delivery_models: many(&project.delivery_models, DeliveryModel::from_api),
                 sales_activities: many(&project.sales_activities, SalesActivity::from_api),
-                expected_spend: Field::from(project.expected_customer_spend.clone()).try_map(|v| {
-                    v.iter()
-                        .map(|s| spend_in(s, "Project.ExpectedCustomerSpend"))
-                        .collect::<Result<Vec<_>, _>>()
-                })?,
+                expected_spend: Field::from(project.expected_customer_spend.clone()).try_map(
+                    |v| {
+                        v.iter()
+                            .map(|s| spend_in(s, "Project.ExpectedCustomerSpend"))
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                )?,
                 apn_programs: many(&project.apn_programs, str::to_string),
                 competitor: e(&project.competitor_name, Competitor::from_api),
                 other_competitors: t(&project.other_competitor_names),
@@ -202,7 +206,8 @@ impl ApiOpportunity {
             software_revenue: SoftwareRevenue {
                 model: e(&revenue.delivery_model, RevenueModel::from_api),
                 value: value_state(&value.amount).try_map(|s| {
-                    Decimal::parse(&s).map_err(|e| err("SoftwareRevenue.Value.Amount", e.to_string()))
+                    Decimal::parse(&s)
+                        .map_err(|e| err("SoftwareRevenue.Value.Amount", e.to_string()))
                 })?,
                 currency: value_state(&value.currency_code),
                 effective_date: date(&revenue.effective_date, "SoftwareRevenue.EffectiveDate")?,
@@ -260,8 +265,14 @@ impl ApiOpportunity {
         };
         let (id, identifier) = match shape {
             Shape::Create => (Nullable::Absent, Nullable::Absent),
-            Shape::Update => (Nullable::Absent, o.id.as_ref().map(|i| i.to_string()).to_nullable()),
-            Shape::Get => (o.id.as_ref().map(|i| i.to_string()).to_nullable(), Nullable::Absent),
+            Shape::Update => (
+                Nullable::Absent,
+                o.id.as_ref().map(|i| i.to_string()).to_nullable(),
+            ),
+            Shape::Get => (
+                o.id.as_ref().map(|i| i.to_string()).to_nullable(),
+                Nullable::Absent,
+            ),
         };
         let when = |f: &Field<DateTime<Utc>>| {
             f.as_ref()
@@ -269,14 +280,18 @@ impl ApiOpportunity {
                 .to_nullable()
         };
         ApiOpportunity {
-            catalog: o
-                .catalog
-                .map_or(Nullable::Absent, |c| Nullable::Value(c.as_str().to_string())),
+            catalog: o.catalog.map_or(Nullable::Absent, |c| {
+                Nullable::Value(c.as_str().to_string())
+            }),
             client_token: Nullable::Absent,
             id,
             identifier,
             arn: Nullable::Absent,
-            created_date: if shape == Shape::Get { when(&o.audit.created_at) } else { Nullable::Absent },
+            created_date: if shape == Shape::Get {
+                when(&o.audit.created_at)
+            } else {
+                Nullable::Absent
+            },
             last_modified_date: if shape == Shape::Create {
                 Nullable::Absent
             } else {

@@ -45,7 +45,10 @@ fn sdk_time(s: &str, field: &str) -> Result<SdkDateTime, ConversionError> {
     // Through chrono: Smithy rejects offsets such as `+00:00`, which AWS's own samples use.
     let d = DateTime::parse_from_rfc3339(s)
         .map_err(|e| err(field, format!("not an RFC 3339 date-time: {e}")))?;
-    Ok(SdkDateTime::from_secs_and_nanos(d.timestamp(), d.timestamp_subsec_nanos()))
+    Ok(SdkDateTime::from_secs_and_nanos(
+        d.timestamp(),
+        d.timestamp_subsec_nanos(),
+    ))
 }
 
 fn time_text(d: &SdkDateTime) -> String {
@@ -139,7 +142,9 @@ impl SdkOpportunity {
                         None => None,
                         Some(acc) => Some(
                             sdk::Account::builder()
-                                .set_industry(opt(&acc.industry).map(|v| sdk::Industry::from(v.as_str())))
+                                .set_industry(
+                                    opt(&acc.industry).map(|v| sdk::Industry::from(v.as_str())),
+                                )
                                 .set_other_industry(opt(&acc.other_industry))
                                 .set_company_name(opt(&acc.company_name))
                                 .set_website_url(opt(&acc.website_url))
@@ -151,7 +156,8 @@ impl SdkOpportunity {
                                         .set_postal_code(opt(&ad.postal_code))
                                         .set_state_or_region(opt(&ad.state_or_region))
                                         .set_country_code(
-                                            opt(&ad.country_code).map(|v| sdk::CountryCode::from(v.as_str())),
+                                            opt(&ad.country_code)
+                                                .map(|v| sdk::CountryCode::from(v.as_str())),
                                         )
                                         .set_street_address(opt(&ad.street_address))
                                         .build()
@@ -160,7 +166,11 @@ impl SdkOpportunity {
                                 .map_err(|e| err("Customer.Account", e.to_string()))?,
                         ),
                     })
-                    .set_contacts(c.contacts.as_value().map(|v| v.iter().map(contact).collect()))
+                    .set_contacts(
+                        c.contacts
+                            .as_value()
+                            .map(|v| v.iter().map(contact).collect()),
+                    )
                     .build(),
             ),
         };
@@ -174,7 +184,9 @@ impl SdkOpportunity {
                     )
                     .set_next_steps(opt(&l.next_steps))
                     .set_target_close_date(opt(&l.target_close_date))
-                    .set_review_status(opt(&l.review_status).map(|v| sdk::ReviewStatus::from(v.as_str())))
+                    .set_review_status(
+                        opt(&l.review_status).map(|v| sdk::ReviewStatus::from(v.as_str())),
+                    )
                     .set_review_comments(opt(&l.review_comments))
                     .set_review_status_reason(opt(&l.review_status_reason))
                     .set_next_steps_history(match l.next_steps_history.as_value() {
@@ -183,14 +195,18 @@ impl SdkOpportunity {
                             v.iter()
                                 .map(|h| {
                                     let time = match h.time.as_value() {
-                                        Some(t) => Some(sdk_time(t, "LifeCycle.NextStepsHistory.Time")?),
+                                        Some(t) => {
+                                            Some(sdk_time(t, "LifeCycle.NextStepsHistory.Time")?)
+                                        }
                                         None => None,
                                     };
                                     sdk::NextStepsHistory::builder()
                                         .set_value(opt(&h.value))
                                         .set_time(time)
                                         .build()
-                                        .map_err(|e| err("LifeCycle.NextStepsHistory", e.to_string()))
+                                        .map_err(|e| {
+                                            err("LifeCycle.NextStepsHistory", e.to_string())
+                                        })
                                 })
                                 .collect::<Result<Vec<_>, _>>()?,
                         ),
@@ -202,7 +218,9 @@ impl SdkOpportunity {
             None => None,
             Some(p) => Some(
                 sdk::Project::builder()
-                    .set_delivery_models(opt_vec(&p.delivery_models, |x: &str| sdk::DeliveryModel::from(x)))
+                    .set_delivery_models(opt_vec(&p.delivery_models, |x: &str| {
+                        sdk::DeliveryModel::from(x)
+                    }))
                     .set_expected_customer_spend(match p.expected_customer_spend.as_value() {
                         None => None,
                         Some(v) => Some(v.iter().map(spend).collect::<Result<Vec<_>, _>>()?),
@@ -212,8 +230,12 @@ impl SdkOpportunity {
                     .set_customer_business_problem(opt(&p.customer_business_problem))
                     .set_customer_use_case(opt(&p.customer_use_case))
                     .set_related_opportunity_identifier(opt(&p.related_opportunity_identifier))
-                    .set_sales_activities(opt_vec(&p.sales_activities, |x: &str| sdk::SalesActivity::from(x)))
-                    .set_competitor_name(opt(&p.competitor_name).map(|v| sdk::CompetitorName::from(v.as_str())))
+                    .set_sales_activities(opt_vec(&p.sales_activities, |x: &str| {
+                        sdk::SalesActivity::from(x)
+                    }))
+                    .set_competitor_name(
+                        opt(&p.competitor_name).map(|v| sdk::CompetitorName::from(v.as_str())),
+                    )
                     .set_other_competitor_names(opt(&p.other_competitor_names))
                     .set_other_solution_description(opt(&p.other_solution_description))
                     .set_additional_comments(opt(&p.additional_comments))
@@ -224,7 +246,9 @@ impl SdkOpportunity {
             None => None,
             Some(r) => Some(
                 sdk::SoftwareRevenue::builder()
-                    .set_delivery_model(opt(&r.delivery_model).map(|v| sdk::RevenueModel::from(v.as_str())))
+                    .set_delivery_model(
+                        opt(&r.delivery_model).map(|v| sdk::RevenueModel::from(v.as_str())),
+                    )
                     .set_effective_date(opt(&r.effective_date))
                     .set_expiration_date(opt(&r.expiration_date))
                     .set_value(match r.value.as_value() {
@@ -233,7 +257,8 @@ impl SdkOpportunity {
                             sdk::MonetaryValue::builder()
                                 .set_amount(opt(&m.amount))
                                 .set_currency_code(
-                                    opt(&m.currency_code).map(|v| sdk::CurrencyCode::from(v.as_str())),
+                                    opt(&m.currency_code)
+                                        .map(|v| sdk::CurrencyCode::from(v.as_str())),
                                 )
                                 .build()
                                 .map_err(|e| err("SoftwareRevenue.Value", e.to_string()))?,
@@ -250,10 +275,14 @@ impl SdkOpportunity {
             identifier: opt(&a.identifier).or_else(|| opt(&a.id)),
             last_modified_date,
             origin: opt(&a.origin).map(|v| sdk::OpportunityOrigin::from(v.as_str())),
-            opportunity_type: opt(&a.opportunity_type).map(|v| sdk::OpportunityType::from(v.as_str())),
-            national_security: opt(&a.national_security).map(|v| sdk::NationalSecurity::from(v.as_str())),
+            opportunity_type: opt(&a.opportunity_type)
+                .map(|v| sdk::OpportunityType::from(v.as_str())),
+            national_security: opt(&a.national_security)
+                .map(|v| sdk::NationalSecurity::from(v.as_str())),
             partner_opportunity_identifier: opt(&a.partner_opportunity_identifier),
-            primary_needs_from_aws: opt_vec(&a.primary_needs_from_aws, |x: &str| sdk::PrimaryNeedFromAws::from(x)),
+            primary_needs_from_aws: opt_vec(&a.primary_needs_from_aws, |x: &str| {
+                sdk::PrimaryNeedFromAws::from(x)
+            }),
             customer,
             life_cycle,
             marketing: a.marketing.as_value().map(|m| {
@@ -262,10 +291,15 @@ impl SdkOpportunity {
                     .set_source(opt(&m.source).map(|v| sdk::MarketingSource::from(v.as_str())))
                     .set_use_cases(opt_vec(&m.use_cases, str::to_string))
                     .set_channels(opt_vec(&m.channels, |x: &str| sdk::Channel::from(x)))
-                    .set_aws_funding_used(opt(&m.aws_funding_used).map(|v| sdk::AwsFundingUsed::from(v.as_str())))
+                    .set_aws_funding_used(
+                        opt(&m.aws_funding_used).map(|v| sdk::AwsFundingUsed::from(v.as_str())),
+                    )
                     .build()
             }),
-            opportunity_team: a.opportunity_team.as_value().map(|v| v.iter().map(contact).collect()),
+            opportunity_team: a
+                .opportunity_team
+                .as_value()
+                .map(|v| v.iter().map(contact).collect()),
             project,
             software_revenue,
         })
@@ -320,7 +354,11 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
             other_industry: some(&a.other_industry),
             website_url: some(&a.website_url),
         })),
-        contacts: Nullable::from_option(c.contacts.as_ref().map(|v| v.iter().map(contact_back).collect())),
+        contacts: Nullable::from_option(
+            c.contacts
+                .as_ref()
+                .map(|v| v.iter().map(contact_back).collect()),
+        ),
     });
     let strs = |v: &Option<Vec<String>>| Nullable::from_option(v.clone());
     ApiOpportunity {
@@ -358,58 +396,72 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
             stage: some_str(l.stage.as_ref()),
             target_close_date: some(&l.target_close_date),
         })),
-        marketing: Nullable::from_option(o.marketing.as_ref().map(|m| ApiMarketing {
-            aws_funding_used: some_str(m.aws_funding_used.as_ref()),
-            campaign_name: some(&m.campaign_name),
-            channels: Nullable::from_option(
-                m.channels.as_ref().map(|v| v.iter().map(|c| c.as_str().to_string()).collect()),
-            ),
-            source: some_str(m.source.as_ref()),
-            use_cases: strs(&m.use_cases),
-        })),
-        opportunity_team: Nullable::from_option(
-            o.opportunity_team.as_ref().map(|v| v.iter().map(contact_back).collect()),
-        ),
-        project: Nullable::from_option(o.project.as_ref().map(|p| ApiProject {
-            additional_comments: some(&p.additional_comments),
-            apn_programs: strs(&p.apn_programs),
-            competitor_name: some_str(p.competitor_name.as_ref()),
-            customer_business_problem: some(&p.customer_business_problem),
-            customer_use_case: some(&p.customer_use_case),
-            delivery_models: Nullable::from_option(
-                p.delivery_models
-                    .as_ref()
-                    .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
-            ),
-            expected_customer_spend: Nullable::from_option(
-                p.expected_customer_spend.as_ref().map(|v| v.iter().map(spend_back).collect()),
-            ),
-            other_competitor_names: some(&p.other_competitor_names),
-            other_solution_description: some(&p.other_solution_description),
-            related_opportunity_identifier: some(&p.related_opportunity_identifier),
-            sales_activities: Nullable::from_option(
-                p.sales_activities
-                    .as_ref()
-                    .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
-            ),
-            title: some(&p.title),
-        })),
-        software_revenue: Nullable::from_option(o.software_revenue.as_ref().map(|r| ApiSoftwareRevenue {
-            delivery_model: some_str(r.delivery_model.as_ref()),
-            effective_date: some(&r.effective_date),
-            expiration_date: some(&r.expiration_date),
-            value: Nullable::from_option(r.value.as_ref().map(|m| ApiMoney {
-                amount: Nullable::Value(m.amount.clone()),
-                currency_code: Nullable::Value(m.currency_code.as_str().to_string()),
-            })),
-        })),
-        related_entity_identifiers: Nullable::from_option(o.related_entity_identifiers.as_ref().map(|r| {
-            ApiRelatedEntities {
-                aws_marketplace_offers: strs(&r.aws_marketplace_offers),
-                aws_products: strs(&r.aws_products),
-                solutions: strs(&r.solutions),
+        marketing: Nullable::from_option(o.marketing.as_ref().map(|m| {
+            ApiMarketing {
+                aws_funding_used: some_str(m.aws_funding_used.as_ref()),
+                campaign_name: some(&m.campaign_name),
+                channels: Nullable::from_option(
+                    m.channels
+                        .as_ref()
+                        .map(|v| v.iter().map(|c| c.as_str().to_string()).collect()),
+                ),
+                source: some_str(m.source.as_ref()),
+                use_cases: strs(&m.use_cases),
             }
         })),
+        opportunity_team: Nullable::from_option(
+            o.opportunity_team
+                .as_ref()
+                .map(|v| v.iter().map(contact_back).collect()),
+        ),
+        project: Nullable::from_option(o.project.as_ref().map(|p| {
+            ApiProject {
+                additional_comments: some(&p.additional_comments),
+                apn_programs: strs(&p.apn_programs),
+                competitor_name: some_str(p.competitor_name.as_ref()),
+                customer_business_problem: some(&p.customer_business_problem),
+                customer_use_case: some(&p.customer_use_case),
+                delivery_models: Nullable::from_option(
+                    p.delivery_models
+                        .as_ref()
+                        .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
+                ),
+                expected_customer_spend: Nullable::from_option(
+                    p.expected_customer_spend
+                        .as_ref()
+                        .map(|v| v.iter().map(spend_back).collect()),
+                ),
+                other_competitor_names: some(&p.other_competitor_names),
+                other_solution_description: some(&p.other_solution_description),
+                related_opportunity_identifier: some(&p.related_opportunity_identifier),
+                sales_activities: Nullable::from_option(
+                    p.sales_activities
+                        .as_ref()
+                        .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
+                ),
+                title: some(&p.title),
+            }
+        })),
+        software_revenue: Nullable::from_option(o.software_revenue.as_ref().map(|r| {
+            ApiSoftwareRevenue {
+                delivery_model: some_str(r.delivery_model.as_ref()),
+                effective_date: some(&r.effective_date),
+                expiration_date: some(&r.expiration_date),
+                value: Nullable::from_option(r.value.as_ref().map(|m| ApiMoney {
+                    amount: Nullable::Value(m.amount.clone()),
+                    currency_code: Nullable::Value(m.currency_code.as_str().to_string()),
+                })),
+            }
+        })),
+        related_entity_identifiers: Nullable::from_option(
+            o.related_entity_identifiers
+                .as_ref()
+                .map(|r| ApiRelatedEntities {
+                    aws_marketplace_offers: strs(&r.aws_marketplace_offers),
+                    aws_products: strs(&r.aws_products),
+                    solutions: strs(&r.solutions),
+                }),
+        ),
     }
 }
 
@@ -428,10 +480,9 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
     }
     if let Some(i) = &s.insights {
         o.aws.next_best_actions = text(i.next_best_actions.as_deref());
-        o.aws.engagement_score = i
-            .engagement_score
-            .as_ref()
-            .map_or(Field::Null, |e| Field::Value(EngagementScore::from_api(e.as_str())));
+        o.aws.engagement_score = i.engagement_score.as_ref().map_or(Field::Null, |e| {
+            Field::Value(EngagementScore::from_api(e.as_str()))
+        });
     }
     for m in s.opportunity_team.as_deref().unwrap_or_default() {
         let name = [m.first_name.as_deref(), m.last_name.as_deref()]
@@ -440,7 +491,11 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
             .collect::<Vec<_>>()
             .join(" ");
         let person = Person {
-            name: if name.is_empty() { Field::Null } else { Field::Value(name) },
+            name: if name.is_empty() {
+                Field::Null
+            } else {
+                Field::Value(name)
+            },
             email: text(m.email.as_deref()),
             phone: Field::Absent,
         };
@@ -458,7 +513,9 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
 }
 
 /// The canonical invitation of a GetEngagementInvitation response.
-pub fn invitation_from_sdk(i: &GetEngagementInvitationOutput) -> Result<Invitation, ConversionError> {
+pub fn invitation_from_sdk(
+    i: &GetEngagementInvitationOutput,
+) -> Result<Invitation, ConversionError> {
     let f = |v: Option<&str>| v.map_or(Field::Null, |x| Field::Value(x.to_string()));
     let t = |d: Option<&SdkDateTime>| d.and_then(chrono_time).map_or(Field::Null, Field::Value);
     let (project, customer, contacts, responsibilities) = match &i.payload {
@@ -499,7 +556,12 @@ pub fn invitation_from_sdk(i: &GetEngagementInvitationOutput) -> Result<Invitati
                     })
                     .collect()
             }),
-            Some(p.receiver_responsibilities.iter().map(|r| r.as_str().to_string()).collect()),
+            Some(
+                p.receiver_responsibilities
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
+            ),
         ),
         _ => (None, None, None, None),
     };
@@ -508,18 +570,18 @@ pub fn invitation_from_sdk(i: &GetEngagementInvitationOutput) -> Result<Invitati
         id: InvitationId::parse(&i.id).map_err(|e| err("Id", e.to_string()))?,
         arn: f(i.arn.as_deref()),
         engagement_id: match i.engagement_id.as_deref() {
-            Some(e) => Field::Value(EngagementId::parse(e).map_err(|x| err("EngagementId", x.to_string()))?),
+            Some(e) => Field::Value(
+                EngagementId::parse(e).map_err(|x| err("EngagementId", x.to_string()))?,
+            ),
             None => Field::Null,
         },
         engagement_title: f(i.engagement_title.as_deref()),
-        status: i
-            .status
-            .as_ref()
-            .map_or(Field::Null, |s| Field::Value(InvitationStatus::from_api(s.as_str()))),
-        payload_type: i
-            .payload_type
-            .as_ref()
-            .map_or(Field::Null, |s| Field::Value(InvitationPayloadType::from_api(s.as_str()))),
+        status: i.status.as_ref().map_or(Field::Null, |s| {
+            Field::Value(InvitationStatus::from_api(s.as_str()))
+        }),
+        payload_type: i.payload_type.as_ref().map_or(Field::Null, |s| {
+            Field::Value(InvitationPayloadType::from_api(s.as_str()))
+        }),
         invited_at: t(i.invitation_date.as_ref()),
         expires_at: t(i.expiration_date.as_ref()),
         sender_account_id: f(i.sender_aws_account_id.as_deref()),
