@@ -101,12 +101,14 @@ pub enum Country {
 }
 
 impl Country {
-    /// From an ACE country name (`United States`).
+    /// From an ACE country name (`United States`). An ISO code typed into the ACE field (`US`) is read
+    /// as that country and written back by name (a documented normalisation).
     pub fn from_ace(name: &str) -> Self {
-        crate::data::country_code(name).map_or_else(
-            || Country::Unknown(name.to_string()),
-            |c| Country::Code(c.to_string()),
-        )
+        match crate::data::country_code(name) {
+            Some(c) => Country::Code(c.to_string()),
+            None if crate::data::country_name(name).is_some() => Country::Code(name.to_string()),
+            None => Country::Unknown(name.to_string()),
+        }
     }
 
     /// From an API country code (`US`).
@@ -718,6 +720,7 @@ mod tests {
         assert!(c.is_us());
         assert_eq!(c.as_api(), "US");
         assert_eq!(Country::from_api("DE").as_ace(), "Germany");
+        assert_eq!(Country::from_ace("AD").as_ace(), "Andorra");
         let u = Country::from_ace("Narnia");
         assert_eq!(u.as_api(), "Narnia");
     }

@@ -104,6 +104,9 @@ fn value_for(key: &'static str, api: bool) -> BoxedStrategy<Value> {
         "apnCrmUniqueIdentifier" => (1u64..10_000_000_000)
             .prop_map(|n| json!(format!("O{n}")))
             .boxed(),
+        // Standard names, or unknown names that are not ISO codes (an ISO code is read as the country).
+        "country" => prop_oneof![4 => proptest::sample::select(standard("country")), 1 => text().prop_map(|t| format!("Land of {t}"))]
+            .prop_map(Value::String).boxed(),
         "partnerCrmUniqueIdentifier" => "[A-Za-z0-9-]{1,30}".prop_map(|s| json!(s)).boxed(),
         k if MULTI.contains(&k) => proptest::collection::vec(pick(), 0..4)
             .prop_map(|v| {

@@ -4,7 +4,8 @@
 //! - multi-select strings are trimmed around `;` and blank parts dropped (`"a; b"` → `"a;b"`);
 //! - alternative key spellings are written in their main spelling (`awsStage` → `aWSStage`,
 //!   `Leads` items' `useCaseWorkLoad` → `useCaseWorkload`, `doesOppBelongToNatsec` → `doesOppBelongToNatSec`);
-//! - a country with two ACE names is written with the first (`Great Britain` → `United Kingdom`);
+//! - a country with two ACE names is written with the first (`Great Britain` → `United Kingdom`), and an ISO
+//!   code in a country field is written by name (`US` → `United States`);
 //! - masked values are written back as `Accept to View` (opportunities) / `Accept To View` (leads).
 
 use super::wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
