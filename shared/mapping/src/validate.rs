@@ -342,11 +342,9 @@ impl Check<'_> {
     }
 }
 
-fn unknown<T: Clone>(
-    is_known: impl Fn(&T) -> bool,
-    text: impl Fn(&T) -> String,
-) -> impl Fn(&T) -> Option<String> {
-    move |v| (!is_known(v)).then(|| text(v))
+/// A vocabulary value that is not one of the standard values.
+fn standard<T: Vocabulary>(v: &T) -> Option<String> {
+    (!v.is_known()).then(|| v.as_api().to_string())
 }
 
 fn in_table(field: &'static str) -> impl Fn(&String) -> Option<String> {
@@ -777,56 +775,20 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     v.email(Key::PartnerEmail, &first(&o.partner_team));
 
     // Standard values.
-    v.known(
-        Key::Industry,
-        &c.industry,
-        unknown(Industry::is_known, |x| x.as_api().to_string()),
-    );
+    v.known(Key::Industry, &c.industry, standard);
     v.known(Key::Country, &a.country, |x| match x {
         crate::canonical::Country::Unknown(s) => Some(s.clone()),
         _ => None,
     });
     v.known(Key::UseCase, &p.use_case, in_table("useCase"));
-    v.known(
-        Key::OpportunityType,
-        &o.opportunity_type,
-        unknown(OpportunityType::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::Stage,
-        &l.stage,
-        unknown(Stage::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::ClosedLostReason,
-        &l.closed_lost_reason,
-        unknown(ClosedLostReason::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::Competitor,
-        &p.competitor,
-        unknown(Competitor::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::MarketingSource,
-        &m.source,
-        unknown(MarketingSource::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::FundingUsed,
-        &m.funding_used,
-        unknown(YesNo::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::NationalSecurity,
-        &o.national_security,
-        unknown(YesNo::is_known, |x| x.as_api().to_string()),
-    );
-    v.known(
-        Key::AcceptanceStatus,
-        &l.acceptance_status,
-        unknown(AcceptanceStatus::is_known, |x| x.as_api().to_string()),
-    );
+    v.known(Key::OpportunityType, &o.opportunity_type, standard);
+    v.known(Key::Stage, &l.stage, standard);
+    v.known(Key::ClosedLostReason, &l.closed_lost_reason, standard);
+    v.known(Key::Competitor, &p.competitor, standard);
+    v.known(Key::MarketingSource, &m.source, standard);
+    v.known(Key::FundingUsed, &m.funding_used, standard);
+    v.known(Key::NationalSecurity, &o.national_security, standard);
+    v.known(Key::AcceptanceStatus, &l.acceptance_status, standard);
     v.known(
         Key::RejectionReason,
         &l.rejection_reason,
@@ -836,35 +798,19 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             (!ok).then(|| x.as_api().to_string())
         },
     );
-    v.known(
-        Key::ProcurementType,
-        &o.software_revenue.model,
-        unknown(RevenueModel::is_known, |x| x.as_api().to_string()),
-    );
+    v.known(Key::ProcurementType, &o.software_revenue.model, standard);
     v.known(
         Key::SoftwareCurrency,
         &o.software_revenue.currency,
         in_table("customerSoftwareValueCurrency"),
     );
-    v.known_list(
-        Key::DeliveryModels,
-        &p.delivery_models,
-        unknown(DeliveryModel::is_known, |x| x.as_api().to_string()),
-    );
-    v.known_list(
-        Key::SalesActivities,
-        &p.sales_activities,
-        unknown(SalesActivity::is_known, |x| x.as_api().to_string()),
-    );
+    v.known_list(Key::DeliveryModels, &p.delivery_models, standard);
+    v.known_list(Key::SalesActivities, &p.sales_activities, standard);
     v.known_list(Key::PrimaryNeeds, &o.primary_needs, |x: &PrimaryNeed| {
         let ok = x.is_known() && (format == Format::Ace || *x != PrimaryNeed::DoNotNeedSupport);
         (!ok).then(|| x.as_api().to_string())
     });
-    v.known_list(
-        Key::Channels,
-        &m.channels,
-        unknown(Channel::is_known, |x| x.as_api().to_string()),
-    );
+    v.known_list(Key::Channels, &m.channels, standard);
     v.known_list(
         Key::MarketingUseCases,
         &m.use_cases,

@@ -6,6 +6,14 @@
 //! ways. A value neither format defines is kept verbatim in `Unknown`, so nothing is lost and validation
 //! can name it.
 
+/// What every vocabulary enum offers generically (validation uses it).
+pub trait Vocabulary {
+    /// False for values kept verbatim as `Unknown`.
+    fn is_known(&self) -> bool;
+    /// The canonical (API) spelling.
+    fn as_api(&self) -> &str;
+}
+
 /// Defines a vocabulary enum: `Variant = "api spelling"` or `Variant = "api spelling" | ace "ACE spelling"`.
 macro_rules! vocab {
     (@ace $api:literal) => { $api };
@@ -46,6 +54,15 @@ macro_rules! vocab {
             /// False for `Unknown`.
             pub fn is_known(&self) -> bool {
                 !matches!(self, $name::Unknown(_))
+            }
+        }
+
+        impl Vocabulary for $name {
+            fn is_known(&self) -> bool {
+                $name::is_known(self)
+            }
+            fn as_api(&self) -> &str {
+                $name::as_api(self)
             }
         }
 
