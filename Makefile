@@ -8,7 +8,7 @@ CARGO := cargo
 
 .PHONY: setup demo test lint fmt-check clippy unit sam-validate build deploy bench local-up local-down clean
 
-setup: ## Install the local stack's tools (pinned) into .venv and the arm64 Rust target.
+setup: ## Install the local stack's tools (pinned) into .venv (`make build` also adds the arm64 Rust target).
 	@bash infra/local/setup.sh
 
 demo: setup ## Run acebridge locally on the sample ACE files (no AWS account needed).
@@ -36,6 +36,7 @@ sam-validate:
 	cfn-lint template.yaml
 
 build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).
+	@bash infra/local/setup.sh --arm64
 	@if ls functions/*/Cargo.toml >/dev/null 2>&1; then \
 	  $(CARGO) lambda build --release --arm64 --workspace --exclude acebridge-cli; \
 	else echo "build: no Lambda functions yet (they arrive with the S3 and Partner Central issues)"; fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the local stack, the tests and the build need, into the project only:
 #   .venv/            Python venv with moto[server], cargo-lambda (+ zig), aws-sam-cli, cfn-lint (pinned)
-#   rust target       aarch64-unknown-linux-gnu (for `cargo lambda build --arm64`)
+#   rust target       aarch64-unknown-linux-gnu, with --arm64 (for `cargo lambda build --arm64`; not
+#                     needed by the tests, so `make test` does not download it)
 # Idempotent and fast when already done: the venv is rebuilt only when requirements.txt changes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,7 +21,7 @@ else
   echo "setup: $venv is up to date"
 fi
 
-if command -v rustup >/dev/null 2>&1; then
+if [ "${1:-}" = "--arm64" ] && command -v rustup >/dev/null 2>&1; then
   if ! rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$'; then
     rustup target add aarch64-unknown-linux-gnu
   fi
