@@ -10,6 +10,7 @@
 pub mod ace;
 pub mod api;
 pub mod canonical;
+pub mod conversion;
 pub mod data;
 pub mod field;
 pub mod ids;
@@ -17,5 +18,6 @@ pub mod validate;
 pub mod vocab;
 
 pub use canonical::{Invitation, Lead, Opportunity};
+pub use conversion::ConversionError;
 pub use field::{Field, Nullable};
 pub use ids::{Catalog, CrmId, InvitationId, LeadId, OpportunityId, PartnerId};

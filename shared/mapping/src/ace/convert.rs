@@ -10,6 +10,9 @@
 
 use super::wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
 use crate::canonical::*;
+use crate::conversion::{
+    ConversionError, format_date, format_datetime, parse_date, parse_datetime,
+};
 use crate::field::{Field, Nullable};
 use crate::ids::{CrmId, LeadId, OpportunityId};
 use crate::vocab::*;
@@ -21,23 +24,6 @@ use serde_json::Number;
 pub const OPPORTUNITY_MASK: &str = "Accept to View";
 /// Mask literal AWS writes in lead files.
 pub const LEAD_MASK: &str = "Accept To View";
-
-/// A field whose value cannot be converted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("{field}: {message}")]
-pub struct ConversionError {
-    /// Wire name of the field.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn err(field: &str, message: impl Into<String>) -> ConversionError {
-    ConversionError {
-        field: field.to_string(),
-        message: message.into(),
-    }
-}
 
 // ---- ACE → canonical helpers -----------------------------------------------------------------------
 
@@ -67,32 +53,21 @@ fn id<T>(
     field: &str,
     parse: impl FnOnce(&str) -> Result<T, crate::ids::IdError>,
 ) -> Result<Field<T>, ConversionError> {
-    text(n).try_map(|s| parse(&s).map_err(|e| err(field, e.to_string())))
+    text(n).try_map(|s| parse(&s).map_err(|e| ConversionError::new(field, e.to_string())))
 }
 
 fn date(n: &Nullable<String>, field: &str) -> Result<Field<NaiveDate>, ConversionError> {
-    text(n).try_map(|s| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| err(field, format!("expected a date YYYY-MM-DD, got {s:?}")))
-    })
+    text(n).try_map(|s| parse_date(&s, field))
 }
 
 fn datetime(n: &Nullable<String>, field: &str) -> Result<Field<DateTime<Utc>>, ConversionError> {
-    text(n).try_map(|s| {
-        DateTime::parse_from_rfc3339(s.trim())
-            .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| {
-                err(
-                    field,
-                    format!("expected a UTC date-time YYYY-MM-DDTHH:MM:SS.000Z, got {s:?}"),
-                )
-            })
-    })
+    text(n).try_map(|s| parse_datetime(&s, field))
 }
 
 fn number(n: &Nullable<Number>, field: &str) -> Result<Field<Decimal>, ConversionError> {
     Field::from(n.clone()).try_map(|v| {
-        Decimal::parse(&v.to_string()).map_err(|_| err(field, format!("not a plain number: {v}")))
+        Decimal::parse(&v.to_string())
+            .map_err(|_| ConversionError::new(field, format!("not a plain number: {v}")))
     })
 }
 
@@ -120,11 +95,11 @@ fn out_list(f: &Field<Vec<String>>) -> Nullable<Vec<String>> {
 }
 
 fn out_date(f: &Field<NaiveDate>, mask: &str) -> Nullable<String> {
-    out_with(f, mask, |d| d.format("%Y-%m-%d").to_string())
+    out_with(f, mask, format_date)
 }
 
 fn out_datetime(f: &Field<DateTime<Utc>>, mask: &str) -> Nullable<String> {
-    out_with(f, mask, |d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
+    out_with(f, mask, |d| format_datetime(d, SecondsFormat::Millis))
 }
 
 fn out_number(f: &Field<Decimal>) -> Nullable<Number> {

@@ -9,7 +9,8 @@ mod convert;
 pub mod wire;
 pub mod writer;
 
-pub use convert::{ConversionError, ResultRecord, Results};
+pub use crate::conversion::ConversionError;
+pub use convert::{ResultRecord, Results};
 pub use wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
 
 use crate::field::Nullable;

@@ -6,8 +6,10 @@
 //! Sales Rep` is an empty `PrimaryNeedsFromAws`, masked values are not sent.
 
 use super::wire::*;
-use crate::ace::ConversionError;
 use crate::canonical::*;
+use crate::conversion::{
+    ConversionError, format_date, format_datetime, parse_date, parse_datetime,
+};
 use crate::field::{Field, Nullable};
 use crate::ids::{Catalog, CrmId, OpportunityId};
 use crate::vocab::*;
@@ -24,13 +26,6 @@ pub enum Shape {
     Get,
 }
 
-fn err(field: &str, message: String) -> ConversionError {
-    ConversionError {
-        field: field.to_string(),
-        message,
-    }
-}
-
 fn t(n: &Nullable<String>) -> Field<String> {
     n.clone().into()
 }
@@ -44,18 +39,11 @@ fn many<T>(n: &Nullable<Vec<String>>, f: impl Fn(&str) -> T) -> Field<Vec<T>> {
 }
 
 fn date(n: &Nullable<String>, field: &str) -> Result<Field<NaiveDate>, ConversionError> {
-    t(n).try_map(|s| {
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map_err(|_| err(field, format!("expected a date YYYY-MM-DD, got {s:?}")))
-    })
+    t(n).try_map(|s| parse_date(&s, field))
 }
 
 fn datetime(n: &Nullable<String>, field: &str) -> Result<Field<DateTime<Utc>>, ConversionError> {
-    t(n).try_map(|s| {
-        DateTime::parse_from_rfc3339(&s)
-            .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| err(field, format!("expected an RFC 3339 date-time, got {s:?}")))
-    })
+    t(n).try_map(|s| parse_datetime(&s, field))
 }
 
 /// Present objects only: `Some` of a non-empty object.
@@ -81,11 +69,11 @@ fn spend_in(s: &ApiSpend, field: &str) -> Result<Spend, ConversionError> {
     let need = |n: &Nullable<String>, what: &str| {
         n.as_value()
             .cloned()
-            .ok_or_else(|| err(field, format!("{what} is required")))
+            .ok_or_else(|| ConversionError::new(field, format!("{what} is required")))
     };
     Ok(Spend {
         amount: Decimal::parse(&need(&s.amount, "Amount")?)
-            .map_err(|e| err(field, e.to_string()))?,
+            .map_err(|e| ConversionError::new(field, e.to_string()))?,
         currency: need(&s.currency_code, "CurrencyCode")?,
         frequency: need(&s.frequency, "Frequency")?,
         target_company: need(&s.target_company, "TargetCompany")?,
@@ -117,16 +105,20 @@ impl ApiOpportunity {
         };
         Ok(Opportunity {
             catalog: match &self.catalog {
-                Nullable::Value(c) => {
-                    Some(Catalog::parse(c).map_err(|e| err("Catalog", e.to_string()))?)
-                }
+                Nullable::Value(c) => Some(
+                    Catalog::parse(c)
+                        .map_err(|e| ConversionError::new("Catalog", e.to_string()))?,
+                ),
                 _ => None,
             },
             id: t(&id_text).try_map(|s| {
-                OpportunityId::parse(&s).map_err(|e| err("Identifier", e.to_string()))
+                OpportunityId::parse(&s)
+                    .map_err(|e| ConversionError::new("Identifier", e.to_string()))
             })?,
             crm_id: t(&self.partner_opportunity_identifier).try_map(|s| {
-                CrmId::parse(&s).map_err(|e| err("PartnerOpportunityIdentifier", e.to_string()))
+                CrmId::parse(&s).map_err(|e| {
+                    ConversionError::new("PartnerOpportunityIdentifier", e.to_string())
+                })
             })?,
             origin: e(&self.origin, Origin::from_api),
             opportunity_type: e(&self.opportunity_type, OpportunityType::from_api),
@@ -206,8 +198,9 @@ impl ApiOpportunity {
             software_revenue: SoftwareRevenue {
                 model: e(&revenue.delivery_model, RevenueModel::from_api),
                 value: value_state(&value.amount).try_map(|s| {
-                    Decimal::parse(&s)
-                        .map_err(|e| err("SoftwareRevenue.Value.Amount", e.to_string()))
+                    Decimal::parse(&s).map_err(|e| {
+                        ConversionError::new("SoftwareRevenue.Value.Amount", e.to_string())
+                    })
                 })?,
                 currency: value_state(&value.currency_code),
                 effective_date: date(&revenue.effective_date, "SoftwareRevenue.EffectiveDate")?,
@@ -276,7 +269,7 @@ impl ApiOpportunity {
         };
         let when = |f: &Field<DateTime<Utc>>| {
             f.as_ref()
-                .map(|d| d.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                .map(|d| format_datetime(d, SecondsFormat::AutoSi))
                 .to_nullable()
         };
         ApiOpportunity {
@@ -329,7 +322,7 @@ impl ApiOpportunity {
                         v.iter()
                             .map(|n| ApiNextStep {
                                 time: n.time.map_or(Nullable::Absent, |d| {
-                                    Nullable::Value(d.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                                    Nullable::Value(format_datetime(&d, SecondsFormat::AutoSi))
                                 }),
                                 value: Nullable::Value(n.value.clone()),
                             })
@@ -340,11 +333,7 @@ impl ApiOpportunity {
                 review_status: en(l.review_status.as_ref().map(ReviewStatus::as_api)),
                 review_status_reason: s(&l.review_status_reason),
                 stage: en(l.stage.as_ref().map(Stage::as_api)),
-                target_close_date: l
-                    .target_close_date
-                    .as_ref()
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .to_nullable(),
+                target_close_date: l.target_close_date.as_ref().map(format_date).to_nullable(),
             }),
             marketing: present(ApiMarketing {
                 aws_funding_used: en(m.funding_used.as_ref().map(YesNo::as_api)),
@@ -400,16 +389,8 @@ impl ApiOpportunity {
             }),
             software_revenue: present(ApiSoftwareRevenue {
                 delivery_model: en(r.model.as_ref().map(RevenueModel::as_api)),
-                effective_date: r
-                    .effective_date
-                    .as_ref()
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .to_nullable(),
-                expiration_date: r
-                    .expiration_date
-                    .as_ref()
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .to_nullable(),
+                effective_date: r.effective_date.as_ref().map(format_date).to_nullable(),
+                expiration_date: r.expiration_date.as_ref().map(format_date).to_nullable(),
                 value: money,
             }),
             related_entity_identifiers: if shape == Shape::Get {

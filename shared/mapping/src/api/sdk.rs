@@ -2,10 +2,10 @@
 //! happens once, between canonical and [`ApiOpportunity`]; this module only moves fields.
 
 use super::wire::*;
-use crate::ace::ConversionError;
 use crate::canonical::{
     Contact, Country, Invitation, InvitationCustomer, InvitationProject, Opportunity, Person, Spend,
 };
+use crate::conversion::{ConversionError, parse_datetime};
 use crate::field::{Field, Nullable};
 use crate::ids::{Catalog, EngagementId, InvitationId};
 use crate::vocab::{EngagementScore, Industry, InvitationPayloadType, InvitationStatus};
@@ -17,13 +17,6 @@ use aws_sdk_partnercentralselling::operation::update_opportunity::builders::Upda
 use aws_sdk_partnercentralselling::primitives::{DateTime as SdkDateTime, DateTimeFormat};
 use aws_sdk_partnercentralselling::types as sdk;
 use chrono::{DateTime, Utc};
-
-fn err(field: &str, message: impl Into<String>) -> ConversionError {
-    ConversionError {
-        field: field.to_string(),
-        message: message.into(),
-    }
-}
 
 fn opt(n: &Nullable<String>) -> Option<String> {
     n.as_value().cloned()
@@ -43,8 +36,7 @@ fn some_str<T: AsRef<str>>(s: Option<&T>) -> Nullable<String> {
 
 fn sdk_time(s: &str, field: &str) -> Result<SdkDateTime, ConversionError> {
     // Through chrono: Smithy rejects offsets such as `+00:00`, which AWS's own samples use.
-    let d = DateTime::parse_from_rfc3339(s)
-        .map_err(|e| err(field, format!("not an RFC 3339 date-time: {e}")))?;
+    let d = parse_datetime(s, field)?;
     Ok(SdkDateTime::from_secs_and_nanos(
         d.timestamp(),
         d.timestamp_subsec_nanos(),
@@ -87,7 +79,7 @@ fn spend(s: &ApiSpend) -> Result<sdk::ExpectedCustomerSpend, ConversionError> {
         .set_target_company(opt(&s.target_company))
         .set_estimation_url(opt(&s.estimation_url))
         .build()
-        .map_err(|e| err("Project.ExpectedCustomerSpend", e.to_string()))
+        .map_err(|e| ConversionError::new("Project.ExpectedCustomerSpend", e.to_string()))
 }
 
 fn spend_back(s: &sdk::ExpectedCustomerSpend) -> ApiSpend {
@@ -163,7 +155,9 @@ impl SdkOpportunity {
                                         .build()
                                 }))
                                 .build()
-                                .map_err(|e| err("Customer.Account", e.to_string()))?,
+                                .map_err(|e| {
+                                    ConversionError::new("Customer.Account", e.to_string())
+                                })?,
                         ),
                     })
                     .set_contacts(
@@ -205,7 +199,10 @@ impl SdkOpportunity {
                                         .set_time(time)
                                         .build()
                                         .map_err(|e| {
-                                            err("LifeCycle.NextStepsHistory", e.to_string())
+                                            ConversionError::new(
+                                                "LifeCycle.NextStepsHistory",
+                                                e.to_string(),
+                                            )
                                         })
                                 })
                                 .collect::<Result<Vec<_>, _>>()?,
@@ -261,7 +258,9 @@ impl SdkOpportunity {
                                         .map(|v| sdk::CurrencyCode::from(v.as_str())),
                                 )
                                 .build()
-                                .map_err(|e| err("SoftwareRevenue.Value", e.to_string()))?,
+                                .map_err(|e| {
+                                    ConversionError::new("SoftwareRevenue.Value", e.to_string())
+                                })?,
                         ),
                     })
                     .build(),
@@ -475,7 +474,7 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
         o.aws.close_date = l
             .target_close_date
             .as_deref()
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(|d| crate::conversion::parse_date(d, "LifeCycle.TargetCloseDate").ok())
             .map_or(Field::Null, Field::Value);
     }
     if let Some(i) = &s.insights {
@@ -566,12 +565,14 @@ pub fn invitation_from_sdk(
         _ => (None, None, None, None),
     };
     Ok(Invitation {
-        catalog: Catalog::parse(&i.catalog).map_err(|e| err("Catalog", e.to_string()))?,
-        id: InvitationId::parse(&i.id).map_err(|e| err("Id", e.to_string()))?,
+        catalog: Catalog::parse(&i.catalog)
+            .map_err(|e| ConversionError::new("Catalog", e.to_string()))?,
+        id: InvitationId::parse(&i.id).map_err(|e| ConversionError::new("Id", e.to_string()))?,
         arn: f(i.arn.as_deref()),
         engagement_id: match i.engagement_id.as_deref() {
             Some(e) => Field::Value(
-                EngagementId::parse(e).map_err(|x| err("EngagementId", x.to_string()))?,
+                EngagementId::parse(e)
+                    .map_err(|x| ConversionError::new("EngagementId", x.to_string()))?,
             ),
             None => Field::Null,
         },
