@@ -242,14 +242,23 @@ impl Check<'_> {
     }
 
     fn max_len(&mut self, key: Key, f: &Field<String>, max: usize) {
+        self.len_range(key, f, 0, max);
+    }
+
+    fn len_range(&mut self, key: Key, f: &Field<String>, min: usize, max: usize) {
         if let Field::Value(s) = f {
             let n = s.chars().count();
-            if n > max {
+            if n < min || n > max {
+                let allowed = if min == 0 {
+                    format!("at most {max}")
+                } else {
+                    format!("{min} to {max}")
+                };
                 self.add(
                     key,
                     Code::ValueOutOfRange,
                     format!(
-                        "{} is {n} characters; at most {max} are allowed",
+                        "{} is {n} characters; {allowed} are allowed",
                         key.name(self.format)
                     ),
                 );
@@ -354,6 +363,15 @@ fn in_table(field: &'static str) -> impl Fn(&String) -> Option<String> {
     }
 }
 
+/// The email of the first contact of a list (what ACE's single contact slot carries); the list's own
+/// state when it has no value.
+fn first_email(f: &Field<Vec<Contact>>) -> Field<String> {
+    match f {
+        Field::Value(v) => v.first().map_or(Field::Absent, |c| c.email.clone()),
+        other => other.clone().map(|_| String::new()),
+    }
+}
+
 /// Every field the record provides (not absent): what an update would change.
 fn provided(o: &Opportunity) -> Vec<Key> {
     let c = &o.customer;
@@ -361,10 +379,6 @@ fn provided(o: &Opportunity) -> Vec<Key> {
     let p = &o.project;
     let l = &o.life_cycle;
     let m = &o.marketing;
-    let first_email = |f: &Field<Vec<Contact>>| match f {
-        Field::Value(v) => v.first().map_or(Field::Absent, |c| c.email.clone()),
-        other => other.clone().map(|_| String::new()),
-    };
     let pairs: Vec<(Key, bool)> = vec![
         (Key::Id, !o.id.is_absent()),
         (Key::CrmId, !o.crm_id.is_absent()),
@@ -601,9 +615,7 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
         );
     }
     if let Field::Value(parent) = &o.parent_opportunity_id {
-        let ok = parent.strip_prefix('O').is_some_and(|d| {
-            !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit())
-        });
+        let ok = crate::ids::OpportunityId::parse(parent).is_ok_and(|id| id.is_standard());
         if !ok {
             v.add(
                 Key::ParentId,
@@ -709,21 +721,8 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             }
         }
     }
-    if let Field::Value(d) = &p.business_problem {
-        let (min, max) = if format == Format::Ace {
-            (20, 32_000)
-        } else {
-            (20, 2000)
-        };
-        let n = d.chars().count();
-        if n < min || n > max {
-            v.add(
-                Key::BusinessProblem,
-                Code::ValueOutOfRange,
-                format!("the customer business problem must be {min} to {max} characters, got {n}"),
-            );
-        }
-    }
+    let max_problem = if format == Format::Ace { 32_000 } else { 2000 };
+    v.len_range(Key::BusinessProblem, &p.business_problem, 20, max_problem);
     v.max_len(Key::Title, &p.title, 255);
     v.max_len(Key::NextSteps, &l.next_steps, 255);
     v.max_len(Key::AdditionalComments, &p.additional_comments, 255);
@@ -767,12 +766,8 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
     v.too_many(Key::Solutions, &o.solutions, 10);
     v.too_many(Key::AwsProducts, &o.aws_products, 20);
     v.too_many(Key::Offers, &o.marketplace_offers, 1);
-    let first = |f: &Field<Vec<Contact>>| match f {
-        Field::Value(list) => list.first().map_or(Field::Absent, |c| c.email.clone()),
-        _ => Field::Absent,
-    };
-    v.email(Key::CustomerEmail, &first(&c.contacts));
-    v.email(Key::PartnerEmail, &first(&o.partner_team));
+    v.email(Key::CustomerEmail, &first_email(&c.contacts));
+    v.email(Key::PartnerEmail, &first_email(&o.partner_team));
 
     // Standard values.
     v.known(Key::Industry, &c.industry, standard);
