@@ -141,6 +141,18 @@ impl Country {
     }
 }
 
+impl Vocabulary for Country {
+    fn is_known(&self) -> bool {
+        matches!(self, Country::Code(_))
+    }
+    fn as_api(&self) -> &str {
+        Country::as_api(self)
+    }
+    fn as_ace(&self) -> &str {
+        Country::as_ace(self)
+    }
+}
+
 /// A person in contact with the deal: customer contact, partner team member.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]

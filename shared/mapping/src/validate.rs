@@ -771,10 +771,7 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
 
     // Standard values.
     v.known(Key::Industry, &c.industry, standard);
-    v.known(Key::Country, &a.country, |x| match x {
-        crate::canonical::Country::Unknown(s) => Some(s.clone()),
-        _ => None,
-    });
+    v.known(Key::Country, &a.country, standard);
     v.known(Key::UseCase, &p.use_case, in_table("useCase"));
     v.known(Key::OpportunityType, &o.opportunity_type, standard);
     v.known(Key::Stage, &l.stage, standard);

@@ -12,6 +12,8 @@ pub trait Vocabulary {
     fn is_known(&self) -> bool;
     /// The canonical (API) spelling.
     fn as_api(&self) -> &str;
+    /// The ACE S3 file spelling.
+    fn as_ace(&self) -> &str;
 }
 
 /// Defines a vocabulary enum: `Variant = "api spelling"` or `Variant = "api spelling" | ace "ACE spelling"`.
@@ -63,6 +65,9 @@ macro_rules! vocab {
             }
             fn as_api(&self) -> &str {
                 $name::as_api(self)
+            }
+            fn as_ace(&self) -> &str {
+                $name::as_ace(self)
             }
         }
 

@@ -86,6 +86,10 @@ fn out_with<T>(f: &Field<T>, mask: &str, g: impl FnOnce(&T) -> String) -> Nullab
     out(&f.as_ref().map(g), mask)
 }
 
+fn out_vocab<T: Vocabulary>(f: &Field<T>, mask: &str) -> Nullable<String> {
+    out_with(f, mask, |v| v.as_ace().to_string())
+}
+
 fn out_multi<T>(f: &Field<Vec<T>>, mask: &str, g: impl Fn(&T) -> &str) -> Nullable<String> {
     out_with(f, mask, |v| join_multi(v.iter().map(g)))
 }
@@ -344,9 +348,9 @@ impl AceOpportunity {
             project_description: out(&p.business_problem, m),
             customer_company_name: out(&c.company_name, m),
             customer_website: out(&c.website, m),
-            industry: out_with(&c.industry, m, |v| v.as_ace().to_string()),
+            industry: out_vocab(&c.industry, m),
             industry_other: out(&c.other_industry, m),
-            country: out_with(&c.address.country, m, |v| v.as_ace().to_string()),
+            country: out_vocab(&c.address.country, m),
             state: out(&c.address.state, m),
             postal_code: out(&c.address.postal_code, m),
             city: out(&c.address.city, m),
@@ -361,30 +365,22 @@ impl AceOpportunity {
             solution_offered: out_list(&o.solutions),
             other_solution_offered: out(&p.other_solution, m),
             aws_products: out_list(&o.aws_products),
-            opportunity_type: out_with(&o.opportunity_type, m, |v| v.as_ace().to_string()),
+            opportunity_type: out_vocab(&o.opportunity_type, m),
             parent_opp_id: out(&o.parent_opportunity_id, m),
-            is_opp_from_marketing_activity: out_with(&o.marketing.source, m, |v| {
-                v.as_ace().to_string()
-            }),
-            is_marketing_development_funded: out_with(&o.marketing.funding_used, m, |v| {
-                v.as_ace().to_string()
-            }),
+            is_opp_from_marketing_activity: out_vocab(&o.marketing.source, m),
+            is_marketing_development_funded: out_vocab(&o.marketing.funding_used, m),
             marketing_activity_channel: out_multi(&o.marketing.channels, m, Channel::as_ace),
             marketing_activity_usecase: out_multi(&o.marketing.use_cases, m, String::as_str),
             aws_sf_campaign_name: out(&o.marketing.campaign_name, m),
             campaign_name: out_multi(&p.apn_programs, m, String::as_str),
-            competitive_tracking: out_with(&p.competitor, m, |v| v.as_ace().to_string()),
+            competitive_tracking: out_vocab(&p.competitor, m),
             competitive_tracking_other: out(&p.other_competitors, m),
-            does_opp_belong_to_nat_sec: out_with(&o.national_security, m, |v| {
-                v.as_ace().to_string()
-            }),
-            stage: out_with(&l.stage, m, |v| v.as_ace().to_string()),
-            closed_lost_reason: out_with(&l.closed_lost_reason, m, |v| v.as_ace().to_string()),
+            does_opp_belong_to_nat_sec: out_vocab(&o.national_security, m),
+            stage: out_vocab(&l.stage, m),
+            closed_lost_reason: out_vocab(&l.closed_lost_reason, m),
             aws_account_id: out(&c.aws_account_id, m),
-            partner_acceptance_status: out_with(&l.acceptance_status, m, |v| {
-                v.as_ace().to_string()
-            }),
-            rejection_reason: out_with(&l.rejection_reason, m, |v| v.as_ace().to_string()),
+            partner_acceptance_status: out_vocab(&l.acceptance_status, m),
+            rejection_reason: out_vocab(&l.rejection_reason, m),
             offers: out_list(&o.marketplace_offers),
             next_step: out(&l.next_steps, m),
             additional_comments: out(&p.additional_comments, m),
@@ -400,14 +396,14 @@ impl AceOpportunity {
             customer_email: out(&contact_field(contacts, |c| &c.email), m),
             customer_phone: out(&contact_field(contacts, |c| &c.phone), m),
             customer_title: out(&contact_field(contacts, |c| &c.title), m),
-            procurement_type: out_with(&o.software_revenue.model, m, |v| v.as_ace().to_string()),
+            procurement_type: out_vocab(&o.software_revenue.model, m),
             customer_software_value: out_number(&o.software_revenue.value),
             customer_software_value_currency: out(&o.software_revenue.currency, m),
             contract_start_date: out_date(&o.software_revenue.effective_date, m),
             contract_end_date: out_date(&o.software_revenue.expiration_date, m),
             apn_crm_lead_unique_identifier: out(&o.lead_id, m),
-            status: out_with(&l.review_status, m, |v| v.as_ace().to_string()),
-            opportunity_ownership: out_with(&o.origin, m, |v| v.as_ace().to_string()),
+            status: out_vocab(&l.review_status, m),
+            opportunity_ownership: out_vocab(&o.origin, m),
             accept_by: out_datetime(&l.accept_by, m),
             apn_reviewer_comments: out(&l.review_comments, m),
             aws_stage: out(&a.stage, m),
@@ -426,11 +422,9 @@ impl AceOpportunity {
             partner_developer_manager_phone: out(&a.partner_development_manager.phone, m),
             wwps_pdm: out(&a.wwps_partner_development_manager.name, m),
             wwps_pdm_email: out(&a.wwps_partner_development_manager.email, m),
-            engagement_score: out_with(&a.engagement_score, m, |v| v.as_ace().to_string()),
+            engagement_score: out_vocab(&a.engagement_score, m),
             recommended_next_best_actions: out(&a.next_best_actions, m),
-            cosell_convert_reason: out_with(&o.cosell_convert_reason, m, |v| {
-                v.as_ace().to_string()
-            }),
+            cosell_convert_reason: out_vocab(&o.cosell_convert_reason, m),
             next_step_history: history_out(&l.next_steps_history, m),
             created_by: out(&o.audit.created_by, m),
             created_date: out_datetime(&o.audit.created_at, m),
@@ -513,8 +507,8 @@ impl AceLead {
         AceLead {
             apn_crm_unique_identifier: out_with(&l.id, m, |v| v.to_string()),
             partner_crm_lead_id: out_with(&l.crm_id, m, |v| v.to_string()),
-            status: out_with(&l.status, m, |v| v.as_ace().to_string()),
-            current_lead_stage: out_with(&l.stage, m, |v| v.as_ace().to_string()),
+            status: out_vocab(&l.status, m),
+            current_lead_stage: out_vocab(&l.stage, m),
             lead_status_reason: out(&l.status_reason, m),
             first_name: out(&l.contact.first_name, m),
             last_name: out(&l.contact.last_name, m),
@@ -528,7 +522,7 @@ impl AceLead {
             city: out(&l.address.city, m),
             state: out(&l.address.state, m),
             postal_code: out(&l.address.postal_code, m),
-            country: out_with(&l.address.country, m, |v| v.as_ace().to_string()),
+            country: out_vocab(&l.address.country, m),
             industry: out(&l.industry, m),
             segment_company_size: out(&l.segment_company_size, m),
             use_case_workload: out_multi(&l.use_case_workloads, m, String::as_str),

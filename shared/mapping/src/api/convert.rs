@@ -230,11 +230,10 @@ impl ApiOpportunity {
         let m = &o.marketing;
         let r = &o.software_revenue;
         let s = |f: &Field<String>| f.clone().to_nullable();
-        let en = |f: Field<&str>| f.map(str::to_string).to_nullable();
         let list = |f: &Field<Vec<String>>| f.clone().to_nullable();
         let address = ApiAddress {
             city: s(&a.city),
-            country_code: en(a.country.as_ref().map(Country::as_api)),
+            country_code: api_value(&a.country),
             postal_code: s(&a.postal_code),
             state_or_region: s(&a.state),
             street_address: s(&a.street),
@@ -244,7 +243,7 @@ impl ApiOpportunity {
             aws_account_id: s(&c.aws_account_id),
             company_name: s(&c.company_name),
             duns: s(&c.duns),
-            industry: en(c.industry.as_ref().map(Industry::as_api)),
+            industry: api_value(&c.industry),
             other_industry: s(&c.other_industry),
             website_url: s(&c.website),
         };
@@ -293,10 +292,10 @@ impl ApiOpportunity {
             origin: if shape == Shape::Update {
                 Nullable::Absent
             } else {
-                en(o.origin.as_ref().map(Origin::as_api))
+                api_value(&o.origin)
             },
-            opportunity_type: en(o.opportunity_type.as_ref().map(OpportunityType::as_api)),
-            national_security: en(o.national_security.as_ref().map(YesNo::as_api)),
+            opportunity_type: api_value(&o.opportunity_type),
+            national_security: api_value(&o.national_security),
             partner_opportunity_identifier: o.crm_id.as_ref().map(|c| c.to_string()).to_nullable(),
             primary_needs_from_aws: o
                 .primary_needs
@@ -313,7 +312,7 @@ impl ApiOpportunity {
                 contacts: contacts_out(&c.contacts),
             }),
             life_cycle: present(ApiLifeCycle {
-                closed_lost_reason: en(l.closed_lost_reason.as_ref().map(ClosedLostReason::as_api)),
+                closed_lost_reason: api_value(&l.closed_lost_reason),
                 next_steps: s(&l.next_steps),
                 next_steps_history: l
                     .next_steps_history
@@ -330,20 +329,16 @@ impl ApiOpportunity {
                     })
                     .to_nullable(),
                 review_comments: s(&l.review_comments),
-                review_status: en(l.review_status.as_ref().map(ReviewStatus::as_api)),
+                review_status: api_value(&l.review_status),
                 review_status_reason: s(&l.review_status_reason),
-                stage: en(l.stage.as_ref().map(Stage::as_api)),
+                stage: api_value(&l.stage),
                 target_close_date: l.target_close_date.as_ref().map(format_date).to_nullable(),
             }),
             marketing: present(ApiMarketing {
-                aws_funding_used: en(m.funding_used.as_ref().map(YesNo::as_api)),
+                aws_funding_used: api_value(&m.funding_used),
                 campaign_name: s(&m.campaign_name),
-                channels: m
-                    .channels
-                    .as_ref()
-                    .map(|v| v.iter().map(|c| c.as_api().to_string()).collect())
-                    .to_nullable(),
-                source: en(m.source.as_ref().map(MarketingSource::as_api)),
+                channels: api_list(&m.channels),
+                source: api_value(&m.source),
                 use_cases: list(&m.use_cases),
             }),
             opportunity_team: if shape == Shape::Update {
@@ -354,14 +349,10 @@ impl ApiOpportunity {
             project: present(ApiProject {
                 additional_comments: s(&p.additional_comments),
                 apn_programs: list(&p.apn_programs),
-                competitor_name: en(p.competitor.as_ref().map(Competitor::as_api)),
+                competitor_name: api_value(&p.competitor),
                 customer_business_problem: s(&p.business_problem),
                 customer_use_case: s(&p.use_case),
-                delivery_models: p
-                    .delivery_models
-                    .as_ref()
-                    .map(|v| v.iter().map(|d| d.as_api().to_string()).collect())
-                    .to_nullable(),
+                delivery_models: api_list(&p.delivery_models),
                 expected_customer_spend: p
                     .expected_spend
                     .as_ref()
@@ -380,15 +371,11 @@ impl ApiOpportunity {
                 other_competitor_names: s(&p.other_competitors),
                 other_solution_description: s(&p.other_solution),
                 related_opportunity_identifier: s(&o.parent_opportunity_id),
-                sales_activities: p
-                    .sales_activities
-                    .as_ref()
-                    .map(|v| v.iter().map(|x| x.as_api().to_string()).collect())
-                    .to_nullable(),
+                sales_activities: api_list(&p.sales_activities),
                 title: s(&p.title),
             }),
             software_revenue: present(ApiSoftwareRevenue {
-                delivery_model: en(r.model.as_ref().map(RevenueModel::as_api)),
+                delivery_model: api_value(&r.model),
                 effective_date: r.effective_date.as_ref().map(format_date).to_nullable(),
                 expiration_date: r.expiration_date.as_ref().map(format_date).to_nullable(),
                 value: money,
@@ -419,6 +406,18 @@ fn contacts_out(f: &Field<Vec<Contact>>) -> Nullable<Vec<ApiContact>> {
                 })
                 .collect()
         })
+        .to_nullable()
+}
+
+/// A vocabulary value in its API spelling.
+fn api_value<T: Vocabulary>(f: &Field<T>) -> Nullable<String> {
+    f.as_ref().map(|v| v.as_api().to_string()).to_nullable()
+}
+
+/// A list of vocabulary values in their API spelling.
+fn api_list<T: Vocabulary>(f: &Field<Vec<T>>) -> Nullable<Vec<String>> {
+    f.as_ref()
+        .map(|v| v.iter().map(|x| x.as_api().to_string()).collect())
         .to_nullable()
 }
 
