@@ -22,10 +22,6 @@ fn opt(n: &Nullable<String>) -> Option<String> {
     n.as_value().cloned()
 }
 
-fn opt_vec<T>(n: &Nullable<Vec<String>>, f: impl Fn(&str) -> T) -> Option<Vec<T>> {
-    n.as_value().map(|v| v.iter().map(|s| f(s)).collect())
-}
-
 fn some(s: &Option<String>) -> Nullable<String> {
     Nullable::from_option(s.clone())
 }
@@ -72,14 +68,14 @@ fn contact_back(c: &sdk::Contact) -> ApiContact {
 }
 
 fn spend(s: &ApiSpend) -> Result<sdk::ExpectedCustomerSpend, ConversionError> {
-    sdk::ExpectedCustomerSpend::builder()
+    let spend = sdk::ExpectedCustomerSpend::builder()
         .set_amount(opt(&s.amount))
-        .set_currency_code(opt(&s.currency_code).map(|c| sdk::CurrencyCode::from(c.as_str())))
-        .set_frequency(opt(&s.frequency).map(|c| sdk::PaymentFrequency::from(c.as_str())))
+        .set_currency_code(enum_of(&s.currency_code))
+        .set_frequency(enum_of(&s.frequency))
         .set_target_company(opt(&s.target_company))
         .set_estimation_url(opt(&s.estimation_url))
-        .build()
-        .map_err(|e| ConversionError::new("Project.ExpectedCustomerSpend", e.to_string()))
+        .build();
+    built(spend, "Project.ExpectedCustomerSpend")
 }
 
 fn spend_back(s: &sdk::ExpectedCustomerSpend) -> ApiSpend {
@@ -123,184 +119,151 @@ pub struct SdkOpportunity {
     pub software_revenue: Option<sdk::SoftwareRevenue>,
 }
 
+fn enum_of<E: for<'a> From<&'a str>>(n: &Nullable<String>) -> Option<E> {
+    n.as_value().map(|v| E::from(v.as_str()))
+}
+
+fn enums_of<E: for<'a> From<&'a str>>(n: &Nullable<Vec<String>>) -> Option<Vec<E>> {
+    n.as_value()
+        .map(|v| v.iter().map(|x| E::from(x.as_str())).collect())
+}
+
+/// Converts an object that may be absent.
+fn each<T, U>(
+    n: &Nullable<T>,
+    f: impl FnOnce(&T) -> Result<U, ConversionError>,
+) -> Result<Option<U>, ConversionError> {
+    n.as_value().map(f).transpose()
+}
+
+/// Converts every item of a list that may be absent.
+fn each_in<T, U>(
+    n: &Nullable<Vec<T>>,
+    f: impl Fn(&T) -> Result<U, ConversionError>,
+) -> Result<Option<Vec<U>>, ConversionError> {
+    each(n, |v| v.iter().map(f).collect())
+}
+
+fn built<T, E: std::fmt::Display>(r: Result<T, E>, field: &str) -> Result<T, ConversionError> {
+    r.map_err(|e| ConversionError::new(field, e.to_string()))
+}
+
+fn customer(c: &ApiCustomer) -> Result<sdk::Customer, ConversionError> {
+    let account = each(&c.account, |acc| {
+        let address = acc.address.as_value().map(|ad| {
+            sdk::Address::builder()
+                .set_city(opt(&ad.city))
+                .set_postal_code(opt(&ad.postal_code))
+                .set_state_or_region(opt(&ad.state_or_region))
+                .set_country_code(enum_of(&ad.country_code))
+                .set_street_address(opt(&ad.street_address))
+                .build()
+        });
+        let account = sdk::Account::builder()
+            .set_industry(enum_of(&acc.industry))
+            .set_other_industry(opt(&acc.other_industry))
+            .set_company_name(opt(&acc.company_name))
+            .set_website_url(opt(&acc.website_url))
+            .set_aws_account_id(opt(&acc.aws_account_id))
+            .set_duns(opt(&acc.duns))
+            .set_address(address)
+            .build();
+        built(account, "Customer.Account")
+    })?;
+    Ok(sdk::Customer::builder()
+        .set_account(account)
+        .set_contacts(
+            c.contacts
+                .as_value()
+                .map(|v| v.iter().map(contact).collect()),
+        )
+        .build())
+}
+
+fn life_cycle(l: &ApiLifeCycle) -> Result<sdk::LifeCycle, ConversionError> {
+    let history = each_in(&l.next_steps_history, |h| {
+        let time = each(&h.time, |t| sdk_time(t, "LifeCycle.NextStepsHistory.Time"))?;
+        let step = sdk::NextStepsHistory::builder()
+            .set_value(opt(&h.value))
+            .set_time(time)
+            .build();
+        built(step, "LifeCycle.NextStepsHistory")
+    })?;
+    Ok(sdk::LifeCycle::builder()
+        .set_stage(enum_of(&l.stage))
+        .set_closed_lost_reason(enum_of(&l.closed_lost_reason))
+        .set_next_steps(opt(&l.next_steps))
+        .set_target_close_date(opt(&l.target_close_date))
+        .set_review_status(enum_of(&l.review_status))
+        .set_review_comments(opt(&l.review_comments))
+        .set_review_status_reason(opt(&l.review_status_reason))
+        .set_next_steps_history(history)
+        .build())
+}
+
+fn project(p: &ApiProject) -> Result<sdk::Project, ConversionError> {
+    Ok(sdk::Project::builder()
+        .set_delivery_models(enums_of(&p.delivery_models))
+        .set_expected_customer_spend(each_in(&p.expected_customer_spend, spend)?)
+        .set_title(opt(&p.title))
+        .set_apn_programs(p.apn_programs.as_value().cloned())
+        .set_customer_business_problem(opt(&p.customer_business_problem))
+        .set_customer_use_case(opt(&p.customer_use_case))
+        .set_related_opportunity_identifier(opt(&p.related_opportunity_identifier))
+        .set_sales_activities(enums_of(&p.sales_activities))
+        .set_competitor_name(enum_of(&p.competitor_name))
+        .set_other_competitor_names(opt(&p.other_competitor_names))
+        .set_other_solution_description(opt(&p.other_solution_description))
+        .set_additional_comments(opt(&p.additional_comments))
+        .build())
+}
+
+fn software_revenue(r: &ApiSoftwareRevenue) -> Result<sdk::SoftwareRevenue, ConversionError> {
+    let value = each(&r.value, |m| {
+        let money = sdk::MonetaryValue::builder()
+            .set_amount(opt(&m.amount))
+            .set_currency_code(enum_of(&m.currency_code))
+            .build();
+        built(money, "SoftwareRevenue.Value")
+    })?;
+    Ok(sdk::SoftwareRevenue::builder()
+        .set_delivery_model(enum_of(&r.delivery_model))
+        .set_effective_date(opt(&r.effective_date))
+        .set_expiration_date(opt(&r.expiration_date))
+        .set_value(value)
+        .build())
+}
+
+fn marketing(m: &ApiMarketing) -> sdk::Marketing {
+    sdk::Marketing::builder()
+        .set_campaign_name(opt(&m.campaign_name))
+        .set_source(enum_of(&m.source))
+        .set_use_cases(m.use_cases.as_value().cloned())
+        .set_channels(enums_of(&m.channels))
+        .set_aws_funding_used(enum_of(&m.aws_funding_used))
+        .build()
+}
+
 impl SdkOpportunity {
     /// Converts an API payload.
     pub fn from_api(a: &ApiOpportunity) -> Result<Self, ConversionError> {
-        let customer = match a.customer.as_value() {
-            None => None,
-            Some(c) => Some(
-                sdk::Customer::builder()
-                    .set_account(match c.account.as_value() {
-                        None => None,
-                        Some(acc) => Some(
-                            sdk::Account::builder()
-                                .set_industry(
-                                    opt(&acc.industry).map(|v| sdk::Industry::from(v.as_str())),
-                                )
-                                .set_other_industry(opt(&acc.other_industry))
-                                .set_company_name(opt(&acc.company_name))
-                                .set_website_url(opt(&acc.website_url))
-                                .set_aws_account_id(opt(&acc.aws_account_id))
-                                .set_duns(opt(&acc.duns))
-                                .set_address(acc.address.as_value().map(|ad| {
-                                    sdk::Address::builder()
-                                        .set_city(opt(&ad.city))
-                                        .set_postal_code(opt(&ad.postal_code))
-                                        .set_state_or_region(opt(&ad.state_or_region))
-                                        .set_country_code(
-                                            opt(&ad.country_code)
-                                                .map(|v| sdk::CountryCode::from(v.as_str())),
-                                        )
-                                        .set_street_address(opt(&ad.street_address))
-                                        .build()
-                                }))
-                                .build()
-                                .map_err(|e| {
-                                    ConversionError::new("Customer.Account", e.to_string())
-                                })?,
-                        ),
-                    })
-                    .set_contacts(
-                        c.contacts
-                            .as_value()
-                            .map(|v| v.iter().map(contact).collect()),
-                    )
-                    .build(),
-            ),
-        };
-        let life_cycle = match a.life_cycle.as_value() {
-            None => None,
-            Some(l) => Some(
-                sdk::LifeCycle::builder()
-                    .set_stage(opt(&l.stage).map(|v| sdk::Stage::from(v.as_str())))
-                    .set_closed_lost_reason(
-                        opt(&l.closed_lost_reason).map(|v| sdk::ClosedLostReason::from(v.as_str())),
-                    )
-                    .set_next_steps(opt(&l.next_steps))
-                    .set_target_close_date(opt(&l.target_close_date))
-                    .set_review_status(
-                        opt(&l.review_status).map(|v| sdk::ReviewStatus::from(v.as_str())),
-                    )
-                    .set_review_comments(opt(&l.review_comments))
-                    .set_review_status_reason(opt(&l.review_status_reason))
-                    .set_next_steps_history(match l.next_steps_history.as_value() {
-                        None => None,
-                        Some(v) => Some(
-                            v.iter()
-                                .map(|h| {
-                                    let time = match h.time.as_value() {
-                                        Some(t) => {
-                                            Some(sdk_time(t, "LifeCycle.NextStepsHistory.Time")?)
-                                        }
-                                        None => None,
-                                    };
-                                    sdk::NextStepsHistory::builder()
-                                        .set_value(opt(&h.value))
-                                        .set_time(time)
-                                        .build()
-                                        .map_err(|e| {
-                                            ConversionError::new(
-                                                "LifeCycle.NextStepsHistory",
-                                                e.to_string(),
-                                            )
-                                        })
-                                })
-                                .collect::<Result<Vec<_>, _>>()?,
-                        ),
-                    })
-                    .build(),
-            ),
-        };
-        let project = match a.project.as_value() {
-            None => None,
-            Some(p) => Some(
-                sdk::Project::builder()
-                    .set_delivery_models(opt_vec(&p.delivery_models, |x: &str| {
-                        sdk::DeliveryModel::from(x)
-                    }))
-                    .set_expected_customer_spend(match p.expected_customer_spend.as_value() {
-                        None => None,
-                        Some(v) => Some(v.iter().map(spend).collect::<Result<Vec<_>, _>>()?),
-                    })
-                    .set_title(opt(&p.title))
-                    .set_apn_programs(opt_vec(&p.apn_programs, str::to_string))
-                    .set_customer_business_problem(opt(&p.customer_business_problem))
-                    .set_customer_use_case(opt(&p.customer_use_case))
-                    .set_related_opportunity_identifier(opt(&p.related_opportunity_identifier))
-                    .set_sales_activities(opt_vec(&p.sales_activities, |x: &str| {
-                        sdk::SalesActivity::from(x)
-                    }))
-                    .set_competitor_name(
-                        opt(&p.competitor_name).map(|v| sdk::CompetitorName::from(v.as_str())),
-                    )
-                    .set_other_competitor_names(opt(&p.other_competitor_names))
-                    .set_other_solution_description(opt(&p.other_solution_description))
-                    .set_additional_comments(opt(&p.additional_comments))
-                    .build(),
-            ),
-        };
-        let software_revenue = match a.software_revenue.as_value() {
-            None => None,
-            Some(r) => Some(
-                sdk::SoftwareRevenue::builder()
-                    .set_delivery_model(
-                        opt(&r.delivery_model).map(|v| sdk::RevenueModel::from(v.as_str())),
-                    )
-                    .set_effective_date(opt(&r.effective_date))
-                    .set_expiration_date(opt(&r.expiration_date))
-                    .set_value(match r.value.as_value() {
-                        None => None,
-                        Some(m) => Some(
-                            sdk::MonetaryValue::builder()
-                                .set_amount(opt(&m.amount))
-                                .set_currency_code(
-                                    opt(&m.currency_code)
-                                        .map(|v| sdk::CurrencyCode::from(v.as_str())),
-                                )
-                                .build()
-                                .map_err(|e| {
-                                    ConversionError::new("SoftwareRevenue.Value", e.to_string())
-                                })?,
-                        ),
-                    })
-                    .build(),
-            ),
-        };
-        let last_modified_date = match a.last_modified_date.as_value() {
-            Some(t) => Some(sdk_time(t, "LastModifiedDate")?),
-            None => None,
-        };
         Ok(SdkOpportunity {
             identifier: opt(&a.identifier).or_else(|| opt(&a.id)),
-            last_modified_date,
-            origin: opt(&a.origin).map(|v| sdk::OpportunityOrigin::from(v.as_str())),
-            opportunity_type: opt(&a.opportunity_type)
-                .map(|v| sdk::OpportunityType::from(v.as_str())),
-            national_security: opt(&a.national_security)
-                .map(|v| sdk::NationalSecurity::from(v.as_str())),
+            last_modified_date: each(&a.last_modified_date, |t| sdk_time(t, "LastModifiedDate"))?,
+            origin: enum_of(&a.origin),
+            opportunity_type: enum_of(&a.opportunity_type),
+            national_security: enum_of(&a.national_security),
             partner_opportunity_identifier: opt(&a.partner_opportunity_identifier),
-            primary_needs_from_aws: opt_vec(&a.primary_needs_from_aws, |x: &str| {
-                sdk::PrimaryNeedFromAws::from(x)
-            }),
-            customer,
-            life_cycle,
-            marketing: a.marketing.as_value().map(|m| {
-                sdk::Marketing::builder()
-                    .set_campaign_name(opt(&m.campaign_name))
-                    .set_source(opt(&m.source).map(|v| sdk::MarketingSource::from(v.as_str())))
-                    .set_use_cases(opt_vec(&m.use_cases, str::to_string))
-                    .set_channels(opt_vec(&m.channels, |x: &str| sdk::Channel::from(x)))
-                    .set_aws_funding_used(
-                        opt(&m.aws_funding_used).map(|v| sdk::AwsFundingUsed::from(v.as_str())),
-                    )
-                    .build()
-            }),
+            primary_needs_from_aws: enums_of(&a.primary_needs_from_aws),
+            customer: each(&a.customer, customer)?,
+            life_cycle: each(&a.life_cycle, life_cycle)?,
+            marketing: a.marketing.as_value().map(marketing),
             opportunity_team: a
                 .opportunity_team
                 .as_value()
                 .map(|v| v.iter().map(contact).collect()),
-            project,
-            software_revenue,
+            project: each(&a.project, project)?,
+            software_revenue: each(&a.software_revenue, software_revenue)?,
         })
     }
 
