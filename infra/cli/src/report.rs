@@ -1,7 +1,8 @@
 //! What `validate` and `convert` compute and print.
 
 use acebridge_mapping::ace::{
-    self, AceFile, FileKind, MAX_FILE_BYTES, MAX_RECORDS, RecordsFile, RejectedRecord,
+    self, AceFile, CanonicalRecord, FileKind, MAX_FILE_BYTES, MAX_RECORDS, RecordProblem,
+    RecordsFile, Stage, WireRecord,
 };
 use acebridge_mapping::api::{ApiOpportunity, Shape};
 use acebridge_mapping::validate::{self, Code, Context, Format, Intent, ValidationError};
@@ -33,28 +34,33 @@ struct FileReport {
     records: Vec<RecordReport>,
 }
 
-fn rejected(r: &RejectedRecord) -> RecordReport {
-    RecordReport {
-        index: r.index,
-        id: r.id.clone(),
-        errors: vec![ValidationError {
-            field: r.field.clone().unwrap_or_else(|| "(record)".into()),
-            code: Code::InvalidValue,
-            message: r.message.clone(),
-        }],
+/// A record that could not be read (`INVALID_VALUE`) or converted (`INVALID_STRING_FORMAT`).
+fn problem(p: &RecordProblem) -> ValidationError {
+    ValidationError {
+        field: p.field.clone().unwrap_or_else(|| "(record)".into()),
+        code: match p.stage {
+            Stage::Parse => Code::InvalidValue,
+            Stage::Convert => Code::InvalidStringFormat,
+        },
+        message: p.message.clone(),
     }
 }
 
-fn conversion(index: usize, id: Option<String>, e: ace::ConversionError) -> RecordReport {
-    RecordReport {
-        index,
-        id,
-        errors: vec![ValidationError {
-            field: e.field,
-            code: Code::InvalidStringFormat,
-            message: e.message,
-        }],
-    }
+/// Each record of a file, validated with `check` once it is canonical.
+fn check_records<R: WireRecord>(
+    f: &RecordsFile<R>,
+    check: impl Fn(&R::Canonical) -> Vec<ValidationError>,
+) -> Vec<RecordReport> {
+    f.canonical()
+        .map(|CanonicalRecord { index, id, record }| RecordReport {
+            index,
+            id,
+            errors: match &record {
+                Ok(c) => check(c),
+                Err(p) => vec![problem(p)],
+            },
+        })
+        .collect()
 }
 
 fn limits<R>(f: &RecordsFile<R>, bytes: usize) -> Vec<ValidationError> {
@@ -85,61 +91,18 @@ fn check_file(bytes: &[u8], today: NaiveDate, consulting: bool) -> Result<FileRe
     let version = parsed.version().map(str::to_string);
     let (errors, records) = match &parsed {
         AceFile::Opportunities(f) => {
-            let records = f
-                .records
-                .iter()
-                .enumerate()
-                .map(|(i, r)| match r {
-                    Err(r) => rejected(r),
-                    Ok(rec) => {
-                        let id = rec
-                            .apn_crm_unique_identifier
-                            .as_value()
-                            .or(rec.partner_crm_unique_identifier.as_value())
-                            .cloned();
-                        match rec.to_canonical() {
-                            Err(e) => conversion(i, id, e),
-                            Ok(o) => {
-                                let ctx = Context {
-                                    today,
-                                    intent: Intent::of(&o),
-                                    current: None,
-                                    consulting_partner: consulting,
-                                };
-                                RecordReport {
-                                    index: i,
-                                    id,
-                                    errors: validate::opportunity(&o, Format::Ace, &ctx),
-                                }
-                            }
-                        }
-                    }
-                })
-                .collect();
+            let records = check_records(f, |o| {
+                let ctx = Context {
+                    today,
+                    intent: Intent::of(o),
+                    current: None,
+                    consulting_partner: consulting,
+                };
+                validate::opportunity(o, Format::Ace, &ctx)
+            });
             (limits(f, bytes.len()), records)
         }
-        AceFile::Leads(f) => {
-            let records = f
-                .records
-                .iter()
-                .enumerate()
-                .map(|(i, r)| match r {
-                    Err(r) => rejected(r),
-                    Ok(rec) => {
-                        let id = rec.apn_crm_unique_identifier.as_value().cloned();
-                        match rec.to_canonical() {
-                            Err(e) => conversion(i, id, e),
-                            Ok(l) => RecordReport {
-                                index: i,
-                                id,
-                                errors: validate::lead(&l),
-                            },
-                        }
-                    }
-                })
-                .collect();
-            (limits(f, bytes.len()), records)
-        }
+        AceFile::Leads(f) => (limits(f, bytes.len()), check_records(f, validate::lead)),
         AceFile::Results(r) => (
             vec![],
             r.inbound_api_results
@@ -258,71 +221,65 @@ pub fn convert(path: &Path, to_api: bool) -> u8 {
             return UNREADABLE;
         }
     };
-    let mut exit = OK;
-    let mut fail = |what: String| {
-        eprintln!("{name}: {what}");
-        exit = INVALID;
+    let out = match &parsed {
+        AceFile::Opportunities(f) => converted(&name, f, |o| {
+            if to_api {
+                let shape = if o.id.value().is_some() {
+                    Shape::Update
+                } else {
+                    Shape::Create
+                };
+                serde_json::to_value(ApiOpportunity::from_canonical(o, shape))
+            } else {
+                serde_json::to_value(o)
+            }
+        }),
+        AceFile::Leads(_) if to_api => {
+            eprintln!(
+                "{name}: ACE leads have no Partner Central API form (the API shares leads as engagement invitations)"
+            );
+            return UNREADABLE;
+        }
+        AceFile::Leads(f) => converted(&name, f, |l| serde_json::to_value(l)),
+        AceFile::Results(_) if to_api => {
+            eprintln!("{name}: processed-results files have no Partner Central API form");
+            return UNREADABLE;
+        }
+        AceFile::Results(r) => Ok(vec![
+            serde_json::to_value(r.to_canonical()).unwrap_or(Value::Null),
+        ]),
     };
-    let out: Vec<Value> = match &parsed {
-        AceFile::Opportunities(f) => f
-            .records
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r {
-                Err(r) => {
-                    fail(r.to_string());
-                    None
-                }
-                Ok(rec) => match rec.to_canonical() {
-                    Err(e) => {
-                        fail(format!("record {i}: {e}"));
-                        None
-                    }
-                    Ok(o) if to_api => {
-                        let shape = if o.id.value().is_some() {
-                            Shape::Update
-                        } else {
-                            Shape::Create
-                        };
-                        serde_json::to_value(ApiOpportunity::from_canonical(&o, shape)).ok()
-                    }
-                    Ok(o) => serde_json::to_value(o).ok(),
-                },
-            })
-            .collect(),
-        AceFile::Leads(f) => {
-            if to_api {
-                eprintln!(
-                    "{name}: ACE leads have no Partner Central API form (the API shares leads as engagement invitations)"
-                );
-                return UNREADABLE;
-            }
-            f.records
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| match r {
-                    Err(r) => {
-                        fail(r.to_string());
-                        None
-                    }
-                    Ok(rec) => match rec.to_canonical() {
-                        Err(e) => {
-                            fail(format!("record {i}: {e}"));
-                            None
-                        }
-                        Ok(l) => serde_json::to_value(l).ok(),
-                    },
-                })
-                .collect()
-        }
-        AceFile::Results(r) => {
-            if to_api {
-                eprintln!("{name}: processed-results files have no Partner Central API form");
-                return UNREADABLE;
-            }
-            vec![serde_json::to_value(r.to_canonical()).unwrap_or(Value::Null)]
-        }
+    let (out, exit) = match out {
+        Ok(v) => (v, OK),
+        Err(v) => (v, INVALID),
     };
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     exit
+}
+
+/// The records of a file, each converted with `to`; problems go to stderr naming the file, record and
+/// field. `Err` carries the records that did convert when any did not.
+fn converted<R: WireRecord>(
+    name: &str,
+    f: &RecordsFile<R>,
+    to: impl Fn(&R::Canonical) -> serde_json::Result<Value>,
+) -> Result<Vec<Value>, Vec<Value>> {
+    let mut failed = false;
+    let mut out = vec![];
+    for CanonicalRecord { index, id, record } in f.canonical() {
+        match record.map(|c| to(&c)) {
+            Ok(Ok(v)) => out.push(v),
+            Ok(Err(e)) => {
+                failed = true;
+                eprintln!("{name}: record {index}: cannot serialize: {e}");
+            }
+            Err(p) => {
+                failed = true;
+                let id = id.map(|i| format!(" ({i})")).unwrap_or_default();
+                let field = p.field.map(|f| format!(", field {f}")).unwrap_or_default();
+                eprintln!("{name}: record {index}{id}{field}: {}", p.message);
+            }
+        }
+    }
+    if failed { Err(out) } else { Ok(out) }
 }

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use assert_cmd::Command;
-use serde_json::Value;
-use std::path::PathBuf;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -12,15 +12,40 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn acebridge() -> Command {
-    Command::cargo_bin("acebridge").unwrap()
-}
-
 fn write(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, body).unwrap();
     p
 }
+
+/// What one run of `acebridge` printed.
+struct Run {
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap()
+    }
+}
+
+/// Runs `acebridge ARGS FILES...` and checks its exit code.
+fn run(args: &[&str], files: &[&Path], code: i32) -> Run {
+    let out = Command::cargo_bin("acebridge")
+        .unwrap()
+        .args(args)
+        .args(files)
+        .assert()
+        .code(code);
+    let o = out.get_output();
+    Run {
+        stdout: String::from_utf8(o.stdout.clone()).unwrap(),
+        stderr: String::from_utf8(o.stderr.clone()).unwrap(),
+    }
+}
+
+const VALIDATE_JSON: &[&str] = &["validate", "--json", "--today", "2026-11-22"];
 
 const VALID: &str = r#"{"version":"2.0","spmsId":"1588143","opportunities":[{
   "partnerCrmUniqueIdentifier":"crm-1","partnerProjectTitle":"Migration","projectDescription":"Move the data warehouse to AWS analytics.",
@@ -30,27 +55,23 @@ const VALID: &str = r#"{"version":"2.0","spmsId":"1588143","opportunities":[{
   "salesActivities":"Initialized discussions with customer","partnerPrimaryNeedFromAws":"Co-Sell - Deal Support",
   "solutionOffered":["S-1234567"],"IsOppFromMarketingActivity":"No"}]}"#;
 
+/// VALID plus a second record.
+fn with_second(record: &str) -> String {
+    VALID.replace("}]}", &format!("}},{record}]}}"))
+}
+
 #[test]
 fn valid_file_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "ok.json", VALID);
-    acebridge()
-        .args(["validate", "--today", "2026-11-22"])
-        .arg(&f)
-        .assert()
-        .code(0);
+    run(&["validate", "--today", "2026-11-22"], &[&f], 0);
 }
 
 #[test]
 fn invalid_record_exits_one_and_names_file_record_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "bad.json", &VALID.replace("\"98101\"", "\"ABC\""));
-    let out = acebridge()
-        .args(["validate", "--json", "--today", "2026-11-22"])
-        .arg(&f)
-        .assert()
-        .code(1);
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = run(VALIDATE_JSON, &[&f], 1).json();
     let file = &doc["files"][0];
     assert_eq!(file["file"], f.display().to_string());
     assert_eq!(file["kind"], "opportunity");
@@ -63,15 +84,10 @@ fn invalid_record_exits_one_and_names_file_record_and_field() {
         "INVALID_STRING_FORMAT"
     );
 
-    let text = acebridge()
-        .args(["validate", "--today", "2026-11-22"])
-        .arg(&f)
-        .assert()
-        .code(1);
-    let stdout = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    let text = run(&["validate", "--today", "2026-11-22"], &[&f], 1).stdout;
     assert!(
-        stdout.contains("bad.json: record 0 (crm-1): postalCode INVALID_STRING_FORMAT"),
-        "{stdout}"
+        text.contains("bad.json: record 0 (crm-1): postalCode INVALID_STRING_FORMAT"),
+        "{text}"
     );
 }
 
@@ -83,12 +99,8 @@ fn unreadable_files_exit_two_and_say_why() {
         write(&dir, "array.json", "[{\"a\":1}]"),
         write(&dir, "empty.json", ""),
     ];
-    let out = acebridge()
-        .args(["validate", "--json"])
-        .args(&files)
-        .assert()
-        .code(2);
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let doc = run(&["validate", "--json"], &paths, 2).json();
     let errors: Vec<&str> = doc["files"]
         .as_array()
         .unwrap()
@@ -98,31 +110,39 @@ fn unreadable_files_exit_two_and_say_why() {
     assert!(errors[0].starts_with("not valid JSON"));
     assert!(errors[1].contains("is not of type 'object'"));
     assert_eq!(errors[2], "the file is empty");
-    acebridge()
-        .args(["validate"])
-        .arg(dir.path().join("missing.json"))
-        .assert()
-        .code(2);
+    run(&["validate"], &[&dir.path().join("missing.json")], 2);
 }
 
 #[test]
 fn a_bad_record_does_not_hide_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let two = VALID.replace(
-        "}]}",
-        r#"},{"partnerCrmUniqueIdentifier":"crm-2","expectedMonthlyAwsRevenue":"lots"}]}"#,
+    let f = write(
+        &dir,
+        "two.json",
+        &with_second(
+            r#"{"partnerCrmUniqueIdentifier":"crm-2","expectedMonthlyAwsRevenue":"lots"}"#,
+        ),
     );
-    let f = write(&dir, "two.json", &two);
-    let out = acebridge()
-        .args(["validate", "--json", "--today", "2026-11-22"])
-        .arg(&f)
-        .assert()
-        .code(1);
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = run(VALIDATE_JSON, &[&f], 1).json();
     let recs = &doc["files"][0]["records"];
     assert_eq!(recs[0]["errors"].as_array().unwrap().len(), 0);
     assert_eq!(recs[1]["id"], "crm-2");
     assert_eq!(recs[1]["errors"][0]["field"], "expectedMonthlyAwsRevenue");
+    assert_eq!(recs[1]["errors"][0]["code"], "INVALID_VALUE");
+}
+
+#[test]
+fn a_value_that_cannot_be_read_is_a_format_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir,
+        "date.json",
+        &with_second(r#"{"apnCrmUniqueIdentifier":"O2","targetCloseDate":"next spring"}"#),
+    );
+    let doc = run(VALIDATE_JSON, &[&f], 1).json();
+    let err = &doc["files"][0]["records"][1]["errors"][0];
+    assert_eq!(err["field"], "targetCloseDate");
+    assert_eq!(err["code"], "INVALID_STRING_FORMAT");
 }
 
 #[test]
@@ -134,54 +154,47 @@ fn too_many_records_is_a_file_error() {
         "many.json",
         &format!(r#"{{"version":"2.0","opportunities":[{recs}]}}"#),
     );
-    let out = acebridge()
-        .args(["validate", "--json"])
-        .arg(&f)
-        .assert()
-        .code(1);
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = run(&["validate", "--json"], &[&f], 1).json();
     assert_eq!(doc["files"][0]["errors"][0]["code"], "TOO_MANY_VALUES");
 }
 
 #[test]
 fn convert_to_canonical_and_api() {
     let f = fixture("ace-s3/opportunity/Opportunity-Outbound-Sample.json");
-    let out = acebridge()
-        .args(["convert", "--to", "canonical"])
-        .arg(&f)
-        .assert()
-        .code(0);
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let v = run(&["convert", "--to", "canonical"], &[&f], 0).json();
     assert_eq!(v[0]["id"], "OXXXXXX");
     assert_eq!(
         v[0]["customer"]["address"]["country"],
-        serde_json::json!({"code": "US"})
+        json!({"code": "US"})
     );
     assert_eq!(v[0]["customer"]["industry"], "Government");
 
-    let out = acebridge()
-        .args(["convert", "--to", "api"])
-        .arg(&f)
-        .assert()
-        .code(0);
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let v = run(&["convert", "--to", "api"], &[&f], 0).json();
     assert_eq!(v[0]["Identifier"], "OXXXXXX");
     assert_eq!(v[0]["Customer"]["Account"]["Address"]["CountryCode"], "US");
 
     let lead = fixture("ace-s3/lead/Lead-Outbound-Sample.json");
-    let out = acebridge()
-        .args(["convert", "--to", "canonical"])
-        .arg(&lead)
-        .assert()
-        .code(0);
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(
-        v[0]["contact"]["email"],
-        serde_json::json!({"masked": true})
+    let v = run(&["convert", "--to", "canonical"], &[&lead], 0).json();
+    assert_eq!(v[0]["contact"]["email"], json!({"masked": true}));
+    run(&["convert", "--to", "api"], &[&lead], 2);
+}
+
+#[test]
+fn convert_prints_the_good_records_and_names_the_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir,
+        "mixed.json",
+        &with_second(r#"{"partnerCrmUniqueIdentifier":"crm-2","targetCloseDate":"next spring"}"#),
     );
-    acebridge()
-        .args(["convert", "--to", "api"])
-        .arg(&lead)
-        .assert()
-        .code(2);
+    let out = run(&["convert", "--to", "api"], &[&f], 1);
+    let v = out.json();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["PartnerOpportunityIdentifier"], "crm-1");
+    assert!(
+        out.stderr
+            .contains("mixed.json: record 1 (crm-2), field targetCloseDate:"),
+        "{}",
+        out.stderr
+    );
 }

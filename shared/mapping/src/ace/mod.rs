@@ -145,29 +145,114 @@ impl AceFile {
 pub trait WireRecord: DeserializeOwned + Serialize {
     /// The keys the type reads.
     const KEYS: &'static [&'static str];
+    /// The canonical record it converts to.
+    type Canonical: Serialize;
     /// Where unknown keys go.
     fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value>;
     /// Unknown keys.
     fn extensions(&self) -> &BTreeMap<String, Value>;
+    /// The canonical record.
+    fn canonical(&self) -> Result<Self::Canonical, ConversionError>;
+    /// The record's ACE id, else its CRM id, for messages.
+    fn display_id(&self) -> Option<&str>;
 }
 
 impl WireRecord for AceOpportunity {
     const KEYS: &'static [&'static str] = AceOpportunity::KEYS;
+    type Canonical = crate::Opportunity;
     fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value> {
         &mut self.extensions
     }
     fn extensions(&self) -> &BTreeMap<String, Value> {
         &self.extensions
+    }
+    fn canonical(&self) -> Result<Self::Canonical, ConversionError> {
+        self.to_canonical()
+    }
+    fn display_id(&self) -> Option<&str> {
+        self.apn_crm_unique_identifier
+            .as_value()
+            .or(self.partner_crm_unique_identifier.as_value())
+            .map(String::as_str)
     }
 }
 
 impl WireRecord for AceLead {
     const KEYS: &'static [&'static str] = AceLead::KEYS;
+    type Canonical = crate::Lead;
     fn extensions_mut(&mut self) -> &mut BTreeMap<String, Value> {
         &mut self.extensions
     }
     fn extensions(&self) -> &BTreeMap<String, Value> {
         &self.extensions
+    }
+    fn canonical(&self) -> Result<Self::Canonical, ConversionError> {
+        self.to_canonical()
+    }
+    fn display_id(&self) -> Option<&str> {
+        self.apn_crm_unique_identifier
+            .as_value()
+            .or(self.partner_crm_lead_id.as_value())
+            .map(String::as_str)
+    }
+}
+
+/// How far a record got before it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Its JSON does not have the record's shape (a field of the wrong type, not an object).
+    Parse,
+    /// It parsed, but a value cannot be read (a date that is not a date, an id with spaces).
+    Convert,
+}
+
+/// Why one record of a file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordProblem {
+    /// Where it failed.
+    pub stage: Stage,
+    /// Wire name of the offending field, when one is to blame.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One record of a file, in canonical form or with the reason it is not.
+#[derive(Debug, Clone)]
+pub struct CanonicalRecord<C> {
+    /// Position in the file's record list.
+    pub index: usize,
+    /// The record's ACE or CRM id, when it has one.
+    pub id: Option<String>,
+    /// The canonical record, or why there is none.
+    pub record: Result<C, RecordProblem>,
+}
+
+impl<R: WireRecord> RecordsFile<R> {
+    /// Every record in canonical form, in file order; a record that cannot be read or converted says
+    /// why, and the others are unaffected.
+    pub fn canonical(&self) -> impl Iterator<Item = CanonicalRecord<R::Canonical>> + '_ {
+        self.records.iter().enumerate().map(|(index, r)| match r {
+            Err(rejected) => CanonicalRecord {
+                index,
+                id: rejected.id.clone(),
+                record: Err(RecordProblem {
+                    stage: Stage::Parse,
+                    field: rejected.field.clone(),
+                    message: rejected.message.clone(),
+                }),
+            },
+            Ok(rec) => CanonicalRecord {
+                index,
+                id: rec.display_id().map(str::to_string),
+                record: rec.canonical().map_err(|e| RecordProblem {
+                    stage: Stage::Convert,
+                    field: Some(e.field),
+                    message: e.message,
+                }),
+            },
+        })
     }
 }
 
@@ -407,6 +492,31 @@ mod tests {
         assert!(f.records[1].is_ok());
         let not_object = f.records[2].as_ref().unwrap_err();
         assert_eq!(not_object.field, None);
+    }
+
+    #[test]
+    fn canonical_records_say_why_one_failed() {
+        let f = parse(
+            br#"{"opportunities":[{"apnCrmUniqueIdentifier":"O1","stage":"Prospect"},{"partnerCrmUniqueIdentifier":"c-2","targetCloseDate":"soon"},{"awsProducts":"x"}]}"#,
+        )
+        .unwrap();
+        let AceFile::Opportunities(f) = f else {
+            panic!("kind")
+        };
+        let all: Vec<_> = f.canonical().collect();
+        assert!(all[0].record.is_ok());
+        assert_eq!(all[0].id.as_deref(), Some("O1"));
+        let convert = all[1].record.as_ref().unwrap_err();
+        assert_eq!(
+            (convert.stage, convert.field.as_deref()),
+            (Stage::Convert, Some("targetCloseDate"))
+        );
+        assert_eq!(all[1].id.as_deref(), Some("c-2"));
+        let parse_problem = all[2].record.as_ref().unwrap_err();
+        assert_eq!(
+            (parse_problem.stage, parse_problem.field.as_deref()),
+            (Stage::Parse, Some("awsProducts"))
+        );
     }
 
     #[test]
