@@ -52,11 +52,24 @@ fn ctx(intent: Intent) -> Context<'static> {
     }
 }
 
-fn errors_of(o: &Opportunity, format: Format, intent: Intent) -> Vec<(String, Code)> {
-    validate::opportunity(o, format, &ctx(intent))
+/// The errors as (field, code) pairs, in a given context.
+fn errors_in(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<(String, Code)> {
+    validate::opportunity(o, format, ctx)
         .into_iter()
         .map(|e| (e.field, e.code))
         .collect()
+}
+
+fn errors_of(o: &Opportunity, format: Format, intent: Intent) -> Vec<(String, Code)> {
+    errors_in(o, format, &ctx(intent))
+}
+
+fn one(field: &str, code: Code) -> Vec<(String, Code)> {
+    vec![(field.to_string(), code)]
+}
+
+fn opportunity_id(s: &str) -> Field<acebridge_mapping::OpportunityId> {
+    Field::Value(acebridge_mapping::OpportunityId::parse(s).unwrap())
 }
 
 fn only(o: &Opportunity, field: &str, code: Code) {
@@ -110,7 +123,7 @@ fn an_update_needs_only_the_id_and_valid_changes() {
         errors_of(&o, Format::Ace, Intent::Update),
         vec![("apnCrmUniqueIdentifier".into(), Code::RequiredFieldMissing)]
     );
-    o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1234567").unwrap());
+    o.id = opportunity_id("O1234567");
     assert_eq!(errors_of(&o, Format::Ace, Intent::Update), vec![]);
 }
 
@@ -354,7 +367,7 @@ fn emails_are_checked() {
 
 fn decision(status: AcceptanceStatus) -> Opportunity {
     let mut o = Opportunity::default();
-    o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1234567").unwrap());
+    o.id = opportunity_id("O1234567");
     o.life_cycle.acceptance_status = Field::Value(status);
     o
 }
@@ -404,13 +417,10 @@ fn no_updates_while_submitted_or_in_review() {
     for status in [ReviewStatus::Submitted, ReviewStatus::InReview] {
         let c = current(status);
         let mut o = valid();
-        o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1").unwrap());
-        let e = validate::opportunity(&o, Format::Api, &update_ctx(&c));
+        o.id = opportunity_id("O1");
         assert_eq!(
-            e.iter()
-                .map(|e| (e.field.as_str(), e.code))
-                .collect::<Vec<_>>(),
-            vec![("Identifier", Code::ActionNotPermitted)]
+            errors_in(&o, Format::Api, &update_ctx(&c)),
+            one("Identifier", Code::ActionNotPermitted)
         );
     }
 }
@@ -419,17 +429,14 @@ fn no_updates_while_submitted_or_in_review() {
 fn action_required_allows_only_its_subset() {
     let c = current(ReviewStatus::ActionRequired);
     let mut o = Opportunity::default();
-    o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1").unwrap());
+    o.id = opportunity_id("O1");
     o.customer.address.city = Field::Value("Seattle".into());
     o.life_cycle.target_close_date = Field::Value(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
-    assert!(validate::opportunity(&o, Format::Ace, &update_ctx(&c)).is_empty());
+    assert_eq!(errors_in(&o, Format::Ace, &update_ctx(&c)), vec![]);
     o.project.title = Field::Value("New title".into());
-    let e = validate::opportunity(&o, Format::Ace, &update_ctx(&c));
     assert_eq!(
-        e.iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect::<Vec<_>>(),
-        vec![("partnerProjectTitle", Code::ActionNotPermitted)]
+        errors_in(&o, Format::Ace, &update_ctx(&c)),
+        one("partnerProjectTitle", Code::ActionNotPermitted)
     );
 }
 
@@ -437,18 +444,16 @@ fn action_required_allows_only_its_subset() {
 fn frozen_fields_after_approval() {
     let c = current(ReviewStatus::Approved);
     let mut o = valid();
-    o.id = Field::Value(acebridge_mapping::OpportunityId::parse("O1").unwrap());
-    assert!(
-        validate::opportunity(&o, Format::Api, &update_ctx(&c)).is_empty(),
+    o.id = opportunity_id("O1");
+    assert_eq!(
+        errors_in(&o, Format::Api, &update_ctx(&c)),
+        vec![],
         "unchanged frozen fields are fine"
     );
     o.project.title = Field::Value("Renamed".into());
-    let e = validate::opportunity(&o, Format::Api, &update_ctx(&c));
     assert_eq!(
-        e.iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect::<Vec<_>>(),
-        vec![("Project.Title", Code::ActionNotPermitted)]
+        errors_in(&o, Format::Api, &update_ctx(&c)),
+        one("Project.Title", Code::ActionNotPermitted)
     );
 }
 
