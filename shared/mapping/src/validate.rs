@@ -352,7 +352,7 @@ impl Check<'_> {
 }
 
 /// A vocabulary value that is not one of the standard values.
-fn standard<T: Vocabulary>(v: &T) -> Option<String> {
+fn standard<T: Vocabulary + ?Sized>(v: &T) -> Option<String> {
     (!v.is_known()).then(|| v.as_api().to_string())
 }
 
@@ -917,23 +917,20 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
         );
     }
     let known = |field: &str, v: &str| data::lead_values(field).is_some_and(|s| s.contains(v));
-    if let Field::Value(s) = &l.status
-        && !s.is_known()
-    {
-        add(
-            "status",
-            Code::InvalidEnumValue,
-            format!("{:?} is not a standard value of status", s.as_api()),
-        );
-    }
-    if let Field::Value(s) = &l.stage
-        && !s.is_known()
-    {
-        add(
+    for (field, value) in [
+        ("status", l.status.as_ref().map(|v| v as &dyn Vocabulary)),
+        (
             "currentLeadStage",
-            Code::InvalidEnumValue,
-            format!("{:?} is not Accepted or Rejected", s.as_api()),
-        );
+            l.stage.as_ref().map(|v| v as &dyn Vocabulary),
+        ),
+    ] {
+        if let Some(bad) = value.value().and_then(|v| standard(*v)) {
+            add(
+                field,
+                Code::InvalidEnumValue,
+                format!("{bad:?} is not a standard value of {field}"),
+            );
+        }
     }
     if let Field::Value(list) = &l.use_case_workloads {
         for w in list.iter().filter(|w| !known("useCaseWorkload", w)) {

@@ -477,3 +477,25 @@ fn lead_updates_are_checked() {
         ]
     );
 }
+
+#[test]
+fn lead_status_and_stage_take_standard_values() {
+    let mut l = acebridge_mapping::Lead::default();
+    l.id = Field::Value(acebridge_mapping::LeadId::parse("L1234567").unwrap());
+    l.status = Field::Value(LeadStatus::from_ace("Pending"));
+    l.stage = Field::Value(LeadStage::from_ace("Maybe"));
+    let e: Vec<_> = validate::lead(&l)
+        .into_iter()
+        .map(|e| (e.field, e.code))
+        .collect();
+    assert_eq!(
+        e,
+        vec![
+            ("status".into(), Code::InvalidEnumValue),
+            ("currentLeadStage".into(), Code::InvalidEnumValue)
+        ]
+    );
+    l.status = Field::Value(LeadStatus::Qualified);
+    l.stage = Field::Value(LeadStage::Accepted);
+    assert!(validate::lead(&l).is_empty());
+}

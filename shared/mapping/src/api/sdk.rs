@@ -57,6 +57,14 @@ fn contact(c: &ApiContact) -> sdk::Contact {
         .build()
 }
 
+/// SDK strings or enums as an API list (`None` is null: the SDK cannot tell it from absent).
+fn strs<E: AsRef<str>>(v: &Option<Vec<E>>) -> Nullable<Vec<String>> {
+    Nullable::from_option(
+        v.as_ref()
+            .map(|v| v.iter().map(|x| x.as_ref().to_string()).collect()),
+    )
+}
+
 fn contact_back(c: &sdk::Contact) -> ApiContact {
     ApiContact {
         business_title: some(&c.business_title),
@@ -322,7 +330,6 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
                 .map(|v| v.iter().map(contact_back).collect()),
         ),
     });
-    let strs = |v: &Option<Vec<String>>| Nullable::from_option(v.clone());
     ApiOpportunity {
         catalog: Nullable::Value(o.catalog.clone()),
         client_token: Nullable::Absent,
@@ -335,11 +342,7 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
         opportunity_type: some_str(o.opportunity_type.as_ref()),
         national_security: some_str(o.national_security.as_ref()),
         partner_opportunity_identifier: some(&o.partner_opportunity_identifier),
-        primary_needs_from_aws: Nullable::from_option(
-            o.primary_needs_from_aws
-                .as_ref()
-                .map(|v| v.iter().map(|n| n.as_str().to_string()).collect()),
-        ),
+        primary_needs_from_aws: strs(&o.primary_needs_from_aws),
         customer: Nullable::from_option(customer),
         life_cycle: Nullable::from_option(o.life_cycle.as_ref().map(|l| ApiLifeCycle {
             closed_lost_reason: some_str(l.closed_lost_reason.as_ref()),
@@ -358,18 +361,12 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
             stage: some_str(l.stage.as_ref()),
             target_close_date: some(&l.target_close_date),
         })),
-        marketing: Nullable::from_option(o.marketing.as_ref().map(|m| {
-            ApiMarketing {
-                aws_funding_used: some_str(m.aws_funding_used.as_ref()),
-                campaign_name: some(&m.campaign_name),
-                channels: Nullable::from_option(
-                    m.channels
-                        .as_ref()
-                        .map(|v| v.iter().map(|c| c.as_str().to_string()).collect()),
-                ),
-                source: some_str(m.source.as_ref()),
-                use_cases: strs(&m.use_cases),
-            }
+        marketing: Nullable::from_option(o.marketing.as_ref().map(|m| ApiMarketing {
+            aws_funding_used: some_str(m.aws_funding_used.as_ref()),
+            campaign_name: some(&m.campaign_name),
+            channels: strs(&m.channels),
+            source: some_str(m.source.as_ref()),
+            use_cases: strs(&m.use_cases),
         })),
         opportunity_team: Nullable::from_option(
             o.opportunity_team
@@ -383,11 +380,7 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
                 competitor_name: some_str(p.competitor_name.as_ref()),
                 customer_business_problem: some(&p.customer_business_problem),
                 customer_use_case: some(&p.customer_use_case),
-                delivery_models: Nullable::from_option(
-                    p.delivery_models
-                        .as_ref()
-                        .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
-                ),
+                delivery_models: strs(&p.delivery_models),
                 expected_customer_spend: Nullable::from_option(
                     p.expected_customer_spend
                         .as_ref()
@@ -396,11 +389,7 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
                 other_competitor_names: some(&p.other_competitor_names),
                 other_solution_description: some(&p.other_solution_description),
                 related_opportunity_identifier: some(&p.related_opportunity_identifier),
-                sales_activities: Nullable::from_option(
-                    p.sales_activities
-                        .as_ref()
-                        .map(|v| v.iter().map(|d| d.as_str().to_string()).collect()),
-                ),
+                sales_activities: strs(&p.sales_activities),
                 title: some(&p.title),
             }
         })),
