@@ -619,6 +619,13 @@ pub struct Lead {
     pub extensions: BTreeMap<String, serde_json::Value>,
 }
 
+impl Lead {
+    /// The version key the sync ledger orders updates by: AWS's last-modified time.
+    pub fn last_modified(&self) -> Option<DateTime<Utc>> {
+        self.audit.last_modified_at.value().copied()
+    }
+}
+
 /// Project details carried by an opportunity invitation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]

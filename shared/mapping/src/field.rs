@@ -193,15 +193,41 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Field<T> {
         let v = serde_json::Value::deserialize(d)?;
         match v {
             serde_json::Value::Null => Ok(Field::Null),
-            serde_json::Value::Object(ref m)
-                if m.len() == 1 && m.get("masked") == Some(&serde_json::Value::Bool(true)) =>
-            {
-                Ok(Field::Masked)
-            }
+            ref m if is_masked_json(m) => Ok(Field::Masked),
             other => T::deserialize(other)
                 .map(Field::Value)
                 .map_err(serde::de::Error::custom),
         }
+    }
+}
+
+/// True for canonical JSON's masked marker, `{"masked": true}`.
+fn is_masked_json(v: &serde_json::Value) -> bool {
+    matches!(v, serde_json::Value::Object(m)
+        if m.len() == 1 && m.get("masked") == Some(&serde_json::Value::Bool(true)))
+}
+
+/// [`Field::merge`] for whole canonical records in JSON form (an opportunity or lead as stored by a CRM
+/// adapter): a key missing from `update` keeps the stored value; a masked update keeps the stored value
+/// (and is stored only where nothing was); `null` clears; a value replaces; nested objects merge key by
+/// key; lists are replaced as a whole.
+pub fn merge_json(stored: &mut serde_json::Value, update: serde_json::Value) {
+    use serde_json::Value;
+    if is_masked_json(&update) {
+        return;
+    }
+    match (stored, update) {
+        (Value::Object(old), Value::Object(new)) => {
+            for (k, v) in new {
+                match old.get_mut(&k) {
+                    Some(slot) => merge_json(slot, v),
+                    None => {
+                        old.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, new) => *slot = new,
     }
 }
 
@@ -247,5 +273,39 @@ mod tests {
         assert_eq!(g, Field::Masked);
         g.merge(Field::Value("unmasked".into()));
         assert_eq!(g, Field::Value("unmasked".into()));
+    }
+
+    #[test]
+    fn merge_json_follows_field_merge_for_every_state() {
+        let states = [
+            Field::Absent,
+            Field::Null,
+            Field::Masked,
+            Field::Value(1u32),
+            Field::Value(2u32),
+        ];
+        for old in &states {
+            for new in &states {
+                let mut typed = W { a: Nullable::Absent, b: old.clone() };
+                let mut json = serde_json::to_value(&typed).unwrap();
+                typed.b.merge(new.clone());
+                let update = serde_json::to_value(W { a: Nullable::Absent, b: new.clone() }).unwrap();
+                merge_json(&mut json, update);
+                assert_eq!(json, serde_json::to_value(&typed).unwrap(), "{old:?} <- {new:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn merge_json_merges_nested_objects_key_by_key_and_replaces_lists() {
+        let mut stored = serde_json::json!({"c": {"email": "a@x.com", "phone": "1"}, "l": [1, 2]});
+        merge_json(
+            &mut stored,
+            serde_json::json!({"c": {"email": {"masked": true}, "title": "CTO"}, "l": [3]}),
+        );
+        assert_eq!(
+            stored,
+            serde_json::json!({"c": {"email": "a@x.com", "phone": "1", "title": "CTO"}, "l": [3]})
+        );
     }
 }

@@ -1,0 +1,57 @@
+//! S3 `ObjectCreated` on the landing bucket: reads each landed ACE file and applies it to the CRM through
+//! the sync ledger. Environment: `LANDING_BUCKET`, `LEDGER_TABLE`, `CRM_TABLE`, `CATALOG`.
+
+use acebridge_sync::adapters::config;
+use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
+use aws_lambda_events::s3::S3Event;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acebridge_sync::telemetry::init();
+    let sdk = config::sdk_config(None).await;
+    let landing = config::landing_bucket(&sdk).await?;
+    let (ledger, crm) = config::tables(&sdk)?;
+    let settings = IngestConfig::new(config::catalog()?);
+    run(service_fn(|event: LambdaEvent<S3Event>| {
+        let (landing, ledger, crm, settings) = (&landing, &ledger, &crm, &settings);
+        async move {
+            let mut outcomes = Vec::new();
+            let mut errors = Vec::new();
+            for n in ingest::notified_objects(&event.payload) {
+                if n.bucket != acebridge_sync::store::ObjectStore::bucket(landing) {
+                    tracing::warn!(bucket = %n.bucket, key = %n.key, "event for another bucket ignored");
+                    continue;
+                }
+                match ingest::ingest_file(landing, ledger, crm, settings, &n.key, n.etag.as_deref())
+                    .await
+                {
+                    Ok(outcome) => outcomes.push(serde_json::json!({
+                        "key": n.key,
+                        "outcome": describe(&outcome),
+                    })),
+                    Err(e) => {
+                        tracing::error!(key = %n.key, error = %e, retryable = e.retryable, "file not processed");
+                        errors.push(format!("{}: {e}", n.key));
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                // Lambda retries the event; files already processed are recognised and skipped.
+                return Err(Error::from(errors.join("; ")));
+            }
+            Ok::<_, Error>(serde_json::json!({ "files": outcomes }))
+        }
+    }))
+    .await
+}
+
+fn describe(outcome: &FileOutcome) -> serde_json::Value {
+    match outcome {
+        FileOutcome::Processed(c) => serde_json::json!({ "processed": c }),
+        FileOutcome::Quarantined(reason) => serde_json::json!({ "quarantined": reason }),
+        FileOutcome::AlreadyProcessed => serde_json::json!("already processed"),
+        FileOutcome::Missing => serde_json::json!("missing"),
+        FileOutcome::Ignored => serde_json::json!("ignored"),
+    }
+}

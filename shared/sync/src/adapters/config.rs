@@ -1,0 +1,76 @@
+//! SDK configuration from the Lambda environment. `AWS_ENDPOINT_URL` (set by the local stack and the
+//! tests) points every client at a local server; S3 then uses path-style addressing.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// The shared SDK configuration, in `region` if given (else the environment's).
+pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    loader.load().await
+}
+
+/// An S3 client; path-style when an endpoint override is set (local servers).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let mut b = aws_sdk_s3::config::Builder::from(config);
+    if config.endpoint_url().is_some() {
+        b = b.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// A DynamoDB client.
+pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
+/// A required environment variable, with an error naming it.
+pub fn env(name: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(format!("environment variable {name} is not set")),
+    }
+}
+
+/// An optional environment variable (unset or empty: `None`).
+pub fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The Partner Central catalog the stack syncs (`CATALOG`: `AWS` or `Sandbox`).
+pub fn catalog() -> Result<acebridge_mapping::Catalog, String> {
+    acebridge_mapping::Catalog::parse(&env("CATALOG")?).map_err(|e| format!("CATALOG: {e}"))
+}
+
+/// The AWS-owned ACE bucket: `ACE_BUCKET`, in `ACE_BUCKET_REGION` (default us-west-2, where every ACE
+/// bucket lives), written with `ACE_KMS_KEY_ARN` when set.
+pub async fn ace_bucket() -> Result<crate::adapters::s3::S3Bucket, String> {
+    let region = env_opt("ACE_BUCKET_REGION").unwrap_or_else(|| "us-west-2".to_string());
+    let sdk = sdk_config(Some(&region)).await;
+    Ok(crate::adapters::s3::S3Bucket::new(s3_client(&sdk), env("ACE_BUCKET")?)
+        .with_kms_key(env_opt("ACE_KMS_KEY_ARN")))
+}
+
+/// acebridge's landing bucket (`LANDING_BUCKET`), in the stack's region.
+pub async fn landing_bucket(sdk: &SdkConfig) -> Result<crate::adapters::s3::S3Bucket, String> {
+    Ok(crate::adapters::s3::S3Bucket::new(s3_client(sdk), env("LANDING_BUCKET")?))
+}
+
+/// The sync ledger (`LEDGER_TABLE`) and the default CRM store (`CRM_TABLE`).
+pub fn tables(
+    sdk: &SdkConfig,
+) -> Result<
+    (
+        crate::adapters::dynamodb::DynamoLedger,
+        crate::adapters::dynamodb::DynamoCrmStore,
+    ),
+    String,
+> {
+    let client = dynamodb_client(sdk);
+    Ok((
+        crate::adapters::dynamodb::DynamoLedger::new(client.clone(), env("LEDGER_TABLE")?),
+        crate::adapters::dynamodb::DynamoCrmStore::new(client, env("CRM_TABLE")?),
+    ))
+}

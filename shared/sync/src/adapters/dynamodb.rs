@@ -1,0 +1,487 @@
+//! The sync ledger ([`DynamoLedger`]) and the default CRM store ([`DynamoCrmStore`]) on DynamoDB.
+//!
+//! Both store their documents as native DynamoDB maps (readable in the console), keyed by `pk`, with
+//! a `revision` attribute for conditional writes, and one global secondary index each (ledger: by CRM
+//! id; store: by ACE id).
+
+use super::classify;
+use crate::crm::{Crm, CrmRecord, Upsert};
+use crate::error::PortError;
+use crate::ledger::{
+    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, RecordRef, crm_index_key,
+};
+use crate::record::{RecordKind, SyncRecord};
+use acebridge_mapping::{Catalog, merge_json};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Ledger index on `crm_key`.
+pub const LEDGER_CRM_INDEX: &str = "by-crm-id";
+/// Store index on `ace_key`.
+pub const STORE_ACE_INDEX: &str = "by-ace-id";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// JSON → DynamoDB attribute.
+pub fn to_attr(v: Value) -> AttributeValue {
+    match v {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s),
+        Value::Array(a) => AttributeValue::L(a.into_iter().map(to_attr).collect()),
+        Value::Object(m) => AttributeValue::M(m.into_iter().map(|(k, v)| (k, to_attr(v))).collect()),
+    }
+}
+
+/// DynamoDB attribute → JSON.
+pub fn from_attr(a: &AttributeValue) -> Value {
+    match a {
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::N(n) => serde_json::from_str(n).unwrap_or(Value::String(n.clone())),
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::L(l) => Value::Array(l.iter().map(from_attr).collect()),
+        AttributeValue::M(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect()),
+        AttributeValue::Ss(s) => Value::Array(s.iter().cloned().map(Value::String).collect()),
+        _ => Value::Null,
+    }
+}
+
+fn to_item<T: Serialize>(doc: &T) -> Result<Item, PortError> {
+    match serde_json::to_value(doc) {
+        Ok(Value::Object(m)) => Ok(m.into_iter().map(|(k, v)| (k, to_attr(v))).collect()),
+        Ok(_) => Err(PortError::permanent("dynamodb", "a document must be an object")),
+        Err(e) => Err(PortError::permanent("dynamodb", e.to_string())),
+    }
+}
+
+fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
+    let v = Value::Object(item.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect());
+    serde_json::from_value(v)
+        .map_err(|e| PortError::permanent("dynamodb", format!("unreadable item: {e}")))
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A conditional put: `Ok(Err(Conflict))` when the condition fails.
+async fn put_if(
+    client: &Client,
+    table: &str,
+    item: Item,
+    expected: Option<u64>,
+) -> Result<Result<(), Conflict>, PortError> {
+    let mut req = client.put_item().table_name(table).set_item(Some(item));
+    req = match expected {
+        None => req.condition_expression("attribute_not_exists(pk)"),
+        Some(r) => req
+            .condition_expression("revision = :r")
+            .expression_attribute_values(":r", n(r)),
+    };
+    match req.send().await {
+        Ok(_) => Ok(Ok(())),
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+        {
+            Ok(Err(Conflict))
+        }
+        Err(e) => Err(classify("dynamodb", "PutItem", e)),
+    }
+}
+
+async fn get(client: &Client, table: &str, pk: &str) -> Result<Option<Item>, PortError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify("dynamodb", "GetItem", e))?;
+    Ok(out.item)
+}
+
+async fn query_index(
+    client: &Client,
+    table: &str,
+    index: &str,
+    attr: &str,
+    value: &str,
+) -> Result<Vec<Item>, PortError> {
+    let out = client
+        .query()
+        .table_name(table)
+        .index_name(index)
+        .key_condition_expression("#k = :v")
+        .expression_attribute_names("#k", attr)
+        .expression_attribute_values(":v", s(value))
+        .send()
+        .await
+        .map_err(|e| classify("dynamodb", "Query", e))?;
+    Ok(out.items.unwrap_or_default())
+}
+
+async fn scan_prefix(client: &Client, table: &str, prefix: &str) -> Result<Vec<Item>, PortError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let mut req = client.scan().table_name(table).set_exclusive_start_key(start);
+        if !prefix.is_empty() {
+            req = req
+                .filter_expression("begins_with(pk, :p)")
+                .expression_attribute_values(":p", s(prefix));
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "Scan", e))?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The sync ledger on a DynamoDB table (`pk` string hash key; index [`LEDGER_CRM_INDEX`] on `crm_key`).
+#[derive(Debug, Clone)]
+pub struct DynamoLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    /// The ledger in `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoLedger {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn entry_item(entry: &LedgerEntry) -> Result<Item, PortError> {
+        let mut item = to_item(entry)?;
+        item.insert("pk".into(), s(entry.key.storage_key()));
+        if let Some(c) = &entry.crm_id {
+            item.insert(
+                "crm_key".into(),
+                s(crm_index_key(entry.key.kind, entry.key.catalog, c)),
+            );
+        }
+        Ok(item)
+    }
+}
+
+impl Ledger for DynamoLedger {
+    async fn get(&self, key: &RecordKey) -> Result<Option<LedgerEntry>, PortError> {
+        get(&self.client, &self.table, &key.storage_key())
+            .await?
+            .map(|i| from_item(&i))
+            .transpose()
+    }
+
+    async fn put(
+        &self,
+        entry: &LedgerEntry,
+        expected: Option<u64>,
+    ) -> Result<Result<(), Conflict>, PortError> {
+        put_if(&self.client, &self.table, Self::entry_item(entry)?, expected).await
+    }
+
+    async fn delete(&self, key: &RecordKey, expected: u64) -> Result<Result<(), Conflict>, PortError> {
+        let res = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(key.storage_key()))
+            .condition_expression("revision = :r")
+            .expression_attribute_values(":r", n(expected))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(Err(Conflict))
+            }
+            Err(e) => Err(classify("dynamodb", "DeleteItem", e)),
+        }
+    }
+
+    async fn find_by_crm_id(
+        &self,
+        kind: RecordKind,
+        catalog: Catalog,
+        crm_id: &str,
+    ) -> Result<Vec<LedgerEntry>, PortError> {
+        let items = query_index(
+            &self.client,
+            &self.table,
+            LEDGER_CRM_INDEX,
+            "crm_key",
+            &crm_index_key(kind, catalog, crm_id),
+        )
+        .await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn file(&self, key: &str, etag: &str) -> Result<Option<FileEntry>, PortError> {
+        get(&self.client, &self.table, &FileEntry::storage_key(key, etag))
+            .await?
+            .map(|i| from_item(&i))
+            .transpose()
+    }
+
+    async fn put_file(&self, entry: &FileEntry) -> Result<(), PortError> {
+        let mut item = to_item(entry)?;
+        item.insert("pk".into(), s(FileEntry::storage_key(&entry.key, &entry.etag)));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "PutItem", e))?;
+        Ok(())
+    }
+
+    async fn records(&self) -> Result<Vec<LedgerEntry>, PortError> {
+        let items = scan_prefix(&self.client, &self.table, "REC#").await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn files(&self) -> Result<Vec<FileEntry>, PortError> {
+        let items = scan_prefix(&self.client, &self.table, "FILE#").await?;
+        items.iter().map(from_item).collect()
+    }
+}
+
+/// The default CRM: canonical records on a DynamoDB table (`pk` = `<kind>#<crm id>`; index
+/// [`STORE_ACE_INDEX`] on `ace_key` = `<kind>#<ace id>`).
+#[derive(Debug, Clone)]
+pub struct DynamoCrmStore {
+    client: Client,
+    table: String,
+}
+
+fn store_pk(kind: RecordKind, crm_id: &str) -> String {
+    format!("{kind}#{crm_id}")
+}
+
+/// How many times a store write is retried against concurrent writers.
+const STORE_ATTEMPTS: usize = 8;
+
+impl DynamoCrmStore {
+    /// The store in `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoCrmStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The CRM id the store gives a new AWS record: derived from AWS's id, so that a retried create
+    /// finds the record it made.
+    pub fn new_crm_id(ace_id: &str) -> String {
+        format!("ACB-{ace_id}")
+    }
+
+    async fn load(&self, kind: RecordKind, crm_id: &str) -> Result<Option<(CrmRecord, u64)>, PortError> {
+        let Some(item) = get(&self.client, &self.table, &store_pk(kind, crm_id)).await? else {
+            return Ok(None);
+        };
+        let revision = match item.get("revision") {
+            Some(AttributeValue::N(r)) => r.parse().unwrap_or(0),
+            _ => 0,
+        };
+        Ok(Some((from_item(&item)?, revision)))
+    }
+
+    async fn save(&self, record: &CrmRecord, expected: Option<u64>) -> Result<Result<(), Conflict>, PortError> {
+        let mut item = to_item(record)?;
+        item.insert("pk".into(), s(store_pk(record.kind, &record.crm_id)));
+        item.insert("revision".into(), n(expected.map_or(1, |r| r + 1)));
+        if let Some(a) = &record.ace_id {
+            item.insert("ace_key".into(), s(format!("{}#{a}", record.kind)));
+        }
+        put_if(&self.client, &self.table, item, expected).await
+    }
+
+    /// Every record (the demo, operators).
+    pub async fn all(&self) -> Result<Vec<CrmRecord>, PortError> {
+        let items = scan_prefix(&self.client, &self.table, "").await?;
+        items.iter().map(from_item).collect()
+    }
+}
+
+fn contention(what: &str) -> PortError {
+    PortError::retryable("crm", format!("{what}: too many concurrent writers"))
+}
+
+impl Crm for DynamoCrmStore {
+    async fn upsert(
+        &self,
+        catalog: Catalog,
+        record: &SyncRecord,
+        crm_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Upsert, PortError> {
+        let kind = record.kind();
+        let crm_id = match (crm_id, record.crm_id(), record.ace_id()) {
+            (Some(c), _, _) | (None, Some(c), _) => c.to_string(),
+            (None, None, Some(a)) => Self::new_crm_id(a),
+            (None, None, None) => {
+                return Err(PortError::permanent("crm", "a record needs an AWS id or a CRM id"));
+            }
+        };
+        for _ in 0..STORE_ATTEMPTS {
+            let existing = self.load(kind, &crm_id).await?;
+            if let (Some((have, _)), Some(new)) = (&existing, record.last_modified())
+                && have.aws_last_modified.is_some_and(|h| h > new)
+            {
+                return Ok(Upsert::Stale { crm_id });
+            }
+            let mut body = existing
+                .as_ref()
+                .map_or(Value::Object(Default::default()), |(r, _)| r.record.clone());
+            merge_json(&mut body, record.to_json());
+            let merged = SyncRecord::from_json(kind, &body).map_err(|e| {
+                PortError::permanent("crm", format!("merged {kind} is not canonical: {e}"))
+            })?;
+            let stored = CrmRecord {
+                kind,
+                catalog,
+                crm_id: crm_id.clone(),
+                ace_id: merged.ace_id().map(str::to_string),
+                aws_last_modified: merged.last_modified(),
+                accept_by: merged.accept_by(),
+                summary: merged.summary(),
+                record: body,
+                aws_sync: existing.as_ref().and_then(|(r, _)| r.aws_sync.clone()),
+                updated_at: now,
+            };
+            let expected = existing.as_ref().map(|(_, rev)| *rev);
+            if self.save(&stored, expected).await?.is_ok() {
+                return Ok(match existing {
+                    None => Upsert::Created { crm_id },
+                    Some(_) => Upsert::Updated { crm_id },
+                });
+            }
+        }
+        Err(contention(&crm_id))
+    }
+
+    async fn record_aws_result(
+        &self,
+        kind: RecordKind,
+        crm_id: &str,
+        ace_id: Option<&str>,
+        result: &AwsResult,
+    ) -> Result<bool, PortError> {
+        for _ in 0..STORE_ATTEMPTS {
+            let Some((mut rec, revision)) = self.load(kind, crm_id).await? else {
+                return Ok(false);
+            };
+            if let Some(a) = ace_id {
+                rec.ace_id = Some(a.to_string());
+                if let Value::Object(m) = &mut rec.record {
+                    m.insert("id".into(), Value::String(a.to_string()));
+                }
+            }
+            rec.aws_sync = Some(result.clone());
+            rec.updated_at = result.at;
+            if self.save(&rec, Some(revision)).await?.is_ok() {
+                return Ok(true);
+            }
+        }
+        Err(contention(crm_id))
+    }
+
+    async fn get(&self, kind: RecordKind, crm_id: &str) -> Result<Option<CrmRecord>, PortError> {
+        Ok(self.load(kind, crm_id).await?.map(|(r, _)| r))
+    }
+
+    async fn find_by_ace_id(&self, kind: RecordKind, ace_id: &str) -> Result<Option<CrmRecord>, PortError> {
+        let items = query_index(
+            &self.client,
+            &self.table,
+            STORE_ACE_INDEX,
+            "ace_key",
+            &format!("{kind}#{ace_id}"),
+        )
+        .await?;
+        match items.first().and_then(|i| i.get("crm_id")) {
+            // The index is eventually consistent: read the record itself.
+            Some(AttributeValue::S(crm_id)) => self.get(kind, crm_id).await,
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Creates the ledger and store tables (on-demand, with their indexes) if they do not exist. For the
+/// local stack and tests; `template.yaml` creates them in AWS.
+pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result<(), PortError> {
+    for (table, index, attr) in [
+        (ledger, LEDGER_CRM_INDEX, "crm_key"),
+        (store, STORE_ACE_INDEX, "ace_key"),
+    ] {
+        let exists = client.describe_table().table_name(table).send().await.is_ok();
+        if exists {
+            continue;
+        }
+        let key = |name: &str| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(KeyType::Hash)
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))
+        };
+        let def = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))
+        };
+        let gsi = GlobalSecondaryIndex::builder()
+            .index_name(index)
+            .key_schema(key(attr)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk")?)
+            .attribute_definitions(def("pk")?)
+            .attribute_definitions(def(attr)?)
+            .global_secondary_indexes(gsi)
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "CreateTable", e))?;
+    }
+    Ok(())
+}
+
+/// Which id a ledger key uses, for display.
+pub fn key_id(key: &RecordKey) -> String {
+    match &key.id {
+        RecordRef::Ace(id) => id.clone(),
+        RecordRef::Crm(id) => format!("crm:{id}"),
+    }
+}

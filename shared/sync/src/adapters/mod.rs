@@ -1,0 +1,50 @@
+//! The real adapters: S3 buckets ([`s3`]), the DynamoDB ledger and CRM store ([`dynamodb`]), and the
+//! SDK configuration they share ([`config`]).
+
+pub mod config;
+pub mod dynamodb;
+pub mod s3;
+
+use crate::error::PortError;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
+/// Error codes that mean "slow down and try again".
+const RETRYABLE_CODES: [&str; 8] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+];
+
+/// Types an SDK error as retryable (network, timeouts, 5xx, throttling) or permanent.
+pub(crate) fn classify<E>(system: &'static str, operation: &str, err: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let retryable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or_default();
+            RETRYABLE_CODES.contains(&code) || s.raw().status().as_u16() >= 500
+        }
+        _ => false,
+    };
+    let detail = match &err {
+        SdkError::ServiceError(s) => format!(
+            "{}: {}",
+            s.err().code().unwrap_or("error"),
+            s.err().message().unwrap_or_default()
+        ),
+        other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+    };
+    PortError {
+        system,
+        retryable,
+        message: format!("{operation}: {detail}"),
+    }
+}

@@ -1,0 +1,130 @@
+//! One AWS record into the CRM, through the sync ledger. Both channels (ACE files, Partner Central
+//! events) call this, so ordering and idempotency are the same everywhere.
+
+use crate::crm::{Crm, Upsert};
+use crate::error::PortError;
+use crate::ledger::{self, AwsResult, Claim, Ledger, LedgerEntry, RecordKey, Version};
+use crate::record::{RecordKind, SyncRecord};
+use acebridge_mapping::Catalog;
+use chrono::{DateTime, Utc};
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Written to the CRM.
+    Written {
+        /// The CRM id.
+        crm_id: String,
+        /// A new AWS referral (no CRM id from AWS, first time seen).
+        new_referral: bool,
+    },
+    /// Older than the version already applied: skipped, never applied.
+    Stale,
+    /// This version is already in the CRM.
+    Duplicate,
+}
+
+/// Why a record could not be applied, when retrying the invocation cannot help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    /// Wire field to blame, if one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Applies one record. `Err(PortError)` with `retryable` means: fail the invocation so it is retried
+/// (the ledger entry stays `Applying` and the retry applies it again); a permanent CRM refusal is
+/// recorded in the ledger and returned as `Ok(Err(..))`.
+pub async fn apply_record(
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    record: &SyncRecord,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Applied, RecordFailure>, PortError> {
+    let Some(ace_id) = record.ace_id() else {
+        return Ok(Err(RecordFailure {
+            field: Some("apnCrmUniqueIdentifier".to_string()),
+            message: "an AWS record must carry AWS's id".to_string(),
+        }));
+    };
+    let key = RecordKey::ace(record.kind(), catalog, ace_id);
+    let version = Version {
+        aws_last_modified: record.last_modified(),
+        content_hash: record.content_hash(),
+    };
+    let entry = match ledger::claim(ledger, &key, &version, source, now).await? {
+        Claim::Stale(_) => return Ok(Ok(Applied::Stale)),
+        Claim::Duplicate(_) => return Ok(Ok(Applied::Duplicate)),
+        Claim::Claimed(entry) => entry,
+    };
+    let first_time = entry.crm_id.is_none();
+    let crm_id = entry.crm_id.as_deref().or(record.crm_id());
+    match crm.upsert(catalog, record, crm_id, now).await {
+        Ok(Upsert::Stale { .. }) => {
+            // The CRM holds a newer version written by a concurrent claim; that claim owns the entry.
+            Ok(Ok(Applied::Stale))
+        }
+        Ok(done) => {
+            let crm_id = done.crm_id().to_string();
+            ledger::finish(ledger, &key, &version, Some(&crm_id), Ok(()), now).await?;
+            Ok(Ok(Applied::Written {
+                new_referral: first_time && record.is_new_aws_referral(),
+                crm_id,
+            }))
+        }
+        Err(e) if e.retryable => Err(e),
+        Err(e) => {
+            ledger::finish(ledger, &key, &version, None, Err(vec![e.to_string()]), now).await?;
+            Ok(Err(RecordFailure {
+                field: None,
+                message: e.to_string(),
+            }))
+        }
+    }
+}
+
+/// Attaches AWS's answer about a record we sent to the ledger and to the CRM record.
+pub async fn attach_result(
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    kind: RecordKind,
+    catalog: Catalog,
+    ace_id: Option<&str>,
+    crm_id: Option<&str>,
+    result: AwsResult,
+    now: DateTime<Utc>,
+) -> Result<Result<LedgerEntry, RecordFailure>, PortError> {
+    if ace_id.is_none() && crm_id.is_none() {
+        return Ok(Err(RecordFailure {
+            field: Some("partnerCrmUniqueIdentifier".to_string()),
+            message: "the result names neither apnCrmUniqueIdentifier nor partnerCrmUniqueIdentifier"
+                .to_string(),
+        }));
+    }
+    let entry =
+        ledger::attach_result(ledger, kind, catalog, ace_id, crm_id, result.clone(), now).await?;
+    let Some(crm_id) = entry.crm_id.as_deref() else {
+        return Ok(Err(RecordFailure {
+            field: Some("partnerCrmUniqueIdentifier".to_string()),
+            message: format!(
+                "no CRM record is known for {}",
+                ace_id.unwrap_or("this record")
+            ),
+        }));
+    };
+    match crm.record_aws_result(kind, crm_id, ace_id, &result).await {
+        Ok(true) => Ok(Ok(entry)),
+        Ok(false) => Ok(Err(RecordFailure {
+            field: Some("partnerCrmUniqueIdentifier".to_string()),
+            message: format!("the CRM has no {kind} with id {crm_id}"),
+        })),
+        Err(e) if e.retryable => Err(e),
+        Err(e) => Ok(Err(RecordFailure {
+            field: None,
+            message: e.to_string(),
+        })),
+    }
+}

@@ -1,0 +1,522 @@
+//! The sync ledger: what acebridge did with every record and file, so that a redelivered event or file
+//! changes nothing, an older version never overwrites a newer one, and an operator can see why a
+//! record failed.
+//!
+//! The port ([`Ledger`]) only stores entries with an optimistic revision check; the rules (what counts
+//! as stale, duplicate, or worth applying) are pure functions here, shared by every adapter and channel.
+
+use crate::error::PortError;
+use crate::record::RecordKind;
+use acebridge_mapping::Catalog;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// How a record is identified in the ledger: by AWS's id once known, else by the CRM id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "by", content = "id")]
+pub enum RecordRef {
+    /// AWS's id (`O…`, `L…`).
+    Ace(String),
+    /// The partner's CRM id, for a record AWS has not given an id yet.
+    Crm(String),
+}
+
+/// The ledger key of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordKey {
+    /// Opportunity or lead.
+    pub kind: RecordKind,
+    /// Partner Central catalog (`AWS` for the prod ACE bucket, `Sandbox` for beta).
+    pub catalog: Catalog,
+    /// Which id.
+    pub id: RecordRef,
+}
+
+impl RecordKey {
+    /// Keyed by AWS's id.
+    pub fn ace(kind: RecordKind, catalog: Catalog, id: &str) -> Self {
+        RecordKey {
+            kind,
+            catalog,
+            id: RecordRef::Ace(id.to_string()),
+        }
+    }
+
+    /// Keyed by the CRM id.
+    pub fn crm(kind: RecordKind, catalog: Catalog, id: &str) -> Self {
+        RecordKey {
+            kind,
+            catalog,
+            id: RecordRef::Crm(id.to_string()),
+        }
+    }
+
+    /// The storage key, e.g. `REC#opportunity#AWS#ace#O1234567`.
+    pub fn storage_key(&self) -> String {
+        let (by, id) = match &self.id {
+            RecordRef::Ace(id) => ("ace", id),
+            RecordRef::Crm(id) => ("crm", id),
+        };
+        format!("REC#{}#{}#{by}#{id}", self.kind, self.catalog.as_str())
+    }
+}
+
+/// The index key that finds a record by its CRM id.
+pub fn crm_index_key(kind: RecordKind, catalog: Catalog, crm_id: &str) -> String {
+    format!("{kind}#{}#{crm_id}", catalog.as_str())
+}
+
+/// A version of a record as AWS sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    /// AWS's `lastModifiedDate` / `LastModifiedDate`.
+    pub aws_last_modified: Option<DateTime<Utc>>,
+    /// SHA-256 of the canonical record.
+    pub content_hash: String,
+}
+
+/// Where a record stands in the AWS → CRM direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Claimed by an invocation that has not finished writing the CRM (after a crash: re-applied).
+    Applying,
+    /// The CRM holds this version.
+    Synced,
+    /// The CRM refused it; `errors` says why.
+    Failed,
+}
+
+/// AWS's answer to a record we sent (a processed-results file, or an API call).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsResult {
+    /// AWS applied it.
+    pub success: bool,
+    /// AWS's messages, verbatim.
+    pub errors: Vec<String>,
+    /// Where the answer came from (results file key, API call).
+    pub source: String,
+    /// When acebridge read it.
+    pub at: DateTime<Utc>,
+}
+
+/// One record in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The key.
+    pub key: RecordKey,
+    /// AWS's id.
+    pub ace_id: Option<String>,
+    /// The CRM's id.
+    pub crm_id: Option<String>,
+    /// The newest AWS version applied or being applied.
+    pub version: Option<Version>,
+    /// AWS → CRM state of that version.
+    pub status: Option<RecordStatus>,
+    /// Why the last AWS → CRM attempt failed.
+    pub errors: Vec<String>,
+    /// The file or event the version came from.
+    pub source: Option<String>,
+    /// AWS's answer to the last record we sent.
+    pub aws_result: Option<AwsResult>,
+    /// First time acebridge saw the record.
+    pub first_seen: DateTime<Utc>,
+    /// Last change of this entry.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-lock counter; every write increments it.
+    pub revision: u64,
+}
+
+impl LedgerEntry {
+    /// A fresh entry.
+    pub fn new(key: RecordKey, now: DateTime<Utc>) -> Self {
+        let ace_id = match &key.id {
+            RecordRef::Ace(id) => Some(id.clone()),
+            RecordRef::Crm(_) => None,
+        };
+        let crm_id = match &key.id {
+            RecordRef::Crm(id) => Some(id.clone()),
+            RecordRef::Ace(_) => None,
+        };
+        LedgerEntry {
+            key,
+            ace_id,
+            crm_id,
+            version: None,
+            status: None,
+            errors: Vec::new(),
+            source: None,
+            aws_result: None,
+            first_seen: now,
+            updated_at: now,
+            revision: 0,
+        }
+    }
+}
+
+/// What became of a processed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Being processed (or an attempt crashed: it is processed again).
+    Processing,
+    /// Done; failed records, if any, are in the error report.
+    Done,
+    /// Unreadable or over the limits; moved to `quarantine/` with its reason.
+    Quarantined,
+}
+
+/// Counts of what a file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCounts {
+    /// Records in the file.
+    pub records: usize,
+    /// Applied to the CRM.
+    pub applied: usize,
+    /// Of which new AWS referrals.
+    pub new_referrals: usize,
+    /// Older than the version already applied: skipped.
+    pub stale: usize,
+    /// The same version already applied: skipped.
+    pub duplicate: usize,
+    /// Results attached to records we sent.
+    pub results: usize,
+    /// Could not be processed: in the error report.
+    pub failed: usize,
+}
+
+/// One file in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Object key in the landing bucket.
+    pub key: String,
+    /// Its ETag.
+    pub etag: String,
+    /// Where it stands.
+    pub status: FileStatus,
+    /// Why it was quarantined.
+    pub reason: Option<String>,
+    /// What it did.
+    pub counts: FileCounts,
+    /// How many times processing started.
+    pub attempts: u32,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FileEntry {
+    /// The storage key, `FILE#<key>#<etag>`.
+    pub fn storage_key(key: &str, etag: &str) -> String {
+        format!("FILE#{key}#{etag}")
+    }
+}
+
+/// A conditional write lost to a concurrent writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflict;
+
+/// The ledger's storage. Adapters only store; the rules live in this module.
+pub trait Ledger: Send + Sync {
+    /// A record's entry (strongly consistent).
+    fn get(
+        &self,
+        key: &RecordKey,
+    ) -> impl Future<Output = Result<Option<LedgerEntry>, PortError>> + Send;
+
+    /// Writes `entry` if the stored revision is still `expected` (`None`: no entry yet). The entry's
+    /// own `revision` is what gets stored.
+    fn put(
+        &self,
+        entry: &LedgerEntry,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<Result<(), Conflict>, PortError>> + Send;
+
+    /// Removes an entry if its revision is still `expected`.
+    fn delete(
+        &self,
+        key: &RecordKey,
+        expected: u64,
+    ) -> impl Future<Output = Result<Result<(), Conflict>, PortError>> + Send;
+
+    /// The entries of a CRM id (normally one).
+    fn find_by_crm_id(
+        &self,
+        kind: RecordKind,
+        catalog: Catalog,
+        crm_id: &str,
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, PortError>> + Send;
+
+    /// A file's entry.
+    fn file(
+        &self,
+        key: &str,
+        etag: &str,
+    ) -> impl Future<Output = Result<Option<FileEntry>, PortError>> + Send;
+
+    /// Stores a file's entry.
+    fn put_file(&self, entry: &FileEntry) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Every record entry (operators, the demo). Pages through the whole ledger.
+    fn records(&self) -> impl Future<Output = Result<Vec<LedgerEntry>, PortError>> + Send;
+
+    /// Every file entry.
+    fn files(&self) -> impl Future<Output = Result<Vec<FileEntry>, PortError>> + Send;
+}
+
+/// What to do with an incoming version, given the ledger's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Newer than what was applied, or never applied: write it to the CRM.
+    Apply,
+    /// Older than the version already applied: skip it, never apply it.
+    Stale,
+    /// This exact version is already in the CRM: nothing to do.
+    Duplicate,
+}
+
+/// The ordering rule. An entry left `Applying` or `Failed` for the same version is applied again (a
+/// crashed or failed attempt); a version with the same time but other content is applied (AWS
+/// unmasking a referral does not always move `lastModifiedDate`).
+pub fn decide(existing: Option<&LedgerEntry>, incoming: &Version) -> Decision {
+    let Some(current) = existing.and_then(|e| e.version.as_ref().map(|v| (v, e.status))) else {
+        return Decision::Apply;
+    };
+    let (applied, status) = current;
+    if let (Some(have), Some(new)) = (applied.aws_last_modified, incoming.aws_last_modified) {
+        if new < have {
+            return Decision::Stale;
+        }
+        if new > have {
+            return Decision::Apply;
+        }
+    }
+    if applied.content_hash == incoming.content_hash && status == Some(RecordStatus::Synced) {
+        Decision::Duplicate
+    } else {
+        Decision::Apply
+    }
+}
+
+/// The outcome of claiming a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This invocation owns writing the version to the CRM; the entry as now stored.
+    Claimed(LedgerEntry),
+    /// Older than the stored version.
+    Stale(LedgerEntry),
+    /// Already applied.
+    Duplicate(LedgerEntry),
+}
+
+/// How many times a conditional write is retried against concurrent writers before giving up
+/// (retryably).
+const CONTENTION_ATTEMPTS: usize = 8;
+
+fn contention(key: &RecordKey) -> PortError {
+    PortError::retryable(
+        "ledger",
+        format!("{}: too many concurrent writers", key.storage_key()),
+    )
+}
+
+/// Claims `version` of a record for this invocation, if [`decide`] says apply. Concurrent claims of
+/// the same record are serialised by the revision check.
+pub async fn claim(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    version: &Version,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim, PortError> {
+    for _ in 0..CONTENTION_ATTEMPTS {
+        let existing = ledger.get(key).await?;
+        match decide(existing.as_ref(), version) {
+            Decision::Stale => return Ok(Claim::Stale(existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now)))),
+            Decision::Duplicate => {
+                return Ok(Claim::Duplicate(existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now))));
+            }
+            Decision::Apply => {}
+        }
+        let expected = existing.as_ref().map(|e| e.revision);
+        let mut entry = existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now));
+        entry.version = Some(version.clone());
+        entry.status = Some(RecordStatus::Applying);
+        entry.source = Some(source.to_string());
+        entry.updated_at = now;
+        entry.revision = expected.map_or(1, |r| r + 1);
+        if ledger.put(&entry, expected).await?.is_ok() {
+            return Ok(Claim::Claimed(entry));
+        }
+    }
+    Err(contention(key))
+}
+
+/// Records the end of an apply. If a newer version was claimed meanwhile, that claim owns the entry
+/// and this call changes nothing (returns false).
+pub async fn finish(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    version: &Version,
+    crm_id: Option<&str>,
+    outcome: Result<(), Vec<String>>,
+    now: DateTime<Utc>,
+) -> Result<bool, PortError> {
+    for _ in 0..CONTENTION_ATTEMPTS {
+        let Some(mut entry) = ledger.get(key).await? else {
+            return Ok(false);
+        };
+        if entry.version.as_ref() != Some(version) {
+            return Ok(false);
+        }
+        let expected = entry.revision;
+        if let Some(id) = crm_id {
+            entry.crm_id = Some(id.to_string());
+        }
+        match &outcome {
+            Ok(()) => {
+                entry.status = Some(RecordStatus::Synced);
+                entry.errors.clear();
+            }
+            Err(errors) => {
+                entry.status = Some(RecordStatus::Failed);
+                entry.errors = errors.clone();
+            }
+        }
+        entry.updated_at = now;
+        entry.revision = expected + 1;
+        if ledger.put(&entry, Some(expected)).await?.is_ok() {
+            return Ok(true);
+        }
+    }
+    Err(contention(key))
+}
+
+/// Attaches AWS's answer to the record we sent, found by AWS's id or by CRM id. When AWS has just
+/// assigned its id (a create), the entry moves from its CRM key to its AWS key. Returns the entry.
+pub async fn attach_result(
+    ledger: &impl Ledger,
+    kind: RecordKind,
+    catalog: Catalog,
+    ace_id: Option<&str>,
+    crm_id: Option<&str>,
+    result: AwsResult,
+    now: DateTime<Utc>,
+) -> Result<LedgerEntry, PortError> {
+    let target = match (ace_id, crm_id) {
+        (Some(a), _) => RecordKey::ace(kind, catalog, a),
+        (None, Some(c)) => RecordKey::crm(kind, catalog, c),
+        (None, None) => {
+            return Err(PortError::permanent(
+                "ledger",
+                "a result must name apnCrmUniqueIdentifier or partnerCrmUniqueIdentifier",
+            ));
+        }
+    };
+    for _ in 0..CONTENTION_ATTEMPTS {
+        let existing = ledger.get(&target).await?;
+        // A record we created is still under its CRM key until AWS names it.
+        let pending = match (&existing, ace_id, crm_id) {
+            (None, Some(_), Some(c)) => ledger
+                .get(&RecordKey::crm(kind, catalog, c))
+                .await?,
+            _ => None,
+        };
+        let expected = existing.as_ref().map(|e| e.revision);
+        let mut entry = existing
+            .or_else(|| {
+                pending.clone().map(|mut p| {
+                    p.key = target.clone();
+                    p
+                })
+            })
+            .unwrap_or_else(|| LedgerEntry::new(target.clone(), now));
+        if let Some(a) = ace_id {
+            entry.ace_id = Some(a.to_string());
+        }
+        if let Some(c) = crm_id {
+            entry.crm_id = Some(c.to_string());
+        }
+        entry.aws_result = Some(result.clone());
+        entry.updated_at = now;
+        entry.revision = expected.map_or(1, |r| r + 1);
+        if ledger.put(&entry, expected).await?.is_err() {
+            continue;
+        }
+        if let Some(p) = pending {
+            // Losing this race only leaves a stale pending entry behind, which the next result cleans.
+            let _ = ledger.delete(&p.key, p.revision).await?;
+        }
+        return Ok(entry);
+    }
+    Err(contention(&target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn v(sec: Option<i64>, hash: &str) -> Version {
+        Version {
+            aws_last_modified: sec.map(|s| Utc.timestamp_opt(s, 0).single().unwrap()),
+            content_hash: hash.to_string(),
+        }
+    }
+
+    fn entry(version: Version, status: RecordStatus) -> LedgerEntry {
+        let mut e = LedgerEntry::new(
+            RecordKey::ace(RecordKind::Opportunity, Catalog::Aws, "O1"),
+            Utc::now(),
+        );
+        e.version = Some(version);
+        e.status = Some(status);
+        e
+    }
+
+    #[test]
+    fn a_record_never_seen_is_applied() {
+        assert_eq!(decide(None, &v(Some(10), "a")), Decision::Apply);
+    }
+
+    #[test]
+    fn an_older_version_is_stale_whatever_its_content() {
+        let e = entry(v(Some(10), "a"), RecordStatus::Synced);
+        assert_eq!(decide(Some(&e), &v(Some(9), "b")), Decision::Stale);
+        assert_eq!(decide(Some(&e), &v(Some(9), "a")), Decision::Stale);
+    }
+
+    #[test]
+    fn the_same_synced_version_is_a_duplicate_but_a_crashed_or_failed_one_is_applied_again() {
+        let same = v(Some(10), "a");
+        assert_eq!(
+            decide(Some(&entry(same.clone(), RecordStatus::Synced)), &same),
+            Decision::Duplicate
+        );
+        assert_eq!(
+            decide(Some(&entry(same.clone(), RecordStatus::Applying)), &same),
+            Decision::Apply
+        );
+        assert_eq!(
+            decide(Some(&entry(same.clone(), RecordStatus::Failed)), &same),
+            Decision::Apply
+        );
+    }
+
+    #[test]
+    fn newer_time_or_same_time_with_other_content_is_applied() {
+        let e = entry(v(Some(10), "a"), RecordStatus::Synced);
+        assert_eq!(decide(Some(&e), &v(Some(11), "a")), Decision::Apply);
+        assert_eq!(decide(Some(&e), &v(Some(10), "b")), Decision::Apply);
+        assert_eq!(decide(Some(&e), &v(None, "a")), Decision::Duplicate);
+        assert_eq!(decide(Some(&e), &v(None, "b")), Decision::Apply);
+    }
+
+    #[test]
+    fn storage_keys_name_kind_catalog_and_id() {
+        let k = RecordKey::ace(RecordKind::Lead, Catalog::Sandbox, "L1");
+        assert_eq!(k.storage_key(), "REC#lead#Sandbox#ace#L1");
+        let k = RecordKey::crm(RecordKind::Opportunity, Catalog::Aws, "OP1");
+        assert_eq!(k.storage_key(), "REC#opportunity#AWS#crm#OP1");
+    }
+}
