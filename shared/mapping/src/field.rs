@@ -210,7 +210,8 @@ fn is_masked_json(v: &serde_json::Value) -> bool {
 /// [`Field::merge`] for whole canonical records in JSON form (an opportunity or lead as stored by a CRM
 /// adapter): a key missing from `update` keeps the stored value; a masked update keeps the stored value
 /// (and is stored only where nothing was); `null` clears; a value replaces; nested objects merge key by
-/// key; lists are replaced as a whole.
+/// key; a list of the same length merges element by element (the customer contact list keeps its real
+/// values when AWS re-sends it masked), a list of another length replaces the stored one.
 pub fn merge_json(stored: &mut serde_json::Value, update: serde_json::Value) {
     use serde_json::Value;
     if is_masked_json(&update) {
@@ -225,6 +226,11 @@ pub fn merge_json(stored: &mut serde_json::Value, update: serde_json::Value) {
                         old.insert(k, v);
                     }
                 }
+            }
+        }
+        (Value::Array(old), Value::Array(new)) if old.len() == new.len() => {
+            for (slot, v) in old.iter_mut().zip(new) {
+                merge_json(slot, v);
             }
         }
         (slot, new) => *slot = new,
@@ -297,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_json_merges_nested_objects_key_by_key_and_replaces_lists() {
+    fn merge_json_merges_nested_objects_key_by_key_and_replaces_lists_of_other_lengths() {
         let mut stored = serde_json::json!({"c": {"email": "a@x.com", "phone": "1"}, "l": [1, 2]});
         merge_json(
             &mut stored,
@@ -306,6 +312,19 @@ mod tests {
         assert_eq!(
             stored,
             serde_json::json!({"c": {"email": "a@x.com", "phone": "1", "title": "CTO"}, "l": [3]})
+        );
+    }
+
+    #[test]
+    fn merge_json_keeps_real_contacts_when_a_list_of_the_same_length_arrives_masked() {
+        let mut stored = serde_json::json!({"contacts": [{"email": "a@x.com", "title": "CTO"}]});
+        merge_json(
+            &mut stored,
+            serde_json::json!({"contacts": [{"email": {"masked": true}, "title": "CEO"}]}),
+        );
+        assert_eq!(
+            stored,
+            serde_json::json!({"contacts": [{"email": "a@x.com", "title": "CEO"}]})
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod crm;
 pub mod error;
 pub mod ingest;
 pub mod ledger;
+pub mod local;
 pub mod record;
 pub mod scanner;
 pub mod store;
