@@ -26,9 +26,9 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit:
+unit: ## Unit tests, and the integration tests on the local stack (moto is started for them).
 	@mkdir -p .local
-	set -o pipefail; $(CARGO) test --workspace --lib --bins --tests 2>&1 | tee .local/test.log
+	set -o pipefail; bash infra/local/with-stack.sh $(CARGO) test --workspace --lib --bins --tests 2>&1 | tee .local/test.log
 
 sam-validate:
 	sam validate --lint --template template.yaml

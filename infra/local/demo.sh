@@ -1,47 +1,91 @@
 #!/usr/bin/env bash
-# The demo on the local stack: an "ACE bucket" in moto receives AWS's sample files; acebridge reads each
-# one, validates it as an inbound file, and converts an AWS referral to the Partner Central API form.
-# (The scanner / ingest functions and the CRM store join this demo with the S3-channel issue.)
+# The S3 channel end to end on the local stack, no AWS account needed:
+#   AWS drops files into the "ACE bucket" (moto) -> the scanner function moves them to the landing
+#   bucket -> the ingest function (invoked with the S3 event moto cannot deliver) applies them to the
+#   CRM store through the sync ledger -> `acebridge show` prints the result.
+# Both functions run under `cargo lambda watch` and are invoked with `cargo lambda invoke --data-file`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 port="${MOTO_PORT:-4566}"
-export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-west-2
-bucket="ace-apn-1588143-beta-us-west-2"
+watch_port="${WATCH_PORT:-9000}"
+state="$root/.local"
+mkdir -p "$state"
 
-cargo build --quiet -p acebridge-cli
+ace_bucket="ace-apn-1588143-beta-us-west-2"
+landing="acebridge-demo-landing"   # named in functions/ace-file-ingest/events/demo-landing.json
+ledger="acebridge-demo-ledger"
+crm="acebridge-demo-crm"
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+
+# One cargo invocation builds the CLI and both functions (cargo lambda watch then reuses them).
+cargo build --quiet --workspace --bins
 cli="$root/target/debug/acebridge"
-bash infra/local/local-up.sh
-trap 'bash infra/local/local-down.sh >/dev/null' EXIT
 
-echo; echo "== 1. AWS drops files into the ACE bucket (moto S3, s3://$bucket)"
-.venv/bin/python - "$port" "$bucket" <<'PY'
+bash infra/local/local-down.sh >/dev/null 2>&1 || true   # a fresh moto: the demo starts from nothing
+bash infra/local/local-up.sh
+watch_pid=""
+cleanup() {
+  if [ -n "$watch_pid" ]; then kill -- "-$watch_pid" 2>/dev/null || kill "$watch_pid" 2>/dev/null || true; fi
+  bash infra/local/local-down.sh >/dev/null
+}
+trap cleanup EXIT
+
+echo; echo "== 1. the local stack: ACE bucket, landing bucket, ledger and CRM store tables"
+"$cli" local-init --ace-bucket "$ace_bucket" --landing-bucket "$landing" --ledger-table "$ledger" --crm-table "$crm"
+
+echo; echo "== 2. AWS drops files into s3://$ace_bucket (samples, an AWS referral, a results file, a broken file)"
+.venv/bin/python - "$port" "$ace_bucket" <<'PY'
 import sys, pathlib, boto3
 port, bucket = sys.argv[1], sys.argv[2]
 s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-west-2")
-s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-root = pathlib.Path("tests/fixtures/ace-s3")
-plan = {
-    "opportunity/Opportunity-Outbound-Sample.json": "opportunity-outbound/",
-    "lead/Lead-Outbound-Sample.json": "lead-outbound/",
-    "opportunity/Opportunity-Results_With-Errors-Sample.json": "opportunity-inbound-processed-results/",
-}
-for rel, prefix in plan.items():
-    s3.put_object(Bucket=bucket, Key=prefix + pathlib.Path(rel).name, Body=(root / rel).read_bytes())
-s3.put_object(Bucket=bucket, Key="opportunity-outbound/broken.json", Body=b'[{"not": "an object"}]')
+for line in pathlib.Path("infra/local/demo/plan.tsv").read_text().splitlines():
+    src, key = line.split("\t")
+    s3.put_object(Bucket=bucket, Key=key, Body=pathlib.Path(src).read_bytes(), ACL="bucket-owner-full-control")
 for o in s3.list_objects_v2(Bucket=bucket)["Contents"]:
     print(f"  {o['Size']:>6}  {o['Key']}")
-    pathlib.Path(".local/demo").mkdir(parents=True, exist_ok=True)
-    s3.download_file(bucket, o["Key"], f".local/demo/{pathlib.Path(o['Key']).name}")
 PY
 
-echo; echo "== 2. acebridge validate (each file as an inbound file we would send; exit 0/1/2)"
-set +e
-"$cli" validate --today "$(date -u +%F)" .local/demo/*.json | sed 's|^.local/demo/|  |'
-echo "  exit code: ${PIPESTATUS[0]}"
-set -e
+echo; echo "== 3. cargo lambda watch (both functions; log in .local/watch.log)"
+cat >"$state/demo.env" <<ENV
+AWS_ACCESS_KEY_ID=demo
+AWS_SECRET_ACCESS_KEY=demo
+AWS_REGION=us-east-1
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+ACE_BUCKET=$ace_bucket
+ACE_BUCKET_REGION=us-west-2
+LANDING_BUCKET=$landing
+LEDGER_TABLE=$ledger
+CRM_TABLE=$crm
+CATALOG=Sandbox
+RUST_LOG=info
+DEADLINE_MARGIN_MS=2000
+ENV
+setsid cargo lambda watch --invoke-port "$watch_port" --env-file "$state/demo.env" >"$state/watch.log" 2>&1 &
+watch_pid=$!
+for _ in $(seq 1 150); do
+  if (echo >"/dev/tcp/127.0.0.1/$watch_port") 2>/dev/null; then break; fi
+  sleep 0.2
+done
 
-echo; echo "== 3. acebridge convert --to api (the ACE outbound record as a Partner Central UpdateOpportunity payload)"
-"$cli" convert --to api .local/demo/Opportunity-Outbound-Sample.json | head -40
-echo "  ..."
-echo; echo "demo: done (moto is stopped on exit)"
+invoke() { # function, event file
+  cargo lambda invoke "$1" --invoke-port "$watch_port" --data-file "$2" --output-format json
+}
+
+echo; echo "== 4. cargo lambda invoke ace-bucket-scanner (the schedule fires)"
+invoke ace-bucket-scanner functions/ace-bucket-scanner/events/scheduled.json
+echo
+
+echo; echo "== 5. cargo lambda invoke ace-file-ingest (S3 ObjectCreated on the landing bucket, 5 records)"
+invoke ace-file-ingest functions/ace-file-ingest/events/demo-landing.json
+echo
+
+echo; echo "== 6. the same event again (S3 delivers at least once): nothing changes"
+invoke ace-file-ingest functions/ace-file-ingest/events/demo-landing.json
+echo
+
+echo; echo "== 7. acebridge show"
+"$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing"
+
+echo; echo "demo: done (cargo lambda watch and moto stop on exit)"

@@ -20,7 +20,12 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (ace, landing, settings) = (&ace, &landing, &settings);
         async move {
-            let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+            let deadline = deadline(event.context.deadline);
+            let budget = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(margin);
+            tracing::info!(budget_ms = budget.as_millis() as u64, "scan starting");
             let report = scanner::scan(ace, landing, settings, || {
                 SystemTime::now() + margin < deadline
             })
@@ -46,4 +51,15 @@ async fn main() -> Result<(), Error> {
         }
     }))
     .await
+}
+
+/// The invocation's deadline. Lambda sends epoch milliseconds; `cargo lambda watch` sends the timeout
+/// itself (e.g. 600000), which is read as "from now".
+fn deadline(ms: u64) -> SystemTime {
+    const YEAR_2001_MS: u64 = 1_000_000_000_000;
+    if ms < YEAR_2001_MS {
+        SystemTime::now() + Duration::from_millis(ms)
+    } else {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
 }

@@ -3,7 +3,16 @@
 //! - `acebridge validate FILE...` checks files as inbound files we would send to AWS. Exit 0: every record
 //!   valid; 1: some record invalid; 2: some file unreadable.
 //! - `acebridge convert FILE --to canonical|api` prints the records of any ACE file, converted.
+//! - `acebridge replay --bucket LANDING KEY [--record N]...` puts failed records (from a
+//!   `failed/<key>.errors.json` report) or a quarantined file back for the ingest function.
+//! - `acebridge show --ledger-table T --crm-table T [--bucket LANDING]` prints the CRM store, the sync
+//!   ledger, quarantined files and error reports.
+//! - `acebridge local-init ...` creates the buckets and tables on the local stack.
+//!
+//! AWS access comes from the usual environment (profile, `AWS_REGION`); `AWS_ENDPOINT_URL` points it at
+//! the local stack.
 
+mod ops;
 mod report;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -13,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "acebridge",
     version,
-    about = "Operate acebridge: validate and convert ACE files"
+    about = "Operate acebridge: validate and convert ACE files, replay failures, show the ledger"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,6 +54,47 @@ enum Command {
         #[arg(long, value_enum)]
         to: Target,
     },
+    /// Put failed records (from an error report) or a quarantined file back for the ingest function.
+    Replay {
+        /// The landing bucket.
+        #[arg(long)]
+        bucket: String,
+        /// `failed/<key>.errors.json` or `quarantine/<key>`.
+        key: String,
+        /// Only these failed records (their index in the original file); default: all.
+        #[arg(long = "record")]
+        records: Vec<usize>,
+        /// Also write the S3 event that names the replayed object (to invoke the function locally).
+        #[arg(long)]
+        event_out: Option<std::path::PathBuf>,
+    },
+    /// Print the CRM store, the sync ledger, and what needs an operator.
+    Show {
+        /// The sync ledger table.
+        #[arg(long)]
+        ledger_table: String,
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+        /// The landing bucket, to list quarantined files and error reports.
+        #[arg(long)]
+        bucket: Option<String>,
+    },
+    /// Create the ACE bucket, landing bucket and tables on the local stack (moto).
+    LocalInit {
+        /// The ACE bucket (created in us-west-2).
+        #[arg(long)]
+        ace_bucket: String,
+        /// The landing bucket (versioned).
+        #[arg(long)]
+        landing_bucket: String,
+        /// The sync ledger table.
+        #[arg(long)]
+        ledger_table: String,
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+    },
 }
 
 /// What `convert` produces.
@@ -69,6 +119,49 @@ fn main() -> ExitCode {
             report::validate(&files, json, today, !isv)
         }
         Command::Convert { file, to } => report::convert(&file, matches!(to, Target::Api)),
+        Command::Replay {
+            bucket,
+            key,
+            records,
+            event_out,
+        } => aws(ops::replay(&bucket, &key, &records, event_out.as_deref())),
+        Command::Show {
+            ledger_table,
+            crm_table,
+            bucket,
+        } => aws(ops::show(&ledger_table, &crm_table, bucket.as_deref())),
+        Command::LocalInit {
+            ace_bucket,
+            landing_bucket,
+            ledger_table,
+            crm_table,
+        } => aws(ops::local_init(
+            &ace_bucket,
+            &landing_bucket,
+            &ledger_table,
+            &crm_table,
+        )),
     };
     ExitCode::from(code)
+}
+
+/// Runs an AWS-facing command: exit 0, or 2 with the error on stderr.
+fn aws(command: impl std::future::Future<Output = anyhow::Result<()>>) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
 }

@@ -292,12 +292,23 @@ mod tests {
         ];
         for old in &states {
             for new in &states {
-                let mut typed = W { a: Nullable::Absent, b: old.clone() };
+                let mut typed = W {
+                    a: Nullable::Absent,
+                    b: old.clone(),
+                };
                 let mut json = serde_json::to_value(&typed).unwrap();
                 typed.b.merge(new.clone());
-                let update = serde_json::to_value(W { a: Nullable::Absent, b: new.clone() }).unwrap();
+                let update = serde_json::to_value(W {
+                    a: Nullable::Absent,
+                    b: new.clone(),
+                })
+                .unwrap();
                 merge_json(&mut json, update);
-                assert_eq!(json, serde_json::to_value(&typed).unwrap(), "{old:?} <- {new:?}");
+                assert_eq!(
+                    json,
+                    serde_json::to_value(&typed).unwrap(),
+                    "{old:?} <- {new:?}"
+                );
             }
         }
     }

@@ -3,8 +3,10 @@
 
 use crate::crm::{Crm, Upsert};
 use crate::error::PortError;
-use crate::ledger::{self, AwsResult, Claim, Ledger, LedgerEntry, RecordKey, Version};
-use crate::record::{RecordKind, SyncRecord};
+use crate::ledger::{
+    self, AwsResult, Claim, Ledger, LedgerEntry, RecordKey, ResultTarget, Version,
+};
+use crate::record::SyncRecord;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
 
@@ -90,22 +92,20 @@ pub async fn apply_record(
 pub async fn attach_result(
     ledger: &impl Ledger,
     crm: &impl Crm,
-    kind: RecordKind,
-    catalog: Catalog,
-    ace_id: Option<&str>,
-    crm_id: Option<&str>,
+    target: ResultTarget<'_>,
     result: AwsResult,
     now: DateTime<Utc>,
 ) -> Result<Result<LedgerEntry, RecordFailure>, PortError> {
+    let (kind, ace_id, crm_id) = (target.kind, target.ace_id, target.crm_id);
     if ace_id.is_none() && crm_id.is_none() {
         return Ok(Err(RecordFailure {
             field: Some("partnerCrmUniqueIdentifier".to_string()),
-            message: "the result names neither apnCrmUniqueIdentifier nor partnerCrmUniqueIdentifier"
-                .to_string(),
+            message:
+                "the result names neither apnCrmUniqueIdentifier nor partnerCrmUniqueIdentifier"
+                    .to_string(),
         }));
     }
-    let entry =
-        ledger::attach_result(ledger, kind, catalog, ace_id, crm_id, result.clone(), now).await?;
+    let entry = ledger::attach_result(ledger, target, result.clone(), now).await?;
     let Some(crm_id) = entry.crm_id.as_deref() else {
         return Ok(Err(RecordFailure {
             field: Some("partnerCrmUniqueIdentifier".to_string()),

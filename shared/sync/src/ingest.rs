@@ -6,7 +6,7 @@
 use crate::apply::{self, Applied, RecordFailure};
 use crate::crm::Crm;
 use crate::error::PortError;
-use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger};
+use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, ResultTarget};
 use crate::record::{RecordKind, SyncRecord};
 use crate::store::{ObjectStore, StoredObject, move_object};
 use acebridge_mapping::ace::{self, AceFile, RecordsFile, WireRecord};
@@ -189,7 +189,10 @@ pub async fn ingest_file(
         if done {
             return Ok(FileOutcome::AlreadyProcessed);
         }
-        warn!(file = key, "notified file is gone and the ledger has no record of processing it");
+        warn!(
+            file = key,
+            "notified file is gone and the ledger has no record of processing it"
+        );
         return Ok(FileOutcome::Missing);
     };
     let etag = object.head.info.etag.clone();
@@ -244,12 +247,38 @@ pub async fn ingest_file(
     let mut failed = Vec::new();
     let (records_key, version, spms_id) = match &file {
         AceFile::Opportunities(f) => {
-            apply_records(ledger, crm, config.catalog, key, f, &mut counts, &mut failed).await?;
-            (f.records_key.clone(), f.version.as_value().cloned(), f.spms_id.as_value().cloned())
+            apply_records(
+                ledger,
+                crm,
+                config.catalog,
+                key,
+                f,
+                &mut counts,
+                &mut failed,
+            )
+            .await?;
+            (
+                f.records_key.clone(),
+                f.version.as_value().cloned(),
+                f.spms_id.as_value().cloned(),
+            )
         }
         AceFile::Leads(f) => {
-            apply_records(ledger, crm, config.catalog, key, f, &mut counts, &mut failed).await?;
-            (f.records_key.clone(), f.version.as_value().cloned(), f.spms_id.as_value().cloned())
+            apply_records(
+                ledger,
+                crm,
+                config.catalog,
+                key,
+                f,
+                &mut counts,
+                &mut failed,
+            )
+            .await?;
+            (
+                f.records_key.clone(),
+                f.version.as_value().cloned(),
+                f.spms_id.as_value().cloned(),
+            )
         }
         AceFile::Results(r) => {
             let results = r.to_canonical();
@@ -262,7 +291,11 @@ pub async fn ingest_file(
             let raw: Vec<serde_json::Value> = r
                 .inbound_api_results
                 .as_value()
-                .map(|v| v.iter().map(|x| serde_json::to_value(x).unwrap_or_default()).collect())
+                .map(|v| {
+                    v.iter()
+                        .map(|x| serde_json::to_value(x).unwrap_or_default())
+                        .collect()
+                })
                 .unwrap_or_default();
             for (index, rec) in records.into_iter().enumerate() {
                 let result = AwsResult {
@@ -273,17 +306,13 @@ pub async fn ingest_file(
                 };
                 let ace_id = rec.ace_id.value().map(String::as_str);
                 let crm_id = rec.crm_id.value().map(String::as_str);
-                let outcome = apply::attach_result(
-                    ledger,
-                    crm,
+                let target = ResultTarget {
                     kind,
-                    config.catalog,
+                    catalog: config.catalog,
                     ace_id,
                     crm_id,
-                    result,
-                    now,
-                )
-                .await?;
+                };
+                let outcome = apply::attach_result(ledger, crm, target, result, now).await?;
                 match outcome {
                     Ok(_) => counts.results += 1,
                     Err(f) => failed.push(failed_record(
@@ -430,7 +459,11 @@ async fn quarantine(
     let body = serde_json::to_vec_pretty(&why)
         .map_err(|e| PortError::permanent("ingest", e.to_string()))?;
     landing
-        .put(&format!("{QUARANTINE_PREFIX}{key}.reason.json"), body, BTreeMap::new())
+        .put(
+            &format!("{QUARANTINE_PREFIX}{key}.reason.json"),
+            body,
+            BTreeMap::new(),
+        )
         .await?;
     move_object(landing, object, &format!("{QUARANTINE_PREFIX}{key}")).await
 }
@@ -441,8 +474,14 @@ mod tests {
 
     #[test]
     fn event_keys_are_decoded() {
-        assert_eq!(decode_key("opportunity-outbound/a+b%2Cc.json"), "opportunity-outbound/a b,c.json");
-        assert_eq!(decode_key("opportunity-outbound%2Fx.json"), "opportunity-outbound/x.json");
+        assert_eq!(
+            decode_key("opportunity-outbound/a+b%2Cc.json"),
+            "opportunity-outbound/a b,c.json"
+        );
+        assert_eq!(
+            decode_key("opportunity-outbound%2Fx.json"),
+            "opportunity-outbound/x.json"
+        );
     }
 
     #[test]
@@ -451,6 +490,8 @@ mod tests {
         assert!(is_input_key("lead-inbound-processed-results/x_result.json"));
         assert!(!is_input_key("processed/opportunity-outbound/x.json"));
         assert!(!is_input_key("opportunity-outbound/"));
-        assert!(!is_input_key("failed/opportunity-outbound/x.json.errors.json"));
+        assert!(!is_input_key(
+            "failed/opportunity-outbound/x.json.errors.json"
+        ));
     }
 }

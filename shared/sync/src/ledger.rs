@@ -332,9 +332,15 @@ pub async fn claim(
     for _ in 0..CONTENTION_ATTEMPTS {
         let existing = ledger.get(key).await?;
         match decide(existing.as_ref(), version) {
-            Decision::Stale => return Ok(Claim::Stale(existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now)))),
+            Decision::Stale => {
+                return Ok(Claim::Stale(
+                    existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now)),
+                ));
+            }
             Decision::Duplicate => {
-                return Ok(Claim::Duplicate(existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now))));
+                return Ok(Claim::Duplicate(
+                    existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now)),
+                ));
             }
             Decision::Apply => {}
         }
@@ -392,17 +398,33 @@ pub async fn finish(
     Err(contention(key))
 }
 
+/// The record an AWS answer is about, as the answer names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultTarget<'a> {
+    /// Opportunity or lead.
+    pub kind: RecordKind,
+    /// Catalog.
+    pub catalog: Catalog,
+    /// AWS's id (`apnCrmUniqueIdentifier`), if the answer has one.
+    pub ace_id: Option<&'a str>,
+    /// The partner's id (`partnerCrmUniqueIdentifier`), if the answer has one.
+    pub crm_id: Option<&'a str>,
+}
+
 /// Attaches AWS's answer to the record we sent, found by AWS's id or by CRM id. When AWS has just
 /// assigned its id (a create), the entry moves from its CRM key to its AWS key. Returns the entry.
 pub async fn attach_result(
     ledger: &impl Ledger,
-    kind: RecordKind,
-    catalog: Catalog,
-    ace_id: Option<&str>,
-    crm_id: Option<&str>,
+    target: ResultTarget<'_>,
     result: AwsResult,
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry, PortError> {
+    let ResultTarget {
+        kind,
+        catalog,
+        ace_id,
+        crm_id,
+    } = target;
     let target = match (ace_id, crm_id) {
         (Some(a), _) => RecordKey::ace(kind, catalog, a),
         (None, Some(c)) => RecordKey::crm(kind, catalog, c),
@@ -417,9 +439,7 @@ pub async fn attach_result(
         let existing = ledger.get(&target).await?;
         // A record we created is still under its CRM key until AWS names it.
         let pending = match (&existing, ace_id, crm_id) {
-            (None, Some(_), Some(c)) => ledger
-                .get(&RecordKey::crm(kind, catalog, c))
-                .await?,
+            (None, Some(_), Some(c)) => ledger.get(&RecordKey::crm(kind, catalog, c)).await?,
             _ => None,
         };
         let expected = existing.as_ref().map(|e| e.revision);

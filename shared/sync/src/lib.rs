@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod local;
 pub mod record;
+pub mod replay;
 pub mod scanner;
 pub mod store;
 pub mod telemetry;

@@ -23,7 +23,11 @@ pub async fn sdk_config(region: &str) -> SdkConfig {
         .endpoint_url(endpoint);
     if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
         loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "local", "local", None, None, "acebridge-local",
+            "local",
+            "local",
+            None,
+            None,
+            "acebridge-local",
         ));
     }
     loader.load().await
@@ -50,7 +54,9 @@ pub async fn create_bucket(
                     .build(),
             );
         }
-        req.send().await.map_err(|e| failed(bucket, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        req.send()
+            .await
+            .map_err(|e| failed(bucket, aws_sdk_s3::error::DisplayErrorContext(e)))?;
     }
     if versioned {
         s3.put_bucket_versioning()
@@ -79,7 +85,12 @@ pub async fn init(
     create_bucket(&sdk_config("us-west-2").await, ace_bucket, false).await?;
     let sdk = sdk_config(region).await;
     create_bucket(&sdk, landing_bucket, true).await?;
-    ensure_tables(&aws_sdk_dynamodb::Client::new(&sdk), ledger_table, crm_table).await
+    ensure_tables(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        ledger_table,
+        crm_table,
+    )
+    .await
 }
 
 /// What S3 escapes in event keys (it keeps `/ . - _` and writes a space as `+`).

@@ -111,9 +111,14 @@ impl SyncRecord {
     }
 
     /// Reads a record back from canonical JSON.
-    pub fn from_json(kind: RecordKind, json: &serde_json::Value) -> Result<Self, serde_json::Error> {
+    pub fn from_json(
+        kind: RecordKind,
+        json: &serde_json::Value,
+    ) -> Result<Self, serde_json::Error> {
         Ok(match kind {
-            RecordKind::Opportunity => SyncRecord::Opportunity(Box::new(Opportunity::deserialize(json)?)),
+            RecordKind::Opportunity => {
+                SyncRecord::Opportunity(Box::new(Opportunity::deserialize(json)?))
+            }
             RecordKind::Lead => SyncRecord::Lead(Box::new(Lead::deserialize(json)?)),
         })
     }
@@ -140,7 +145,11 @@ impl SyncRecord {
             SyncRecord::Opportunity(o) => Summary {
                 title: text(&o.project.title),
                 stage: o.life_cycle.stage.value().map(|v| v.as_ace().to_string()),
-                status: o.life_cycle.review_status.value().map(|v| v.as_ace().to_string()),
+                status: o
+                    .life_cycle
+                    .review_status
+                    .value()
+                    .map(|v| v.as_ace().to_string()),
                 origin: o.origin.value().map(|v| v.as_ace().to_string()),
             },
             SyncRecord::Lead(l) => Summary {
@@ -164,4 +173,3 @@ impl From<Lead> for SyncRecord {
         SyncRecord::Lead(Box::new(l))
     }
 }
-

@@ -172,21 +172,20 @@ pub async fn scan(
                     break;
                 }
             };
-            let outcomes: Vec<(&ObjectInfo, Moved)> = stream::iter(
-                page.objects.iter().filter(|i| !i.key.ends_with('/')),
-            )
-            .map(|info| {
-                let go = time_left();
-                async move {
-                    if !go {
-                        return (info, Moved::NotStarted);
-                    }
-                    (info, move_one(ace, landing, config, info).await)
-                }
-            })
-            .buffer_unordered(config.concurrency.max(1))
-            .collect()
-            .await;
+            let outcomes: Vec<(&ObjectInfo, Moved)> =
+                stream::iter(page.objects.iter().filter(|i| !i.key.ends_with('/')))
+                    .map(|info| {
+                        let go = time_left();
+                        async move {
+                            if !go {
+                                return (info, Moved::NotStarted);
+                            }
+                            (info, move_one(ace, landing, config, info).await)
+                        }
+                    })
+                    .buffer_unordered(config.concurrency.max(1))
+                    .collect()
+                    .await;
             for (info, moved) in outcomes {
                 match moved {
                     Moved::Copied => report.moved += 1,

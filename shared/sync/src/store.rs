@@ -59,8 +59,10 @@ pub trait ObjectStore: Send + Sync {
     -> impl Future<Output = Result<Option<ObjectHead>, PortError>> + Send;
 
     /// An object; `None` if there is none.
-    fn get(&self, key: &str)
-    -> impl Future<Output = Result<Option<StoredObject>, PortError>> + Send;
+    fn get(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<StoredObject>, PortError>> + Send;
 
     /// Writes an object. The store verifies the body's SHA-256 on arrival (S3 `x-amz-checksum-sha256`)
     /// and applies the bucket's configured encryption and ACL.
@@ -76,7 +78,10 @@ pub trait ObjectStore: Send + Sync {
 }
 
 /// Every object under `prefix`, all pages.
-pub async fn list_all(store: &impl ObjectStore, prefix: &str) -> Result<Vec<ObjectInfo>, PortError> {
+pub async fn list_all(
+    store: &impl ObjectStore,
+    prefix: &str,
+) -> Result<Vec<ObjectInfo>, PortError> {
     let mut out = Vec::new();
     let mut token = None;
     loop {

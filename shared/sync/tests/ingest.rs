@@ -3,11 +3,11 @@
 
 mod common;
 
+use acebridge_mapping::Catalog;
 use acebridge_sync::crm::Crm;
 use acebridge_sync::ingest::{FileOutcome, error_report_key};
 use acebridge_sync::ledger::{FileStatus, Ledger, RecordKey, RecordStatus};
 use acebridge_sync::record::{RecordKind, SyncRecord};
-use acebridge_mapping::Catalog;
 use common::{opportunity_file, sample_opportunity, stack};
 use serde_json::json;
 
@@ -51,21 +51,44 @@ async fn an_aws_referral_arriving_masked_then_unmasked_ends_with_the_real_contac
         .await;
     let c = processed(&first);
     assert_eq!((c.applied, c.new_referrals), (1, 1));
-    let rec = s.crm.find_by_ace_id(RecordKind::Opportunity, "O9000001").await.unwrap().unwrap();
-    assert_eq!(rec.record["customer"]["contacts"][0]["email"], json!({"masked": true}));
-    assert_eq!(rec.accept_by.unwrap().to_rfc3339(), "2026-12-01T17:00:00+00:00");
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, "O9000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rec.record["customer"]["contacts"][0]["email"],
+        json!({"masked": true})
+    );
+    assert_eq!(
+        rec.accept_by.unwrap().to_rfc3339(),
+        "2026-12-01T17:00:00+00:00"
+    );
     assert_eq!(rec.summary.origin.as_deref(), Some("AWS Referral"));
 
     let second = s
         .land_and_ingest(
             "opportunity-outbound/ref-2.json",
-            &opportunity_file(vec![referral("O9000001", "2026-11-20T11:00:00.000Z", false)]),
+            &opportunity_file(vec![referral(
+                "O9000001",
+                "2026-11-20T11:00:00.000Z",
+                false,
+            )]),
         )
         .await;
     let c = processed(&second);
     assert_eq!((c.applied, c.new_referrals), (1, 0));
-    let rec = s.crm.get(RecordKind::Opportunity, &rec.crm_id).await.unwrap().unwrap();
-    assert_eq!(rec.record["customer"]["contacts"][0]["email"], json!("maria.garcia@example.com"));
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, &rec.crm_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rec.record["customer"]["contacts"][0]["email"],
+        json!("maria.garcia@example.com")
+    );
 
     // A later masked copy (AWS re-exports before acceptance registers) never hides the real values.
     s.land_and_ingest(
@@ -73,18 +96,36 @@ async fn an_aws_referral_arriving_masked_then_unmasked_ends_with_the_real_contac
         &opportunity_file(vec![referral("O9000001", "2026-11-20T12:00:00.000Z", true)]),
     )
     .await;
-    let rec = s.crm.get(RecordKind::Opportunity, &rec.crm_id).await.unwrap().unwrap();
-    assert_eq!(rec.record["customer"]["contacts"][0]["email"], json!("maria.garcia@example.com"));
-    assert_eq!(rec.record["customer"]["contacts"][0]["phone"], json!("+12065550100"));
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, &rec.crm_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rec.record["customer"]["contacts"][0]["email"],
+        json!("maria.garcia@example.com")
+    );
+    assert_eq!(
+        rec.record["customer"]["contacts"][0]["phone"],
+        json!("+12065550100")
+    );
     let entry = s
         .ledger
-        .get(&RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9000001"))
+        .get(&RecordKey::ace(
+            RecordKind::Opportunity,
+            Catalog::Sandbox,
+            "O9000001",
+        ))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(entry.status, Some(RecordStatus::Synced));
     assert_eq!(entry.crm_id.as_deref(), Some(rec.crm_id.as_str()));
-    assert_eq!(entry.source.as_deref(), Some("opportunity-outbound/ref-3.json"));
+    assert_eq!(
+        entry.source.as_deref(),
+        Some("opportunity-outbound/ref-3.json")
+    );
 }
 
 #[tokio::test]
@@ -92,31 +133,55 @@ async fn an_update_older_than_the_stored_version_is_skipped_and_counted() {
     let s = stack().await;
     let mut newer = referral("O9000002", "2026-11-20T12:00:00.000Z", false);
     newer["partnerProjectTitle"] = json!("Newer title");
-    s.land_and_ingest("opportunity-outbound/new.json", &opportunity_file(vec![newer])).await;
+    s.land_and_ingest(
+        "opportunity-outbound/new.json",
+        &opportunity_file(vec![newer]),
+    )
+    .await;
     let mut older = referral("O9000002", "2026-11-20T09:00:00.000Z", false);
     older["partnerProjectTitle"] = json!("Older title");
     let out = s
-        .land_and_ingest("opportunity-outbound/old.json", &opportunity_file(vec![older]))
+        .land_and_ingest(
+            "opportunity-outbound/old.json",
+            &opportunity_file(vec![older]),
+        )
         .await;
     let c = processed(&out);
     assert_eq!((c.applied, c.stale), (0, 1));
-    let rec = s.crm.find_by_ace_id(RecordKind::Opportunity, "O9000002").await.unwrap().unwrap();
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, "O9000002")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.summary.title.as_deref(), Some("Newer title"));
-    assert_eq!(rec.aws_last_modified.unwrap().to_rfc3339(), "2026-11-20T12:00:00+00:00");
+    assert_eq!(
+        rec.aws_last_modified.unwrap().to_rfc3339(),
+        "2026-11-20T12:00:00+00:00"
+    );
 }
 
 #[tokio::test]
 async fn the_same_file_delivered_twice_changes_nothing_the_second_time() {
     let s = stack().await;
     let key = "opportunity-outbound/twice.json";
-    let body = opportunity_file(vec![referral("O9000003", "2026-11-20T10:00:00.000Z", false)]);
+    let body = opportunity_file(vec![referral(
+        "O9000003",
+        "2026-11-20T10:00:00.000Z",
+        false,
+    )]);
     let etag = s.put_landing(key, &body).await;
     let event = [(key, etag.as_str(), body.len() as u64)];
     let first = s.ingest_event(&event).await;
     assert_eq!(processed(&first[0]).applied, 1);
     let key_of = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9000003");
     let entry = s.ledger.get(&key_of).await.unwrap().unwrap();
-    let rec = s.crm.find_by_ace_id(RecordKind::Opportunity, "O9000003").await.unwrap().unwrap();
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, "O9000003")
+        .await
+        .unwrap()
+        .unwrap();
 
     // The notification again (S3 delivers at least once).
     let again = s.ingest_event(&event).await;
@@ -128,7 +193,11 @@ async fn the_same_file_delivered_twice_changes_nothing_the_second_time() {
 
     assert_eq!(s.ledger.get(&key_of).await.unwrap().unwrap(), entry);
     assert_eq!(
-        s.crm.get(RecordKind::Opportunity, &rec.crm_id).await.unwrap().unwrap(),
+        s.crm
+            .get(RecordKind::Opportunity, &rec.crm_id)
+            .await
+            .unwrap()
+            .unwrap(),
         rec
     );
 }
@@ -137,13 +206,25 @@ async fn the_same_file_delivered_twice_changes_nothing_the_second_time() {
 async fn a_file_of_50_records_is_fully_applied_and_moved_to_processed() {
     let s = stack().await;
     let records = (0..50)
-        .map(|i| referral(&format!("O91{i:05}"), "2026-11-20T10:00:00.000Z", i % 2 == 0))
+        .map(|i| {
+            referral(
+                &format!("O91{i:05}"),
+                "2026-11-20T10:00:00.000Z",
+                i % 2 == 0,
+            )
+        })
         .collect();
     let out = s
-        .land_and_ingest("opportunity-outbound/fifty.json", &opportunity_file(records))
+        .land_and_ingest(
+            "opportunity-outbound/fifty.json",
+            &opportunity_file(records),
+        )
         .await;
     let c = processed(&out);
-    assert_eq!((c.records, c.applied, c.new_referrals, c.failed), (50, 50, 50, 0));
+    assert_eq!(
+        (c.records, c.applied, c.new_referrals, c.failed),
+        (50, 50, 50, 0)
+    );
     assert_eq!(s.crm.all().await.unwrap().len(), 50);
     assert_eq!(s.ledger.records().await.unwrap().len(), 50);
     assert!(s.landing_keys("opportunity-outbound/").await.is_empty());
@@ -157,7 +238,11 @@ async fn a_file_of_50_records_is_fully_applied_and_moved_to_processed() {
 #[tokio::test]
 async fn a_malformed_file_is_quarantined_with_a_readable_reason_and_nothing_else_is_affected() {
     let s = stack().await;
-    let good = opportunity_file(vec![referral("O9000004", "2026-11-20T10:00:00.000Z", false)]);
+    let good = opportunity_file(vec![referral(
+        "O9000004",
+        "2026-11-20T10:00:00.000Z",
+        false,
+    )]);
     let bad = br#"[{"apnCrmUniqueIdentifier": "O1"}]"#.to_vec();
     let too_many = opportunity_file(
         (0..51)
@@ -173,7 +258,8 @@ async fn a_malformed_file_is_quarantined_with_a_readable_reason_and_nothing_else
     for (key, body) in &files {
         event.push((*key, s.put_landing(key, body).await, body.len() as u64));
     }
-    let event: Vec<(&str, &str, u64)> = event.iter().map(|(k, e, n)| (*k, e.as_str(), *n)).collect();
+    let event: Vec<(&str, &str, u64)> =
+        event.iter().map(|(k, e, n)| (*k, e.as_str(), *n)).collect();
     let out = s.ingest_event(&event).await;
 
     assert_eq!(processed(&out[0]).applied, 1);
@@ -185,17 +271,36 @@ async fn a_malformed_file_is_quarantined_with_a_readable_reason_and_nothing_else
         FileOutcome::Quarantined(reason) => assert!(reason.contains("51 records"), "{reason}"),
         other => panic!("{other:?}"),
     }
-    let why = s.landing_json("quarantine/opportunity-outbound/broken file.json.reason.json").await;
+    let why = s
+        .landing_json("quarantine/opportunity-outbound/broken file.json.reason.json")
+        .await;
     assert_eq!(why["file"], json!("opportunity-outbound/broken file.json"));
-    assert!(why["reason"].as_str().unwrap().contains("is not of type 'object'"));
+    assert!(
+        why["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is not of type 'object'")
+    );
     let mut quarantined = s.landing_keys("quarantine/").await;
     quarantined.sort();
     assert_eq!(quarantined.len(), 4);
     assert!(s.landing_keys("opportunity-outbound/").await.is_empty());
     assert_eq!(s.crm.all().await.unwrap().len(), 1);
     let files = s.ledger.files().await.unwrap();
-    assert_eq!(files.iter().filter(|f| f.status == FileStatus::Quarantined).count(), 2);
-    assert_eq!(files.iter().filter(|f| f.status == FileStatus::Done).count(), 1);
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.status == FileStatus::Quarantined)
+            .count(),
+        2
+    );
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.status == FileStatus::Done)
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -214,12 +319,17 @@ async fn a_bad_record_is_reported_with_its_field_and_kept_for_replay_while_the_o
         .await;
     let c = processed(&out);
     assert_eq!((c.applied, c.failed), (1, 2));
-    let report = s.landing_json(&error_report_key("opportunity-outbound/mixed.json")).await;
+    let report = s
+        .landing_json(&error_report_key("opportunity-outbound/mixed.json"))
+        .await;
     let failed = report["failed"].as_array().unwrap();
     assert_eq!(failed[0]["index"], json!(1));
     assert_eq!(failed[0]["id"], json!("O9000006"));
     assert_eq!(failed[0]["field"], json!("targetCloseDate"));
-    assert_eq!(failed[0]["record"]["targetCloseDate"], json!("next tuesday"));
+    assert_eq!(
+        failed[0]["record"]["targetCloseDate"],
+        json!("next tuesday")
+    );
     assert_eq!(failed[1]["index"], json!(2));
     assert_eq!(failed[1]["field"], json!("apnCrmUniqueIdentifier"));
     assert_eq!(report["records_key"], json!("opportunities"));
@@ -230,14 +340,19 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
     let s = stack().await;
     // Three partner opportunities in the CRM, as AWS knows them (one still without an AWS id).
     let mut known = Vec::new();
-    for (ace, crm) in [("O9100001", "OP-1"), ("O9100002", "OP-2"), ("O9100003", "OP-3")] {
+    for (ace, crm) in [
+        ("O9100001", "OP-1"),
+        ("O9100002", "OP-2"),
+        ("O9100003", "OP-3"),
+    ] {
         let mut r = sample_opportunity();
         r["apnCrmUniqueIdentifier"] = json!(ace);
         r["partnerCrmUniqueIdentifier"] = json!(crm);
         r["lastModifiedDate"] = json!("2026-11-19T10:00:00.000Z");
         known.push(r);
     }
-    s.land_and_ingest("opportunity-outbound/po.json", &opportunity_file(known)).await;
+    s.land_and_ingest("opportunity-outbound/po.json", &opportunity_file(known))
+        .await;
 
     let results = json!({
         "success": "PARTIAL", "spmsId": "1588143", "isApiError": false,
@@ -261,26 +376,51 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
     let c = processed(&out);
     assert_eq!((c.records, c.results, c.failed), (3, 2, 1));
 
-    let ok = s.crm.get(RecordKind::Opportunity, "OP-1").await.unwrap().unwrap();
+    let ok = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-1")
+        .await
+        .unwrap()
+        .unwrap();
     let sync = ok.aws_sync.unwrap();
     assert!(sync.success && sync.errors.is_empty());
-    let refused = s.crm.get(RecordKind::Opportunity, "OP-2").await.unwrap().unwrap();
-    assert_eq!(refused.aws_sync.unwrap().errors, vec!["Record not editable"]);
-    let untouched = s.crm.get(RecordKind::Opportunity, "OP-3").await.unwrap().unwrap();
+    let refused = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        refused.aws_sync.unwrap().errors,
+        vec!["Record not editable"]
+    );
+    let untouched = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-3")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(untouched.aws_sync.is_none());
 
     let entry = |id: &'static str| {
         let ledger = &s.ledger;
         async move {
             ledger
-                .get(&RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, id))
+                .get(&RecordKey::ace(
+                    RecordKind::Opportunity,
+                    Catalog::Sandbox,
+                    id,
+                ))
                 .await
                 .unwrap()
                 .unwrap()
         }
     };
     assert!(entry("O9100001").await.aws_result.unwrap().success);
-    assert_eq!(entry("O9100002").await.aws_result.unwrap().errors, vec!["Record not editable"]);
+    assert_eq!(
+        entry("O9100002").await.aws_result.unwrap().errors,
+        vec!["Record not editable"]
+    );
     assert!(entry("O9100003").await.aws_result.is_none());
     // The result for a record the CRM does not hold is kept, with its reason.
     let report = s
@@ -289,7 +429,12 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
         ))
         .await;
     assert_eq!(report["failed"][0]["id"], json!("OP-404"));
-    assert!(report["failed"][0]["message"].as_str().unwrap().contains("OP-404"));
+    assert!(
+        report["failed"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("OP-404")
+    );
 }
 
 #[tokio::test]
@@ -301,7 +446,10 @@ async fn a_create_result_stores_the_id_aws_assigned_on_the_crm_record_and_moves_
     r["partnerCrmUniqueIdentifier"] = json!("OP-NEW");
     let wire: acebridge_mapping::ace::AceOpportunity = serde_json::from_value(r).unwrap();
     let record = SyncRecord::from(wire.to_canonical().unwrap());
-    s.crm.upsert(Catalog::Sandbox, &record, None, chrono::Utc::now()).await.unwrap();
+    s.crm
+        .upsert(Catalog::Sandbox, &record, None, chrono::Utc::now())
+        .await
+        .unwrap();
     let pending = RecordKey::crm(RecordKind::Opportunity, Catalog::Sandbox, "OP-NEW");
     let mut entry = acebridge_sync::ledger::LedgerEntry::new(pending.clone(), chrono::Utc::now());
     entry.revision = 1;
@@ -315,12 +463,21 @@ async fn a_create_result_stores_the_id_aws_assigned_on_the_crm_record_and_moves_
         &serde_json::to_vec(&results).unwrap(),
     )
     .await;
-    let rec = s.crm.get(RecordKind::Opportunity, "OP-NEW").await.unwrap().unwrap();
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-NEW")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.ace_id.as_deref(), Some("O7777777"));
     assert!(s.ledger.get(&pending).await.unwrap().is_none());
     let moved = s
         .ledger
-        .get(&RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O7777777"))
+        .get(&RecordKey::ace(
+            RecordKind::Opportunity,
+            Catalog::Sandbox,
+            "O7777777",
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -345,22 +502,92 @@ async fn concurrent_deliveries_of_two_versions_end_at_the_newer_one() {
         old["partnerProjectTitle"] = json!("old");
         let mut new = referral(&id, "2026-11-20T11:00:00.000Z", false);
         new["partnerProjectTitle"] = json!("new");
-        let (a, b) = (format!("opportunity-outbound/{id}-a.json"), format!("opportunity-outbound/{id}-b.json"));
+        let (a, b) = (
+            format!("opportunity-outbound/{id}-a.json"),
+            format!("opportunity-outbound/{id}-b.json"),
+        );
         let (fa, fb) = (opportunity_file(vec![old]), opportunity_file(vec![new]));
         let ea = s.put_landing(&a, &fa).await;
         let eb = s.put_landing(&b, &fb).await;
         let ev_a = [(a.as_str(), ea.as_str(), fa.len() as u64)];
         let ev_b = [(b.as_str(), eb.as_str(), fb.len() as u64)];
         tokio::join!(s.ingest_event(&ev_a), s.ingest_event(&ev_b));
-        let rec = s.crm.find_by_ace_id(RecordKind::Opportunity, &id).await.unwrap().unwrap();
+        let rec = s
+            .crm
+            .find_by_ace_id(RecordKind::Opportunity, &id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(rec.summary.title.as_deref(), Some("new"), "round {round}");
         let e = s
             .ledger
-            .get(&RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, &id))
+            .get(&RecordKey::ace(
+                RecordKind::Opportunity,
+                Catalog::Sandbox,
+                &id,
+            ))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(e.status, Some(RecordStatus::Synced));
-        assert_eq!(e.version.unwrap().aws_last_modified.unwrap().to_rfc3339(), "2026-11-20T11:00:00+00:00");
+        assert_eq!(
+            e.version.unwrap().aws_last_modified.unwrap().to_rfc3339(),
+            "2026-11-20T11:00:00+00:00"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_put_back() {
+    use acebridge_sync::replay::{ReplayError, replay};
+    let s = stack().await;
+    let mut bad = referral("O9000008", "2026-11-20T10:00:00.000Z", false);
+    bad["targetCloseDate"] = json!("2026-02-30");
+    let good = referral("O9000009", "2026-11-20T10:00:00.000Z", false);
+    s.land_and_ingest(
+        "opportunity-outbound/r.json",
+        &opportunity_file(vec![good, bad]),
+    )
+    .await;
+    let report_key = error_report_key("opportunity-outbound/r.json");
+
+    let err = replay(&s.landing, &report_key, &[0], chrono::Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ReplayError::NoSuchRecord { index: 0, .. }),
+        "{err}"
+    );
+    // Replayed as is, the record fails again, with the same reason: nothing is lost either way.
+    let again = replay(&s.landing, &report_key, &[1], chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(again.key.starts_with("opportunity-outbound/replay-"));
+    let body = s.landing_json(&again.key).await;
+    assert_eq!(
+        body["opportunities"][0]["apnCrmUniqueIdentifier"],
+        json!("O9000008")
+    );
+    assert_eq!(body["version"], json!("2.0"));
+    let out = s
+        .ingest_event(&[(again.key.as_str(), again.etag.as_str(), again.size)])
+        .await;
+    assert_eq!(processed(&out[0]).failed, 1);
+
+    // A quarantined file goes back to its folder and is read again.
+    s.land_and_ingest("lead-outbound/empty.json", b"  ").await;
+    let back = replay(
+        &s.landing,
+        "quarantine/lead-outbound/empty.json",
+        &[],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.key, "lead-outbound/empty.json");
+    assert!(s.landing_keys("quarantine/lead-outbound/").await.is_empty());
+    let out = s
+        .ingest_event(&[(back.key.as_str(), back.etag.as_str(), back.size)])
+        .await;
+    assert!(matches!(&out[0], FileOutcome::Quarantined(r) if r.contains("empty")));
 }

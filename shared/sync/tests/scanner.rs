@@ -12,7 +12,10 @@ async fn fill(bucket: &impl ObjectStore, keys: &[String]) {
     stream::iter(keys)
         .for_each_concurrent(32, |k| async move {
             let body = format!("{{\"version\":\"2.0\",\"opportunities\":[],\"key\":\"{k}\"}}");
-            bucket.put(k, body.into_bytes(), Default::default()).await.unwrap();
+            bucket
+                .put(k, body.into_bytes(), Default::default())
+                .await
+                .unwrap();
         })
         .await;
 }
@@ -52,33 +55,69 @@ async fn twelve_hundred_objects_over_several_list_pages_all_land_and_leave_the_a
     assert_eq!(keys.len(), 1200);
     fill(&s.ace, &keys).await;
     // Something outside the outbound folders stays where it is.
-    s.ace.put("opportunity-inbound/ours.json", b"{}".to_vec(), Default::default()).await.unwrap();
+    s.ace
+        .put(
+            "opportunity-inbound/ours.json",
+            b"{}".to_vec(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
 
     let report = scanner::scan(&s.ace, &s.landing, &ScanConfig::default(), || true).await;
     assert_eq!(report.moved, 1200, "{report:?}");
     assert!(report.failed.is_empty() && !report.stopped_early);
 
-    let mut landed: Vec<String> = list_all(&s.landing, "").await.unwrap().into_iter().map(|o| o.key).collect();
+    let mut landed: Vec<String> = list_all(&s.landing, "")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     landed.sort();
     keys.sort();
     assert_eq!(landed, keys);
-    let left: Vec<String> = list_all(&s.ace, "").await.unwrap().into_iter().map(|o| o.key).collect();
+    let left: Vec<String> = list_all(&s.ace, "")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(left, vec!["opportunity-inbound/ours.json"]);
     // Each landed copy is the original, byte for byte, with its checksum recorded.
-    let copy = s.landing.get("lead-outbound/file_007.json").await.unwrap().unwrap();
-    assert!(String::from_utf8(copy.body).unwrap().contains("lead-outbound/file_007.json"));
-    assert_eq!(copy.head.metadata[scanner::META_SOURCE_BUCKET], s.ace.bucket());
+    let copy = s
+        .landing
+        .get("lead-outbound/file_007.json")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8(copy.body)
+            .unwrap()
+            .contains("lead-outbound/file_007.json")
+    );
+    assert_eq!(
+        copy.head.metadata[scanner::META_SOURCE_BUCKET],
+        s.ace.bucket()
+    );
     assert_eq!(copy.head.metadata[scanner::META_SHA256].len(), 64);
 }
 
 #[tokio::test]
 async fn a_crash_between_copy_and_delete_then_a_rerun_leaves_exactly_one_copy_and_loses_nothing() {
     let s = stack().await;
-    let keys: Vec<String> = (0..20).map(|i| format!("lead-outbound/lead_{i:02}.json")).collect();
+    let keys: Vec<String> = (0..20)
+        .map(|i| format!("lead-outbound/lead_{i:02}.json"))
+        .collect();
     fill(&s.ace, &keys).await;
     // The first run copies (and checks) every object, then dies before deleting any.
     for info in list_all(&s.ace, "lead-outbound/").await.unwrap() {
-        assert_eq!(scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now()).await.unwrap(), Landed::Copied);
+        assert_eq!(
+            scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now())
+                .await
+                .unwrap(),
+            Landed::Copied
+        );
     }
     assert_eq!(list_all(&s.ace, "").await.unwrap().len(), 20);
 
@@ -93,25 +132,58 @@ async fn a_crash_between_copy_and_delete_then_a_rerun_leaves_exactly_one_copy_an
 #[tokio::test]
 async fn a_changed_object_under_a_landed_key_is_copied_again() {
     let s = stack().await;
-    s.ace.put("opportunity-outbound/a.json", b"{\"v\":1}".to_vec(), Default::default()).await.unwrap();
-    let info = list_all(&s.ace, "opportunity-outbound/").await.unwrap().remove(0);
-    scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now()).await.unwrap();
+    s.ace
+        .put(
+            "opportunity-outbound/a.json",
+            b"{\"v\":1}".to_vec(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let info = list_all(&s.ace, "opportunity-outbound/")
+        .await
+        .unwrap()
+        .remove(0);
+    scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now())
+        .await
+        .unwrap();
     // AWS writes new content under the same name before the original was deleted.
-    s.ace.put("opportunity-outbound/a.json", b"{\"v\":22}".to_vec(), Default::default()).await.unwrap();
+    s.ace
+        .put(
+            "opportunity-outbound/a.json",
+            b"{\"v\":22}".to_vec(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     let report = scanner::scan(&s.ace, &s.landing, &ScanConfig::default(), || true).await;
     assert_eq!(report.moved, 1);
-    let copy = s.landing.get("opportunity-outbound/a.json").await.unwrap().unwrap();
+    let copy = s
+        .landing
+        .get("opportunity-outbound/a.json")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(copy.body, b"{\"v\":22}");
-    assert_eq!(versions(&s.s3, s.landing.bucket()).await, 2, "the landing bucket keeps both");
+    assert_eq!(
+        versions(&s.s3, s.landing.bucket()).await,
+        2,
+        "the landing bucket keeps both"
+    );
 }
 
 #[tokio::test]
 async fn near_the_deadline_the_scan_stops_between_objects_and_the_next_run_takes_the_rest() {
     let s = stack().await;
-    let keys: Vec<String> = (0..30).map(|i| format!("opportunity-outbound/o_{i:02}.json")).collect();
+    let keys: Vec<String> = (0..30)
+        .map(|i| format!("opportunity-outbound/o_{i:02}.json"))
+        .collect();
     fill(&s.ace, &keys).await;
     let mut budget = 10;
-    let config = ScanConfig { concurrency: 2, ..ScanConfig::default() };
+    let config = ScanConfig {
+        concurrency: 2,
+        ..ScanConfig::default()
+    };
     let first = scanner::scan(&s.ace, &s.landing, &config, || {
         budget -= 1;
         budget >= 0

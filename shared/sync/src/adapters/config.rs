@@ -49,13 +49,18 @@ pub fn catalog() -> Result<acebridge_mapping::Catalog, String> {
 pub async fn ace_bucket() -> Result<crate::adapters::s3::S3Bucket, String> {
     let region = env_opt("ACE_BUCKET_REGION").unwrap_or_else(|| "us-west-2".to_string());
     let sdk = sdk_config(Some(&region)).await;
-    Ok(crate::adapters::s3::S3Bucket::new(s3_client(&sdk), env("ACE_BUCKET")?)
-        .with_kms_key(env_opt("ACE_KMS_KEY_ARN")))
+    Ok(
+        crate::adapters::s3::S3Bucket::new(s3_client(&sdk), env("ACE_BUCKET")?)
+            .with_kms_key(env_opt("ACE_KMS_KEY_ARN")),
+    )
 }
 
 /// acebridge's landing bucket (`LANDING_BUCKET`), in the stack's region.
 pub async fn landing_bucket(sdk: &SdkConfig) -> Result<crate::adapters::s3::S3Bucket, String> {
-    Ok(crate::adapters::s3::S3Bucket::new(s3_client(sdk), env("LANDING_BUCKET")?))
+    Ok(crate::adapters::s3::S3Bucket::new(
+        s3_client(sdk),
+        env("LANDING_BUCKET")?,
+    ))
 }
 
 /// The sync ledger (`LEDGER_TABLE`) and the default CRM store (`CRM_TABLE`).

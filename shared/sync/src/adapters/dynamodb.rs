@@ -40,7 +40,9 @@ pub fn to_attr(v: Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s),
         Value::Array(a) => AttributeValue::L(a.into_iter().map(to_attr).collect()),
-        Value::Object(m) => AttributeValue::M(m.into_iter().map(|(k, v)| (k, to_attr(v))).collect()),
+        Value::Object(m) => {
+            AttributeValue::M(m.into_iter().map(|(k, v)| (k, to_attr(v))).collect())
+        }
     }
 }
 
@@ -51,7 +53,9 @@ pub fn from_attr(a: &AttributeValue) -> Value {
         AttributeValue::N(n) => serde_json::from_str(n).unwrap_or(Value::String(n.clone())),
         AttributeValue::S(s) => Value::String(s.clone()),
         AttributeValue::L(l) => Value::Array(l.iter().map(from_attr).collect()),
-        AttributeValue::M(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect()),
+        AttributeValue::M(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect())
+        }
         AttributeValue::Ss(s) => Value::Array(s.iter().cloned().map(Value::String).collect()),
         _ => Value::Null,
     }
@@ -60,13 +64,20 @@ pub fn from_attr(a: &AttributeValue) -> Value {
 fn to_item<T: Serialize>(doc: &T) -> Result<Item, PortError> {
     match serde_json::to_value(doc) {
         Ok(Value::Object(m)) => Ok(m.into_iter().map(|(k, v)| (k, to_attr(v))).collect()),
-        Ok(_) => Err(PortError::permanent("dynamodb", "a document must be an object")),
+        Ok(_) => Err(PortError::permanent(
+            "dynamodb",
+            "a document must be an object",
+        )),
         Err(e) => Err(PortError::permanent("dynamodb", e.to_string())),
     }
 }
 
 fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
-    let v = Value::Object(item.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect());
+    let v = Value::Object(
+        item.iter()
+            .map(|(k, v)| (k.clone(), from_attr(v)))
+            .collect(),
+    );
     serde_json::from_value(v)
         .map_err(|e| PortError::permanent("dynamodb", format!("unreadable item: {e}")))
 }
@@ -140,7 +151,10 @@ async fn scan_prefix(client: &Client, table: &str, prefix: &str) -> Result<Vec<I
     let mut items = Vec::new();
     let mut start = None;
     loop {
-        let mut req = client.scan().table_name(table).set_exclusive_start_key(start);
+        let mut req = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start);
         if !prefix.is_empty() {
             req = req
                 .filter_expression("begins_with(pk, :p)")
@@ -200,10 +214,20 @@ impl Ledger for DynamoLedger {
         entry: &LedgerEntry,
         expected: Option<u64>,
     ) -> Result<Result<(), Conflict>, PortError> {
-        put_if(&self.client, &self.table, Self::entry_item(entry)?, expected).await
+        put_if(
+            &self.client,
+            &self.table,
+            Self::entry_item(entry)?,
+            expected,
+        )
+        .await
     }
 
-    async fn delete(&self, key: &RecordKey, expected: u64) -> Result<Result<(), Conflict>, PortError> {
+    async fn delete(
+        &self,
+        key: &RecordKey,
+        expected: u64,
+    ) -> Result<Result<(), Conflict>, PortError> {
         let res = self
             .client
             .delete_item()
@@ -240,15 +264,22 @@ impl Ledger for DynamoLedger {
     }
 
     async fn file(&self, key: &str, etag: &str) -> Result<Option<FileEntry>, PortError> {
-        get(&self.client, &self.table, &FileEntry::storage_key(key, etag))
-            .await?
-            .map(|i| from_item(&i))
-            .transpose()
+        get(
+            &self.client,
+            &self.table,
+            &FileEntry::storage_key(key, etag),
+        )
+        .await?
+        .map(|i| from_item(&i))
+        .transpose()
     }
 
     async fn put_file(&self, entry: &FileEntry) -> Result<(), PortError> {
         let mut item = to_item(entry)?;
-        item.insert("pk".into(), s(FileEntry::storage_key(&entry.key, &entry.etag)));
+        item.insert(
+            "pk".into(),
+            s(FileEntry::storage_key(&entry.key, &entry.etag)),
+        );
         self.client
             .put_item()
             .table_name(&self.table)
@@ -300,7 +331,11 @@ impl DynamoCrmStore {
         format!("ACB-{ace_id}")
     }
 
-    async fn load(&self, kind: RecordKind, crm_id: &str) -> Result<Option<(CrmRecord, u64)>, PortError> {
+    async fn load(
+        &self,
+        kind: RecordKind,
+        crm_id: &str,
+    ) -> Result<Option<(CrmRecord, u64)>, PortError> {
         let Some(item) = get(&self.client, &self.table, &store_pk(kind, crm_id)).await? else {
             return Ok(None);
         };
@@ -311,7 +346,11 @@ impl DynamoCrmStore {
         Ok(Some((from_item(&item)?, revision)))
     }
 
-    async fn save(&self, record: &CrmRecord, expected: Option<u64>) -> Result<Result<(), Conflict>, PortError> {
+    async fn save(
+        &self,
+        record: &CrmRecord,
+        expected: Option<u64>,
+    ) -> Result<Result<(), Conflict>, PortError> {
         let mut item = to_item(record)?;
         item.insert("pk".into(), s(store_pk(record.kind, &record.crm_id)));
         item.insert("revision".into(), n(expected.map_or(1, |r| r + 1)));
@@ -345,7 +384,10 @@ impl Crm for DynamoCrmStore {
             (Some(c), _, _) | (None, Some(c), _) => c.to_string(),
             (None, None, Some(a)) => Self::new_crm_id(a),
             (None, None, None) => {
-                return Err(PortError::permanent("crm", "a record needs an AWS id or a CRM id"));
+                return Err(PortError::permanent(
+                    "crm",
+                    "a record needs an AWS id or a CRM id",
+                ));
             }
         };
         for _ in 0..STORE_ATTEMPTS {
@@ -415,7 +457,11 @@ impl Crm for DynamoCrmStore {
         Ok(self.load(kind, crm_id).await?.map(|(r, _)| r))
     }
 
-    async fn find_by_ace_id(&self, kind: RecordKind, ace_id: &str) -> Result<Option<CrmRecord>, PortError> {
+    async fn find_by_ace_id(
+        &self,
+        kind: RecordKind,
+        ace_id: &str,
+    ) -> Result<Option<CrmRecord>, PortError> {
         let items = query_index(
             &self.client,
             &self.table,
@@ -439,7 +485,12 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
         (ledger, LEDGER_CRM_INDEX, "crm_key"),
         (store, STORE_ACE_INDEX, "ace_key"),
     ] {
-        let exists = client.describe_table().table_name(table).send().await.is_ok();
+        let exists = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .is_ok();
         if exists {
             continue;
         }
@@ -460,7 +511,11 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
         let gsi = GlobalSecondaryIndex::builder()
             .index_name(index)
             .key_schema(key(attr)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
         client

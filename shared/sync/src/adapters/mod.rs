@@ -22,12 +22,18 @@ const RETRYABLE_CODES: [&str; 8] = [
 ];
 
 /// Types an SDK error as retryable (network, timeouts, 5xx, throttling) or permanent.
-pub(crate) fn classify<E>(system: &'static str, operation: &str, err: SdkError<E, HttpResponse>) -> PortError
+pub(crate) fn classify<E>(
+    system: &'static str,
+    operation: &str,
+    err: SdkError<E, HttpResponse>,
+) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(s) => {
             let code = s.err().code().unwrap_or_default();
             RETRYABLE_CODES.contains(&code) || s.raw().status().as_u16() >= 500

@@ -53,8 +53,12 @@ fn unquote(etag: Option<&str>) -> String {
 }
 
 fn metadata(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
-    m.map(|m| m.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect())
-        .unwrap_or_default()
+    m.map(|m| {
+        m.iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 impl ObjectStore for S3Bucket {
@@ -108,7 +112,9 @@ impl ObjectStore for S3Bucket {
                 },
                 metadata: metadata(h.metadata()),
             })),
-            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) => Ok(None),
+            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) => {
+                Ok(None)
+            }
             Err(e) => Err(classify("s3", "HeadObject", e)),
         }
     }

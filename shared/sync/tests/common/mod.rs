@@ -37,9 +37,15 @@ pub async fn stack() -> Stack {
     let landing_name = unique("landing");
     let ledger_table = unique("ledger");
     let crm_table = unique("crm");
-    local::init(&ace_name, &landing_name, &ledger_table, &crm_table, "us-east-1")
-        .await
-        .expect("the local stack (moto) must be running: make local-up");
+    local::init(
+        &ace_name,
+        &landing_name,
+        &ledger_table,
+        &crm_table,
+        "us-east-1",
+    )
+    .await
+    .expect("the local stack (moto) must be running: make local-up");
     let west = local::sdk_config("us-west-2").await;
     let east = local::sdk_config("us-east-1").await;
     let ddb = aws_sdk_dynamodb::Client::new(&east);
@@ -58,7 +64,10 @@ impl Stack {
     /// through the same event parsing the function uses.
     pub async fn land_and_ingest(&self, key: &str, body: &[u8]) -> FileOutcome {
         let etag = self.put_landing(key, body).await;
-        self.ingest_event(&[(key, &etag, body.len() as u64)]).await.pop().unwrap()
+        self.ingest_event(&[(key, &etag, body.len() as u64)])
+            .await
+            .pop()
+            .unwrap()
     }
 
     pub async fn put_landing(&self, key: &str, body: &[u8]) -> String {
@@ -104,7 +113,12 @@ impl Stack {
 
     pub async fn landing_json(&self, key: &str) -> serde_json::Value {
         use acebridge_sync::store::ObjectStore;
-        let o = self.landing.get(key).await.unwrap().unwrap_or_else(|| panic!("no {key}"));
+        let o = self
+            .landing
+            .get(key)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {key}"));
         serde_json::from_slice(&o.body).unwrap()
     }
 }

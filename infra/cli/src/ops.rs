@@ -1,0 +1,241 @@
+//! The operations commands: `replay`, `show`, `local-init`. They talk to AWS (or, with
+//! `AWS_ENDPOINT_URL`, to the local stack) with the same adapters as the functions.
+
+use acebridge_sync::adapters::config::{dynamodb_client, s3_client, sdk_config};
+use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
+use acebridge_sync::adapters::s3::S3Bucket;
+use acebridge_sync::crm::CrmRecord;
+use acebridge_sync::ingest::{FAILED_PREFIX, QUARANTINE_PREFIX};
+use acebridge_sync::ledger::{FileEntry, Ledger, LedgerEntry, RecordRef};
+use acebridge_sync::store::{ObjectStore, list_all};
+use acebridge_sync::{local, replay};
+use anyhow::Context;
+use std::path::Path;
+
+/// `acebridge replay`.
+pub async fn replay(
+    bucket: &str,
+    key: &str,
+    records: &[usize],
+    event_out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let sdk = sdk_config(None).await;
+    let landing = S3Bucket::new(s3_client(&sdk), bucket);
+    let written = replay::replay(&landing, key, records, chrono::Utc::now()).await?;
+    println!("replayed {key} as s3://{bucket}/{}", written.key);
+    if let Some(path) = event_out {
+        let event = local::s3_event(bucket, &[(&written.key, &written.etag, written.size)]);
+        std::fs::write(path, serde_json::to_vec_pretty(&event)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("S3 event for the ingest function: {}", path.display());
+    }
+    Ok(())
+}
+
+/// `acebridge local-init`.
+pub async fn local_init(
+    ace_bucket: &str,
+    landing_bucket: &str,
+    ledger_table: &str,
+    crm_table: &str,
+) -> anyhow::Result<()> {
+    local::init(
+        ace_bucket,
+        landing_bucket,
+        ledger_table,
+        crm_table,
+        "us-east-1",
+    )
+    .await?;
+    println!(
+        "local stack ready: s3://{ace_bucket} (ACE, us-west-2), s3://{landing_bucket} (landing, versioned), \
+         tables {ledger_table} (ledger) and {crm_table} (CRM store)"
+    );
+    Ok(())
+}
+
+fn date(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) {
+    println!("\n{title} ({})", rows.len());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("  {}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    line(widths.iter().map(|w| "-".repeat(*w)).collect());
+    for r in rows {
+        line(r);
+    }
+}
+
+fn crm_row(r: CrmRecord) -> Vec<String> {
+    let sync = match &r.aws_sync {
+        None => "-".to_string(),
+        Some(s) if s.success => "AWS: ok".to_string(),
+        Some(s) => cut(&format!("AWS: {}", s.errors.join("; ")), 40),
+    };
+    vec![
+        r.kind.to_string(),
+        r.crm_id,
+        r.ace_id.unwrap_or_else(|| "-".into()),
+        cut(r.summary.title.as_deref().unwrap_or("-"), 32),
+        r.summary.stage.unwrap_or_else(|| "-".into()),
+        r.summary.origin.unwrap_or_else(|| "-".into()),
+        date(r.accept_by),
+        date(r.aws_last_modified),
+        sync,
+    ]
+}
+
+fn ledger_row(e: LedgerEntry) -> Vec<String> {
+    let id = match &e.key.id {
+        RecordRef::Ace(id) => id.clone(),
+        RecordRef::Crm(id) => format!("crm:{id}"),
+    };
+    let status = e
+        .status
+        .map(|s| format!("{s:?}").to_lowercase())
+        .unwrap_or_else(|| "-".into());
+    let aws = match &e.aws_result {
+        None => "-".to_string(),
+        Some(r) if r.success => "ok".to_string(),
+        Some(r) => cut(&r.errors.join("; "), 30),
+    };
+    vec![
+        e.key.kind.to_string(),
+        e.key.catalog.to_string(),
+        id,
+        e.crm_id.unwrap_or_else(|| "-".into()),
+        date(e.version.as_ref().and_then(|v| v.aws_last_modified)),
+        status,
+        aws,
+        e.source.map(|s| cut(&s, 44)).unwrap_or_else(|| "-".into()),
+    ]
+}
+
+fn file_row(f: FileEntry) -> Vec<String> {
+    let c = &f.counts;
+    vec![
+        cut(&f.key, 56),
+        format!("{:?}", f.status).to_lowercase(),
+        format!(
+            "{} rec: {} applied ({} new), {} stale, {} dup, {} results, {} failed",
+            c.records, c.applied, c.new_referrals, c.stale, c.duplicate, c.results, c.failed
+        ),
+        cut(f.reason.as_deref().unwrap_or(""), 50),
+    ]
+}
+
+/// `acebridge show`: the CRM store, the ledger, the files and what needs an operator.
+pub async fn show(ledger_table: &str, crm_table: &str, bucket: Option<&str>) -> anyhow::Result<()> {
+    let sdk = sdk_config(None).await;
+    let ddb = dynamodb_client(&sdk);
+    let crm = DynamoCrmStore::new(ddb.clone(), crm_table);
+    let ledger = DynamoLedger::new(ddb, ledger_table);
+
+    let mut records = crm.all().await?;
+    records.sort_by(|a, b| (a.kind.as_str(), &a.crm_id).cmp(&(b.kind.as_str(), &b.crm_id)));
+    table(
+        "CRM store",
+        &[
+            "kind",
+            "CRM id",
+            "ACE id",
+            "title",
+            "stage",
+            "origin",
+            "accept by",
+            "AWS modified",
+            "sync",
+        ],
+        records.into_iter().map(crm_row).collect(),
+    );
+    let mut entries = ledger.records().await?;
+    entries.sort_by_key(|e| e.key.storage_key());
+    table(
+        "Sync ledger: records",
+        &[
+            "kind",
+            "catalog",
+            "key",
+            "CRM id",
+            "AWS version",
+            "status",
+            "AWS result",
+            "source",
+        ],
+        entries.into_iter().map(ledger_row).collect(),
+    );
+    let mut files = ledger.files().await?;
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    table(
+        "Sync ledger: files",
+        &["file", "status", "what it did", "reason"],
+        files.into_iter().map(file_row).collect(),
+    );
+    if let Some(bucket) = bucket {
+        let landing = S3Bucket::new(s3_client(&sdk), bucket);
+        for (title, prefix) in [
+            (
+                "Quarantined files (replay: acebridge replay KEY)",
+                QUARANTINE_PREFIX,
+            ),
+            (
+                "Error reports (replay: acebridge replay KEY [--record N])",
+                FAILED_PREFIX,
+            ),
+        ] {
+            let mut rows = Vec::new();
+            for o in list_all(&landing, prefix).await? {
+                let detail = match landing.get(&o.key).await? {
+                    Some(obj) if o.key.ends_with(".json") => {
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&obj.body).unwrap_or_default();
+                        match (&v["reason"], v["failed"].as_array()) {
+                            (serde_json::Value::String(r), _) => r.clone(),
+                            (_, Some(f)) => f
+                                .iter()
+                                .map(|x| {
+                                    format!(
+                                        "#{} {}: {}",
+                                        x["index"],
+                                        x["field"].as_str().unwrap_or("-"),
+                                        x["message"].as_str().unwrap_or("")
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" | "),
+                            _ => String::new(),
+                        }
+                    }
+                    _ => String::new(),
+                };
+                rows.push(vec![o.key, cut(&detail, 90)]);
+            }
+            table(title, &["key", "reason"], rows);
+        }
+    }
+    Ok(())
+}
