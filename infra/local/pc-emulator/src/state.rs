@@ -1,0 +1,919 @@
+//! The emulated service: opportunities, AWS summaries, invitations, solutions and tasks per catalog, the
+//! operations on them, and the EventBridge events each action emits.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Instant;
+
+/// An error as the service returns it: HTTP status, `__type`, `Message`, and extra members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The error shape's name (`ValidationException`, …).
+    pub kind: &'static str,
+    /// `Message`.
+    pub message: String,
+    /// Other members (`Reason`, `ErrorList`).
+    pub extra: Map<String, Value>,
+}
+
+impl ApiError {
+    fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// `ValidationException` with its `ErrorList`.
+    fn validation(reason: &str, errors: Vec<(Option<&str>, &str, String)>) -> Self {
+        let list: Vec<Value> = errors
+            .into_iter()
+            .map(|(field, code, message)| {
+                let mut e = json!({ "Message": message, "Code": code });
+                if let Some(f) = field {
+                    e["FieldName"] = json!(f);
+                }
+                e
+            })
+            .collect();
+        let mut err = ApiError::new(400, "ValidationException", "Validation failed");
+        err.extra.insert("Reason".into(), json!(reason));
+        err.extra.insert("ErrorList".into(), Value::Array(list));
+        err
+    }
+
+    fn not_found(what: &str, id: &str) -> Self {
+        ApiError::new(404, "ResourceNotFoundException", format!("{what} {id} not found"))
+    }
+
+    fn conflict(message: impl Into<String>) -> Self {
+        ApiError::new(409, "ConflictException", message)
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut m = self.extra.clone();
+        m.insert("__type".into(), json!(self.kind));
+        m.insert("Message".into(), json!(self.message));
+        Value::Object(m)
+    }
+}
+
+/// Operations that count against the read quota (everything else is a write).
+pub const READS: [&str; 7] = [
+    "GetOpportunity",
+    "GetAwsOpportunitySummary",
+    "ListOpportunities",
+    "ListSolutions",
+    "GetEngagementInvitation",
+    "ListEngagementInvitations",
+    "ListEngagementByAcceptingInvitationTasks",
+];
+
+/// Quota enforcement: calls per second by group.
+#[derive(Debug, Clone)]
+pub struct Quotas {
+    /// Reads per second (the service: 10).
+    pub reads_per_second: usize,
+    /// Writes per second (the service: 1).
+    pub writes_per_second: usize,
+    reads: VecDeque<Instant>,
+    writes: VecDeque<Instant>,
+}
+
+impl Quotas {
+    /// The service's quotas.
+    pub fn service() -> Self {
+        Quotas::new(10, 1)
+    }
+
+    /// Custom quotas.
+    pub fn new(reads_per_second: usize, writes_per_second: usize) -> Self {
+        Quotas {
+            reads_per_second,
+            writes_per_second,
+            reads: VecDeque::new(),
+            writes: VecDeque::new(),
+        }
+    }
+
+    /// Takes one call of `op`, or says it is throttled.
+    fn take(&mut self, op: &str) -> bool {
+        let now = Instant::now();
+        let (window, limit) = if READS.contains(&op) {
+            (&mut self.reads, self.reads_per_second)
+        } else {
+            (&mut self.writes, self.writes_per_second)
+        };
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t).as_millis() >= 1000)
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit {
+            return false;
+        }
+        window.push_back(now);
+        true
+    }
+}
+
+/// Injected faults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// The next N calls fail with `status` (an `InternalServerException`).
+    pub fail_next: u32,
+    /// Status of injected failures (default 500).
+    pub status: u16,
+    /// Every call waits this long first.
+    pub delay_ms: u64,
+}
+
+/// Call counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Calls per operation (including failed ones).
+    pub calls: BTreeMap<String, u64>,
+    /// Calls refused with `ThrottlingException`.
+    pub throttled: u64,
+    /// Calls failed by fault injection.
+    pub faults_served: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Invitation {
+    /// GetEngagementInvitation's output (without `Catalog`).
+    view: Value,
+    /// The opportunity an accept creates (full customer details).
+    opportunity: Value,
+}
+
+/// The whole service.
+#[derive(Debug)]
+pub struct State {
+    account: String,
+    opportunities: BTreeMap<(String, String), Value>,
+    summaries: BTreeMap<(String, String), Value>,
+    invitations: BTreeMap<(String, String), Invitation>,
+    solutions: Vec<Value>,
+    tokens: HashMap<(String, &'static str, String), (Value, Value)>,
+    accept_tasks: Vec<Value>,
+    events: Vec<Value>,
+    next: u64,
+    last_stamp: DateTime<Utc>,
+    /// Quota enforcement, when on.
+    pub quotas: Option<Quotas>,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Call counts.
+    pub stats: Stats,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            account: "123456789012".into(),
+            opportunities: BTreeMap::new(),
+            summaries: BTreeMap::new(),
+            invitations: BTreeMap::new(),
+            solutions: Vec::new(),
+            tokens: HashMap::new(),
+            accept_tasks: Vec::new(),
+            events: Vec::new(),
+            next: 1,
+            last_stamp: DateTime::<Utc>::MIN_UTC,
+            quotas: None,
+            faults: Faults::default(),
+            stats: Stats::default(),
+        }
+    }
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+    v.get(key).and_then(Value::as_str).ok_or_else(|| {
+        ApiError::validation(
+            "REQUEST_VALIDATION_FAILED",
+            vec![(Some(key), "REQUIRED_FIELD_MISSING", format!("{key} is required"))],
+        )
+    })
+}
+
+fn catalog(body: &Value) -> Result<String, ApiError> {
+    let c = text(body, "Catalog")?;
+    if c == "AWS" || c == "Sandbox" {
+        Ok(c.to_string())
+    } else {
+        Err(ApiError::validation(
+            "REQUEST_VALIDATION_FAILED",
+            vec![(Some("Catalog"), "INVALID_VALUE", format!("unknown catalog {c}"))],
+        ))
+    }
+}
+
+fn path<'a>(v: &'a Value, p: &[&str]) -> Option<&'a Value> {
+    p.iter().try_fold(v, |v, k| v.get(*k)).filter(|v| !v.is_null())
+}
+
+fn remove_path(v: &mut Value, p: &[&str]) {
+    let Some((last, parents)) = p.split_last() else {
+        return;
+    };
+    let mut cur = v;
+    for k in parents {
+        match cur.get_mut(*k) {
+            Some(next) => cur = next,
+            None => return,
+        }
+    }
+    if let Some(m) = cur.as_object_mut() {
+        m.remove(*last);
+    }
+}
+
+/// The opportunity fields a create or update carries (everything else is the service's).
+const CONTENT: [&str; 9] = [
+    "PrimaryNeedsFromAws",
+    "NationalSecurity",
+    "PartnerOpportunityIdentifier",
+    "Customer",
+    "Project",
+    "OpportunityType",
+    "Marketing",
+    "SoftwareRevenue",
+    "LifeCycle",
+];
+
+/// Read-only life-cycle fields (set by AWS's review).
+const REVIEW: [&str; 3] = ["ReviewStatus", "ReviewComments", "ReviewStatusReason"];
+
+/// Editable in `Action Required`.
+const ACTION_REQUIRED_EDITABLE: [&[&str]; 6] = [
+    &["Customer", "Account", "Address"],
+    &["Customer", "Account", "WebsiteUrl"],
+    &["LifeCycle", "TargetCloseDate"],
+    &["Project", "ExpectedCustomerSpend"],
+    &["Project", "CustomerBusinessProblem"],
+    &["PartnerOpportunityIdentifier"],
+];
+
+/// Frozen once `Approved`.
+const APPROVED_FROZEN: [&[&str]; 7] = [
+    &["Customer", "Account", "Address", "CountryCode"],
+    &["Customer", "Account", "Address", "PostalCode"],
+    &["Customer", "Account", "Industry"],
+    &["Customer", "Account", "WebsiteUrl"],
+    &["Project", "CustomerBusinessProblem"],
+    &["PartnerOpportunityIdentifier"],
+    &["Project", "Title"],
+];
+
+fn content(v: &Value) -> Value {
+    let mut m = Map::new();
+    for k in CONTENT {
+        if let Some(x) = v.get(k).filter(|x| !x.is_null()) {
+            m.insert(k.to_string(), x.clone());
+        }
+    }
+    let mut out = Value::Object(m);
+    for r in REVIEW {
+        remove_path(&mut out, &["LifeCycle", r]);
+    }
+    out
+}
+
+fn page<T: Clone>(items: &[T], body: &Value, default: usize) -> (Vec<T>, Option<String>) {
+    let start: usize = body
+        .get("NextToken")
+        .and_then(Value::as_str)
+        .and_then(|t| t.strip_prefix("page-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let size = body
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .map_or(default, |n| n.clamp(1, 100) as usize);
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| format!("page-{end}"));
+    (items.get(start..end).unwrap_or_default().to_vec(), next)
+}
+
+impl State {
+    /// A fresh service with quotas off.
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    fn stamp(&mut self) -> DateTime<Utc> {
+        let now = Utc::now().max(self.last_stamp + Duration::milliseconds(1));
+        self.last_stamp = now;
+        now
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn emit(&mut self, detail_type: &str, catalog: &str, resources: Vec<String>, detail: Value) {
+        let n = self.id();
+        let opportunity = detail_type.starts_with("Opportunity");
+        let mut detail = detail;
+        detail["catalog"] = json!(catalog);
+        if opportunity {
+            detail["schemaVersion"] = json!("1");
+        }
+        self.events.push(json!({
+            "version": if opportunity { "1" } else { "0" },
+            "id": format!("00000000-0000-4000-8000-{n:012}"),
+            "detail-type": detail_type,
+            "source": "aws.partnercentral-selling",
+            "account": self.account,
+            "time": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            "region": "us-east-1",
+            "resources": resources,
+            "detail": detail,
+        }));
+    }
+
+    fn opportunity_event(&mut self, detail_type: &str, catalog: &str, id: &str) {
+        let arn = format!("arn:aws:partnercentral:us-east-1:{}:catalog/{catalog}/opportunity/{id}", self.account);
+        self.emit(detail_type, catalog, vec![arn], json!({ "opportunity": { "identifier": id } }));
+    }
+
+    /// Every event emitted so far, in order.
+    pub fn events(&self) -> &[Value] {
+        &self.events
+    }
+
+    /// Seeds opportunities, invitations and solutions (the `--seed` file's shape).
+    pub fn seed(&mut self, seed: &Value) -> Result<(), ApiError> {
+        for o in seed["opportunities"].as_array().into_iter().flatten() {
+            let cat = catalog(o)?;
+            let id = match o.get("Id").and_then(Value::as_str) {
+                Some(id) => id.to_string(),
+                None => format!("O{}", 1_000_000 + self.id()),
+            };
+            let stamp = self.stamp();
+            let mut stored = o.clone();
+            stored["Id"] = json!(id);
+            stored["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}", self.account));
+            for (k, v) in [("CreatedDate", iso(stamp)), ("LastModifiedDate", iso(stamp))] {
+                if stored.get(k).is_none() {
+                    stored[k] = json!(v);
+                }
+            }
+            if stored.get("RelatedEntityIdentifiers").is_none() {
+                stored["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+            }
+            self.opportunities.insert((cat, id), stored);
+        }
+        for i in seed["invitations"].as_array().into_iter().flatten() {
+            self.invite(i)?;
+        }
+        for s in seed["solutions"].as_array().into_iter().flatten() {
+            self.solutions.push(s.clone());
+        }
+        Ok(())
+    }
+
+    /// AWS sends an invitation (an AWS referral): `{"Catalog", "Invitation": {…GetEngagementInvitation
+    /// fields…}, "Opportunity": {…what an accept creates…}}`. Emits `Engagement Invitation Created`.
+    pub fn invite(&mut self, spec: &Value) -> Result<String, ApiError> {
+        let cat = catalog(spec)?;
+        let n = self.id();
+        let id = spec["Invitation"]["Id"].as_str().map_or_else(|| format!("engi-{n:013}"), str::to_string);
+        let engagement = format!("eng-{n:014}");
+        let now = self.stamp();
+        let arn = format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{id}");
+        let mut view = json!({
+            "Arn": arn, "Id": id, "EngagementId": engagement, "PayloadType": "OpportunityInvitation",
+            "Status": "PENDING", "InvitationDate": iso(now), "ExpirationDate": iso(now + Duration::days(15)),
+            "SenderAwsAccountId": "111122223333", "SenderCompanyName": "AWS",
+            "Receiver": { "Account": { "AwsAccountId": self.account } },
+            "EngagementTitle": spec["Invitation"]["Payload"]["OpportunityInvitation"]["Project"]["Title"].clone(),
+        });
+        if let (Some(m), Some(given)) = (view.as_object_mut(), spec["Invitation"].as_object()) {
+            for (k, v) in given {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        let detail = json!({ "engagementInvitation": {
+            "arn": arn, "id": id, "engagementId": view["EngagementId"], "senderAccountId": "111122223333",
+            "receiverAccountId": self.account, "senderCompanyName": "AWS",
+            "expirationDate": view["ExpirationDate"], "participantType": "Receiver",
+            "payloadType": "OpportunityInvitation" } });
+        self.invitations.insert(
+            (cat.clone(), id.clone()),
+            Invitation { view, opportunity: spec["Opportunity"].clone() },
+        );
+        self.emit("Engagement Invitation Created", &cat, vec![arn], detail);
+        Ok(id)
+    }
+
+    /// An AWS-side change to an opportunity (AWS or the Partner Central UI): `patch` is merged into the
+    /// stored record, `LastModifiedDate` moves on, `Opportunity Updated` is emitted.
+    pub fn aws_update(&mut self, catalog: &str, id: &str, patch: &Value) -> Result<String, ApiError> {
+        let stamp = self.stamp();
+        let o = self
+            .opportunities
+            .get_mut(&(catalog.to_string(), id.to_string()))
+            .ok_or_else(|| ApiError::not_found("Opportunity", id))?;
+        merge(o, patch.clone());
+        o["LastModifiedDate"] = json!(iso(stamp));
+        let lmd = iso(stamp);
+        self.opportunity_event("Opportunity Updated", catalog, id);
+        Ok(lmd)
+    }
+
+    /// One operation. Quotas and faults are applied by the caller ([`State::admit`]).
+    pub fn call(&mut self, op: &str, body: &Value) -> Result<Value, ApiError> {
+        *self.stats.calls.entry(op.to_string()).or_default() += 1;
+        let cat = catalog(body)?;
+        match op {
+            "GetOpportunity" => self.get_opportunity(&cat, text(body, "Identifier")?),
+            "ListOpportunities" => Ok(self.list_opportunities(&cat, body)),
+            "CreateOpportunity" => self.idempotent(&cat, "CreateOpportunity", body, |s| s.create_opportunity(&cat, body)),
+            "UpdateOpportunity" => self.update_opportunity(&cat, body),
+            "GetAwsOpportunitySummary" => {
+                let id = text(body, "RelatedOpportunityIdentifier")?;
+                self.summaries
+                    .get(&(cat.clone(), id.to_string()))
+                    .cloned()
+                    .ok_or_else(|| ApiError::not_found("AWS opportunity summary for", id))
+            }
+            "AssociateOpportunity" | "DisassociateOpportunity" => self.associate(&cat, body, op == "AssociateOpportunity"),
+            "AssignOpportunity" => {
+                let id = text(body, "Identifier")?.to_string();
+                let assignee = body.get("Assignee").cloned().unwrap_or(Value::Null);
+                self.touch(&cat, &id, |o| o["OpportunityTeam"] = json!([assignee]))?;
+                Ok(json!({}))
+            }
+            "ListSolutions" => {
+                let all: Vec<Value> = self
+                    .solutions
+                    .iter()
+                    .filter(|s| s["Catalog"] == json!(cat))
+                    .cloned()
+                    .collect();
+                let (items, next) = page(&all, body, 20);
+                Ok(json!({ "SolutionSummaries": items, "NextToken": next }))
+            }
+            "StartEngagementFromOpportunityTask" => {
+                self.idempotent(&cat, "StartEngagementFromOpportunityTask", body, |s| s.submit(&cat, body))
+            }
+            "GetEngagementInvitation" => {
+                let id = text(body, "Identifier")?;
+                let id = id.rsplit('/').next().unwrap_or(id);
+                let inv = self
+                    .invitations
+                    .get(&(cat.clone(), id.to_string()))
+                    .ok_or_else(|| ApiError::not_found("Engagement invitation", id))?;
+                let mut v = inv.view.clone();
+                v["Catalog"] = json!(cat);
+                Ok(v)
+            }
+            "ListEngagementInvitations" => {
+                let all: Vec<Value> = self
+                    .invitations
+                    .iter()
+                    .filter(|((c, _), _)| *c == cat)
+                    .map(|(_, i)| {
+                        let v = &i.view;
+                        json!({ "Arn": v["Arn"], "PayloadType": v["PayloadType"], "Id": v["Id"],
+                            "EngagementId": v["EngagementId"], "EngagementTitle": v["EngagementTitle"],
+                            "Status": v["Status"], "InvitationDate": v["InvitationDate"],
+                            "ExpirationDate": v["ExpirationDate"], "SenderAwsAccountId": v["SenderAwsAccountId"],
+                            "SenderCompanyName": v["SenderCompanyName"], "Receiver": v["Receiver"],
+                            "Catalog": cat, "ParticipantType": "RECEIVER" })
+                    })
+                    .collect();
+                let (items, next) = page(&all, body, 20);
+                Ok(json!({ "EngagementInvitationSummaries": items, "NextToken": next }))
+            }
+            "StartEngagementByAcceptingInvitationTask" => self.idempotent(
+                &cat,
+                "StartEngagementByAcceptingInvitationTask",
+                body,
+                |s| s.accept(&cat, body),
+            ),
+            "ListEngagementByAcceptingInvitationTasks" => {
+                let want = |filter: &str, field: &str, t: &Value| {
+                    body.get(filter)
+                        .and_then(Value::as_array)
+                        .is_none_or(|ids| ids.contains(&t[field]))
+                };
+                let all: Vec<Value> = self
+                    .accept_tasks
+                    .iter()
+                    .filter(|t| t["Catalog"] == json!(cat))
+                    .filter(|t| want("TaskIdentifier", "TaskId", t))
+                    .filter(|t| want("OpportunityIdentifier", "OpportunityId", t))
+                    .filter(|t| want("EngagementInvitationIdentifier", "EngagementInvitationId", t))
+                    .map(|t| {
+                        let mut t = t.clone();
+                        if let Some(m) = t.as_object_mut() {
+                            m.remove("Catalog");
+                        }
+                        t
+                    })
+                    .collect();
+                let (items, next) = page(&all, body, 20);
+                Ok(json!({ "TaskSummaries": items, "NextToken": next }))
+            }
+            "RejectEngagementInvitation" => self.reject(&cat, body),
+            other => Err(ApiError::new(400, "UnknownOperationException", format!("unknown operation {other}"))),
+        }
+    }
+
+    /// Applies quotas; `Err` is the `ThrottlingException` to return.
+    pub fn admit(&mut self, op: &str) -> Result<(), ApiError> {
+        if let Some(q) = &mut self.quotas
+            && !q.take(op)
+        {
+            self.stats.throttled += 1;
+            return Err(ApiError::new(429, "ThrottlingException", "Rate exceeded"));
+        }
+        Ok(())
+    }
+
+    /// Takes one injected fault, if any are left.
+    pub fn take_fault(&mut self) -> Option<ApiError> {
+        if self.faults.fail_next == 0 {
+            return None;
+        }
+        self.faults.fail_next -= 1;
+        self.stats.faults_served += 1;
+        let status = if self.faults.status == 0 { 500 } else { self.faults.status };
+        Some(ApiError::new(status, "InternalServerException", "injected fault"))
+    }
+
+    fn idempotent(
+        &mut self,
+        cat: &str,
+        op: &'static str,
+        body: &Value,
+        run: impl FnOnce(&mut Self) -> Result<Value, ApiError>,
+    ) -> Result<Value, ApiError> {
+        let token = text(body, "ClientToken")?.to_string();
+        let key = (cat.to_string(), op, token);
+        let mut request = body.clone();
+        if let Some(m) = request.as_object_mut() {
+            m.remove("ClientToken");
+        }
+        if let Some((seen, response)) = self.tokens.get(&key) {
+            return if *seen == request {
+                Ok(response.clone())
+            } else {
+                Err(ApiError::conflict("Conflicting client token submitted for a new request body."))
+            };
+        }
+        let response = run(self)?;
+        self.tokens.insert(key, (request, response.clone()));
+        Ok(response)
+    }
+
+    fn get_opportunity(&self, cat: &str, id: &str) -> Result<Value, ApiError> {
+        self.opportunities
+            .get(&(cat.to_string(), id.to_string()))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Opportunity", id))
+    }
+
+    fn list_opportunities(&self, cat: &str, body: &Value) -> Value {
+        let after = body["LastModifiedDate"]["AfterLastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        let before = body["LastModifiedDate"]["BeforeLastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        let ids: Option<Vec<&Value>> = body["Identifier"].as_array().map(|a| a.iter().collect());
+        let mut all: Vec<&Value> = self
+            .opportunities
+            .iter()
+            .filter(|((c, _), _)| c == cat)
+            .map(|(_, o)| o)
+            .filter(|o| {
+                let lmd = o["LastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                after.is_none_or(|a| lmd.is_some_and(|l| l >= a))
+                    && before.is_none_or(|b| lmd.is_some_and(|l| l <= b))
+                    && ids.as_ref().is_none_or(|ids| ids.contains(&&o["Id"]))
+            })
+            .collect();
+        let descending = body["Sort"]["SortOrder"] == json!("DESCENDING");
+        all.sort_by(|a, b| {
+            let k = |o: &Value| (o["LastModifiedDate"].as_str().unwrap_or_default().to_string(), o["Id"].as_str().unwrap_or_default().to_string());
+            if descending { k(b).cmp(&k(a)) } else { k(a).cmp(&k(b)) }
+        });
+        let summaries: Vec<Value> = all
+            .into_iter()
+            .map(|o| {
+                json!({
+                    "Catalog": cat, "Id": o["Id"], "Arn": o["Arn"],
+                    "PartnerOpportunityIdentifier": o["PartnerOpportunityIdentifier"],
+                    "OpportunityType": o["OpportunityType"], "LastModifiedDate": o["LastModifiedDate"],
+                    "CreatedDate": o["CreatedDate"],
+                    "LifeCycle": { "Stage": o["LifeCycle"]["Stage"], "ReviewStatus": o["LifeCycle"]["ReviewStatus"],
+                        "TargetCloseDate": o["LifeCycle"]["TargetCloseDate"] },
+                    "Customer": { "Account": { "CompanyName": o["Customer"]["Account"]["CompanyName"] } },
+                })
+            })
+            .collect();
+        let (items, next) = page(&summaries, body, 20);
+        json!({ "OpportunitySummaries": items, "NextToken": next })
+    }
+
+    fn create_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
+        let mut missing = Vec::new();
+        if path(body, &["Project", "Title"]).is_none() {
+            missing.push((Some("Project.Title"), "REQUIRED_FIELD_MISSING", "Project.Title is required".to_string()));
+        }
+        if path(body, &["Customer", "Account", "CompanyName"]).is_none() {
+            missing.push((Some("Customer.Account.CompanyName"), "REQUIRED_FIELD_MISSING", "Customer.Account.CompanyName is required".to_string()));
+        }
+        if !missing.is_empty() {
+            return Err(ApiError::validation("BUSINESS_VALIDATION_FAILED", missing));
+        }
+        let n = self.id();
+        let id = format!("O{}", 1_000_000 + n);
+        let stamp = iso(self.stamp());
+        let mut o = content(body);
+        o["Catalog"] = json!(cat);
+        o["Id"] = json!(id);
+        o["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}", self.account));
+        o["CreatedDate"] = json!(stamp);
+        o["LastModifiedDate"] = json!(stamp);
+        o["LifeCycle"]["ReviewStatus"] = json!("Pending Submission");
+        if let Some(origin) = body.get("Origin") {
+            o["Origin"] = origin.clone();
+        }
+        if let Some(team) = body.get("OpportunityTeam") {
+            o["OpportunityTeam"] = team.clone();
+        }
+        o["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+        let partner_id = o["PartnerOpportunityIdentifier"].clone();
+        self.opportunities.insert((cat.to_string(), id.clone()), o);
+        self.opportunity_event("Opportunity Created", cat, &id);
+        Ok(json!({ "Id": id, "PartnerOpportunityIdentifier": partner_id, "LastModifiedDate": stamp }))
+    }
+
+    fn update_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
+        let id = text(body, "Identifier")?.to_string();
+        let sent = text(body, "LastModifiedDate")?;
+        let stored = self.get_opportunity(cat, &id)?;
+        let same_time = match (DateTime::parse_from_rfc3339(sent), stored["LastModifiedDate"].as_str().map(DateTime::parse_from_rfc3339)) {
+            (Ok(a), Some(Ok(b))) => a == b,
+            _ => false,
+        };
+        if !same_time {
+            return Err(ApiError::conflict(format!(
+                "Opportunity {id} was modified since {sent}; read it again (GetOpportunity) and retry"
+            )));
+        }
+        let status = stored["LifeCycle"]["ReviewStatus"].as_str().unwrap_or("Pending Submission").to_string();
+        let wanted = body["LifeCycle"]["ReviewStatus"].as_str();
+        let simulating = cat == "Sandbox" && wanted.is_some_and(|w| w != status);
+        let old = content(&stored);
+        let new = content(body);
+        if !simulating {
+            let changed = |paths: &[&[&str]]| -> Vec<String> {
+                paths.iter().filter(|p| path(&old, p) != path(&new, p)).map(|p| p.join(".")).collect()
+            };
+            let refuse = |fields: Vec<String>, why: &str| {
+                ApiError::validation(
+                    "BUSINESS_VALIDATION_FAILED",
+                    fields.iter().map(|f| (Some(f.as_str()), "ACTION_NOT_PERMITTED", format!("{f} cannot be changed {why}"))).collect(),
+                )
+            };
+            match status.as_str() {
+                "Submitted" | "In review" => {
+                    return Err(ApiError::validation(
+                        "BUSINESS_VALIDATION_FAILED",
+                        vec![(None, "INVALID_RESOURCE_STATE", format!("Opportunity {id} cannot be updated while its review status is {status}"))],
+                    ));
+                }
+                "Action Required" => {
+                    let (mut o, mut n) = (old.clone(), new.clone());
+                    for p in ACTION_REQUIRED_EDITABLE {
+                        remove_path(&mut o, p);
+                        remove_path(&mut n, p);
+                    }
+                    if o != n {
+                        let fields: Vec<String> = CONTENT.iter().filter(|k| o.get(**k) != n.get(**k)).map(|k| k.to_string()).collect();
+                        return Err(refuse(fields, "while the review status is Action Required"));
+                    }
+                }
+                "Approved" => {
+                    let frozen = changed(&APPROVED_FROZEN);
+                    if !frozen.is_empty() {
+                        return Err(refuse(frozen, "after approval"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let stamp = iso(self.stamp());
+        let mut o = new;
+        for k in ["Catalog", "Id", "Arn", "CreatedDate", "Origin", "OpportunityTeam", "RelatedEntityIdentifiers"] {
+            if let Some(v) = stored.get(k) {
+                o[k] = v.clone();
+            }
+        }
+        for r in REVIEW {
+            if let Some(v) = stored["LifeCycle"].get(r) {
+                o["LifeCycle"][r] = v.clone();
+            }
+        }
+        if simulating {
+            o["LifeCycle"]["ReviewStatus"] = json!(wanted);
+            if let Some(c) = body["LifeCycle"].get("ReviewComments") {
+                o["LifeCycle"]["ReviewComments"] = c.clone();
+            }
+            if let Some(s) = self.summaries.get_mut(&(cat.to_string(), id.clone())) {
+                s["LifeCycle"]["ReviewStatus"] = json!(wanted);
+            }
+        }
+        o["LastModifiedDate"] = json!(stamp);
+        self.opportunities.insert((cat.to_string(), id.clone()), o);
+        self.opportunity_event("Opportunity Updated", cat, &id);
+        Ok(json!({ "Id": id, "LastModifiedDate": stamp }))
+    }
+
+    fn touch(&mut self, cat: &str, id: &str, change: impl FnOnce(&mut Value)) -> Result<(), ApiError> {
+        let stamp = iso(self.stamp());
+        let o = self
+            .opportunities
+            .get_mut(&(cat.to_string(), id.to_string()))
+            .ok_or_else(|| ApiError::not_found("Opportunity", id))?;
+        change(o);
+        o["LastModifiedDate"] = json!(stamp);
+        self.opportunity_event("Opportunity Updated", cat, id);
+        Ok(())
+    }
+
+    fn associate(&mut self, cat: &str, body: &Value, add: bool) -> Result<Value, ApiError> {
+        let id = text(body, "OpportunityIdentifier")?.to_string();
+        let kind = text(body, "RelatedEntityType")?.to_string();
+        let entity = text(body, "RelatedEntityIdentifier")?.to_string();
+        let list_key = match kind.as_str() {
+            "Solutions" => "Solutions",
+            "AwsProducts" => "AwsProducts",
+            "AwsMarketplaceOffers" => "AwsMarketplaceOffers",
+            other => {
+                return Err(ApiError::validation(
+                    "REQUEST_VALIDATION_FAILED",
+                    vec![(Some("RelatedEntityType"), "INVALID_ENUM_VALUE", format!("unsupported entity type {other}"))],
+                ));
+            }
+        };
+        if kind == "Solutions" && add && !self.solutions.iter().any(|s| s["Id"] == json!(entity) && s["Catalog"] == json!(cat)) {
+            return Err(ApiError::not_found("Solution", &entity));
+        }
+        self.touch(cat, &id, |o| {
+            let list = &mut o["RelatedEntityIdentifiers"][list_key];
+            let mut items: Vec<Value> = list.as_array().cloned().unwrap_or_default();
+            items.retain(|x| *x != json!(entity));
+            if add {
+                items.push(json!(entity));
+            }
+            *list = Value::Array(items);
+        })?;
+        Ok(json!({}))
+    }
+
+    fn submit(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
+        let id = text(body, "Identifier")?.to_string();
+        let involvement = body["AwsSubmission"]["InvolvementType"].as_str().unwrap_or("Co-Sell").to_string();
+        let o = self.get_opportunity(cat, &id)?;
+        let status = o["LifeCycle"]["ReviewStatus"].as_str().unwrap_or_default();
+        if !matches!(status, "Pending Submission" | "Action Required") {
+            return Err(ApiError::conflict(format!("Opportunity {id} is {status}; it cannot be submitted")));
+        }
+        if o["RelatedEntityIdentifiers"]["Solutions"].as_array().is_none_or(Vec::is_empty) {
+            return Err(ApiError::validation(
+                "BUSINESS_VALIDATION_FAILED",
+                vec![(Some("RelatedEntityIdentifiers.Solutions"), "REQUIRED_FIELD_MISSING", "associate at least one solution before submitting".into())],
+            ));
+        }
+        self.touch(cat, &id, |o| o["LifeCycle"]["ReviewStatus"] = json!("Submitted"))?;
+        let n = self.id();
+        let engagement = format!("eng-{n:014}");
+        let invitation = format!("engi-{n:013}");
+        self.summaries.insert(
+            (cat.to_string(), id.clone()),
+            json!({ "Catalog": cat, "RelatedOpportunityId": id, "Origin": o["Origin"].as_str().unwrap_or("Partner Referral"),
+                "InvolvementType": involvement, "Visibility": body["AwsSubmission"]["Visibility"].as_str().unwrap_or("Full"),
+                "LifeCycle": { "Stage": "Prospect", "ReviewStatus": "Submitted" } }),
+        );
+        let arn = format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement/{engagement}");
+        self.emit("Engagement Created", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "CreatedAt": Utc::now().to_rfc3339(), "CreatedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
+        self.emit("Engagement Resource Snapshot Created", cat, vec![], json!({ "resourceSnapshot": { "engagementId": engagement, "resourceType": "Opportunity", "resourceId": id, "createdBy": self.account, "targetMemberAccounts": ["111122223333"], "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" } }));
+        self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
+        self.emit("Engagement Invitation Created", cat, vec![], json!({ "engagementInvitation": { "id": invitation, "engagementId": engagement, "participantType": "Sender", "payloadType": "OpportunityInvitation", "senderAccountId": self.account, "receiverAccountId": "111122223333" } }));
+        Ok(json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-from-opportunity-task/oit-{n:013}"),
+            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": id, "EngagementId": engagement, "EngagementInvitationId": invitation }))
+    }
+
+    fn accept(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
+        let id = text(body, "Identifier")?;
+        let id = id.rsplit('/').next().unwrap_or(id).to_string();
+        let key = (cat.to_string(), id.clone());
+        let inv = self.invitations.get(&key).cloned().ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
+        if inv.view["Status"] != json!("PENDING") {
+            return Err(ApiError::conflict(format!("Engagement invitation {id} is {}", inv.view["Status"].as_str().unwrap_or("?"))));
+        }
+        let n = self.id();
+        let opp = format!("O{}", 1_000_000 + n);
+        let stamp = iso(self.stamp());
+        let mut o = content(&inv.opportunity);
+        o["Catalog"] = json!(cat);
+        o["Id"] = json!(opp);
+        o["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{opp}", self.account));
+        o["CreatedDate"] = json!(stamp);
+        o["LastModifiedDate"] = json!(stamp);
+        o["Origin"] = json!("AWS Referral");
+        o["LifeCycle"]["ReviewStatus"] = json!("Approved");
+        if o["Project"]["Title"].is_null() {
+            o["Project"]["Title"] = inv.view["EngagementTitle"].clone();
+        }
+        o["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+        self.opportunities.insert((cat.to_string(), opp.clone()), o);
+        if let Some(i) = self.invitations.get_mut(&key) {
+            i.view["Status"] = json!("ACCEPTED");
+        }
+        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
+        let engagement = inv.view["EngagementId"].clone();
+        self.emit("Engagement Invitation Accepted", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
+        self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
+        self.opportunity_event("Opportunity Created", cat, &opp);
+        self.opportunity_event("Opportunity Updated", cat, &opp);
+        self.emit("Engagement Resource Snapshot Created", cat, vec![], json!({ "resourceSnapshot": { "engagementId": engagement, "resourceType": "Opportunity", "resourceId": opp, "createdBy": self.account, "targetMemberAccounts": [], "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" } }));
+        let task = json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-by-accepting-invitation-task/oit-{n:013}"),
+            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": opp, "EngagementInvitationId": id });
+        let mut listed = task.clone();
+        listed["Catalog"] = json!(cat);
+        self.accept_tasks.push(listed);
+        Ok(task)
+    }
+
+    fn reject(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
+        const REASONS: [&str; 5] = ["Customer problem unclear", "Next steps unclear", "Unable to support", "Duplicate of Partner Referral", "Other"];
+        let id = text(body, "Identifier")?;
+        let id = id.rsplit('/').next().unwrap_or(id).to_string();
+        if let Some(r) = body.get("RejectionReason").and_then(Value::as_str)
+            && !REASONS.contains(&r)
+        {
+            return Err(ApiError::validation(
+                "REQUEST_VALIDATION_FAILED",
+                vec![(Some("RejectionReason"), "INVALID_ENUM_VALUE", format!("{r} is not a rejection reason"))],
+            ));
+        }
+        let key = (cat.to_string(), id.clone());
+        let inv = self.invitations.get_mut(&key).ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
+        if inv.view["Status"] != json!("PENDING") {
+            return Err(ApiError::conflict(format!("Engagement invitation {id} is {}", inv.view["Status"].as_str().unwrap_or("?"))));
+        }
+        inv.view["Status"] = json!("REJECTED");
+        inv.view["RejectionReason"] = body.get("RejectionReason").cloned().unwrap_or(Value::Null);
+        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
+        let engagement = inv.view["EngagementId"].clone();
+        self.emit("Engagement Invitation Rejected", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
+        Ok(json!({}))
+    }
+
+    /// AWS lets an invitation lapse (15 days without a decision): emits `Engagement Invitation Expired`.
+    pub fn expire(&mut self, cat: &str, id: &str) -> Result<(), ApiError> {
+        let inv = self.invitations.get_mut(&(cat.to_string(), id.to_string())).ok_or_else(|| ApiError::not_found("Engagement invitation", id))?;
+        inv.view["Status"] = json!("EXPIRED");
+        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
+        let engagement = inv.view["EngagementId"].clone();
+        self.emit("Engagement Invitation Expired", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
+        Ok(())
+    }
+}
+
+/// JSON merge patch (RFC 7386).
+fn merge(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Some(t) = target.as_object_mut() {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(&k);
+                    } else {
+                        merge(t.entry(k).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
