@@ -262,6 +262,24 @@ pub trait Ledger: Send + Sync {
 
     /// Every file entry.
     fn files(&self) -> impl Future<Output = Result<Vec<FileEntry>, PortError>> + Send;
+
+    /// The newest AWS `LastModifiedDate` the reconcile has fully synced up to, per catalog.
+    fn watermark(
+        &self,
+        catalog: Catalog,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, PortError>> + Send;
+
+    /// Moves the watermark forward (never back, whatever concurrent runs do).
+    fn set_watermark(
+        &self,
+        catalog: Catalog,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// The storage key of a catalog's reconcile watermark.
+pub fn watermark_key(catalog: Catalog) -> String {
+    format!("WATERMARK#{}", catalog.as_str())
 }
 
 /// What to do with an incoming version, given the ledger's entry.

@@ -6,17 +6,25 @@
 //! - [`apply`]: one AWS record into the CRM, through the ledger (both channels use it);
 //! - [`scanner`]: moves files out of the ACE bucket into the landing bucket;
 //! - [`ingest`]: reads a landed file and applies it;
-//! - [`adapters`]: the real adapters on S3 and DynamoDB.
+//! - [`partner_central`]: the Selling API port, and syncing, invitations and reconcile on top of it;
+//! - [`pc_events`]: the EventBridge events of `aws.partnercentral-selling`, typed;
+//! - [`policy`]: what to do with a new AWS referral (invitation);
+//! - [`adapters`]: the real adapters on S3, DynamoDB and the Partner Central SDK.
 //!
 //! Handlers are generic over the ports; tests run them on the real adapters against local servers.
 
 pub mod adapters;
 pub mod apply;
 pub mod crm;
+pub mod deadline;
 pub mod error;
 pub mod ingest;
 pub mod ledger;
+pub mod limiter;
 pub mod local;
+pub mod partner_central;
+pub mod pc_events;
+pub mod policy;
 pub mod record;
 pub mod replay;
 pub mod scanner;

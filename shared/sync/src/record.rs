@@ -1,7 +1,7 @@
 //! A record AWS sends (an opportunity or a lead), as the sync layer sees it: its ids, its version and
 //! a content hash, whatever channel it came from.
 
-use acebridge_mapping::{Lead, Opportunity};
+use acebridge_mapping::{Invitation, Lead, Opportunity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,6 +15,8 @@ pub enum RecordKind {
     Opportunity,
     /// An ACE lead (`L…`).
     Lead,
+    /// A Partner Central engagement invitation (`engi-…`): an AWS referral waiting for a decision.
+    Invitation,
 }
 
 impl RecordKind {
@@ -23,6 +25,7 @@ impl RecordKind {
         match self {
             RecordKind::Opportunity => "opportunity",
             RecordKind::Lead => "lead",
+            RecordKind::Invitation => "invitation",
         }
     }
 
@@ -31,6 +34,7 @@ impl RecordKind {
         match s {
             "opportunity" => Some(RecordKind::Opportunity),
             "lead" => Some(RecordKind::Lead),
+            "invitation" => Some(RecordKind::Invitation),
             _ => None,
         }
     }
@@ -49,6 +53,8 @@ pub enum SyncRecord {
     Opportunity(Box<Opportunity>),
     /// A lead.
     Lead(Box<Lead>),
+    /// An engagement invitation.
+    Invitation(Box<Invitation>),
 }
 
 /// What a CRM list view shows of a record: no contact data.
@@ -70,6 +76,7 @@ impl SyncRecord {
         match self {
             SyncRecord::Opportunity(_) => RecordKind::Opportunity,
             SyncRecord::Lead(_) => RecordKind::Lead,
+            SyncRecord::Invitation(_) => RecordKind::Invitation,
         }
     }
 
@@ -78,6 +85,7 @@ impl SyncRecord {
         match self {
             SyncRecord::Opportunity(o) => o.id.value().map(|i| i.as_str()),
             SyncRecord::Lead(l) => l.id.value().map(|i| i.as_str()),
+            SyncRecord::Invitation(i) => Some(i.id.as_str()),
         }
     }
 
@@ -86,6 +94,7 @@ impl SyncRecord {
         match self {
             SyncRecord::Opportunity(o) => o.crm_id.value().map(|i| i.as_str()),
             SyncRecord::Lead(l) => l.crm_id.value().map(|i| i.as_str()),
+            SyncRecord::Invitation(_) => None,
         }
     }
 
@@ -94,6 +103,8 @@ impl SyncRecord {
         match self {
             SyncRecord::Opportunity(o) => o.last_modified(),
             SyncRecord::Lead(l) => l.last_modified(),
+            // An invitation has no modification time; its content hash tells versions apart.
+            SyncRecord::Invitation(_) => None,
         }
     }
 
@@ -102,6 +113,7 @@ impl SyncRecord {
         match self {
             SyncRecord::Opportunity(o) => o.life_cycle.accept_by.value().copied(),
             SyncRecord::Lead(_) => None,
+            SyncRecord::Invitation(i) => i.expires_at.value().copied(),
         }
     }
 
@@ -120,6 +132,9 @@ impl SyncRecord {
                 SyncRecord::Opportunity(Box::new(Opportunity::deserialize(json)?))
             }
             RecordKind::Lead => SyncRecord::Lead(Box::new(Lead::deserialize(json)?)),
+            RecordKind::Invitation => {
+                SyncRecord::Invitation(Box::new(Invitation::deserialize(json)?))
+            }
         })
     }
 
@@ -128,6 +143,7 @@ impl SyncRecord {
         let v = match self {
             SyncRecord::Opportunity(o) => serde_json::to_value(o),
             SyncRecord::Lead(l) => serde_json::to_value(l),
+            SyncRecord::Invitation(i) => serde_json::to_value(i),
         };
         v.unwrap_or(serde_json::Value::Null)
     }
@@ -158,6 +174,12 @@ impl SyncRecord {
                 status: l.stage.value().map(|v| v.as_ace().to_string()),
                 origin: Some("AWS Referral".to_string()),
             },
+            SyncRecord::Invitation(i) => Summary {
+                title: text(&i.project.title),
+                stage: None,
+                status: i.status.value().map(|v| v.as_api().to_string()),
+                origin: Some("AWS Referral".to_string()),
+            },
         }
     }
 }
@@ -171,5 +193,11 @@ impl From<Opportunity> for SyncRecord {
 impl From<Lead> for SyncRecord {
     fn from(l: Lead) -> Self {
         SyncRecord::Lead(Box::new(l))
+    }
+}
+
+impl From<Invitation> for SyncRecord {
+    fn from(i: Invitation) -> Self {
+        SyncRecord::Invitation(Box::new(i))
     }
 }

@@ -84,7 +84,9 @@ impl Emulator {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn json_response(status: u16, body: &Value, error_type: Option<&str>) -> Response<Full<Bytes>> {
@@ -124,7 +126,11 @@ async fn handle(
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
-            Err(e) => return Ok(error_response(&bad_request(&format!("body is not JSON: {e}")))),
+            Err(e) => {
+                return Ok(error_response(&bad_request(&format!(
+                    "body is not JSON: {e}"
+                ))));
+            }
         }
     };
     if let Some(control) = path.strip_prefix("/_emulator/") {
@@ -133,8 +139,13 @@ async fn handle(
             Err(e) => error_response(&e),
         });
     }
-    let Some(op) = target.as_deref().and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
-        return Ok(error_response(&bad_request("missing X-Amz-Target: AWSPartnerCentralSelling.<Operation>")));
+    let Some(op) = target
+        .as_deref()
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+    else {
+        return Ok(error_response(&bad_request(
+            "missing X-Amz-Target: AWSPartnerCentralSelling.<Operation>",
+        )));
     };
     let delay = lock(&state).faults.delay_ms;
     if delay > 0 {
@@ -176,16 +187,28 @@ fn strip_nulls(v: Value) -> Value {
     }
 }
 
-fn control_call(state: &Mutex<State>, what: &str, query: &str, body: &Value) -> Result<Value, ApiError> {
+fn control_call(
+    state: &Mutex<State>,
+    what: &str,
+    query: &str,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let mut s = lock(state);
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     match what {
         "seed" => s.seed(body).map(|()| json!({})),
         "invite" => s.invite(body).map(|id| json!({ "Id": id })),
         "aws-update" => s
             .aws_update(&text("Catalog"), &text("Identifier"), &body["Patch"])
             .map(|lmd| json!({ "LastModifiedDate": lmd })),
-        "expire" => s.expire(&text("Catalog"), &text("Identifier")).map(|()| json!({})),
+        "expire" => s
+            .expire(&text("Catalog"), &text("Identifier"))
+            .map(|()| json!({})),
         "quotas" => {
             s.quotas = body["enforce"].as_bool().unwrap_or(true).then(|| {
                 Quotas::new(
@@ -211,7 +234,9 @@ fn control_call(state: &Mutex<State>, what: &str, query: &str, body: &Value) -> 
             let events = s.events();
             Ok(json!({ "events": events.get(after..).unwrap_or_default(), "next": events.len() }))
         }
-        "stats" => Ok(json!({ "calls": s.stats.calls, "throttled": s.stats.throttled, "faults_served": s.stats.faults_served })),
+        "stats" => Ok(
+            json!({ "calls": s.stats.calls, "throttled": s.stats.throttled, "faults_served": s.stats.faults_served }),
+        ),
         other => Err(ApiError {
             status: 404,
             kind: "ResourceNotFoundException",

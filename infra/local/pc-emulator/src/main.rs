@@ -4,7 +4,10 @@ use acebridge_pc_emulator::Emulator;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "pc-emulator", about = "A local AWS Partner Central Selling API (awsJson1_0)")]
+#[command(
+    name = "pc-emulator",
+    about = "A local AWS Partner Central Selling API (awsJson1_0)"
+)]
 struct Args {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 4567)]

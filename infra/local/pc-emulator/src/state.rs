@@ -48,7 +48,11 @@ impl ApiError {
     }
 
     fn not_found(what: &str, id: &str) -> Self {
-        ApiError::new(404, "ResourceNotFoundException", format!("{what} {id} not found"))
+        ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!("{what} {id} not found"),
+        )
     }
 
     fn conflict(message: impl Into<String>) -> Self {
@@ -203,7 +207,11 @@ fn text<'a>(v: &'a Value, key: &str) -> Result<&'a str, ApiError> {
     v.get(key).and_then(Value::as_str).ok_or_else(|| {
         ApiError::validation(
             "REQUEST_VALIDATION_FAILED",
-            vec![(Some(key), "REQUIRED_FIELD_MISSING", format!("{key} is required"))],
+            vec![(
+                Some(key),
+                "REQUIRED_FIELD_MISSING",
+                format!("{key} is required"),
+            )],
         )
     })
 }
@@ -215,13 +223,19 @@ fn catalog(body: &Value) -> Result<String, ApiError> {
     } else {
         Err(ApiError::validation(
             "REQUEST_VALIDATION_FAILED",
-            vec![(Some("Catalog"), "INVALID_VALUE", format!("unknown catalog {c}"))],
+            vec![(
+                Some("Catalog"),
+                "INVALID_VALUE",
+                format!("unknown catalog {c}"),
+            )],
         ))
     }
 }
 
 fn path<'a>(v: &'a Value, p: &[&str]) -> Option<&'a Value> {
-    p.iter().try_fold(v, |v, k| v.get(*k)).filter(|v| !v.is_null())
+    p.iter()
+        .try_fold(v, |v, k| v.get(*k))
+        .filter(|v| !v.is_null())
 }
 
 fn remove_path(v: &mut Value, p: &[&str]) {
@@ -346,8 +360,16 @@ impl State {
     }
 
     fn opportunity_event(&mut self, detail_type: &str, catalog: &str, id: &str) {
-        let arn = format!("arn:aws:partnercentral:us-east-1:{}:catalog/{catalog}/opportunity/{id}", self.account);
-        self.emit(detail_type, catalog, vec![arn], json!({ "opportunity": { "identifier": id } }));
+        let arn = format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{catalog}/opportunity/{id}",
+            self.account
+        );
+        self.emit(
+            detail_type,
+            catalog,
+            vec![arn],
+            json!({ "opportunity": { "identifier": id } }),
+        );
     }
 
     /// Every event emitted so far, in order.
@@ -366,14 +388,21 @@ impl State {
             let stamp = self.stamp();
             let mut stored = o.clone();
             stored["Id"] = json!(id);
-            stored["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}", self.account));
-            for (k, v) in [("CreatedDate", iso(stamp)), ("LastModifiedDate", iso(stamp))] {
+            stored["Arn"] = json!(format!(
+                "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}",
+                self.account
+            ));
+            for (k, v) in [
+                ("CreatedDate", iso(stamp)),
+                ("LastModifiedDate", iso(stamp)),
+            ] {
                 if stored.get(k).is_none() {
                     stored[k] = json!(v);
                 }
             }
             if stored.get("RelatedEntityIdentifiers").is_none() {
-                stored["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+                stored["RelatedEntityIdentifiers"] =
+                    json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
             }
             self.opportunities.insert((cat, id), stored);
         }
@@ -391,10 +420,13 @@ impl State {
     pub fn invite(&mut self, spec: &Value) -> Result<String, ApiError> {
         let cat = catalog(spec)?;
         let n = self.id();
-        let id = spec["Invitation"]["Id"].as_str().map_or_else(|| format!("engi-{n:013}"), str::to_string);
+        let id = spec["Invitation"]["Id"]
+            .as_str()
+            .map_or_else(|| format!("engi-{n:013}"), str::to_string);
         let engagement = format!("eng-{n:014}");
         let now = self.stamp();
-        let arn = format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{id}");
+        let arn =
+            format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{id}");
         let mut view = json!({
             "Arn": arn, "Id": id, "EngagementId": engagement, "PayloadType": "OpportunityInvitation",
             "Status": "PENDING", "InvitationDate": iso(now), "ExpirationDate": iso(now + Duration::days(15)),
@@ -414,7 +446,10 @@ impl State {
             "payloadType": "OpportunityInvitation" } });
         self.invitations.insert(
             (cat.clone(), id.clone()),
-            Invitation { view, opportunity: spec["Opportunity"].clone() },
+            Invitation {
+                view,
+                opportunity: spec["Opportunity"].clone(),
+            },
         );
         self.emit("Engagement Invitation Created", &cat, vec![arn], detail);
         Ok(id)
@@ -422,7 +457,12 @@ impl State {
 
     /// An AWS-side change to an opportunity (AWS or the Partner Central UI): `patch` is merged into the
     /// stored record, `LastModifiedDate` moves on, `Opportunity Updated` is emitted.
-    pub fn aws_update(&mut self, catalog: &str, id: &str, patch: &Value) -> Result<String, ApiError> {
+    pub fn aws_update(
+        &mut self,
+        catalog: &str,
+        id: &str,
+        patch: &Value,
+    ) -> Result<String, ApiError> {
         let stamp = self.stamp();
         let o = self
             .opportunities
@@ -442,7 +482,9 @@ impl State {
         match op {
             "GetOpportunity" => self.get_opportunity(&cat, text(body, "Identifier")?),
             "ListOpportunities" => Ok(self.list_opportunities(&cat, body)),
-            "CreateOpportunity" => self.idempotent(&cat, "CreateOpportunity", body, |s| s.create_opportunity(&cat, body)),
+            "CreateOpportunity" => self.idempotent(&cat, "CreateOpportunity", body, |s| {
+                s.create_opportunity(&cat, body)
+            }),
             "UpdateOpportunity" => self.update_opportunity(&cat, body),
             "GetAwsOpportunitySummary" => {
                 let id = text(body, "RelatedOpportunityIdentifier")?;
@@ -451,7 +493,9 @@ impl State {
                     .cloned()
                     .ok_or_else(|| ApiError::not_found("AWS opportunity summary for", id))
             }
-            "AssociateOpportunity" | "DisassociateOpportunity" => self.associate(&cat, body, op == "AssociateOpportunity"),
+            "AssociateOpportunity" | "DisassociateOpportunity" => {
+                self.associate(&cat, body, op == "AssociateOpportunity")
+            }
             "AssignOpportunity" => {
                 let id = text(body, "Identifier")?.to_string();
                 let assignee = body.get("Assignee").cloned().unwrap_or(Value::Null);
@@ -469,7 +513,9 @@ impl State {
                 Ok(json!({ "SolutionSummaries": items, "NextToken": next }))
             }
             "StartEngagementFromOpportunityTask" => {
-                self.idempotent(&cat, "StartEngagementFromOpportunityTask", body, |s| s.submit(&cat, body))
+                self.idempotent(&cat, "StartEngagementFromOpportunityTask", body, |s| {
+                    s.submit(&cat, body)
+                })
             }
             "GetEngagementInvitation" => {
                 let id = text(body, "Identifier")?;
@@ -518,7 +564,13 @@ impl State {
                     .filter(|t| t["Catalog"] == json!(cat))
                     .filter(|t| want("TaskIdentifier", "TaskId", t))
                     .filter(|t| want("OpportunityIdentifier", "OpportunityId", t))
-                    .filter(|t| want("EngagementInvitationIdentifier", "EngagementInvitationId", t))
+                    .filter(|t| {
+                        want(
+                            "EngagementInvitationIdentifier",
+                            "EngagementInvitationId",
+                            t,
+                        )
+                    })
                     .map(|t| {
                         let mut t = t.clone();
                         if let Some(m) = t.as_object_mut() {
@@ -531,7 +583,11 @@ impl State {
                 Ok(json!({ "TaskSummaries": items, "NextToken": next }))
             }
             "RejectEngagementInvitation" => self.reject(&cat, body),
-            other => Err(ApiError::new(400, "UnknownOperationException", format!("unknown operation {other}"))),
+            other => Err(ApiError::new(
+                400,
+                "UnknownOperationException",
+                format!("unknown operation {other}"),
+            )),
         }
     }
 
@@ -553,8 +609,16 @@ impl State {
         }
         self.faults.fail_next -= 1;
         self.stats.faults_served += 1;
-        let status = if self.faults.status == 0 { 500 } else { self.faults.status };
-        Some(ApiError::new(status, "InternalServerException", "injected fault"))
+        let status = if self.faults.status == 0 {
+            500
+        } else {
+            self.faults.status
+        };
+        Some(ApiError::new(
+            status,
+            "InternalServerException",
+            "injected fault",
+        ))
     }
 
     fn idempotent(
@@ -574,7 +638,9 @@ impl State {
             return if *seen == request {
                 Ok(response.clone())
             } else {
-                Err(ApiError::conflict("Conflicting client token submitted for a new request body."))
+                Err(ApiError::conflict(
+                    "Conflicting client token submitted for a new request body.",
+                ))
             };
         }
         let response = run(self)?;
@@ -590,8 +656,12 @@ impl State {
     }
 
     fn list_opportunities(&self, cat: &str, body: &Value) -> Value {
-        let after = body["LastModifiedDate"]["AfterLastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-        let before = body["LastModifiedDate"]["BeforeLastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        let after = body["LastModifiedDate"]["AfterLastModifiedDate"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        let before = body["LastModifiedDate"]["BeforeLastModifiedDate"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
         let ids: Option<Vec<&Value>> = body["Identifier"].as_array().map(|a| a.iter().collect());
         let mut all: Vec<&Value> = self
             .opportunities
@@ -599,7 +669,9 @@ impl State {
             .filter(|((c, _), _)| c == cat)
             .map(|(_, o)| o)
             .filter(|o| {
-                let lmd = o["LastModifiedDate"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                let lmd = o["LastModifiedDate"]
+                    .as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
                 after.is_none_or(|a| lmd.is_some_and(|l| l >= a))
                     && before.is_none_or(|b| lmd.is_some_and(|l| l <= b))
                     && ids.as_ref().is_none_or(|ids| ids.contains(&&o["Id"]))
@@ -607,8 +679,20 @@ impl State {
             .collect();
         let descending = body["Sort"]["SortOrder"] == json!("DESCENDING");
         all.sort_by(|a, b| {
-            let k = |o: &Value| (o["LastModifiedDate"].as_str().unwrap_or_default().to_string(), o["Id"].as_str().unwrap_or_default().to_string());
-            if descending { k(b).cmp(&k(a)) } else { k(a).cmp(&k(b)) }
+            let k = |o: &Value| {
+                (
+                    o["LastModifiedDate"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    o["Id"].as_str().unwrap_or_default().to_string(),
+                )
+            };
+            if descending {
+                k(b).cmp(&k(a))
+            } else {
+                k(a).cmp(&k(b))
+            }
         });
         let summaries: Vec<Value> = all
             .into_iter()
@@ -631,10 +715,18 @@ impl State {
     fn create_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let mut missing = Vec::new();
         if path(body, &["Project", "Title"]).is_none() {
-            missing.push((Some("Project.Title"), "REQUIRED_FIELD_MISSING", "Project.Title is required".to_string()));
+            missing.push((
+                Some("Project.Title"),
+                "REQUIRED_FIELD_MISSING",
+                "Project.Title is required".to_string(),
+            ));
         }
         if path(body, &["Customer", "Account", "CompanyName"]).is_none() {
-            missing.push((Some("Customer.Account.CompanyName"), "REQUIRED_FIELD_MISSING", "Customer.Account.CompanyName is required".to_string()));
+            missing.push((
+                Some("Customer.Account.CompanyName"),
+                "REQUIRED_FIELD_MISSING",
+                "Customer.Account.CompanyName is required".to_string(),
+            ));
         }
         if !missing.is_empty() {
             return Err(ApiError::validation("BUSINESS_VALIDATION_FAILED", missing));
@@ -645,7 +737,10 @@ impl State {
         let mut o = content(body);
         o["Catalog"] = json!(cat);
         o["Id"] = json!(id);
-        o["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}", self.account));
+        o["Arn"] = json!(format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{id}",
+            self.account
+        ));
         o["CreatedDate"] = json!(stamp);
         o["LastModifiedDate"] = json!(stamp);
         o["LifeCycle"]["ReviewStatus"] = json!("Pending Submission");
@@ -655,18 +750,26 @@ impl State {
         if let Some(team) = body.get("OpportunityTeam") {
             o["OpportunityTeam"] = team.clone();
         }
-        o["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+        o["RelatedEntityIdentifiers"] =
+            json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
         let partner_id = o["PartnerOpportunityIdentifier"].clone();
         self.opportunities.insert((cat.to_string(), id.clone()), o);
         self.opportunity_event("Opportunity Created", cat, &id);
-        Ok(json!({ "Id": id, "PartnerOpportunityIdentifier": partner_id, "LastModifiedDate": stamp }))
+        Ok(
+            json!({ "Id": id, "PartnerOpportunityIdentifier": partner_id, "LastModifiedDate": stamp }),
+        )
     }
 
     fn update_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?.to_string();
         let sent = text(body, "LastModifiedDate")?;
         let stored = self.get_opportunity(cat, &id)?;
-        let same_time = match (DateTime::parse_from_rfc3339(sent), stored["LastModifiedDate"].as_str().map(DateTime::parse_from_rfc3339)) {
+        let same_time = match (
+            DateTime::parse_from_rfc3339(sent),
+            stored["LastModifiedDate"]
+                .as_str()
+                .map(DateTime::parse_from_rfc3339),
+        ) {
             (Ok(a), Some(Ok(b))) => a == b,
             _ => false,
         };
@@ -675,26 +778,48 @@ impl State {
                 "Opportunity {id} was modified since {sent}; read it again (GetOpportunity) and retry"
             )));
         }
-        let status = stored["LifeCycle"]["ReviewStatus"].as_str().unwrap_or("Pending Submission").to_string();
+        let status = stored["LifeCycle"]["ReviewStatus"]
+            .as_str()
+            .unwrap_or("Pending Submission")
+            .to_string();
         let wanted = body["LifeCycle"]["ReviewStatus"].as_str();
         let simulating = cat == "Sandbox" && wanted.is_some_and(|w| w != status);
         let old = content(&stored);
         let new = content(body);
         if !simulating {
             let changed = |paths: &[&[&str]]| -> Vec<String> {
-                paths.iter().filter(|p| path(&old, p) != path(&new, p)).map(|p| p.join(".")).collect()
+                paths
+                    .iter()
+                    .filter(|p| path(&old, p) != path(&new, p))
+                    .map(|p| p.join("."))
+                    .collect()
             };
             let refuse = |fields: Vec<String>, why: &str| {
                 ApiError::validation(
                     "BUSINESS_VALIDATION_FAILED",
-                    fields.iter().map(|f| (Some(f.as_str()), "ACTION_NOT_PERMITTED", format!("{f} cannot be changed {why}"))).collect(),
+                    fields
+                        .iter()
+                        .map(|f| {
+                            (
+                                Some(f.as_str()),
+                                "ACTION_NOT_PERMITTED",
+                                format!("{f} cannot be changed {why}"),
+                            )
+                        })
+                        .collect(),
                 )
             };
             match status.as_str() {
                 "Submitted" | "In review" => {
                     return Err(ApiError::validation(
                         "BUSINESS_VALIDATION_FAILED",
-                        vec![(None, "INVALID_RESOURCE_STATE", format!("Opportunity {id} cannot be updated while its review status is {status}"))],
+                        vec![(
+                            None,
+                            "INVALID_RESOURCE_STATE",
+                            format!(
+                                "Opportunity {id} cannot be updated while its review status is {status}"
+                            ),
+                        )],
                     ));
                 }
                 "Action Required" => {
@@ -704,7 +829,11 @@ impl State {
                         remove_path(&mut n, p);
                     }
                     if o != n {
-                        let fields: Vec<String> = CONTENT.iter().filter(|k| o.get(**k) != n.get(**k)).map(|k| k.to_string()).collect();
+                        let fields: Vec<String> = CONTENT
+                            .iter()
+                            .filter(|k| o.get(**k) != n.get(**k))
+                            .map(|k| k.to_string())
+                            .collect();
                         return Err(refuse(fields, "while the review status is Action Required"));
                     }
                 }
@@ -719,7 +848,15 @@ impl State {
         }
         let stamp = iso(self.stamp());
         let mut o = new;
-        for k in ["Catalog", "Id", "Arn", "CreatedDate", "Origin", "OpportunityTeam", "RelatedEntityIdentifiers"] {
+        for k in [
+            "Catalog",
+            "Id",
+            "Arn",
+            "CreatedDate",
+            "Origin",
+            "OpportunityTeam",
+            "RelatedEntityIdentifiers",
+        ] {
             if let Some(v) = stored.get(k) {
                 o[k] = v.clone();
             }
@@ -744,7 +881,12 @@ impl State {
         Ok(json!({ "Id": id, "LastModifiedDate": stamp }))
     }
 
-    fn touch(&mut self, cat: &str, id: &str, change: impl FnOnce(&mut Value)) -> Result<(), ApiError> {
+    fn touch(
+        &mut self,
+        cat: &str,
+        id: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<(), ApiError> {
         let stamp = iso(self.stamp());
         let o = self
             .opportunities
@@ -767,11 +909,21 @@ impl State {
             other => {
                 return Err(ApiError::validation(
                     "REQUEST_VALIDATION_FAILED",
-                    vec![(Some("RelatedEntityType"), "INVALID_ENUM_VALUE", format!("unsupported entity type {other}"))],
+                    vec![(
+                        Some("RelatedEntityType"),
+                        "INVALID_ENUM_VALUE",
+                        format!("unsupported entity type {other}"),
+                    )],
                 ));
             }
         };
-        if kind == "Solutions" && add && !self.solutions.iter().any(|s| s["Id"] == json!(entity) && s["Catalog"] == json!(cat)) {
+        if kind == "Solutions"
+            && add
+            && !self
+                .solutions
+                .iter()
+                .any(|s| s["Id"] == json!(entity) && s["Catalog"] == json!(cat))
+        {
             return Err(ApiError::not_found("Solution", &entity));
         }
         self.touch(cat, &id, |o| {
@@ -788,19 +940,33 @@ impl State {
 
     fn submit(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?.to_string();
-        let involvement = body["AwsSubmission"]["InvolvementType"].as_str().unwrap_or("Co-Sell").to_string();
+        let involvement = body["AwsSubmission"]["InvolvementType"]
+            .as_str()
+            .unwrap_or("Co-Sell")
+            .to_string();
         let o = self.get_opportunity(cat, &id)?;
         let status = o["LifeCycle"]["ReviewStatus"].as_str().unwrap_or_default();
         if !matches!(status, "Pending Submission" | "Action Required") {
-            return Err(ApiError::conflict(format!("Opportunity {id} is {status}; it cannot be submitted")));
+            return Err(ApiError::conflict(format!(
+                "Opportunity {id} is {status}; it cannot be submitted"
+            )));
         }
-        if o["RelatedEntityIdentifiers"]["Solutions"].as_array().is_none_or(Vec::is_empty) {
+        if o["RelatedEntityIdentifiers"]["Solutions"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+        {
             return Err(ApiError::validation(
                 "BUSINESS_VALIDATION_FAILED",
-                vec![(Some("RelatedEntityIdentifiers.Solutions"), "REQUIRED_FIELD_MISSING", "associate at least one solution before submitting".into())],
+                vec![(
+                    Some("RelatedEntityIdentifiers.Solutions"),
+                    "REQUIRED_FIELD_MISSING",
+                    "associate at least one solution before submitting".into(),
+                )],
             ));
         }
-        self.touch(cat, &id, |o| o["LifeCycle"]["ReviewStatus"] = json!("Submitted"))?;
+        self.touch(cat, &id, |o| {
+            o["LifeCycle"]["ReviewStatus"] = json!("Submitted")
+        })?;
         let n = self.id();
         let engagement = format!("eng-{n:014}");
         let invitation = format!("engi-{n:013}");
@@ -810,22 +976,32 @@ impl State {
                 "InvolvementType": involvement, "Visibility": body["AwsSubmission"]["Visibility"].as_str().unwrap_or("Full"),
                 "LifeCycle": { "Stage": "Prospect", "ReviewStatus": "Submitted" } }),
         );
-        let arn = format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement/{engagement}");
+        let arn =
+            format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement/{engagement}");
         self.emit("Engagement Created", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "CreatedAt": Utc::now().to_rfc3339(), "CreatedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
         self.emit("Engagement Resource Snapshot Created", cat, vec![], json!({ "resourceSnapshot": { "engagementId": engagement, "resourceType": "Opportunity", "resourceId": id, "createdBy": self.account, "targetMemberAccounts": ["111122223333"], "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" } }));
         self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
         self.emit("Engagement Invitation Created", cat, vec![], json!({ "engagementInvitation": { "id": invitation, "engagementId": engagement, "participantType": "Sender", "payloadType": "OpportunityInvitation", "senderAccountId": self.account, "receiverAccountId": "111122223333" } }));
-        Ok(json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-from-opportunity-task/oit-{n:013}"),
-            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": id, "EngagementId": engagement, "EngagementInvitationId": invitation }))
+        Ok(
+            json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-from-opportunity-task/oit-{n:013}"),
+            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": id, "EngagementId": engagement, "EngagementInvitationId": invitation }),
+        )
     }
 
     fn accept(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?;
         let id = id.rsplit('/').next().unwrap_or(id).to_string();
         let key = (cat.to_string(), id.clone());
-        let inv = self.invitations.get(&key).cloned().ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
+        let inv = self
+            .invitations
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
         if inv.view["Status"] != json!("PENDING") {
-            return Err(ApiError::conflict(format!("Engagement invitation {id} is {}", inv.view["Status"].as_str().unwrap_or("?"))));
+            return Err(ApiError::conflict(format!(
+                "Engagement invitation {id} is {}",
+                inv.view["Status"].as_str().unwrap_or("?")
+            )));
         }
         let n = self.id();
         let opp = format!("O{}", 1_000_000 + n);
@@ -833,7 +1009,10 @@ impl State {
         let mut o = content(&inv.opportunity);
         o["Catalog"] = json!(cat);
         o["Id"] = json!(opp);
-        o["Arn"] = json!(format!("arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{opp}", self.account));
+        o["Arn"] = json!(format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/opportunity/{opp}",
+            self.account
+        ));
         o["CreatedDate"] = json!(stamp);
         o["LastModifiedDate"] = json!(stamp);
         o["Origin"] = json!("AWS Referral");
@@ -841,8 +1020,15 @@ impl State {
         if o["Project"]["Title"].is_null() {
             o["Project"]["Title"] = inv.view["EngagementTitle"].clone();
         }
-        o["RelatedEntityIdentifiers"] = json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
+        o["RelatedEntityIdentifiers"] =
+            json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
         self.opportunities.insert((cat.to_string(), opp.clone()), o);
+        self.summaries.insert(
+            (cat.to_string(), opp.clone()),
+            json!({ "Catalog": cat, "RelatedOpportunityId": opp, "Origin": "AWS Referral",
+                "InvolvementType": "Co-Sell", "Visibility": "Full",
+                "LifeCycle": { "Stage": "Prospect", "ReviewStatus": "Approved" } }),
+        );
         if let Some(i) = self.invitations.get_mut(&key) {
             i.view["Status"] = json!("ACCEPTED");
         }
@@ -862,7 +1048,13 @@ impl State {
     }
 
     fn reject(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
-        const REASONS: [&str; 5] = ["Customer problem unclear", "Next steps unclear", "Unable to support", "Duplicate of Partner Referral", "Other"];
+        const REASONS: [&str; 5] = [
+            "Customer problem unclear",
+            "Next steps unclear",
+            "Unable to support",
+            "Duplicate of Partner Referral",
+            "Other",
+        ];
         let id = text(body, "Identifier")?;
         let id = id.rsplit('/').next().unwrap_or(id).to_string();
         if let Some(r) = body.get("RejectionReason").and_then(Value::as_str)
@@ -870,13 +1062,23 @@ impl State {
         {
             return Err(ApiError::validation(
                 "REQUEST_VALIDATION_FAILED",
-                vec![(Some("RejectionReason"), "INVALID_ENUM_VALUE", format!("{r} is not a rejection reason"))],
+                vec![(
+                    Some("RejectionReason"),
+                    "INVALID_ENUM_VALUE",
+                    format!("{r} is not a rejection reason"),
+                )],
             ));
         }
         let key = (cat.to_string(), id.clone());
-        let inv = self.invitations.get_mut(&key).ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
+        let inv = self
+            .invitations
+            .get_mut(&key)
+            .ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
         if inv.view["Status"] != json!("PENDING") {
-            return Err(ApiError::conflict(format!("Engagement invitation {id} is {}", inv.view["Status"].as_str().unwrap_or("?"))));
+            return Err(ApiError::conflict(format!(
+                "Engagement invitation {id} is {}",
+                inv.view["Status"].as_str().unwrap_or("?")
+            )));
         }
         inv.view["Status"] = json!("REJECTED");
         inv.view["RejectionReason"] = body.get("RejectionReason").cloned().unwrap_or(Value::Null);
@@ -888,7 +1090,10 @@ impl State {
 
     /// AWS lets an invitation lapse (15 days without a decision): emits `Engagement Invitation Expired`.
     pub fn expire(&mut self, cat: &str, id: &str) -> Result<(), ApiError> {
-        let inv = self.invitations.get_mut(&(cat.to_string(), id.to_string())).ok_or_else(|| ApiError::not_found("Engagement invitation", id))?;
+        let inv = self
+            .invitations
+            .get_mut(&(cat.to_string(), id.to_string()))
+            .ok_or_else(|| ApiError::not_found("Engagement invitation", id))?;
         inv.view["Status"] = json!("EXPIRED");
         let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
         let engagement = inv.view["EngagementId"].clone();

@@ -419,6 +419,10 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
 /// Merges AWS's side of an opportunity (GetAwsOpportunitySummary) into the canonical record.
 pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput) {
     let text = |v: Option<&str>| v.map_or(Field::Null, |x| Field::Value(x.to_string()));
+    // GetOpportunity does not return the origin; AWS's summary does.
+    if let Some(origin) = &s.origin {
+        o.origin = Field::Value(crate::vocab::Origin::from_api(origin.as_str()));
+    }
     if let Some(l) = &s.life_cycle {
         o.aws.stage = text(l.stage.as_ref().map(|x| x.as_str()));
         o.aws.closed_lost_reason = text(l.closed_lost_reason.as_ref().map(|x| x.as_str()));

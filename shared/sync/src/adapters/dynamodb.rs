@@ -9,6 +9,7 @@ use crate::crm::{Crm, CrmRecord, Upsert};
 use crate::error::PortError;
 use crate::ledger::{
     AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, RecordRef, crm_index_key,
+    watermark_key,
 };
 use crate::record::{RecordKind, SyncRecord};
 use acebridge_mapping::{Catalog, merge_json};
@@ -298,6 +299,41 @@ impl Ledger for DynamoLedger {
     async fn files(&self) -> Result<Vec<FileEntry>, PortError> {
         let items = scan_prefix(&self.client, &self.table, "FILE#").await?;
         items.iter().map(from_item).collect()
+    }
+
+    async fn watermark(&self, catalog: Catalog) -> Result<Option<DateTime<Utc>>, PortError> {
+        let item = get(&self.client, &self.table, &watermark_key(catalog)).await?;
+        Ok(item
+            .as_ref()
+            .and_then(|i| i.get("at"))
+            .and_then(|a| a.as_s().ok())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    async fn set_watermark(&self, catalog: Catalog, at: DateTime<Utc>) -> Result<(), PortError> {
+        // Fixed-width UTC text compares in time order, so the condition keeps the watermark monotonic.
+        let text = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(watermark_key(catalog)))
+            .item("at", s(text.clone()))
+            .condition_expression("attribute_not_exists(pk) OR #at < :at")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":at", s(text))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("dynamodb", "PutItem", e)),
+        }
     }
 }
 

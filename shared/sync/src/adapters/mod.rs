@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod dynamodb;
+pub mod partner_central;
 pub mod s3;
 
 use crate::error::PortError;

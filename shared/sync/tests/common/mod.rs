@@ -139,3 +139,114 @@ pub fn opportunity_file(records: Vec<serde_json::Value>) -> Vec<u8> {
     }))
     .unwrap()
 }
+
+// ------------------------------------------------------------------ Partner Central channel
+
+use acebridge_pc_emulator::Emulator;
+use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+use acebridge_sync::pc_events::{self, Context};
+use acebridge_sync::policy::InvitationPolicy;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+
+pub struct PcStack {
+    pub emulator: Emulator,
+    pub pc: SdkPartnerCentral,
+    pub ledger: DynamoLedger,
+    pub crm: DynamoCrmStore,
+    pub policy: InvitationPolicy,
+    /// How many emulator events were delivered already.
+    pub delivered: usize,
+}
+
+pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
+    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    let sdk = local::sdk_config("us-east-1").await;
+    let ledger_table = unique("pc-ledger");
+    let crm_table = unique("pc-crm");
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    acebridge_sync::adapters::dynamodb::ensure_tables(&ddb, &ledger_table, &crm_table)
+        .await
+        .expect("the local stack (moto) must be running: make local-up");
+    PcStack {
+        pc: SdkPartnerCentral::new(&sdk, Some(&emulator.url())),
+        emulator,
+        ledger: DynamoLedger::new(ddb.clone(), ledger_table),
+        crm: DynamoCrmStore::new(ddb, crm_table),
+        policy,
+        delivered: 0,
+    }
+}
+
+/// A partner opportunity in the API's shape (the aws-samples Sandbox create request).
+pub fn api_opportunity(title: &str) -> serde_json::Value {
+    let mut o: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/partner-central/requests/create_opportunity.sandbox.aws-samples.json"
+    ))
+    .unwrap();
+    o.as_object_mut().unwrap().remove("ClientToken");
+    o["Project"]["Title"] = serde_json::json!(title);
+    o
+}
+
+/// AWS refers an opportunity: the invitation and what an accept creates.
+pub fn referral(title: &str, country: &str, monthly: &str) -> serde_json::Value {
+    let mut opportunity = api_opportunity(title);
+    opportunity["Customer"]["Account"]["Address"]["CountryCode"] = serde_json::json!(country);
+    serde_json::json!({
+        "Catalog": "Sandbox",
+        "Invitation": { "Payload": { "OpportunityInvitation": {
+            "ReceiverResponsibilities": ["Co-Sell Facilitator"],
+            "Customer": { "CompanyName": "Example Corp", "CountryCode": country,
+                          "Industry": "Software and Internet", "WebsiteUrl": "https://example.com" },
+            "Project": { "Title": title, "BusinessProblem": "Needs a partner to migrate 40 workloads",
+                         "TargetCompletionDate": "2027-03-31",
+                         "ExpectedCustomerSpend": [{ "Amount": monthly, "CurrencyCode": "USD",
+                             "Frequency": "Monthly", "TargetCompany": "AWS" }] } } } },
+        "Opportunity": opportunity,
+    })
+}
+
+impl PcStack {
+    pub fn cx(&self) -> Context<'_, SdkPartnerCentral, DynamoLedger, DynamoCrmStore> {
+        Context {
+            pc: &self.pc,
+            ledger: &self.ledger,
+            crm: &self.crm,
+            policy: &self.policy,
+            catalog: Catalog::Sandbox,
+        }
+    }
+
+    /// Handles one event as the function does.
+    pub async fn handle(&self, event: &serde_json::Value) -> serde_json::Value {
+        let e: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event.clone()).unwrap();
+        pc_events::handle(&self.cx(), &e, || true).await.unwrap()
+    }
+
+    /// Delivers every event the emulator emitted since the last call (EventBridge's part).
+    pub async fn deliver(&mut self) -> Vec<serde_json::Value> {
+        let events = self.emulator.events();
+        let mut out = Vec::new();
+        for e in &events[self.delivered..] {
+            out.push(self.handle(e).await);
+        }
+        self.delivered = events.len();
+        out
+    }
+
+    /// Marks the emulator's events so far as delivered (or dropped) without handling them.
+    pub fn skip_events(&mut self) {
+        self.delivered = self.emulator.events().len();
+    }
+
+    pub fn seed(&self, opportunities: Vec<serde_json::Value>) {
+        self.emulator
+            .state()
+            .seed(&serde_json::json!({ "opportunities": opportunities }))
+            .unwrap();
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.emulator.state().stats.calls.values().sum()
+    }
+}

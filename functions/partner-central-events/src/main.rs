@@ -1,0 +1,60 @@
+//! EventBridge: `aws.partnercentral-selling` events (opportunities, invitations) and the reconcile
+//! schedule. Environment: `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `INVITATION_POLICY`,
+//! `INVITATION_RULES`, `DEADLINE_MARGIN_MS`; `PARTNER_CENTRAL_ENDPOINT` only for the local emulator.
+
+use acebridge_sync::adapters::config;
+use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+use acebridge_sync::deadline;
+use acebridge_sync::pc_events::{self, Context, HandleError};
+use acebridge_sync::policy::InvitationPolicy;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acebridge_sync::telemetry::init();
+    let sdk = config::sdk_config(None).await;
+    let (ledger, crm) = config::tables(&sdk)?;
+    let pc = SdkPartnerCentral::new(&sdk, config::env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref());
+    let policy = InvitationPolicy::parse(
+        &config::env_opt("INVITATION_POLICY").unwrap_or_default(),
+        config::env_opt("INVITATION_RULES").as_deref(),
+    )?;
+    let catalog = config::catalog()?;
+    let margin = deadline::margin_from_env();
+    let cx = Context {
+        pc: &pc,
+        ledger: &ledger,
+        crm: &crm,
+        policy: &policy,
+        catalog,
+    };
+    run(service_fn(
+        |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+            let cx = &cx;
+            async move {
+                let time_left = deadline::time_left(event.context.deadline, margin);
+                pc_events::handle(cx, &event.payload, time_left)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, retryable = e.retryable(), "event not handled");
+                        diagnostic(&e)
+                    })
+            }
+        },
+    ))
+    .await
+}
+
+/// Errors are typed for the on-failure destination: an operator sees at once whether a redrive can help.
+fn diagnostic(e: &HandleError) -> Diagnostic {
+    let error_type = match e {
+        HandleError::Malformed(_) => "acebridge.MalformedEvent",
+        HandleError::Port(p) if p.retryable => "acebridge.Retryable",
+        HandleError::Port(_) => "acebridge.NotRetryable",
+    };
+    Diagnostic {
+        error_type: error_type.to_string(),
+        error_message: e.to_string(),
+    }
+}

@@ -1,0 +1,440 @@
+//! The real `aws-sdk-partnercentralselling` client against the emulator: every operation, the
+//! idempotency, locking and review rules, quotas and faults.
+#![allow(clippy::unwrap_used)]
+
+use acebridge_pc_emulator::Emulator;
+use aws_sdk_partnercentralselling::Client;
+use aws_sdk_partnercentralselling::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_partnercentralselling::error::ProvideErrorMetadata;
+use aws_sdk_partnercentralselling::types::{
+    Account, AwsSubmission, Customer, LastModifiedDate, LifeCycle, ParticipantType, Project,
+    RelatedEntityType, ReviewStatus, SalesInvolvementType, Stage,
+};
+use serde_json::json;
+
+async fn client() -> (Emulator, Client) {
+    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    let config = aws_sdk_partnercentralselling::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "test"))
+        .endpoint_url(emulator.url())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(8))
+        .build();
+    (emulator, Client::from_conf(config))
+}
+
+fn customer(company: &str) -> Customer {
+    Customer::builder()
+        .account(
+            Account::builder()
+                .company_name(company)
+                .website_url("https://example.com")
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn project(title: &str) -> Project {
+    Project::builder()
+        .title(title)
+        .customer_business_problem("A problem worth twenty chars")
+        .build()
+}
+
+async fn create(c: &Client, token: &str, title: &str) -> String {
+    c.create_opportunity()
+        .catalog("Sandbox")
+        .client_token(token)
+        .customer(customer("Example Corp"))
+        .project(project(title))
+        .life_cycle(
+            LifeCycle::builder()
+                .stage(Stage::Prospect)
+                .target_close_date("2027-01-31")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn create_is_idempotent_on_its_client_token_and_refuses_a_reused_token_with_another_body() {
+    let (e, c) = client().await;
+    let a = create(&c, "tok-1", "First").await;
+    let again = create(&c, "tok-1", "First").await;
+    assert_eq!(a, again);
+    let err = c
+        .create_opportunity()
+        .catalog("Sandbox")
+        .client_token("tok-1")
+        .customer(customer("Example Corp"))
+        .project(project("Different"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_conflict_exception(), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some("Conflicting client token submitted for a new request body.")
+    );
+    let created = e
+        .events()
+        .iter()
+        .filter(|v| v["detail-type"] == json!("Opportunity Created"))
+        .count();
+    assert_eq!(created, 1);
+    // Catalogs are apart.
+    let other = c
+        .get_opportunity()
+        .catalog("AWS")
+        .identifier(&a)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(other.is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn update_is_a_full_replace_locked_by_last_modified_date() {
+    let (_e, c) = client().await;
+    let id = create(&c, "t", "Lock").await;
+    let got = c
+        .get_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    let lmd = got.last_modified_date;
+    let updated = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .last_modified_date(lmd)
+        .customer(customer("Example Corp"))
+        .project(project("Lock"))
+        .life_cycle(LifeCycle::builder().stage(Stage::Qualified).build())
+        .send()
+        .await
+        .unwrap();
+    assert!(updated.last_modified_date > lmd);
+    let stale = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .last_modified_date(lmd)
+        .project(project("Lock"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(stale.is_conflict_exception(), "{stale:?}");
+    let now = c
+        .get_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(now.life_cycle().unwrap().stage(), Some(&Stage::Qualified));
+    assert_eq!(
+        now.life_cycle().unwrap().target_close_date(),
+        None,
+        "full replace: omitted is cleared"
+    );
+}
+
+#[tokio::test]
+async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after_approval() {
+    let (e, c) = client().await;
+    e.state().seed(&json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test solution",
+        "Status": "Active", "Category": "Software Product", "CreatedDate": "2024-01-01T00:00:00.000Z" }] })).unwrap();
+    let solutions = c.list_solutions().catalog("Sandbox").send().await.unwrap();
+    assert_eq!(solutions.solution_summaries()[0].id(), "S-1234567");
+    let id = create(&c, "t", "Review").await;
+    c.associate_opportunity()
+        .catalog("Sandbox")
+        .opportunity_identifier(&id)
+        .related_entity_type(RelatedEntityType::Solutions)
+        .related_entity_identifier("S-1234567")
+        .send()
+        .await
+        .unwrap();
+    let task = c
+        .start_engagement_from_opportunity_task()
+        .catalog("Sandbox")
+        .client_token("submit-1")
+        .identifier(&id)
+        .aws_submission(
+            AwsSubmission::builder()
+                .involvement_type(SalesInvolvementType::CoSell)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(task.opportunity_id(), Some(id.as_str()));
+    let summary = c
+        .get_aws_opportunity_summary()
+        .catalog("Sandbox")
+        .related_opportunity_identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.involvement_type().map(|i| i.as_str()),
+        Some("Co-Sell")
+    );
+    let types: Vec<String> = e
+        .events()
+        .iter()
+        .map(|v| v["detail-type"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        types.ends_with(&[
+            "Opportunity Updated".into(),
+            "Engagement Created".into(),
+            "Engagement Resource Snapshot Created".into(),
+            "Engagement Member Added".into(),
+            "Engagement Invitation Created".into()
+        ]),
+        "{types:?}"
+    );
+
+    let lmd = c
+        .get_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap()
+        .last_modified_date;
+    let in_review = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .last_modified_date(lmd)
+        .customer(customer("Example Corp"))
+        .project(project("Review"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    let v = match in_review {
+        aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => v,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(v.reason().as_str(), "BUSINESS_VALIDATION_FAILED");
+    assert_eq!(v.error_list()[0].code().as_str(), "INVALID_RESOURCE_STATE");
+
+    // The Sandbox simulates AWS's approval with a ReviewStatus update.
+    let approved = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .last_modified_date(lmd)
+        .customer(customer("Example Corp"))
+        .project(project("Review"))
+        .life_cycle(
+            LifeCycle::builder()
+                .review_status(ReviewStatus::Approved)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let frozen = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .last_modified_date(approved.last_modified_date)
+        .customer(customer("Example Corp"))
+        .project(project("Renamed"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    let v = match frozen {
+        aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => v,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(v.error_list()[0].field_name(), Some("Project.Title"));
+}
+
+#[tokio::test]
+async fn list_filters_by_last_modified_date_and_pages_with_next_token() {
+    let (e, c) = client().await;
+    for i in 0..45 {
+        create(&c, &format!("t{i}"), &format!("Opp {i}")).await;
+    }
+    let all: Vec<_> = c
+        .list_opportunities()
+        .catalog("Sandbox")
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 45);
+    let cut = *all[30].last_modified_date().unwrap();
+    let page = c
+        .list_opportunities()
+        .catalog("Sandbox")
+        .max_results(10)
+        .last_modified_date(
+            LastModifiedDate::builder()
+                .after_last_modified_date(cut)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.opportunity_summaries().len(), 10);
+    assert!(page.next_token().is_some());
+    let rest = c
+        .list_opportunities()
+        .catalog("Sandbox")
+        .max_results(10)
+        .last_modified_date(
+            LastModifiedDate::builder()
+                .after_last_modified_date(cut)
+                .build(),
+        )
+        .next_token(page.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.opportunity_summaries().len(),
+        5,
+        "on or after the cut: 15 in all"
+    );
+    assert!(rest.next_token().is_none());
+    drop(e);
+}
+
+#[tokio::test]
+async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
+    let (e, c) = client().await;
+    let spec = |title: &str| {
+        json!({ "Catalog": "Sandbox",
+        "Invitation": { "Payload": { "OpportunityInvitation": { "ReceiverResponsibilities": ["Co-Sell Facilitator"],
+            "Customer": { "CompanyName": "Example Corp", "CountryCode": "US", "Industry": "Software and Internet", "WebsiteUrl": "https://example.com" },
+            "Project": { "Title": title, "BusinessProblem": "Needs a partner", "ExpectedCustomerSpend": [] } } } },
+        "Opportunity": { "Customer": { "Account": { "CompanyName": "Example Corp" } }, "Project": { "Title": title } } })
+    };
+    let a = e.state().invite(&spec("Accept me")).unwrap();
+    let r = e.state().invite(&spec("Reject me")).unwrap();
+    let listed = c
+        .list_engagement_invitations()
+        .catalog("Sandbox")
+        .participant_type(ParticipantType::Receiver)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.engagement_invitation_summaries().len(), 2);
+    let got = c
+        .get_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().map(|s| s.as_str()), Some("PENDING"));
+
+    let t1 = c
+        .start_engagement_by_accepting_invitation_task()
+        .catalog("Sandbox")
+        .client_token("acc-1")
+        .identifier(&a)
+        .send()
+        .await
+        .unwrap();
+    let t2 = c
+        .start_engagement_by_accepting_invitation_task()
+        .catalog("Sandbox")
+        .client_token("acc-1")
+        .identifier(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t1.opportunity_id(), t2.opportunity_id());
+    let other_token = c
+        .start_engagement_by_accepting_invitation_task()
+        .catalog("Sandbox")
+        .client_token("acc-2")
+        .identifier(&a)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(other_token.into_service_error().is_conflict_exception());
+    let tasks = c
+        .list_engagement_by_accepting_invitation_tasks()
+        .catalog("Sandbox")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tasks.task_summaries().len(), 1);
+
+    let bad = c
+        .reject_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&r)
+        .rejection_reason("Too busy")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(bad.into_service_error().is_validation_exception());
+    c.reject_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&r)
+        .rejection_reason("Unable to support")
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&r)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().map(|s| s.as_str()), Some("REJECTED"));
+}
+
+#[tokio::test]
+async fn quotas_throttle_and_faults_fail_and_the_sdk_retries_through_both() {
+    let (e, c) = client().await;
+    let id = create(&c, "t", "Quota").await;
+    e.enforce_quotas(true);
+    e.fail_next(3);
+    // 25 reads in a burst: more than 10/s, and 3 of them hit a 500; the SDK's retries get all through.
+    for _ in 0..25 {
+        c.get_opportunity()
+            .catalog("Sandbox")
+            .identifier(&id)
+            .send()
+            .await
+            .unwrap();
+    }
+    let stats = e.state().stats.clone();
+    assert_eq!(stats.faults_served, 3);
+    assert!(stats.throttled > 0, "{stats:?}");
+    // A write over 1/s is throttled with the service's error shape.
+    let err = {
+        let mut state = e.state();
+        state
+            .admit("AssignOpportunity")
+            .and_then(|()| state.admit("AssignOpportunity"))
+            .unwrap_err()
+    };
+    assert_eq!((err.status, err.kind), (429, "ThrottlingException"));
+}

@@ -1,0 +1,252 @@
+//! [`PartnerCentral`] on `aws-sdk-partnercentralselling`: the client pinned to us-east-1 (the API's
+//! only region, whatever region the stack runs in), reads spaced to 10/s and writes to 1/s by a
+//! client-side limiter, throttling and 5xx retried by the SDK with backoff.
+
+use super::classify;
+use crate::error::PortError;
+use crate::limiter::RateLimiter;
+use crate::partner_central::{AcceptTask, Changed, ChangedPage, PartnerCentral};
+use crate::policy::RejectionReason;
+use acebridge_mapping::api::sdk::{apply_aws_summary, from_get_opportunity, invitation_from_sdk};
+use acebridge_mapping::{Catalog, Invitation, Opportunity};
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_sdk_partnercentralselling::Client;
+use aws_sdk_partnercentralselling::error::SdkError;
+use aws_sdk_partnercentralselling::operation::get_aws_opportunity_summary::GetAwsOpportunitySummaryError;
+use aws_sdk_partnercentralselling::operation::get_engagement_invitation::GetEngagementInvitationError;
+use aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityError;
+use aws_sdk_partnercentralselling::primitives::DateTime as SdkDateTime;
+use aws_sdk_partnercentralselling::types::{
+    LastModifiedDate, OpportunitySort, OpportunitySortName, SortOrder,
+};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// The only region the Selling API lives in.
+pub const REGION: &str = "us-east-1";
+
+/// The Partner Central adapter.
+#[derive(Debug)]
+pub struct SdkPartnerCentral {
+    client: Client,
+    reads: RateLimiter,
+    writes: RateLimiter,
+}
+
+impl SdkPartnerCentral {
+    /// A client from the shared configuration, pinned to us-east-1; `endpoint` overrides the
+    /// endpoint (the local emulator). Retries: standard mode, 8 attempts, exponential backoff.
+    pub fn new(config: &SdkConfig, endpoint: Option<&str>) -> Self {
+        let mut b = aws_sdk_partnercentralselling::config::Builder::from(config)
+            .region(aws_config::Region::new(REGION))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(8)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            );
+        if let Some(e) = endpoint {
+            b = b.endpoint_url(e);
+        }
+        SdkPartnerCentral {
+            client: Client::from_conf(b.build()),
+            reads: RateLimiter::per_second(10),
+            writes: RateLimiter::per_second(1),
+        }
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+fn sdk_time(t: DateTime<Utc>) -> SdkDateTime {
+    SdkDateTime::from_millis(t.timestamp_millis())
+}
+
+fn chrono(t: &SdkDateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(t.to_millis().ok()?)
+}
+
+fn conversion(e: acebridge_mapping::ConversionError) -> PortError {
+    PortError::permanent("partner-central", format!("unreadable response: {e}"))
+}
+
+impl PartnerCentral for SdkPartnerCentral {
+    async fn opportunity(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> Result<Option<Opportunity>, PortError> {
+        self.reads.wait().await;
+        let out = match self
+            .client
+            .get_opportunity()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), GetOpportunityError::ResourceNotFoundException(_)) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(classify("partner-central", "GetOpportunity", e)),
+        };
+        let mut opportunity = from_get_opportunity(&out)
+            .to_canonical()
+            .map_err(conversion)?;
+        // AWS's side exists once an opportunity is submitted: a draft costs one read, not two.
+        let submitted = out
+            .life_cycle()
+            .and_then(|l| l.review_status())
+            .is_some_and(|s| s.as_str() != "Pending Submission");
+        if submitted {
+            self.reads.wait().await;
+            match self
+                .client
+                .get_aws_opportunity_summary()
+                .catalog(catalog.as_str())
+                .related_opportunity_identifier(id)
+                .send()
+                .await
+            {
+                Ok(s) => apply_aws_summary(&mut opportunity, &s),
+                Err(SdkError::ServiceError(e))
+                    if matches!(
+                        e.err(),
+                        GetAwsOpportunitySummaryError::ResourceNotFoundException(_)
+                    ) => {}
+                Err(e) => return Err(classify("partner-central", "GetAwsOpportunitySummary", e)),
+            }
+        }
+        Ok(Some(opportunity))
+    }
+
+    async fn changed_since(
+        &self,
+        catalog: Catalog,
+        after: Option<DateTime<Utc>>,
+        token: Option<String>,
+    ) -> Result<ChangedPage, PortError> {
+        self.reads.wait().await;
+        let sort = OpportunitySort::builder()
+            .sort_order(SortOrder::Ascending)
+            .sort_by(OpportunitySortName::LastModifieddate)
+            .build()
+            .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
+        let mut req = self
+            .client
+            .list_opportunities()
+            .catalog(catalog.as_str())
+            .max_results(100)
+            .sort(sort)
+            .set_next_token(token);
+        if let Some(a) = after {
+            req = req.last_modified_date(
+                LastModifiedDate::builder()
+                    .after_last_modified_date(sdk_time(a))
+                    .build(),
+            );
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify("partner-central", "ListOpportunities", e))?;
+        Ok(ChangedPage {
+            items: out
+                .opportunity_summaries()
+                .iter()
+                .filter_map(|s| {
+                    Some(Changed {
+                        id: s.id()?.to_string(),
+                        last_modified: s.last_modified_date().and_then(chrono),
+                    })
+                })
+                .collect(),
+            next: out.next_token().map(str::to_string),
+        })
+    }
+
+    async fn invitation(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> Result<Option<Invitation>, PortError> {
+        self.reads.wait().await;
+        match self
+            .client
+            .get_engagement_invitation()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .send()
+            .await
+        {
+            Ok(o) => invitation_from_sdk(&o).map(Some).map_err(conversion),
+            Err(SdkError::ServiceError(e))
+                if matches!(
+                    e.err(),
+                    GetEngagementInvitationError::ResourceNotFoundException(_)
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("partner-central", "GetEngagementInvitation", e)),
+        }
+    }
+
+    async fn accept(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        client_token: &str,
+    ) -> Result<AcceptTask, PortError> {
+        self.writes.wait().await;
+        let out = self
+            .client
+            .start_engagement_by_accepting_invitation_task()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    "partner-central",
+                    "StartEngagementByAcceptingInvitationTask",
+                    e,
+                )
+            })?;
+        Ok(AcceptTask {
+            task_id: out.task_id().unwrap_or_default().to_string(),
+            status: out
+                .task_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            opportunity_id: out.opportunity_id().map(str::to_string),
+            message: out.message().map(str::to_string),
+        })
+    }
+
+    async fn reject(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        reason: &RejectionReason,
+    ) -> Result<(), PortError> {
+        self.writes.wait().await;
+        self.client
+            .reject_engagement_invitation()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .rejection_reason(reason.as_str())
+            .send()
+            .await
+            .map_err(|e| classify("partner-central", "RejectEngagementInvitation", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! The Partner Central channel: the port on the Selling API, and the flows on top of it: syncing an
+//! opportunity after an event, handling invitations (AWS referrals) under the invitation policy, and
+//! the scheduled reconcile from the ledger's watermark.
+
+use crate::apply::{self, Applied, RecordFailure};
+use crate::crm::Crm;
+use crate::error::PortError;
+use crate::ledger::Ledger;
+use crate::policy::{Decision, InvitationPolicy, RejectionReason};
+use crate::record::SyncRecord;
+use acebridge_mapping::{Catalog, Invitation, Opportunity};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::future::Future;
+use tracing::{info, warn};
+
+/// One entry of a ListOpportunities page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// The opportunity id.
+    pub id: String,
+    /// Its `LastModifiedDate`.
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// A page of changed opportunities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangedPage {
+    /// Oldest first.
+    pub items: Vec<Changed>,
+    /// The next page's token.
+    pub next: Option<String>,
+}
+
+/// What an accept started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptTask {
+    /// `oit-…`.
+    pub task_id: String,
+    /// `IN_PROGRESS`, `COMPLETE`, `FAILED`.
+    pub status: String,
+    /// The opportunity created, once known.
+    pub opportunity_id: Option<String>,
+    /// Why it failed, if it did.
+    pub message: Option<String>,
+}
+
+/// The Partner Central Selling API, as acebridge uses it.
+pub trait PartnerCentral: Send + Sync {
+    /// An opportunity in canonical form, with AWS's summary merged in where there is one.
+    fn opportunity(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Opportunity>, PortError>> + Send;
+
+    /// Opportunities modified on or after `after`, oldest first, one page.
+    fn changed_since(
+        &self,
+        catalog: Catalog,
+        after: Option<DateTime<Utc>>,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<ChangedPage, PortError>> + Send;
+
+    /// An invitation in canonical form.
+    fn invitation(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Invitation>, PortError>> + Send;
+
+    /// Accepts an invitation (StartEngagementByAcceptingInvitationTask) with `client_token`.
+    fn accept(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<AcceptTask, PortError>> + Send;
+
+    /// Rejects an invitation.
+    fn reject(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        reason: &RejectionReason,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// The ClientToken of an accept: derived from the invitation, so a retried invocation (or a second
+/// event) never accepts twice.
+pub fn accept_token(invitation_id: &str) -> String {
+    format!("acebridge-accept-{invitation_id}")
+}
+
+/// Result of syncing one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Synced {
+    /// Written to the CRM.
+    Written {
+        /// CRM id.
+        crm_id: String,
+    },
+    /// Older than what the CRM has.
+    Stale,
+    /// Already there.
+    Duplicate,
+    /// Partner Central has no such record (deleted, or another catalog).
+    NotFound,
+    /// The CRM refused it.
+    Failed {
+        /// Why.
+        message: String,
+    },
+}
+
+fn synced(r: Result<Applied, RecordFailure>) -> Synced {
+    match r {
+        Ok(Applied::Written { crm_id, .. }) => Synced::Written { crm_id },
+        Ok(Applied::Stale) => Synced::Stale,
+        Ok(Applied::Duplicate) => Synced::Duplicate,
+        Err(f) => Synced::Failed { message: f.message },
+    }
+}
+
+/// GetOpportunity (+ summary) → canonical → CRM, through the ledger.
+pub async fn sync_opportunity(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    id: &str,
+    source: &str,
+) -> Result<Synced, PortError> {
+    let Some(mut opportunity) = pc.opportunity(catalog, id).await? else {
+        warn!(opportunity = id, "opportunity not found in Partner Central");
+        return Ok(Synced::NotFound);
+    };
+    opportunity.catalog = Some(catalog);
+    let record = SyncRecord::from(opportunity);
+    Ok(synced(
+        apply::apply_record(ledger, crm, catalog, &record, source, Utc::now()).await?,
+    ))
+}
+
+/// GetEngagementInvitation → CRM (a pending AWS referral with its expiry, or its new status).
+pub async fn sync_invitation(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    id: &str,
+    source: &str,
+) -> Result<(Synced, Option<Invitation>), PortError> {
+    let Some(invitation) = pc.invitation(catalog, id).await? else {
+        warn!(invitation = id, "invitation not found in Partner Central");
+        return Ok((Synced::NotFound, None));
+    };
+    let record = SyncRecord::from(invitation.clone());
+    let outcome = apply::apply_record(ledger, crm, catalog, &record, source, Utc::now()).await?;
+    Ok((synced(outcome), Some(invitation)))
+}
+
+/// What happened to a new invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvitationHandled {
+    /// The CRM write of the pending referral.
+    pub crm: Synced,
+    /// The policy's decision: `wait`, `accept`, `reject`.
+    pub decision: String,
+    /// Why.
+    pub why: Option<String>,
+    /// The accept task, if accepted.
+    pub task: Option<AcceptTask>,
+}
+
+/// Engagement Invitation Created: the CRM gets the pending referral, then the policy decides.
+pub async fn handle_new_invitation(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    policy: &InvitationPolicy,
+    catalog: Catalog,
+    id: &str,
+    source: &str,
+) -> Result<InvitationHandled, PortError> {
+    let (crm_outcome, invitation) = sync_invitation(pc, ledger, crm, catalog, id, source).await?;
+    let Some(invitation) = invitation else {
+        return Ok(InvitationHandled {
+            crm: crm_outcome,
+            decision: "none".into(),
+            why: Some("not found".into()),
+            task: None,
+        });
+    };
+    let pending = invitation
+        .status
+        .value()
+        .is_none_or(|s| s.as_api() == "PENDING");
+    if !pending {
+        return Ok(InvitationHandled {
+            crm: crm_outcome,
+            decision: "none".into(),
+            why: Some("no longer pending".into()),
+            task: None,
+        });
+    }
+    let decision = policy.decide(&invitation);
+    let handled = match decision {
+        Decision::Wait => InvitationHandled {
+            crm: crm_outcome,
+            decision: "wait".into(),
+            why: Some("left to the CRM".into()),
+            task: None,
+        },
+        Decision::Accept { why } => {
+            let task = pc.accept(catalog, id, &accept_token(id)).await?;
+            info!(invitation = id, task = %task.task_id, status = %task.status, %why, "invitation accepted");
+            InvitationHandled {
+                crm: crm_outcome,
+                decision: "accept".into(),
+                why: Some(why),
+                task: Some(task),
+            }
+        }
+        Decision::Reject { reason, why } => {
+            pc.reject(catalog, id, &reason).await?;
+            info!(invitation = id, reason = reason.as_str(), %why, "invitation rejected");
+            InvitationHandled {
+                crm: crm_outcome,
+                decision: "reject".into(),
+                why: Some(format!("{why}: {}", reason.as_str())),
+                task: None,
+            }
+        }
+    };
+    if handled.decision != "wait" {
+        // The CRM shows the decision (the status Partner Central now reports).
+        sync_invitation(pc, ledger, crm, catalog, id, source).await?;
+    }
+    Ok(handled)
+}
+
+/// What a reconcile did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    /// The watermark it started from.
+    pub from: Option<DateTime<Utc>>,
+    /// The watermark it stored.
+    pub to: Option<DateTime<Utc>>,
+    /// ListOpportunities pages read.
+    pub pages: usize,
+    /// Opportunities listed.
+    pub listed: usize,
+    /// Written to the CRM.
+    pub written: usize,
+    /// Skipped: already applied.
+    pub duplicate: usize,
+    /// Skipped: older than what the CRM has.
+    pub stale: usize,
+    /// Gone between list and get.
+    pub not_found: usize,
+    /// Refused by the CRM (in the ledger with their errors).
+    pub failed: usize,
+    /// Stopped before the deadline; the next run continues from `to`.
+    pub stopped_early: bool,
+}
+
+/// Lists every opportunity modified since the ledger's watermark (all pages, oldest first) and syncs
+/// each. A first run (no watermark) backfills everything. The watermark only ever holds AWS's
+/// `LastModifiedDate` values, and moves as each opportunity is done, so a run cut short loses nothing.
+pub async fn reconcile(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    mut time_left: impl FnMut() -> bool,
+) -> Result<ReconcileReport, PortError> {
+    let from = ledger.watermark(catalog).await?;
+    let mut report = ReconcileReport {
+        from,
+        to: from,
+        ..ReconcileReport::default()
+    };
+    let mut token = None;
+    loop {
+        let page = pc.changed_since(catalog, from, token.take()).await?;
+        report.pages += 1;
+        report.listed += page.items.len();
+        for item in page.items {
+            if !time_left() {
+                report.stopped_early = true;
+                return finish(ledger, catalog, report).await;
+            }
+            match sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await? {
+                Synced::Written { .. } => report.written += 1,
+                Synced::Duplicate => report.duplicate += 1,
+                Synced::Stale => report.stale += 1,
+                Synced::NotFound => report.not_found += 1,
+                Synced::Failed { .. } => report.failed += 1,
+            }
+            if let Some(t) = item.last_modified {
+                report.to = Some(report.to.map_or(t, |w| w.max(t)));
+            }
+        }
+        match page.next {
+            Some(t) => token = Some(t),
+            None => return finish(ledger, catalog, report).await,
+        }
+    }
+}
+
+async fn finish(
+    ledger: &impl Ledger,
+    catalog: Catalog,
+    report: ReconcileReport,
+) -> Result<ReconcileReport, PortError> {
+    if let Some(to) = report.to
+        && report.to != report.from
+    {
+        ledger.set_watermark(catalog, to).await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,289 @@
+//! The EventBridge events of `aws.partnercentral-selling`, typed, and the dispatcher that turns each
+//! into Partner Central reads and CRM writes. Events carry ids only; the data comes from Get* calls.
+//! The same function also runs the scheduled reconcile (a `Scheduled Event`).
+
+use crate::crm::Crm;
+use crate::error::PortError;
+use crate::ledger::Ledger;
+use crate::partner_central::{self, PartnerCentral};
+use crate::policy::InvitationPolicy;
+use acebridge_mapping::Catalog;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tracing::info;
+
+/// The events' source.
+pub const SOURCE: &str = "aws.partnercentral-selling";
+
+/// `detail` of Opportunity Created / Updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpportunityDetail {
+    /// `AWS` or `Sandbox`.
+    pub catalog: String,
+    /// Schema version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<String>,
+    /// The opportunity.
+    pub opportunity: OpportunityRef,
+}
+
+/// `detail.opportunity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpportunityRef {
+    /// `O…`.
+    pub identifier: String,
+}
+
+/// `detail` of the Engagement Invitation events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationDetail {
+    /// `AWS` or `Sandbox`.
+    pub catalog: String,
+    /// The invitation.
+    pub engagement_invitation: InvitationRef,
+}
+
+/// `detail.engagementInvitation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationRef {
+    /// `engi-…`.
+    pub id: String,
+    /// ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// `eng-…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement_id: Option<String>,
+    /// `Sender` / `Receiver` (compared case-insensitively).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_type: Option<String>,
+    /// `OpportunityInvitation` / `LeadInvitation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_type: Option<String>,
+    /// Expiry (Created only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+}
+
+/// `detail` of the engagement events acebridge acknowledges without acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogOnly {
+    /// `AWS` or `Sandbox`.
+    pub catalog: String,
+}
+
+/// A Partner Central event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PcEvent {
+    /// Opportunity Created.
+    OpportunityCreated(OpportunityDetail),
+    /// Opportunity Updated.
+    OpportunityUpdated(OpportunityDetail),
+    /// Engagement Invitation Created.
+    InvitationCreated(InvitationDetail),
+    /// Engagement Invitation Accepted.
+    InvitationAccepted(InvitationDetail),
+    /// Engagement Invitation Rejected.
+    InvitationRejected(InvitationDetail),
+    /// Engagement Invitation Expired.
+    InvitationExpired(InvitationDetail),
+    /// Engagement Created / Updated / Member Added / Resource Snapshot Created: nothing to sync.
+    Engagement {
+        /// Which.
+        detail_type: String,
+        /// Catalog.
+        catalog: String,
+    },
+}
+
+impl PcEvent {
+    /// The event's catalog.
+    pub fn catalog(&self) -> &str {
+        match self {
+            PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => &d.catalog,
+            PcEvent::InvitationCreated(d)
+            | PcEvent::InvitationAccepted(d)
+            | PcEvent::InvitationRejected(d)
+            | PcEvent::InvitationExpired(d) => &d.catalog,
+            PcEvent::Engagement { catalog, .. } => catalog,
+        }
+    }
+}
+
+/// What an incoming event is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A Partner Central event.
+    Event(PcEvent),
+    /// The reconcile schedule fired.
+    Schedule,
+    /// Another source or an undocumented detail-type: logged and acknowledged.
+    Ignored(String),
+}
+
+/// An event that cannot be read: retrying cannot help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed \"{detail_type}\" event {id}: {field}: {message}")]
+pub struct MalformedEvent {
+    /// The event's detail-type.
+    pub detail_type: String,
+    /// The event's id.
+    pub id: String,
+    /// Path of the offending field in `detail`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn detail<T: DeserializeOwned>(e: &EventBridgeEvent<Value>) -> Result<T, MalformedEvent> {
+    serde_path_to_error::deserialize(&e.detail).map_err(|err| MalformedEvent {
+        detail_type: e.detail_type.clone(),
+        id: e.id.clone().unwrap_or_default(),
+        field: format!("detail.{}", err.path()),
+        message: err.inner().to_string(),
+    })
+}
+
+/// Reads an event.
+pub fn parse(e: &EventBridgeEvent<Value>) -> Result<Parsed, MalformedEvent> {
+    if e.detail_type == "Scheduled Event" {
+        return Ok(Parsed::Schedule);
+    }
+    if e.source != SOURCE {
+        return Ok(Parsed::Ignored(format!("source {}", e.source)));
+    }
+    let event = match e.detail_type.as_str() {
+        "Opportunity Created" => PcEvent::OpportunityCreated(detail(e)?),
+        "Opportunity Updated" => PcEvent::OpportunityUpdated(detail(e)?),
+        "Engagement Invitation Created" => PcEvent::InvitationCreated(detail(e)?),
+        "Engagement Invitation Accepted" => PcEvent::InvitationAccepted(detail(e)?),
+        "Engagement Invitation Rejected" => PcEvent::InvitationRejected(detail(e)?),
+        "Engagement Invitation Expired" => PcEvent::InvitationExpired(detail(e)?),
+        "Engagement Created"
+        | "Engagement Updated"
+        | "Engagement Member Added"
+        | "Engagement Resource Snapshot Created" => PcEvent::Engagement {
+            detail_type: e.detail_type.clone(),
+            catalog: detail::<CatalogOnly>(e)?.catalog,
+        },
+        other => return Ok(Parsed::Ignored(format!("detail-type {other}"))),
+    };
+    Ok(Parsed::Event(event))
+}
+
+/// Why an event was not handled.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// The event cannot be read (not retryable).
+    #[error(transparent)]
+    Malformed(#[from] MalformedEvent),
+    /// A system failed (retryable or not, as it says).
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl HandleError {
+    /// Whether retrying the invocation can help.
+    pub fn retryable(&self) -> bool {
+        matches!(self, HandleError::Port(e) if e.retryable)
+    }
+}
+
+/// Everything the handler works with.
+#[derive(Debug)]
+pub struct Context<'a, P, L, C> {
+    /// Partner Central.
+    pub pc: &'a P,
+    /// The sync ledger.
+    pub ledger: &'a L,
+    /// The CRM.
+    pub crm: &'a C,
+    /// The invitation policy.
+    pub policy: &'a InvitationPolicy,
+    /// The catalog this stack syncs; events of the other are acknowledged without calls.
+    pub catalog: Catalog,
+}
+
+/// Handles one event; returns what it did, as JSON for the invocation's response.
+pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm>(
+    cx: &Context<'_, P, L, C>,
+    e: &EventBridgeEvent<Value>,
+    time_left: impl FnMut() -> bool,
+) -> Result<Value, HandleError> {
+    let event = match parse(e)? {
+        Parsed::Ignored(why) => {
+            info!(detail_type = %e.detail_type, source = %e.source, %why, "event acknowledged without action");
+            return Ok(json!({ "ignored": why }));
+        }
+        Parsed::Schedule => {
+            let report =
+                partner_central::reconcile(cx.pc, cx.ledger, cx.crm, cx.catalog, time_left).await?;
+            info!(
+                listed = report.listed,
+                written = report.written,
+                duplicate = report.duplicate,
+                stale = report.stale,
+                failed = report.failed,
+                pages = report.pages,
+                stopped_early = report.stopped_early,
+                "reconcile finished"
+            );
+            return Ok(json!({ "reconcile": report }));
+        }
+        Parsed::Event(ev) => ev,
+    };
+    if event.catalog() != cx.catalog.as_str() {
+        info!(detail_type = %e.detail_type, catalog = event.catalog(), "event of another catalog acknowledged");
+        return Ok(json!({ "ignored": format!("catalog {}", event.catalog()) }));
+    }
+    if let PcEvent::InvitationCreated(d)
+    | PcEvent::InvitationAccepted(d)
+    | PcEvent::InvitationRejected(d)
+    | PcEvent::InvitationExpired(d) = &event
+        && !d
+            .engagement_invitation
+            .participant_type
+            .as_deref()
+            .is_none_or(|p| p.eq_ignore_ascii_case("receiver"))
+    {
+        // An invitation we sent (a submitted opportunity): its outcome arrives as Opportunity Updated.
+        return Ok(json!({ "ignored": "invitation we sent" }));
+    }
+    let source = format!("event:{}", e.id.as_deref().unwrap_or("?"));
+    let (pc, ledger, crm, catalog) = (cx.pc, cx.ledger, cx.crm, cx.catalog);
+    let out = match event {
+        PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => {
+            let id = d.opportunity.identifier;
+            let synced =
+                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source).await?;
+            info!(opportunity = %id, outcome = ?synced, "opportunity synced");
+            json!({ "opportunity": id, "sync": synced })
+        }
+        PcEvent::InvitationCreated(d) => {
+            let id = d.engagement_invitation.id;
+            let handled = partner_central::handle_new_invitation(
+                pc, ledger, crm, cx.policy, catalog, &id, &source,
+            )
+            .await?;
+            json!({ "invitation": id, "handled": handled })
+        }
+        PcEvent::InvitationAccepted(d)
+        | PcEvent::InvitationRejected(d)
+        | PcEvent::InvitationExpired(d) => {
+            let id = d.engagement_invitation.id;
+            let (synced, _) =
+                partner_central::sync_invitation(pc, ledger, crm, catalog, &id, &source).await?;
+            json!({ "invitation": id, "sync": synced })
+        }
+        PcEvent::Engagement { detail_type, .. } => {
+            info!(%detail_type, "engagement event acknowledged");
+            json!({ "ignored": detail_type })
+        }
+    };
+    Ok(out)
+}

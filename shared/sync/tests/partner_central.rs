@@ -1,0 +1,427 @@
+//! The Partner Central channel: the real SDK client against the emulator, the ledger and CRM store on
+//! moto.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use acebridge_mapping::Catalog;
+use acebridge_sync::crm::Crm;
+use acebridge_sync::ledger::{Ledger, RecordKey};
+use acebridge_sync::partner_central::{self, PartnerCentral, accept_token};
+use acebridge_sync::pc_events::{Parsed, PcEvent, parse};
+use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::record::RecordKind;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use common::{api_opportunity, pc_stack, referral};
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../tests/fixtures/partner-central/events/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn event(v: &Value) -> EventBridgeEvent<Value> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+#[test]
+fn every_documented_event_fixture_parses_to_its_type() {
+    let cases = [
+        ("opportunity_created.clean.json", "OpportunityCreated"),
+        ("opportunity_updated.clean.json", "OpportunityUpdated"),
+        (
+            "engagement_invitation_created.clean.json",
+            "InvitationCreated",
+        ),
+        (
+            "engagement_invitation_accepted.clean.json",
+            "InvitationAccepted",
+        ),
+        (
+            "engagement_invitation_rejected.clean.json",
+            "InvitationRejected",
+        ),
+        (
+            "engagement_invitation_expired.clean.json",
+            "InvitationExpired",
+        ),
+        ("engagement_created.docs.json", "Engagement"),
+        ("engagement_updated.docs.json", "Engagement"),
+        ("engagement_member_added.docs.json", "Engagement"),
+        (
+            "engagement_resource_snapshot_created.docs.json",
+            "Engagement",
+        ),
+    ];
+    for (file, kind) in cases {
+        let parsed = parse(&event(&fixture(file))).unwrap();
+        let Parsed::Event(e) = parsed else {
+            panic!("{file}: {parsed:?}")
+        };
+        assert!(format!("{e:?}").starts_with(kind), "{file}: {e:?}");
+        assert!(["AWS", "Sandbox"].contains(&e.catalog()), "{file}");
+    }
+    let Parsed::Event(PcEvent::OpportunityCreated(d)) =
+        parse(&event(&fixture("opportunity_created.clean.json"))).unwrap()
+    else {
+        panic!()
+    };
+    assert!(d.opportunity.identifier.starts_with('O'));
+}
+
+#[test]
+fn a_malformed_event_is_a_clear_error_naming_the_field() {
+    let mut e = fixture("opportunity_updated.clean.json");
+    e["detail"]["opportunity"] = json!({ "id": "O1" });
+    let err = parse(&event(&e)).unwrap_err();
+    assert_eq!(err.detail_type, "Opportunity Updated");
+    assert!(err.field.starts_with("detail.opportunity"), "{err}");
+    assert!(err.to_string().contains("identifier"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_detail_types_other_sources_and_other_catalogs_are_acknowledged_without_calls() {
+    let s = pc_stack(InvitationPolicy::Accept).await;
+    let mut unknown = fixture("opportunity_created.clean.json");
+    unknown["detail-type"] = json!("Opportunity Accepted");
+    let mut other_source = fixture("opportunity_created.clean.json");
+    other_source["source"] = json!("aws.s3");
+    let other_catalog = fixture("opportunity_created.clean.json"); // catalog AWS; the stack syncs Sandbox
+    for e in [
+        unknown,
+        other_source,
+        other_catalog,
+        fixture("engagement_member_added.docs.json"),
+    ] {
+        let out = s.handle(&e).await;
+        assert!(out.get("ignored").is_some(), "{out}");
+    }
+    assert_eq!(s.calls(), 0);
+}
+
+#[tokio::test]
+async fn an_invitation_under_the_manual_policy_waits_in_the_crm_as_a_pending_referral() {
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    let id = s
+        .emulator
+        .state()
+        .invite(&referral("Migration to AWS", "US", "5000"))
+        .unwrap();
+    let out = s.deliver().await;
+    assert_eq!(out[0]["handled"]["decision"], json!("wait"));
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Invitation, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.summary.status.as_deref(), Some("PENDING"));
+    assert_eq!(rec.summary.title.as_deref(), Some("Migration to AWS"));
+    assert!(rec.accept_by.unwrap() > chrono::Utc::now() + chrono::Duration::days(14));
+    assert_eq!(
+        s.emulator
+            .state()
+            .stats
+            .calls
+            .get("StartEngagementByAcceptingInvitationTask"),
+        None
+    );
+
+    // It expires in Partner Central: the CRM follows.
+    s.emulator.state().expire("Sandbox", &id).unwrap();
+    s.deliver().await;
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Invitation, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.summary.status.as_deref(), Some("EXPIRED"));
+}
+
+#[tokio::test]
+async fn an_accepted_invitation_becomes_an_opportunity_in_the_crm_and_an_aws_update_flows_through()
+{
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    let id = s
+        .emulator
+        .state()
+        .invite(&referral("Data platform", "US", "5000"))
+        .unwrap();
+    let out = s.deliver().await;
+    assert_eq!(out[0]["handled"]["decision"], json!("accept"));
+    let opportunity = out[0]["handled"]["task"]["opportunity_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Invitation, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.summary.status.as_deref(), Some("ACCEPTED"));
+
+    // The accept emitted Invitation Accepted, Member Added, Opportunity Created, Updated, Snapshot.
+    s.deliver().await;
+    let opp = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, &opportunity)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(opp.summary.origin.as_deref(), Some("AWS Referral"));
+    assert_eq!(opp.summary.title.as_deref(), Some("Data platform"));
+    assert_eq!(
+        opp.record["customer"]["contacts"][0]["email"],
+        json!("testnamelast09@test.com")
+    );
+
+    // AWS moves the stage: Opportunity Updated → the CRM has it.
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            &opportunity,
+            &json!({ "LifeCycle": { "Stage": "Qualified" } }),
+        )
+        .unwrap();
+    s.deliver().await;
+    let opp = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, &opportunity)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(opp.summary.stage.as_deref(), Some("Qualified"));
+}
+
+#[tokio::test]
+async fn a_rejecting_policy_rejects_with_a_valid_reason_and_the_crm_shows_it() {
+    let mut s = pc_stack(InvitationPolicy::parse("reject:Unable to support", None).unwrap()).await;
+    let id = s
+        .emulator
+        .state()
+        .invite(&referral("Mainframe", "US", "100"))
+        .unwrap();
+    let out = s.deliver().await;
+    assert_eq!(out[0]["handled"]["decision"], json!("reject"));
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Invitation, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.summary.status.as_deref(), Some("REJECTED"));
+    assert_eq!(rec.record["rejection_reason"], json!("Unable to support"));
+}
+
+#[tokio::test]
+async fn rules_accept_and_reject_by_country_spend_and_title_and_leave_the_rest_to_the_crm() {
+    let rules = r#"[
+        {"when": {"countries": ["US"], "min_monthly_spend": 1000, "title_keywords": ["migration"]}, "then": "accept"},
+        {"when": {"countries": ["KP"]}, "then": "reject", "reason": "Unable to support"}
+    ]"#;
+    let mut s = pc_stack(InvitationPolicy::parse("rules", Some(rules)).unwrap()).await;
+    let accept = s
+        .emulator
+        .state()
+        .invite(&referral("SAP Migration", "US", "2500"))
+        .unwrap();
+    let reject = s
+        .emulator
+        .state()
+        .invite(&referral("Anything", "KP", "90000"))
+        .unwrap();
+    let wait = s
+        .emulator
+        .state()
+        .invite(&referral("SAP Migration", "US", "500"))
+        .unwrap();
+    let out = s.deliver().await;
+    let decision = |id: &str| {
+        out.iter()
+            .find(|o| o["invitation"] == json!(id))
+            .map(|o| o["handled"]["decision"].clone())
+            .unwrap()
+    };
+    assert_eq!(decision(&accept), json!("accept"));
+    assert_eq!(decision(&reject), json!("reject"));
+    assert_eq!(decision(&wait), json!("wait"));
+}
+
+#[tokio::test]
+async fn a_retried_accept_creates_one_opportunity() {
+    let s = pc_stack(InvitationPolicy::Accept).await;
+    let id = s
+        .emulator
+        .state()
+        .invite(&referral("Retry me", "US", "5000"))
+        .unwrap();
+    let created = |s: &common::PcStack| {
+        s.emulator
+            .events()
+            .iter()
+            .filter(|e| e["detail-type"] == json!("Opportunity Created"))
+            .count()
+    };
+    // The invocation accepted, then died before recording anything; Lambda retries it.
+    let first =
+        s.pc.accept(Catalog::Sandbox, &id, &accept_token(&id))
+            .await
+            .unwrap();
+    let again =
+        s.pc.accept(Catalog::Sandbox, &id, &accept_token(&id))
+            .await
+            .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(created(&s), 1);
+    // And the full handler on a redelivered Invitation Created accepts nothing twice.
+    let invited = s.emulator.events()[0].clone();
+    s.handle(&invited).await;
+    s.handle(&invited).await;
+    assert_eq!(created(&s), 1);
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_opportunity_updated_events_end_at_the_newest_version_applied_once()
+ {
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    s.seed(vec![
+        json!({"Id": "O7000001", "Catalog": "Sandbox"})
+            .as_object()
+            .unwrap()
+            .clone()
+            .into_iter()
+            .chain(api_opportunity("v1").as_object().unwrap().clone())
+            .collect(),
+    ]);
+    let updated = |stage: &str| json!({ "LifeCycle": { "Stage": stage } });
+    let v2 = s
+        .emulator
+        .state()
+        .aws_update("Sandbox", "O7000001", &updated("Qualified"))
+        .unwrap();
+    s.emulator
+        .state()
+        .aws_update("Sandbox", "O7000001", &updated("Committed"))
+        .unwrap();
+    let events = s.emulator.events();
+    s.skip_events();
+    // EventBridge delivers the newest first, then the older one twice.
+    let outs = [
+        s.handle(&events[1]).await,
+        s.handle(&events[0]).await,
+        s.handle(&events[0]).await,
+        s.handle(&events[1]).await,
+    ];
+    let written = outs
+        .iter()
+        .filter(|o| o["sync"]["outcome"] == json!("written"))
+        .count();
+    assert_eq!(written, 1, "{outs:?}");
+    let rec = s
+        .crm
+        .find_by_ace_id(RecordKind::Opportunity, "O7000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.summary.stage.as_deref(), Some("Committed"));
+    assert!(rec.aws_last_modified.unwrap().to_rfc3339() > v2);
+    let entry = s
+        .ledger
+        .get(&RecordKey::ace(
+            RecordKind::Opportunity,
+            Catalog::Sandbox,
+            "O7000001",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entry.version.unwrap().aws_last_modified,
+        rec.aws_last_modified
+    );
+    s.deliver().await;
+}
+
+fn drafts(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let mut o = api_opportunity(&format!("Draft {i:03}"));
+            o["Id"] = json!(format!("O8{i:06}"));
+            o
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reconcile_of_300_opportunities_under_quotas_and_injected_500s_loses_none() {
+    let s = pc_stack(InvitationPolicy::Manual).await;
+    s.seed(drafts(300));
+    s.emulator.enforce_quotas(true);
+    s.emulator.fail_next(5);
+    let report = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.listed, report.written, report.failed),
+        (300, 300, 0),
+        "{report:?}"
+    );
+    assert_eq!(s.crm.all().await.unwrap().len(), 300);
+    let stats = s.emulator.state().stats.clone();
+    assert_eq!(stats.faults_served, 5);
+    // Every failed (and any throttled) call was retried: 300 gets and 3 list pages got through.
+    assert_eq!(
+        (
+            stats.calls["GetOpportunity"],
+            stats.calls["ListOpportunities"]
+        ),
+        (300, 3)
+    );
+    assert!(report.to.is_some());
+}
+
+#[tokio::test]
+async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    s.seed(drafts(25));
+    let first = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!((first.from, first.written), (None, 25));
+    for id in ["O8000003", "O8000011", "O8000020"] {
+        s.emulator
+            .state()
+            .aws_update(
+                "Sandbox",
+                id,
+                &json!({ "LifeCycle": { "Stage": "Technical Validation" } }),
+            )
+            .unwrap();
+    }
+    s.skip_events(); // EventBridge lost them
+    let second = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!(second.from, first.to);
+    assert_eq!(second.written, 3, "{second:?}");
+    for id in ["O8000003", "O8000011", "O8000020"] {
+        let rec = s
+            .crm
+            .find_by_ace_id(RecordKind::Opportunity, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rec.summary.stage.as_deref(), Some("Technical Validation"));
+    }
+    assert_eq!(
+        s.ledger.watermark(Catalog::Sandbox).await.unwrap(),
+        second.to
+    );
+    s.deliver().await;
+}
