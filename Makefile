@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit sam-validate build deploy bench local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit sam-validate build deploy bench bench-reconcile local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` also adds the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -46,6 +46,9 @@ deploy: build ## First deploy: guided (writes samconfig.toml).
 
 bench: ## Criterion benchmarks; prints records/s and ratios.
 	$(CARGO) bench -p acebridge-mapping --bench ace_file
+
+bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults, wall time vs the 30 s quota bound.
+	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench reconcile
 
 local-up: setup ## Start moto on 127.0.0.1 (S3, DynamoDB, EventBridge, SQS, Secrets Manager).
 	@bash infra/local/local-up.sh

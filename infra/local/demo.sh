@@ -3,12 +3,16 @@
 #   AWS drops files into the "ACE bucket" (moto) -> the scanner function moves them to the landing
 #   bucket -> the ingest function (invoked with the S3 event moto cannot deliver) applies them to the
 #   CRM store through the sync ledger -> `acebridge show` prints the result.
-# Both functions run under `cargo lambda watch` and are invoked with `cargo lambda invoke --data-file`.
+# Then the Partner Central channel against the local emulator: a reconcile backfills the partner's
+# opportunities, AWS sends an invitation, the policy accepts it, the opportunity lands in the CRM store,
+# and an AWS-side update flows through.
+# The functions run under `cargo lambda watch` and are invoked with `cargo lambda invoke --data-file`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 port="${MOTO_PORT:-4566}"
 watch_port="${WATCH_PORT:-9000}"
+pc_port="${PC_PORT:-4567}"
 state="$root/.local"
 mkdir -p "$state"
 
@@ -26,8 +30,10 @@ cli="$root/target/debug/acebridge"
 bash infra/local/local-down.sh >/dev/null 2>&1 || true   # a fresh moto: the demo starts from nothing
 bash infra/local/local-up.sh
 watch_pid=""
+pc_pid=""
 cleanup() {
   if [ -n "$watch_pid" ]; then kill -- "-$watch_pid" 2>/dev/null || kill "$watch_pid" 2>/dev/null || true; fi
+  if [ -n "$pc_pid" ]; then kill "$pc_pid" 2>/dev/null || true; fi
   bash infra/local/local-down.sh >/dev/null
 }
 trap cleanup EXIT
@@ -59,6 +65,8 @@ LANDING_BUCKET=$landing
 LEDGER_TABLE=$ledger
 CRM_TABLE=$crm
 CATALOG=Sandbox
+PARTNER_CENTRAL_ENDPOINT=http://127.0.0.1:$pc_port
+INVITATION_POLICY=accept
 RUST_LOG=info
 DEADLINE_MARGIN_MS=2000
 ENV
@@ -85,7 +93,57 @@ echo; echo "== 6. the same event again (S3 delivers at least once): nothing chan
 invoke ace-file-ingest functions/ace-file-ingest/events/demo-landing.json
 echo
 
-echo; echo "== 7. acebridge show"
+echo; echo "== 7. the Partner Central emulator (awsJson1_0 on 127.0.0.1:$pc_port, seeded with 3 partner opportunities)"
+"$root/target/debug/pc-emulator" --port "$pc_port" --seed infra/local/demo/partner-central-seed.json >"$state/pc-emulator.log" 2>&1 &
+pc_pid=$!
+for _ in $(seq 1 100); do
+  if (echo >"/dev/tcp/127.0.0.1/$pc_port") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+emulator() { # POST a control call: path, JSON file or inline JSON
+  .venv/bin/python - "$pc_port" "$1" "$2" <<'PY'
+import sys, json, pathlib, urllib.request
+port, path, body = sys.argv[1], sys.argv[2], sys.argv[3]
+data = pathlib.Path(body).read_bytes() if pathlib.Path(body).is_file() else body.encode()
+req = urllib.request.Request(f"http://127.0.0.1:{port}/_emulator/{path}", data=data, method="POST")
+print(json.loads(urllib.request.urlopen(req).read()))
+PY
+}
+delivered=0
+deliver() { # what EventBridge does: every new emulator event to the function
+  mkdir -p "$state/events"
+  delivered=$(.venv/bin/python - "$pc_port" "$delivered" "$state/events" <<'PY'
+import sys, json, urllib.request, pathlib
+port, after, out = sys.argv[1], int(sys.argv[2]), pathlib.Path(sys.argv[3])
+got = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/events?after={after}").read())
+for i, e in enumerate(got["events"], start=after):
+    (out / f"{i:04d}.json").write_text(json.dumps(e))
+print(got["next"])
+PY
+)
+  for f in $(ls "$state/events"/*.json 2>/dev/null | sort); do
+    echo "  -> $(.venv/bin/python -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["detail-type"])' "$f")"
+    invoke partner-central-events "$f" | sed 's/^/     /'
+    echo
+    rm -f "$f"
+  done
+}
+
+echo; echo "== 8. cargo lambda invoke partner-central-events (the reconcile schedule: first run backfills)"
+invoke partner-central-events functions/partner-central-events/events/reconcile.json
+echo
+
+echo; echo "== 9. AWS refers an opportunity (Engagement Invitation Created); INVITATION_POLICY=accept"
+emulator invite infra/local/demo/partner-central-invitation.json
+deliver
+echo; echo "== 10. the accept's events (Invitation Accepted, Opportunity Created, ...) reach the function"
+deliver
+
+echo; echo "== 11. AWS moves an opportunity to Committed in Partner Central (Opportunity Updated)"
+emulator aws-update '{"Catalog": "Sandbox", "Identifier": "O5000001", "Patch": {"LifeCycle": {"Stage": "Committed"}}}'
+deliver
+
+echo; echo "== 12. acebridge show"
 "$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing"
 
-echo; echo "demo: done (cargo lambda watch and moto stop on exit)"
+echo; echo "demo: done (cargo lambda watch, the emulator and moto stop on exit)"

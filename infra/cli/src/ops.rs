@@ -101,7 +101,10 @@ fn crm_row(r: CrmRecord) -> Vec<String> {
         r.crm_id,
         r.ace_id.unwrap_or_else(|| "-".into()),
         cut(r.summary.title.as_deref().unwrap_or("-"), 32),
-        r.summary.stage.unwrap_or_else(|| "-".into()),
+        r.summary
+            .stage
+            .or(r.summary.status)
+            .unwrap_or_else(|| "-".into()),
         r.summary.origin.unwrap_or_else(|| "-".into()),
         date(r.accept_by),
         date(r.aws_last_modified),

@@ -1,5 +1,8 @@
 //! A client-side rate limiter: calls are spaced so that no more than `per_second` start in any second
 //! (Partner Central: 10 reads/s, 1 write/s per partner account). Shared by every task of a process.
+//! The spacing carries a 5% margin: calls spaced exactly at the limit arrive with network jitter and
+//! a server counting a sliding second throttles some of them (measured: 46 throttles in 303 reads at
+//! exactly 100 ms, each costing a backoff).
 
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -16,7 +19,7 @@ impl RateLimiter {
     /// At most `per_second` calls per second (at least 1).
     pub fn per_second(per_second: u32) -> Self {
         RateLimiter {
-            interval: Duration::from_secs(1) / per_second.max(1),
+            interval: Duration::from_secs(1) * 21 / (20 * per_second.max(1)),
             next: Mutex::new(None),
         }
     }
@@ -45,7 +48,7 @@ mod tests {
         for _ in 0..21 {
             limiter.wait().await;
         }
-        // 21 calls at 100/s: the first at once, the last no sooner than 200 ms later.
-        assert!(start.elapsed() >= Duration::from_millis(200));
+        // 21 calls at 100/s (plus the 5% margin): the first at once, the last 210 ms later.
+        assert!(start.elapsed() >= Duration::from_millis(210));
     }
 }

@@ -1,0 +1,75 @@
+//! Reconcile of 300 opportunities against the emulator with the service's quotas enforced (10 reads/s)
+//! and 5 injected HTTP 500s, timed against the quota bound (300 GetOpportunity / 10 per s = 30 s).
+//! Needs moto (the ledger and store tables): `make bench-reconcile` starts it.
+#![allow(clippy::unwrap_used)]
+
+use acebridge_mapping::Catalog;
+use acebridge_pc_emulator::Emulator;
+use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger, ensure_tables};
+use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+use acebridge_sync::{local, partner_central};
+use serde_json::json;
+use std::time::Instant;
+
+const N: usize = 300;
+
+#[tokio::main]
+async fn main() {
+    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    let mut base: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/partner-central/requests/create_opportunity.sandbox.aws-samples.json"
+    ))
+    .unwrap();
+    base.as_object_mut().unwrap().remove("ClientToken");
+    let opportunities: Vec<_> = (0..N)
+        .map(|i| {
+            let mut o = base.clone();
+            o["Id"] = json!(format!("O9{i:06}"));
+            o
+        })
+        .collect();
+    emulator
+        .state()
+        .seed(&json!({ "opportunities": opportunities }))
+        .unwrap();
+    emulator.enforce_quotas(true);
+    emulator.fail_next(5);
+
+    let sdk = local::sdk_config("us-east-1").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let stamp = std::process::id();
+    let (lt, ct) = (
+        format!("bench-ledger-{stamp}"),
+        format!("bench-crm-{stamp}"),
+    );
+    ensure_tables(&ddb, &lt, &ct)
+        .await
+        .expect("moto must be running: make local-up");
+    let pc = SdkPartnerCentral::new(&sdk, Some(&emulator.url()));
+    let (ledger, crm) = (
+        DynamoLedger::new(ddb.clone(), lt),
+        DynamoCrmStore::new(ddb, ct),
+    );
+
+    let start = Instant::now();
+    let report = partner_central::reconcile(&pc, &ledger, &crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    let stats = emulator.state().stats.clone();
+    let bound = N as f64 / 10.0;
+    println!(
+        "reconcile: {} listed, {} written, {} failed; {} pages; {} injected 500s, {} throttled",
+        report.listed,
+        report.written,
+        report.failed,
+        report.pages,
+        stats.faults_served,
+        stats.throttled
+    );
+    println!(
+        "wall time {wall:.2} s vs quota bound {bound:.1} s ({N} reads at 10/s): ratio {:.3}",
+        wall / bound
+    );
+    assert_eq!(report.written, N, "none lost");
+}
