@@ -243,43 +243,12 @@ pub async fn ingest_file(
         }
     };
 
-    let mut counts = FileCounts::default();
-    let mut failed = Vec::new();
+    let mut tally = Tally::default();
     let (records_key, version, spms_id) = match &file {
         AceFile::Opportunities(f) => {
-            apply_records(
-                ledger,
-                crm,
-                config.catalog,
-                key,
-                f,
-                &mut counts,
-                &mut failed,
-            )
-            .await?;
-            (
-                f.records_key.clone(),
-                f.version.as_value().cloned(),
-                f.spms_id.as_value().cloned(),
-            )
+            apply_records(ledger, crm, config.catalog, key, f, &mut tally).await?
         }
-        AceFile::Leads(f) => {
-            apply_records(
-                ledger,
-                crm,
-                config.catalog,
-                key,
-                f,
-                &mut counts,
-                &mut failed,
-            )
-            .await?;
-            (
-                f.records_key.clone(),
-                f.version.as_value().cloned(),
-                f.spms_id.as_value().cloned(),
-            )
-        }
+        AceFile::Leads(f) => apply_records(ledger, crm, config.catalog, key, f, &mut tally).await?,
         AceFile::Results(r) => {
             let results = r.to_canonical();
             let kind = results_kind(key);
@@ -287,7 +256,7 @@ pub async fn ingest_file(
                 Field::Value(v) => v,
                 _ => Vec::new(),
             };
-            counts.records = records.len();
+            tally.counts.records = records.len();
             let raw: Vec<serde_json::Value> = r
                 .inbound_api_results
                 .as_value()
@@ -314,8 +283,8 @@ pub async fn ingest_file(
                 };
                 let outcome = apply::attach_result(ledger, crm, target, result, now).await?;
                 match outcome {
-                    Ok(_) => counts.results += 1,
-                    Err(f) => failed.push(failed_record(
+                    Ok(_) => tally.counts.results += 1,
+                    Err(f) => tally.failed.push(failed_record(
                         index,
                         ace_id.or(crm_id).map(str::to_string),
                         "results",
@@ -331,6 +300,7 @@ pub async fn ingest_file(
             )
         }
     };
+    let Tally { mut counts, failed } = tally;
     counts.failed = failed.len();
 
     if !failed.is_empty() {
@@ -368,6 +338,13 @@ pub async fn ingest_file(
     Ok(FileOutcome::Processed(counts))
 }
 
+/// What a file's records did, as they are processed.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: FileCounts,
+    failed: Vec<FailedRecord>,
+}
+
 fn record_count(file: &AceFile) -> usize {
     match file {
         AceFile::Opportunities(f) => f.records.len(),
@@ -399,13 +376,13 @@ async fn apply_records<R>(
     catalog: Catalog,
     key: &str,
     file: &RecordsFile<R>,
-    counts: &mut FileCounts,
-    failed: &mut Vec<FailedRecord>,
-) -> Result<(), PortError>
+    tally: &mut Tally,
+) -> Result<(String, Option<String>, Option<String>), PortError>
 where
     R: WireRecord + Sync,
     R::Canonical: Into<SyncRecord>,
 {
+    let Tally { counts, failed } = tally;
     counts.records = file.records.len();
     for (cr, wire) in file.canonical().zip(&file.records) {
         let raw = match wire {
@@ -440,7 +417,11 @@ where
             Err(f) => failed.push(failed_record(cr.index, cr.id, "crm", f, raw)),
         }
     }
-    Ok(())
+    Ok((
+        file.records_key.clone(),
+        file.version.as_value().cloned(),
+        file.spms_id.as_value().cloned(),
+    ))
 }
 
 async fn quarantine(

@@ -51,12 +51,7 @@ async fn an_aws_referral_arriving_masked_then_unmasked_ends_with_the_real_contac
         .await;
     let c = processed(&first);
     assert_eq!((c.applied, c.new_referrals), (1, 1));
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, "O9000001")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Opportunity, "O9000001").await;
     assert_eq!(
         rec.record["customer"]["contacts"][0]["email"],
         json!({"masked": true})
@@ -79,12 +74,7 @@ async fn an_aws_referral_arriving_masked_then_unmasked_ends_with_the_real_contac
         .await;
     let c = processed(&second);
     assert_eq!((c.applied, c.new_referrals), (1, 0));
-    let rec = s
-        .crm
-        .get(RecordKind::Opportunity, &rec.crm_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.by_crm_id(&rec.crm_id).await;
     assert_eq!(
         rec.record["customer"]["contacts"][0]["email"],
         json!("maria.garcia@example.com")
@@ -96,12 +86,7 @@ async fn an_aws_referral_arriving_masked_then_unmasked_ends_with_the_real_contac
         &opportunity_file(vec![referral("O9000001", "2026-11-20T12:00:00.000Z", true)]),
     )
     .await;
-    let rec = s
-        .crm
-        .get(RecordKind::Opportunity, &rec.crm_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.by_crm_id(&rec.crm_id).await;
     assert_eq!(
         rec.record["customer"]["contacts"][0]["email"],
         json!("maria.garcia@example.com")
@@ -148,12 +133,7 @@ async fn an_update_older_than_the_stored_version_is_skipped_and_counted() {
         .await;
     let c = processed(&out);
     assert_eq!((c.applied, c.stale), (0, 1));
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, "O9000002")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Opportunity, "O9000002").await;
     assert_eq!(rec.summary.title.as_deref(), Some("Newer title"));
     assert_eq!(
         rec.aws_last_modified.unwrap().to_rfc3339(),
@@ -176,12 +156,7 @@ async fn the_same_file_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!(processed(&first[0]).applied, 1);
     let key_of = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9000003");
     let entry = s.ledger.get(&key_of).await.unwrap().unwrap();
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, "O9000003")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Opportunity, "O9000003").await;
 
     // The notification again (S3 delivers at least once).
     let again = s.ingest_event(&event).await;
@@ -192,14 +167,7 @@ async fn the_same_file_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!((c.applied, c.duplicate), (0, 1));
 
     assert_eq!(s.ledger.get(&key_of).await.unwrap().unwrap(), entry);
-    assert_eq!(
-        s.crm
-            .get(RecordKind::Opportunity, &rec.crm_id)
-            .await
-            .unwrap()
-            .unwrap(),
-        rec
-    );
+    assert_eq!(s.by_crm_id(&rec.crm_id).await, rec);
 }
 
 #[tokio::test]
@@ -376,30 +344,15 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
     let c = processed(&out);
     assert_eq!((c.records, c.results, c.failed), (3, 2, 1));
 
-    let ok = s
-        .crm
-        .get(RecordKind::Opportunity, "OP-1")
-        .await
-        .unwrap()
-        .unwrap();
+    let ok = s.by_crm_id("OP-1").await;
     let sync = ok.aws_sync.unwrap();
     assert!(sync.success && sync.errors.is_empty());
-    let refused = s
-        .crm
-        .get(RecordKind::Opportunity, "OP-2")
-        .await
-        .unwrap()
-        .unwrap();
+    let refused = s.by_crm_id("OP-2").await;
     assert_eq!(
         refused.aws_sync.unwrap().errors,
         vec!["Record not editable"]
     );
-    let untouched = s
-        .crm
-        .get(RecordKind::Opportunity, "OP-3")
-        .await
-        .unwrap()
-        .unwrap();
+    let untouched = s.by_crm_id("OP-3").await;
     assert!(untouched.aws_sync.is_none());
 
     let entry = |id: &'static str| {
@@ -463,12 +416,7 @@ async fn a_create_result_stores_the_id_aws_assigned_on_the_crm_record_and_moves_
         &serde_json::to_vec(&results).unwrap(),
     )
     .await;
-    let rec = s
-        .crm
-        .get(RecordKind::Opportunity, "OP-NEW")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.by_crm_id("OP-NEW").await;
     assert_eq!(rec.ace_id.as_deref(), Some("O7777777"));
     assert!(s.ledger.get(&pending).await.unwrap().is_none());
     let moved = s
@@ -512,12 +460,7 @@ async fn concurrent_deliveries_of_two_versions_end_at_the_newer_one() {
         let ev_a = [(a.as_str(), ea.as_str(), fa.len() as u64)];
         let ev_b = [(b.as_str(), eb.as_str(), fb.len() as u64)];
         tokio::join!(s.ingest_event(&ev_a), s.ingest_event(&ev_b));
-        let rec = s
-            .crm
-            .find_by_ace_id(RecordKind::Opportunity, &id)
-            .await
-            .unwrap()
-            .unwrap();
+        let rec = s.record(RecordKind::Opportunity, &id).await;
         assert_eq!(rec.summary.title.as_deref(), Some("new"), "round {round}");
         let e = s
             .ledger

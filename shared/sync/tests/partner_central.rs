@@ -5,7 +5,6 @@
 mod common;
 
 use acebridge_mapping::Catalog;
-use acebridge_sync::crm::Crm;
 use acebridge_sync::ledger::{Ledger, RecordKey};
 use acebridge_sync::partner_central::{self, PartnerCentral, accept_token};
 use acebridge_sync::pc_events::{Parsed, PcEvent, parse};
@@ -105,19 +104,10 @@ async fn unknown_detail_types_other_sources_and_other_catalogs_are_acknowledged_
 #[tokio::test]
 async fn an_invitation_under_the_manual_policy_waits_in_the_crm_as_a_pending_referral() {
     let mut s = pc_stack(InvitationPolicy::Manual).await;
-    let id = s
-        .emulator
-        .state()
-        .invite(&referral("Migration to AWS", "US", "5000"))
-        .unwrap();
+    let id = s.invite(&referral("Migration to AWS", "US", "5000"));
     let out = s.deliver().await;
     assert_eq!(out[0]["handled"]["decision"], json!("wait"));
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Invitation, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("PENDING"));
     assert_eq!(rec.summary.title.as_deref(), Some("Migration to AWS"));
     assert!(rec.accept_by.unwrap() > chrono::Utc::now() + chrono::Duration::days(14));
@@ -133,12 +123,7 @@ async fn an_invitation_under_the_manual_policy_waits_in_the_crm_as_a_pending_ref
     // It expires in Partner Central: the CRM follows.
     s.emulator.state().expire("Sandbox", &id).unwrap();
     s.deliver().await;
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Invitation, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("EXPIRED"));
 }
 
@@ -146,33 +131,19 @@ async fn an_invitation_under_the_manual_policy_waits_in_the_crm_as_a_pending_ref
 async fn an_accepted_invitation_becomes_an_opportunity_in_the_crm_and_an_aws_update_flows_through()
 {
     let mut s = pc_stack(InvitationPolicy::Accept).await;
-    let id = s
-        .emulator
-        .state()
-        .invite(&referral("Data platform", "US", "5000"))
-        .unwrap();
+    let id = s.invite(&referral("Data platform", "US", "5000"));
     let out = s.deliver().await;
     assert_eq!(out[0]["handled"]["decision"], json!("accept"));
     let opportunity = out[0]["handled"]["task"]["opportunity_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Invitation, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("ACCEPTED"));
 
     // The accept emitted Invitation Accepted, Member Added, Opportunity Created, Updated, Snapshot.
     s.deliver().await;
-    let opp = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, &opportunity)
-        .await
-        .unwrap()
-        .unwrap();
+    let opp = s.record(RecordKind::Opportunity, &opportunity).await;
     assert_eq!(opp.summary.origin.as_deref(), Some("AWS Referral"));
     assert_eq!(opp.summary.title.as_deref(), Some("Data platform"));
     assert_eq!(
@@ -190,31 +161,17 @@ async fn an_accepted_invitation_becomes_an_opportunity_in_the_crm_and_an_aws_upd
         )
         .unwrap();
     s.deliver().await;
-    let opp = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, &opportunity)
-        .await
-        .unwrap()
-        .unwrap();
+    let opp = s.record(RecordKind::Opportunity, &opportunity).await;
     assert_eq!(opp.summary.stage.as_deref(), Some("Qualified"));
 }
 
 #[tokio::test]
 async fn a_rejecting_policy_rejects_with_a_valid_reason_and_the_crm_shows_it() {
     let mut s = pc_stack(InvitationPolicy::parse("reject:Unable to support", None).unwrap()).await;
-    let id = s
-        .emulator
-        .state()
-        .invite(&referral("Mainframe", "US", "100"))
-        .unwrap();
+    let id = s.invite(&referral("Mainframe", "US", "100"));
     let out = s.deliver().await;
     assert_eq!(out[0]["handled"]["decision"], json!("reject"));
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Invitation, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("REJECTED"));
     assert_eq!(rec.record["rejection_reason"], json!("Unable to support"));
 }
@@ -226,21 +183,9 @@ async fn rules_accept_and_reject_by_country_spend_and_title_and_leave_the_rest_t
         {"when": {"countries": ["KP"]}, "then": "reject", "reason": "Unable to support"}
     ]"#;
     let mut s = pc_stack(InvitationPolicy::parse("rules", Some(rules)).unwrap()).await;
-    let accept = s
-        .emulator
-        .state()
-        .invite(&referral("SAP Migration", "US", "2500"))
-        .unwrap();
-    let reject = s
-        .emulator
-        .state()
-        .invite(&referral("Anything", "KP", "90000"))
-        .unwrap();
-    let wait = s
-        .emulator
-        .state()
-        .invite(&referral("SAP Migration", "US", "500"))
-        .unwrap();
+    let accept = s.invite(&referral("SAP Migration", "US", "2500"));
+    let reject = s.invite(&referral("Anything", "KP", "90000"));
+    let wait = s.invite(&referral("SAP Migration", "US", "500"));
     let out = s.deliver().await;
     let decision = |id: &str| {
         out.iter()
@@ -256,11 +201,7 @@ async fn rules_accept_and_reject_by_country_spend_and_title_and_leave_the_rest_t
 #[tokio::test]
 async fn a_retried_accept_creates_one_opportunity() {
     let s = pc_stack(InvitationPolicy::Accept).await;
-    let id = s
-        .emulator
-        .state()
-        .invite(&referral("Retry me", "US", "5000"))
-        .unwrap();
+    let id = s.invite(&referral("Retry me", "US", "5000"));
     let created = |s: &common::PcStack| {
         s.emulator
             .events()
@@ -323,12 +264,7 @@ async fn duplicate_and_out_of_order_opportunity_updated_events_end_at_the_newest
         .filter(|o| o["sync"]["outcome"] == json!("written"))
         .count();
     assert_eq!(written, 1, "{outs:?}");
-    let rec = s
-        .crm
-        .find_by_ace_id(RecordKind::Opportunity, "O7000001")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = s.record(RecordKind::Opportunity, "O7000001").await;
     assert_eq!(rec.summary.stage.as_deref(), Some("Committed"));
     assert!(rec.aws_last_modified.unwrap().to_rfc3339() > v2);
     let entry = s
@@ -411,12 +347,7 @@ async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
     assert_eq!(second.from, first.to);
     assert_eq!(second.written, 3, "{second:?}");
     for id in ["O8000003", "O8000011", "O8000020"] {
-        let rec = s
-            .crm
-            .find_by_ace_id(RecordKind::Opportunity, id)
-            .await
-            .unwrap()
-            .unwrap();
+        let rec = s.record(RecordKind::Opportunity, id).await;
         assert_eq!(rec.summary.stage.as_deref(), Some("Technical Validation"));
     }
     assert_eq!(

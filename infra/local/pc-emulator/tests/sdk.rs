@@ -43,6 +43,58 @@ fn project(title: &str) -> Project {
         .build()
 }
 
+type UpdateError =
+    aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError;
+
+/// An UpdateOpportunity of the opportunity `create` made, with `title` and an optional review status.
+async fn update(
+    c: &Client,
+    id: &str,
+    lmd: aws_sdk_partnercentralselling::primitives::DateTime,
+    title: &str,
+    review: Option<ReviewStatus>,
+) -> Result<
+    aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityOutput,
+    UpdateError,
+> {
+    let mut req = c
+        .update_opportunity()
+        .catalog("Sandbox")
+        .identifier(id)
+        .last_modified_date(lmd)
+        .customer(customer("Example Corp"))
+        .project(project(title));
+    if let Some(r) = review {
+        req = req.life_cycle(LifeCycle::builder().review_status(r).build());
+    }
+    req.send().await.map_err(|e| e.into_service_error())
+}
+
+fn validation(e: UpdateError) -> aws_sdk_partnercentralselling::types::error::ValidationException {
+    match e {
+        UpdateError::ValidationException(v) => v,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn accept(
+    c: &Client,
+    id: &str,
+    token: &str,
+) -> Result<
+    aws_sdk_partnercentralselling::operation::start_engagement_by_accepting_invitation_task::StartEngagementByAcceptingInvitationTaskOutput,
+    aws_sdk_partnercentralselling::error::SdkError<
+        aws_sdk_partnercentralselling::operation::start_engagement_by_accepting_invitation_task::StartEngagementByAcceptingInvitationTaskError,
+    >,
+>{
+    c.start_engagement_by_accepting_invitation_task()
+        .catalog("Sandbox")
+        .client_token(token)
+        .identifier(id)
+        .send()
+        .await
+}
+
 async fn create(c: &Client, token: &str, title: &str) -> String {
     c.create_opportunity()
         .catalog("Sandbox")
@@ -216,55 +268,19 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
         .await
         .unwrap()
         .last_modified_date;
-    let in_review = c
-        .update_opportunity()
-        .catalog("Sandbox")
-        .identifier(&id)
-        .last_modified_date(lmd)
-        .customer(customer("Example Corp"))
-        .project(project("Review"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    let v = match in_review {
-        aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => v,
-        other => panic!("{other:?}"),
-    };
+    let v = validation(update(&c, &id, lmd, "Review", None).await.unwrap_err());
     assert_eq!(v.reason().as_str(), "BUSINESS_VALIDATION_FAILED");
     assert_eq!(v.error_list()[0].code().as_str(), "INVALID_RESOURCE_STATE");
 
     // The Sandbox simulates AWS's approval with a ReviewStatus update.
-    let approved = c
-        .update_opportunity()
-        .catalog("Sandbox")
-        .identifier(&id)
-        .last_modified_date(lmd)
-        .customer(customer("Example Corp"))
-        .project(project("Review"))
-        .life_cycle(
-            LifeCycle::builder()
-                .review_status(ReviewStatus::Approved)
-                .build(),
-        )
-        .send()
+    let approved = update(&c, &id, lmd, "Review", Some(ReviewStatus::Approved))
         .await
         .unwrap();
-    let frozen = c
-        .update_opportunity()
-        .catalog("Sandbox")
-        .identifier(&id)
-        .last_modified_date(approved.last_modified_date)
-        .customer(customer("Example Corp"))
-        .project(project("Renamed"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    let v = match frozen {
-        aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => v,
-        other => panic!("{other:?}"),
-    };
+    let v = validation(
+        update(&c, &id, approved.last_modified_date, "Renamed", None)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(v.error_list()[0].field_name(), Some("Project.Title"));
 }
 
@@ -350,31 +366,10 @@ async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
         .unwrap();
     assert_eq!(got.status().map(|s| s.as_str()), Some("PENDING"));
 
-    let t1 = c
-        .start_engagement_by_accepting_invitation_task()
-        .catalog("Sandbox")
-        .client_token("acc-1")
-        .identifier(&a)
-        .send()
-        .await
-        .unwrap();
-    let t2 = c
-        .start_engagement_by_accepting_invitation_task()
-        .catalog("Sandbox")
-        .client_token("acc-1")
-        .identifier(&a)
-        .send()
-        .await
-        .unwrap();
+    let t1 = accept(&c, &a, "acc-1").await.unwrap();
+    let t2 = accept(&c, &a, "acc-1").await.unwrap();
     assert_eq!(t1.opportunity_id(), t2.opportunity_id());
-    let other_token = c
-        .start_engagement_by_accepting_invitation_task()
-        .catalog("Sandbox")
-        .client_token("acc-2")
-        .identifier(&a)
-        .send()
-        .await
-        .unwrap_err();
+    let other_token = accept(&c, &a, "acc-2").await.unwrap_err();
     assert!(other_token.into_service_error().is_conflict_exception());
     let tasks = c
         .list_engagement_by_accepting_invitation_tasks()

@@ -6,8 +6,10 @@ use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::config::s3_client;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::s3::S3Bucket;
+use acebridge_sync::crm::{Crm, CrmRecord};
 use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
 use acebridge_sync::local;
+use acebridge_sync::record::RecordKind;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Stack {
@@ -17,6 +19,11 @@ pub struct Stack {
     pub crm: DynamoCrmStore,
     pub config: IngestConfig,
     pub s3: aws_sdk_s3::Client,
+}
+
+/// The CRM record of an AWS id (it must exist).
+pub async fn record(crm: &DynamoCrmStore, kind: RecordKind, ace_id: &str) -> CrmRecord {
+    crm.find_by_ace_id(kind, ace_id).await.unwrap().unwrap()
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -100,6 +107,20 @@ impl Stack {
             );
         }
         out
+    }
+
+    /// The CRM record of an AWS id (it must exist).
+    pub async fn record(&self, kind: RecordKind, ace_id: &str) -> CrmRecord {
+        record(&self.crm, kind, ace_id).await
+    }
+
+    /// The CRM record of a CRM id (it must exist).
+    pub async fn by_crm_id(&self, crm_id: &str) -> CrmRecord {
+        self.crm
+            .get(RecordKind::Opportunity, crm_id)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     pub async fn landing_keys(&self, prefix: &str) -> Vec<String> {
@@ -244,6 +265,16 @@ impl PcStack {
             .state()
             .seed(&serde_json::json!({ "opportunities": opportunities }))
             .unwrap();
+    }
+
+    /// AWS sends an invitation; its id.
+    pub fn invite(&self, spec: &serde_json::Value) -> String {
+        self.emulator.state().invite(spec).unwrap()
+    }
+
+    /// The CRM record of an AWS id (it must exist).
+    pub async fn record(&self, kind: RecordKind, ace_id: &str) -> CrmRecord {
+        record(&self.crm, kind, ace_id).await
     }
 
     pub fn calls(&self) -> u64 {
