@@ -433,3 +433,83 @@ async fn quotas_throttle_and_faults_fail_and_the_sdk_retries_through_both() {
     };
     assert_eq!((err.status, err.kind), (429, "ThrottlingException"));
 }
+
+#[tokio::test]
+async fn associate_disassociate_and_assign_change_the_record_and_emit_updates_and_slow_mode_slows()
+{
+    let (e, c) = client().await;
+    let id = create(&c, "t", "Links").await;
+    for product in ["AmazonS3", "AmazonRedshift"] {
+        c.associate_opportunity()
+            .catalog("Sandbox")
+            .opportunity_identifier(&id)
+            .related_entity_type(RelatedEntityType::AwsProducts)
+            .related_entity_identifier(product)
+            .send()
+            .await
+            .unwrap();
+    }
+    c.disassociate_opportunity()
+        .catalog("Sandbox")
+        .opportunity_identifier(&id)
+        .related_entity_type(RelatedEntityType::AwsProducts)
+        .related_entity_identifier("AmazonS3")
+        .send()
+        .await
+        .unwrap();
+    let unknown_solution = c
+        .associate_opportunity()
+        .catalog("Sandbox")
+        .opportunity_identifier(&id)
+        .related_entity_type(RelatedEntityType::Solutions)
+        .related_entity_identifier("S-0000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        unknown_solution
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+    c.assign_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .assignee(
+            aws_sdk_partnercentralselling::types::AssigneeContact::builder()
+                .email("owner@example.com")
+                .first_name("Olive")
+                .last_name("Owner")
+                .business_title("PartnerAccountManager")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    let linked = got.related_entity_identifiers().unwrap().aws_products();
+    assert_eq!(linked, ["AmazonRedshift"]);
+    assert_eq!(got.opportunity_team()[0].email(), Some("owner@example.com"));
+    let updates = e
+        .events()
+        .iter()
+        .filter(|v| v["detail-type"] == json!("Opportunity Updated"))
+        .count();
+    assert_eq!(updates, 4);
+
+    e.state().faults.delay_ms = 300;
+    let start = std::time::Instant::now();
+    c.get_opportunity()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+}
