@@ -101,6 +101,17 @@ pub struct AwsResult {
     pub at: DateTime<Utc>,
 }
 
+/// CRM changes held back because the opportunity cannot take them now (in review, or frozen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    /// The CRM's change (canonical JSON of the fields that wait).
+    pub change: serde_json::Value,
+    /// Why they wait, as the CRM is told.
+    pub reason: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+}
+
 /// One record in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
@@ -120,6 +131,12 @@ pub struct LedgerEntry {
     pub source: Option<String>,
     /// AWS's answer to the last record we sent.
     pub aws_result: Option<AwsResult>,
+    /// CRM changes waiting until Partner Central lets them be made.
+    #[serde(default)]
+    pub held: Option<Held>,
+    /// The CRM's record as last sent to Partner Central: the next change is what differs from it.
+    #[serde(default)]
+    pub crm_snapshot: Option<serde_json::Value>,
     /// First time acebridge saw the record.
     pub first_seen: DateTime<Utc>,
     /// Last change of this entry.
@@ -148,6 +165,8 @@ impl LedgerEntry {
             errors: Vec::new(),
             source: None,
             aws_result: None,
+            held: None,
+            crm_snapshot: None,
             first_seen: now,
             updated_at: now,
             revision: 0,

@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod limiter;
 pub mod local;
+pub mod outbound;
 pub mod partner_central;
 pub mod pc_events;
 pub mod policy;

@@ -45,6 +45,62 @@ pub struct AcceptTask {
     pub message: Option<String>,
 }
 
+/// A field-level refusal (a `ValidationException` entry), for the CRM record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// API field name, when one is to blame.
+    pub field: Option<String>,
+    /// `REQUIRED_FIELD_MISSING`, `INVALID_VALUE`, …
+    pub code: String,
+    /// AWS's message.
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {} ({})", self.message, self.code),
+            None => write!(f, "{} ({})", self.message, self.code),
+        }
+    }
+}
+
+/// Why Partner Central refused a write (retrying the same call cannot help).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "refused")]
+pub enum Refusal {
+    /// `LastModifiedDate` is not the current one: read again and retry.
+    Conflict {
+        /// AWS's message.
+        message: String,
+    },
+    /// `ValidationException`, field by field.
+    Invalid {
+        /// The errors.
+        errors: Vec<FieldError>,
+    },
+}
+
+/// A created opportunity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// `O…`.
+    pub id: String,
+    /// Its `LastModifiedDate`.
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// How a partner opportunity is submitted to AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    /// `Co-Sell` or `For Visibility Only`.
+    pub involvement_type: String,
+    /// `Full` or `Limited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+}
+
 /// The Partner Central Selling API, as acebridge uses it.
 pub trait PartnerCentral: Send + Sync {
     /// An opportunity in canonical form, with AWS's summary merged in where there is one.
@@ -84,6 +140,40 @@ pub trait PartnerCentral: Send + Sync {
         id: &str,
         reason: &RejectionReason,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// CreateOpportunity with `client_token` (a retry with the same token and body returns the same id).
+    fn create(
+        &self,
+        catalog: Catalog,
+        client_token: &str,
+        opportunity: &Opportunity,
+    ) -> impl Future<Output = Result<Result<Created, Refusal>, PortError>> + Send;
+
+    /// UpdateOpportunity: a full replace of `opportunity`, whose `id` and `last_modified_at` (the
+    /// optimistic lock) come from a GetOpportunity. Returns the new `LastModifiedDate`.
+    fn update(
+        &self,
+        catalog: Catalog,
+        opportunity: &Opportunity,
+    ) -> impl Future<Output = Result<Result<Option<DateTime<Utc>>, Refusal>, PortError>> + Send;
+
+    /// AssociateOpportunity (`Solutions`, `AwsProducts`, `AwsMarketplaceOffers`).
+    fn associate(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        entity_type: &str,
+        entity: &str,
+    ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
+
+    /// StartEngagementFromOpportunityTask with `client_token`.
+    fn submit(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        client_token: &str,
+        submission: &Submission,
+    ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
 }
 
 /// The ClientToken of an accept: derived from the invitation, so a retried invocation (or a second

@@ -262,7 +262,9 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm>(
             let synced =
                 partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source).await?;
             info!(opportunity = %id, outcome = ?synced, "opportunity synced");
-            json!({ "opportunity": id, "sync": synced })
+            // CRM changes held while the opportunity could not take them go out now if it can.
+            let released = crate::outbound::release_held(pc, ledger, crm, catalog, &id).await?;
+            json!({ "opportunity": id, "sync": synced, "released": released })
         }
         PcEvent::InvitationCreated(d) => {
             let id = d.engagement_invitation.id;

@@ -177,6 +177,9 @@ pub struct State {
     pub faults: Faults,
     /// Call counts.
     pub stats: Stats,
+    /// A concurrent AWS-side edit: right after the next GetOpportunity of (catalog, id) is answered,
+    /// this patch is applied as [`State::aws_update`] does, so the reader's `LastModifiedDate` is stale.
+    pub race: Option<(String, String, Value)>,
 }
 
 impl Default for State {
@@ -195,6 +198,7 @@ impl Default for State {
             quotas: None,
             faults: Faults::default(),
             stats: Stats::default(),
+            race: None,
         }
     }
 }
@@ -372,6 +376,13 @@ impl State {
         );
     }
 
+    /// An opportunity as stored (for tests and the demo).
+    pub fn opportunity(&self, catalog: &str, id: &str) -> Option<Value> {
+        self.opportunities
+            .get(&(catalog.to_string(), id.to_string()))
+            .cloned()
+    }
+
     /// Every event emitted so far, in order.
     pub fn events(&self) -> &[Value] {
         &self.events
@@ -480,7 +491,18 @@ impl State {
         *self.stats.calls.entry(op.to_string()).or_default() += 1;
         let cat = catalog(body)?;
         match op {
-            "GetOpportunity" => self.get_opportunity(&cat, text(body, "Identifier")?),
+            "GetOpportunity" => {
+                let id = text(body, "Identifier")?.to_string();
+                let got = self.get_opportunity(&cat, &id);
+                if let Some((c, i, patch)) = self.race.take() {
+                    if c == cat && i == id {
+                        self.aws_update(&c, &i, &patch)?;
+                    } else {
+                        self.race = Some((c, i, patch));
+                    }
+                }
+                got
+            }
             "ListOpportunities" => Ok(self.list_opportunities(&cat, body)),
             "CreateOpportunity" => self.idempotent(&cat, "CreateOpportunity", body, |s| {
                 s.create_opportunity(&cat, body)

@@ -5,18 +5,27 @@
 use super::classify;
 use crate::error::PortError;
 use crate::limiter::RateLimiter;
-use crate::partner_central::{AcceptTask, Changed, ChangedPage, PartnerCentral};
+use crate::partner_central::{
+    AcceptTask, Changed, ChangedPage, Created, FieldError, PartnerCentral, Refusal, Submission,
+};
 use crate::policy::RejectionReason;
+use acebridge_mapping::api::Shape;
+use acebridge_mapping::api::sdk::SdkOpportunity;
 use acebridge_mapping::api::sdk::{apply_aws_summary, from_get_opportunity, invitation_from_sdk};
+use acebridge_mapping::api::wire::ApiOpportunity;
 use acebridge_mapping::{Catalog, Invitation, Opportunity};
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_sdk_partnercentralselling::Client;
+use aws_sdk_partnercentralselling::error::ProvideErrorMetadata;
 use aws_sdk_partnercentralselling::error::SdkError;
 use aws_sdk_partnercentralselling::operation::get_aws_opportunity_summary::GetAwsOpportunitySummaryError;
 use aws_sdk_partnercentralselling::operation::get_engagement_invitation::GetEngagementInvitationError;
 use aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityError;
 use aws_sdk_partnercentralselling::primitives::DateTime as SdkDateTime;
+use aws_sdk_partnercentralselling::types::{
+    AwsSubmission, RelatedEntityType, SalesInvolvementType, Visibility, error::ValidationException,
+};
 use aws_sdk_partnercentralselling::types::{
     LastModifiedDate, OpportunitySort, OpportunitySortName, SortOrder,
 };
@@ -72,6 +81,57 @@ fn chrono(t: &SdkDateTime) -> Option<DateTime<Utc>> {
 
 fn conversion(e: acebridge_mapping::ConversionError) -> PortError {
     PortError::permanent("partner-central", format!("unreadable response: {e}"))
+}
+
+fn field_errors(v: &ValidationException) -> Refusal {
+    let mut errors: Vec<FieldError> = v
+        .error_list()
+        .iter()
+        .map(|e| FieldError {
+            field: e.field_name().map(str::to_string),
+            code: e.code().as_str().to_string(),
+            message: e.message().to_string(),
+        })
+        .collect();
+    if errors.is_empty() {
+        errors.push(FieldError {
+            field: None,
+            code: v.reason().as_str().to_string(),
+            message: v.message().to_string(),
+        });
+    }
+    Refusal::Invalid { errors }
+}
+
+/// Sorts a write's failure: validation and conflict are refusals (for the CRM), the rest port errors.
+fn refusal<E>(
+    operation: &str,
+    err: SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>,
+    validation: impl Fn(&E) -> Option<&ValidationException>,
+) -> Result<Refusal, PortError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(s) = &err {
+        if let Some(v) = validation(s.err()) {
+            return Ok(field_errors(v));
+        }
+        if s.err().code() == Some("ConflictException") {
+            return Ok(Refusal::Conflict {
+                message: s.err().message().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    Err(classify("partner-central", operation, err))
+}
+
+fn sdk_payload(o: &Opportunity, shape: Shape) -> Result<SdkOpportunity, PortError> {
+    SdkOpportunity::from_api(&ApiOpportunity::from_canonical(o, shape)).map_err(|e| {
+        PortError::permanent(
+            "partner-central",
+            format!("cannot write the opportunity: {e}"),
+        )
+    })
 }
 
 impl PartnerCentral for SdkPartnerCentral {
@@ -248,5 +308,110 @@ impl PartnerCentral for SdkPartnerCentral {
             .await
             .map_err(|e| classify("partner-central", "RejectEngagementInvitation", e))?;
         Ok(())
+    }
+
+    async fn create(
+        &self,
+        catalog: Catalog,
+        client_token: &str,
+        opportunity: &Opportunity,
+    ) -> Result<Result<Created, Refusal>, PortError> {
+        let payload = sdk_payload(opportunity, Shape::Create)?;
+        self.writes.wait().await;
+        let req = self
+            .client
+            .create_opportunity()
+            .catalog(catalog.as_str())
+            .client_token(client_token);
+        match payload.apply_create(req).send().await {
+            Ok(out) => Ok(Ok(Created {
+                id: out.id().to_string(),
+                last_modified: out.last_modified_date().and_then(chrono),
+            })),
+            Err(e) => refusal("CreateOpportunity", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::create_opportunity::CreateOpportunityError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn update(
+        &self,
+        catalog: Catalog,
+        opportunity: &Opportunity,
+    ) -> Result<Result<Option<DateTime<Utc>>, Refusal>, PortError> {
+        let payload = sdk_payload(opportunity, Shape::Update)?;
+        self.writes.wait().await;
+        let req = self.client.update_opportunity().catalog(catalog.as_str());
+        match payload.apply_update(req).send().await {
+            Ok(out) => Ok(Ok(chrono(out.last_modified_date()))),
+            Err(e) => refusal("UpdateOpportunity", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn associate(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        entity_type: &str,
+        entity: &str,
+    ) -> Result<Result<(), Refusal>, PortError> {
+        self.writes.wait().await;
+        match self
+            .client
+            .associate_opportunity()
+            .catalog(catalog.as_str())
+            .opportunity_identifier(id)
+            .related_entity_type(RelatedEntityType::from(entity_type))
+            .related_entity_identifier(entity)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => refusal("AssociateOpportunity", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::associate_opportunity::AssociateOpportunityError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn submit(
+        &self,
+        catalog: Catalog,
+        id: &str,
+        client_token: &str,
+        submission: &Submission,
+    ) -> Result<Result<(), Refusal>, PortError> {
+        let aws = AwsSubmission::builder()
+            .involvement_type(SalesInvolvementType::from(
+                submission.involvement_type.as_str(),
+            ))
+            .set_visibility(submission.visibility.as_deref().map(Visibility::from))
+            .build()
+            .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
+        self.writes.wait().await;
+        match self
+            .client
+            .start_engagement_from_opportunity_task()
+            .catalog(catalog.as_str())
+            .client_token(client_token)
+            .identifier(id)
+            .aws_submission(aws)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => refusal("StartEngagementFromOpportunityTask", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::start_engagement_from_opportunity_task::StartEngagementFromOpportunityTaskError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
     }
 }

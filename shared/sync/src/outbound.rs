@@ -1,0 +1,666 @@
+//! CRM → Partner Central over the API: share a partner opportunity (create, associate, submit), update
+//! it (read, apply only what the CRM changed onto the full record, write with the `LastModifiedDate`
+//! just read, retry on conflict), hold what Partner Central will not take yet, and decide on AWS
+//! referrals. Every outcome goes back to the CRM record and the ledger.
+
+use crate::crm::Crm;
+use crate::error::PortError;
+use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
+use crate::partner_central::{PartnerCentral, Refusal, Submission, accept_token};
+use crate::policy::RejectionReason;
+use crate::record::RecordKind;
+use acebridge_mapping::{Catalog, Opportunity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+/// `CRM Opportunity Changed`: a partner opportunity created or changed in the CRM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpportunityChanged {
+    /// The CRM's id (`partnerCrmUniqueIdentifier` / `PartnerOpportunityIdentifier`).
+    pub crm_id: String,
+    /// The opportunity in canonical form, as the CRM has it. Fields it leaves out are left as they are.
+    pub opportunity: Value,
+    /// Partner solutions to associate (`S-…`).
+    #[serde(default)]
+    pub solutions: Vec<String>,
+    /// AWS products to associate.
+    #[serde(default)]
+    pub aws_products: Vec<String>,
+    /// Submit to AWS (StartEngagementFromOpportunityTask) once shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit: Option<Submission>,
+}
+
+/// `CRM Referral Decision`: the CRM accepted or rejected an AWS referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralDecision {
+    /// The invitation (`engi-…`).
+    pub invitation_id: String,
+    /// `accept` or `reject`.
+    pub decision: String,
+    /// For a reject: one of the API's rejection reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Pushed {
+    /// A new opportunity in Partner Central.
+    Created {
+        /// Its id.
+        id: String,
+        /// Submitted to AWS too.
+        submitted: bool,
+    },
+    /// Changes written (some may be held: see `held`).
+    Updated {
+        /// The id.
+        id: String,
+        /// Fields that wait.
+        held: Vec<String>,
+    },
+    /// Nothing could be written now; everything waits.
+    Held {
+        /// The id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Partner Central already has it all.
+    Unchanged {
+        /// The id.
+        id: String,
+    },
+    /// Refused, field by field (told to the CRM).
+    Refused {
+        /// AWS's errors.
+        errors: Vec<String>,
+    },
+}
+
+/// How many times an update is read and written again after a `ConflictException`.
+const CONFLICT_ATTEMPTS: usize = 5;
+
+/// The ClientToken of a create: derived from the CRM id, so a retry never creates a second one
+/// (tokens are at most 64 characters: long CRM ids are hashed).
+pub fn create_token(crm_id: &str) -> String {
+    let token = format!("acebridge-create-{crm_id}");
+    if token.len() <= 64 {
+        token
+    } else {
+        format!(
+            "acebridge-create-{}",
+            &hex::encode(Sha256::digest(crm_id.as_bytes()))[..40]
+        )
+    }
+}
+
+/// The ClientToken of a submission.
+pub fn submit_token(id: &str) -> String {
+    format!("acebridge-submit-{id}")
+}
+
+/// Canonical paths editable while AWS asks for action (`Action Required`).
+const ACTION_REQUIRED_EDITABLE: [&[&str]; 6] = [
+    &["customer", "address"],
+    &["customer", "website"],
+    &["life_cycle", "target_close_date"],
+    &["project", "expected_spend"],
+    &["project", "business_problem"],
+    &["crm_id"],
+];
+
+/// Canonical paths frozen once AWS approved the opportunity.
+const APPROVED_FROZEN: [&[&str]; 7] = [
+    &["customer", "address", "country"],
+    &["customer", "address", "postal_code"],
+    &["customer", "industry"],
+    &["customer", "website"],
+    &["project", "business_problem"],
+    &["crm_id"],
+    &["project", "title"],
+];
+
+/// Fields the CRM never writes (AWS's side, ids, audit, AWS's review).
+const NOT_THE_CRMS: [&[&str]; 8] = [
+    &["aws"],
+    &["id"],
+    &["audit"],
+    &["catalog"],
+    &["origin"],
+    &["life_cycle", "review_status"],
+    &["life_cycle", "review_comments"],
+    &["life_cycle", "review_status_reason"],
+];
+
+fn starts(path: &[String], prefix: &[&str]) -> bool {
+    path.len() >= prefix.len() && path.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+/// Whether Partner Central takes a change of `path` in review status `status`, and if not, why.
+pub fn editable(status: Option<&str>, path: &[String]) -> Result<(), String> {
+    match status {
+        Some("Submitted") | Some("In review") => Err(format!(
+            "held until AWS finishes its review (review status: {})",
+            status.unwrap_or_default()
+        )),
+        Some("Action Required") if !ACTION_REQUIRED_EDITABLE.iter().any(|p| starts(path, p)) => Err(
+            "held: only address, website, target close date, expected spend and business problem \
+             can change while AWS asks for action"
+                .to_string(),
+        ),
+        Some("Approved") if APPROVED_FROZEN.iter().any(|p| starts(path, p)) => {
+            Err("held: frozen since AWS approved the opportunity".to_string())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn get<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn set(v: &mut Value, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut cur = v;
+    for k in parents {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        cur = m.entry(k.clone()).or_insert(Value::Null);
+    }
+    if !cur.is_object() {
+        *cur = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = cur {
+        m.insert(last.clone(), value);
+    }
+}
+
+/// The leaf paths where `change` says something other than `current` (lists and masked values are
+/// leaves; keys the change leaves out are not changes).
+pub fn changed_paths(current: &Value, change: &Value) -> Vec<Vec<String>> {
+    fn walk(cur: Option<&Value>, ch: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match ch {
+            Value::Object(m) if !(m.len() == 1 && m.get("masked") == Some(&Value::Bool(true))) => {
+                for (k, v) in m {
+                    path.push(k.clone());
+                    walk(cur.and_then(|c| c.get(k)), v, path, out);
+                    path.pop();
+                }
+            }
+            leaf => {
+                let masked = matches!(leaf, Value::Object(_));
+                if !masked && cur != Some(leaf) && !(cur.is_none() && leaf.is_null()) {
+                    out.push(path.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Some(current), change, &mut Vec::new(), &mut out);
+    out.retain(|p| !NOT_THE_CRMS.iter().any(|n| starts(p, n)));
+    out
+}
+
+fn parse_opportunity(v: &Value) -> Result<Opportunity, PortError> {
+    Opportunity::deserialize(v)
+        .map_err(|e| PortError::permanent("crm", format!("not a canonical opportunity: {e}")))
+}
+
+async fn tell_crm(
+    crm: &impl Crm,
+    crm_id: &str,
+    ace_id: Option<&str>,
+    success: bool,
+    errors: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let result = AwsResult {
+        success,
+        errors,
+        source: "partner-central-api".into(),
+        at: now,
+    };
+    if !crm
+        .record_aws_result(RecordKind::Opportunity, crm_id, ace_id, &result)
+        .await?
+    {
+        warn!(crm_id, "the CRM has no record to show the outcome on");
+    }
+    Ok(())
+}
+
+fn refusal_errors(r: &Refusal) -> Vec<String> {
+    match r {
+        Refusal::Conflict { message } => vec![message.clone()],
+        Refusal::Invalid { errors } => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Sends a CRM change to Partner Central: creates the opportunity the first time (then associates and,
+/// if asked, submits), updates it afterwards.
+pub async fn push_opportunity(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    change: &OpportunityChanged,
+) -> Result<Pushed, PortError> {
+    let now = Utc::now();
+    let known = ledger
+        .find_by_crm_id(RecordKind::Opportunity, catalog, &change.crm_id)
+        .await?
+        .into_iter()
+        .find(|e| e.ace_id.is_some());
+    let id = known
+        .as_ref()
+        .and_then(|e| e.ace_id.clone())
+        .or_else(|| change.opportunity["id"].as_str().map(str::to_string));
+    let Some(id) = id else {
+        return create(pc, ledger, crm, catalog, change, now).await;
+    };
+    // Only what the CRM changed since it last sent the record goes out: a field AWS changed meanwhile
+    // and the CRM did not is left as AWS has it.
+    let previous: Option<OpportunityChanged> = known
+        .and_then(|e| e.crm_snapshot)
+        .and_then(|v| serde_json::from_value(v).ok());
+    let delta = match &previous {
+        Some(p) => only(
+            &change.opportunity,
+            &changed_paths(&p.opportunity, &change.opportunity),
+        ),
+        None => change.opportunity.clone(),
+    };
+    let pushed = update(pc, ledger, crm, catalog, &id, &change.crm_id, &delta, now).await?;
+    let key = RecordKey::ace(RecordKind::Opportunity, catalog, &id);
+    remember_snapshot(ledger, &key, change, now).await?;
+    let errors = associate_new(pc, catalog, &id, change, previous.as_ref()).await?;
+    if !errors.is_empty() {
+        tell_crm(crm, &change.crm_id, Some(&id), false, errors, now).await?;
+    }
+    Ok(pushed)
+}
+
+async fn create(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    change: &OpportunityChanged,
+    now: DateTime<Utc>,
+) -> Result<Pushed, PortError> {
+    let mut opportunity = parse_opportunity(&change.opportunity)?;
+    opportunity.crm_id = acebridge_mapping::CrmId::parse(&change.crm_id)
+        .map(acebridge_mapping::Field::Value)
+        .map_err(|e| PortError::permanent("crm", e.to_string()))?;
+    let created = match pc
+        .create(catalog, &create_token(&change.crm_id), &opportunity)
+        .await?
+    {
+        Ok(c) => c,
+        Err(r) => {
+            let errors = refusal_errors(&r);
+            tell_crm(crm, &change.crm_id, None, false, errors.clone(), now).await?;
+            return Ok(Pushed::Refused { errors });
+        }
+    };
+    let target = ResultTarget {
+        kind: RecordKind::Opportunity,
+        catalog,
+        ace_id: Some(&created.id),
+        crm_id: Some(&change.crm_id),
+    };
+    let ok = AwsResult {
+        success: true,
+        errors: Vec::new(),
+        source: "CreateOpportunity".into(),
+        at: now,
+    };
+    ledger::attach_result(ledger, target, ok, now).await?;
+    let key = RecordKey::ace(RecordKind::Opportunity, catalog, &created.id);
+    remember_snapshot(ledger, &key, change, now).await?;
+    let mut errors = associate_new(pc, catalog, &created.id, change, None).await?;
+    let mut submitted = false;
+    if let Some(s) = &change.submit
+        && errors.is_empty()
+    {
+        match pc
+            .submit(catalog, &created.id, &submit_token(&created.id), s)
+            .await?
+        {
+            Ok(()) => submitted = true,
+            Err(r) => errors.extend(refusal_errors(&r)),
+        }
+    }
+    info!(crm_id = %change.crm_id, opportunity = %created.id, submitted, "opportunity shared with AWS");
+    tell_crm(
+        crm,
+        &change.crm_id,
+        Some(&created.id),
+        errors.is_empty(),
+        errors,
+        now,
+    )
+    .await?;
+    Ok(Pushed::Created {
+        id: created.id,
+        submitted,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn update(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    id: &str,
+    crm_id: &str,
+    change: &Value,
+    now: DateTime<Utc>,
+) -> Result<Pushed, PortError> {
+    for _ in 0..CONFLICT_ATTEMPTS {
+        let Some(current) = pc.opportunity(catalog, id).await? else {
+            let errors = vec![format!(
+                "opportunity {id} is not in Partner Central ({catalog})"
+            )];
+            tell_crm(crm, crm_id, Some(id), false, errors.clone(), now).await?;
+            return Ok(Pushed::Refused { errors });
+        };
+        let status = current
+            .life_cycle
+            .review_status
+            .value()
+            .map(|s| s.as_api().to_string());
+        let current_json = serde_json::to_value(&current)
+            .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
+        let mut wanted = current_json.clone();
+        let mut held = Value::Object(Map::new());
+        let mut held_paths = Vec::new();
+        let mut reason = None;
+        let mut sending = 0;
+        for path in changed_paths(&current_json, change) {
+            let value = get(change, &path).cloned().unwrap_or(Value::Null);
+            match editable(status.as_deref(), &path) {
+                Ok(()) => {
+                    set(&mut wanted, &path, value);
+                    sending += 1;
+                }
+                Err(why) => {
+                    set(&mut held, &path, value);
+                    held_paths.push(path.join("."));
+                    reason = Some(why);
+                }
+            }
+        }
+        let key = RecordKey::ace(RecordKind::Opportunity, catalog, id);
+        let hold = reason.clone().map(|r| Held {
+            change: held.clone(),
+            reason: r,
+            since: now,
+        });
+        remember_held(ledger, &key, crm_id, hold, now).await?;
+        if sending == 0 {
+            return Ok(match reason {
+                Some(reason) => {
+                    tell_crm(crm, crm_id, Some(id), false, vec![reason.clone()], now).await?;
+                    Pushed::Held {
+                        id: id.to_string(),
+                        reason,
+                    }
+                }
+                None => Pushed::Unchanged { id: id.to_string() },
+            });
+        }
+        let opportunity = parse_opportunity(&wanted)?;
+        match pc.update(catalog, &opportunity).await? {
+            Ok(_) => {
+                let errors = reason.into_iter().collect::<Vec<_>>();
+                tell_crm(crm, crm_id, Some(id), errors.is_empty(), errors, now).await?;
+                info!(
+                    opportunity = id,
+                    held = held_paths.len(),
+                    "opportunity updated in Partner Central"
+                );
+                return Ok(Pushed::Updated {
+                    id: id.to_string(),
+                    held: held_paths,
+                });
+            }
+            Err(Refusal::Conflict { .. }) => continue, // changed meanwhile: read again, apply again
+            Err(r) => {
+                let errors = refusal_errors(&r);
+                tell_crm(crm, crm_id, Some(id), false, errors.clone(), now).await?;
+                return Ok(Pushed::Refused { errors });
+            }
+        }
+    }
+    Err(PortError::retryable(
+        "partner-central",
+        format!("opportunity {id} kept changing ({CONFLICT_ATTEMPTS} conflicts in a row)"),
+    ))
+}
+
+/// The parts of `record` at `paths`.
+fn only(record: &Value, paths: &[Vec<String>]) -> Value {
+    let mut out = Value::Object(Map::new());
+    for p in paths {
+        set(&mut out, p, get(record, p).cloned().unwrap_or(Value::Null));
+    }
+    out
+}
+
+/// Changes a ledger entry with a revision check, retrying against concurrent writers.
+async fn edit_entry(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    now: DateTime<Utc>,
+    change: impl Fn(&mut ledger::LedgerEntry),
+) -> Result<(), PortError> {
+    for _ in 0..CONFLICT_ATTEMPTS {
+        let existing = ledger.get(key).await?;
+        let expected = existing.as_ref().map(|e| e.revision);
+        let mut entry = existing.unwrap_or_else(|| ledger::LedgerEntry::new(key.clone(), now));
+        let before = entry.clone();
+        change(&mut entry);
+        if entry == before {
+            return Ok(());
+        }
+        entry.updated_at = now;
+        entry.revision = expected.map_or(1, |r| r + 1);
+        if ledger.put(&entry, expected).await?.is_ok() {
+            return Ok(());
+        }
+    }
+    Err(PortError::retryable(
+        "ledger",
+        "too many concurrent writers",
+    ))
+}
+
+async fn remember_held(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    crm_id: &str,
+    held: Option<Held>,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    edit_entry(ledger, key, now, |e| {
+        e.crm_id = Some(crm_id.to_string());
+        if e.held.as_ref().map(|h| &h.change) != held.as_ref().map(|h| &h.change) {
+            e.held = held.clone();
+        }
+    })
+    .await
+}
+
+async fn remember_snapshot(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    change: &OpportunityChanged,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let snapshot = serde_json::to_value(change).ok();
+    edit_entry(ledger, key, now, |e| e.crm_snapshot = snapshot.clone()).await
+}
+
+/// Associates the solutions and AWS products the CRM added since `previous`; the refusals.
+async fn associate_new(
+    pc: &impl PartnerCentral,
+    catalog: Catalog,
+    id: &str,
+    change: &OpportunityChanged,
+    previous: Option<&OpportunityChanged>,
+) -> Result<Vec<String>, PortError> {
+    let mut errors = Vec::new();
+    let lists = [
+        (
+            "Solutions",
+            &change.solutions,
+            previous.map(|p| &p.solutions),
+        ),
+        (
+            "AwsProducts",
+            &change.aws_products,
+            previous.map(|p| &p.aws_products),
+        ),
+    ];
+    for (kind, entities, before) in lists {
+        for e in entities
+            .iter()
+            .filter(|e| before.is_none_or(|b| !b.contains(e)))
+        {
+            if let Err(r) = pc.associate(catalog, id, kind, e).await? {
+                errors.extend(refusal_errors(&r));
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// Sends held changes of an opportunity again (after Partner Central moved it on, e.g. to Approved).
+/// `None` when nothing was held.
+pub async fn release_held(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    id: &str,
+) -> Result<Option<Pushed>, PortError> {
+    let key = RecordKey::ace(RecordKind::Opportunity, catalog, id);
+    let Some(entry) = ledger.get(&key).await? else {
+        return Ok(None);
+    };
+    let (Some(held), Some(crm_id)) = (entry.held, entry.crm_id) else {
+        return Ok(None);
+    };
+    let pushed = update(
+        pc,
+        ledger,
+        crm,
+        catalog,
+        id,
+        &crm_id,
+        &held.change,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Some(pushed))
+}
+
+/// The CRM's decision on an AWS referral, sent before the invitation expires.
+pub async fn decide_referral(
+    pc: &impl PartnerCentral,
+    catalog: Catalog,
+    decision: &ReferralDecision,
+) -> Result<Result<String, String>, PortError> {
+    let id = &decision.invitation_id;
+    let Some(invitation) = pc.invitation(catalog, id).await? else {
+        return Ok(Err(format!(
+            "invitation {id} is not in Partner Central ({catalog})"
+        )));
+    };
+    if let Some(status) = invitation.status.value().map(|s| s.as_api().to_string())
+        && status != "PENDING"
+    {
+        return Ok(Err(format!("invitation {id} is already {status}")));
+    }
+    if invitation
+        .expires_at
+        .value()
+        .is_some_and(|t| *t <= Utc::now())
+    {
+        return Ok(Err(format!("invitation {id} has expired")));
+    }
+    match decision.decision.as_str() {
+        "accept" => {
+            let task = pc.accept(catalog, id, &accept_token(id)).await?;
+            Ok(Ok(format!(
+                "accepted (task {}, {})",
+                task.task_id, task.status
+            )))
+        }
+        "reject" => {
+            let reason = match RejectionReason::parse(decision.reason.as_deref().unwrap_or("")) {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e.to_string())),
+            };
+            pc.reject(catalog, id, &reason).await?;
+            Ok(Ok(format!("rejected: {}", reason.as_str())))
+        }
+        other => Ok(Err(format!(
+            "decision must be accept or reject, not {other:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(v: Vec<Vec<String>>) -> Vec<String> {
+        v.into_iter().map(|p| p.join(".")).collect()
+    }
+
+    #[test]
+    fn only_what_the_crm_says_differently_is_a_change() {
+        let current = json!({"project": {"title": "A", "business_problem": "x"}, "aws": {"stage": "Prospect"}, "id": "O1"});
+        let change = json!({"project": {"title": "B", "business_problem": "x"}, "aws": {"stage": "Launched"},
+            "customer": {"contacts": [{"email": {"masked": true}}]}, "id": "O2"});
+        assert_eq!(
+            paths(changed_paths(&current, &change)),
+            vec!["customer.contacts", "project.title"]
+        );
+    }
+
+    #[test]
+    fn review_status_decides_what_is_editable() {
+        let p = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+        assert!(editable(Some("In review"), &p("life_cycle.stage")).is_err());
+        assert!(editable(Some("Action Required"), &p("customer.address.city")).is_ok());
+        assert!(editable(Some("Action Required"), &p("life_cycle.stage")).is_err());
+        assert!(editable(Some("Approved"), &p("project.title")).is_err());
+        assert!(editable(Some("Approved"), &p("life_cycle.stage")).is_ok());
+        assert!(editable(Some("Pending Submission"), &p("project.title")).is_ok());
+    }
+
+    #[test]
+    fn client_tokens_are_stable_and_short() {
+        assert_eq!(create_token("OP-1"), "acebridge-create-OP-1");
+        let long = "x".repeat(64);
+        assert_eq!(create_token(&long), create_token(&long));
+        assert!(create_token(&long).len() <= 64);
+    }
+}

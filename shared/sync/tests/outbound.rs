@@ -1,0 +1,347 @@
+//! CRM → Partner Central over the API: the real SDK client against the emulator, ledger and CRM store
+//! on moto.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use acebridge_mapping::Catalog;
+use acebridge_sync::crm::Crm;
+use acebridge_sync::outbound::{
+    OpportunityChanged, Pushed, ReferralDecision, create_token, decide_referral, push_opportunity,
+};
+use acebridge_sync::partner_central::{PartnerCentral, Submission};
+use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::record::{RecordKind, SyncRecord};
+use common::{PcStack, api_opportunity, pc_stack, referral};
+use serde_json::{Value, json};
+
+/// The CRM's opportunity in canonical form (the aws-samples create request, through the mapping).
+fn crm_opportunity(title: &str) -> Value {
+    let api: acebridge_mapping::api::ApiOpportunity =
+        serde_json::from_value(api_opportunity(title)).unwrap();
+    serde_json::to_value(api.to_canonical().unwrap()).unwrap()
+}
+
+fn change(crm_id: &str, opportunity: Value) -> OpportunityChanged {
+    OpportunityChanged {
+        crm_id: crm_id.to_string(),
+        opportunity,
+        solutions: vec!["S-1234567".into()],
+        aws_products: vec![],
+        submit: None,
+    }
+}
+
+async fn stack() -> PcStack {
+    let s = pc_stack(InvitationPolicy::Manual).await;
+    s.emulator
+        .state()
+        .seed(&json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test",
+            "Status": "Active", "Category": "Software Product", "CreatedDate": "2024-01-01T00:00:00.000Z" }] }))
+        .unwrap();
+    s
+}
+
+/// The CRM holds the record (so outcomes can be shown on it).
+async fn in_crm(s: &PcStack, crm_id: &str, opportunity: &Value) {
+    let mut o = opportunity.clone();
+    o["crm_id"] = json!(crm_id);
+    let record = SyncRecord::from_json(RecordKind::Opportunity, &o).unwrap();
+    s.crm
+        .upsert(Catalog::Sandbox, &record, Some(crm_id), chrono::Utc::now())
+        .await
+        .unwrap();
+}
+
+fn opportunities(s: &PcStack, crm_id: &str) -> Vec<Value> {
+    let created = s.emulator.events();
+    let ids: Vec<String> = created
+        .iter()
+        .filter(|e| e["detail-type"] == json!("Opportunity Created"))
+        .map(|e| {
+            e["detail"]["opportunity"]["identifier"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let state = s.emulator.state();
+    ids.into_iter()
+        .filter_map(|id| state.opportunity("Sandbox", &id))
+        .filter(|o| o["PartnerOpportunityIdentifier"] == json!(crm_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity() {
+    let s = stack().await;
+    let crm_opp = crm_opportunity("Shared once");
+    in_crm(&s, "OP-42", &crm_opp).await;
+    let mut c = change("OP-42", crm_opp);
+    c.submit = Some(Submission {
+        involvement_type: "Co-Sell".into(),
+        visibility: Some("Full".into()),
+    });
+
+    // A first invocation created the opportunity, then died before recording anything.
+    let mut sent: acebridge_mapping::Opportunity =
+        serde_json::from_value(c.opportunity.clone()).unwrap();
+    sent.crm_id =
+        acebridge_mapping::Field::Value(acebridge_mapping::CrmId::parse("OP-42").unwrap());
+    let first =
+        s.pc.create(Catalog::Sandbox, &create_token("OP-42"), &sent)
+            .await
+            .unwrap()
+            .unwrap();
+    // Lambda retries it: same token, same body → the same opportunity, then associate and submit.
+    let retried = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried,
+        Pushed::Created {
+            id: first.id.clone(),
+            submitted: true
+        }
+    );
+    // And once more (a duplicate event): the ledger knows the id; nothing is created.
+    let again = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, Pushed::Unchanged { .. } | Pushed::Held { .. }),
+        "{again:?}"
+    );
+
+    let found = opportunities(&s, "OP-42");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["LifeCycle"]["ReviewStatus"], json!("Submitted"));
+    assert_eq!(
+        found[0]["RelatedEntityIdentifiers"]["Solutions"],
+        json!(["S-1234567"])
+    );
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-42")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.ace_id.as_deref(), Some(first.id.as_str()));
+}
+
+#[tokio::test]
+async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
+    let s = stack().await;
+    let crm_opp = crm_opportunity("Race");
+    let c = change("OP-7", crm_opp.clone());
+    let Pushed::Created { id, .. } =
+        push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    // The CRM moves the stage; AWS edits the next steps right after acebridge read the record.
+    let mut moved = crm_opp.clone();
+    moved["life_cycle"]["stage"] = json!("Technical Validation");
+    s.emulator.state().race = Some((
+        "Sandbox".into(),
+        id.clone(),
+        json!({ "LifeCycle": { "NextSteps": "AWS: schedule the architecture review" } }),
+    ));
+    let pushed = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change("OP-7", moved),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(pushed, Pushed::Updated { .. }), "{pushed:?}");
+    let o = s.emulator.state().opportunity("Sandbox", &id).unwrap();
+    assert_eq!(o["LifeCycle"]["Stage"], json!("Technical Validation"));
+    assert_eq!(
+        o["LifeCycle"]["NextSteps"],
+        json!("AWS: schedule the architecture review")
+    );
+    assert!(
+        s.emulator.state().stats.calls["UpdateOpportunity"] >= 2,
+        "the first write hit the conflict"
+    );
+}
+
+#[tokio::test]
+async fn an_update_during_review_is_held_and_applied_after_approval() {
+    let mut s = stack().await;
+    let crm_opp = crm_opportunity("Review");
+    in_crm(&s, "OP-9", &crm_opp).await;
+    let mut c = change("OP-9", crm_opp.clone());
+    c.submit = Some(Submission {
+        involvement_type: "Co-Sell".into(),
+        visibility: None,
+    });
+    let Pushed::Created {
+        id,
+        submitted: true,
+    } = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let mut moved = crm_opp.clone();
+    moved["life_cycle"]["stage"] = json!("Business Validation");
+    let pushed = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change("OP-9", moved),
+    )
+    .await
+    .unwrap();
+    let Pushed::Held { reason, .. } = pushed else {
+        panic!("{pushed:?}")
+    };
+    assert!(reason.contains("Submitted"), "{reason}");
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        rec.aws_sync.unwrap().errors[0].contains("held"),
+        "the CRM is told why it waits"
+    );
+    assert_eq!(
+        s.emulator.state().opportunity("Sandbox", &id).unwrap()["LifeCycle"]["Stage"],
+        json!("Prospect")
+    );
+
+    // AWS approves; its Opportunity Updated reaches the events function, which releases the held change.
+    s.skip_events();
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            &id,
+            &json!({ "LifeCycle": { "ReviewStatus": "Approved" } }),
+        )
+        .unwrap();
+    let out = s.deliver().await;
+    assert_eq!(out[0]["released"]["outcome"], json!("updated"), "{out:?}");
+    assert_eq!(
+        s.emulator.state().opportunity("Sandbox", &id).unwrap()["LifeCycle"]["Stage"],
+        json!("Business Validation")
+    );
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rec.aws_sync.unwrap().success);
+}
+
+#[tokio::test]
+async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
+    let s = stack().await;
+    // 20 opportunities shared earlier: in Partner Central, and in the ledger under their CRM ids.
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let id = format!("O66{i:05}");
+        let mut o = api_opportunity(&format!("Burst {i}"));
+        o["Id"] = json!(id);
+        o["PartnerOpportunityIdentifier"] = json!(format!("OP-B{i:02}"));
+        s.seed(vec![o]);
+        let target = acebridge_sync::ledger::ResultTarget {
+            kind: RecordKind::Opportunity,
+            catalog: Catalog::Sandbox,
+            ace_id: Some(&id),
+            crm_id: Some(&format!("OP-B{i:02}")),
+        };
+        let shared = acebridge_sync::ledger::AwsResult {
+            success: true,
+            errors: vec![],
+            source: "test".into(),
+            at: chrono::Utc::now(),
+        };
+        acebridge_sync::ledger::attach_result(&s.ledger, target, shared, chrono::Utc::now())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    s.emulator.enforce_quotas(true);
+    let changes: Vec<OpportunityChanged> = (0..20)
+        .map(|i| {
+            let mut o = crm_opportunity(&format!("Burst {i}"));
+            o["life_cycle"]["stage"] = json!("Committed");
+            OpportunityChanged {
+                solutions: vec![],
+                ..change(&format!("OP-B{i:02}"), o)
+            }
+        })
+        .collect();
+    let results = futures_util::future::join_all(
+        changes
+            .iter()
+            .map(|c| push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, c)),
+    )
+    .await;
+    for r in &results {
+        assert!(matches!(r, Ok(Pushed::Updated { .. })), "{r:?}");
+    }
+    for id in &ids {
+        assert_eq!(
+            s.emulator.state().opportunity("Sandbox", id).unwrap()["LifeCycle"]["Stage"],
+            json!("Committed")
+        );
+    }
+    let stats = s.emulator.state().stats.clone();
+    println!(
+        "burst of 20: {} throttled by the emulator, 0 unrecovered",
+        stats.throttled
+    );
+}
+
+#[tokio::test]
+async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
+    let s = stack().await;
+    let a = s.invite(&referral("Accept from CRM", "US", "100"));
+    let r = s.invite(&referral("Reject from CRM", "US", "100"));
+    let decide = |id: &str, d: &str, reason: Option<&str>| ReferralDecision {
+        invitation_id: id.to_string(),
+        decision: d.to_string(),
+        reason: reason.map(str::to_string),
+    };
+    let ok = decide_referral(&s.pc, Catalog::Sandbox, &decide(&a, "accept", None))
+        .await
+        .unwrap();
+    assert!(ok.unwrap().starts_with("accepted"));
+    let bad = decide_referral(
+        &s.pc,
+        Catalog::Sandbox,
+        &decide(&r, "reject", Some("Too busy")),
+    )
+    .await
+    .unwrap();
+    assert!(bad.unwrap_err().contains("rejection reason"));
+    let ok = decide_referral(
+        &s.pc,
+        Catalog::Sandbox,
+        &decide(&r, "reject", Some("Other")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.unwrap(), "rejected: Other");
+    let late = decide_referral(
+        &s.pc,
+        Catalog::Sandbox,
+        &decide(&a, "reject", Some("Other")),
+    )
+    .await
+    .unwrap();
+    assert!(late.unwrap_err().contains("already ACCEPTED"));
+}
