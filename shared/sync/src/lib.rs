@@ -16,6 +16,7 @@
 pub mod adapters;
 pub mod apply;
 pub mod crm;
+pub mod crm_queue;
 pub mod deadline;
 pub mod error;
 pub mod ingest;
@@ -23,6 +24,7 @@ pub mod ledger;
 pub mod limiter;
 pub mod local;
 pub mod outbound;
+pub mod outbound_s3;
 pub mod partner_central;
 pub mod pc_events;
 pub mod policy;

@@ -39,8 +39,12 @@ pub struct OpportunityChanged {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferralDecision {
-    /// The invitation (`engi-…`).
+    /// The invitation (`engi-…`), for the API channel.
+    #[serde(default)]
     pub invitation_id: String,
+    /// The referral's opportunity (`O…`), for the S3 channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<String>,
     /// `accept` or `reject`.
     pub decision: String,
     /// For a reject: one of the API's rejection reasons.

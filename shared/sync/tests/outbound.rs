@@ -313,6 +313,7 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
     let r = s.invite(&referral("Reject from CRM", "US", "100"));
     let decide = |id: &str, d: &str, reason: Option<&str>| ReferralDecision {
         invitation_id: id.to_string(),
+        opportunity_id: None,
         decision: d.to_string(),
         reason: reason.map(str::to_string),
     };
@@ -344,4 +345,146 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
     .await
     .unwrap();
     assert!(late.unwrap_err().contains("already ACCEPTED"));
+}
+
+#[tokio::test]
+async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the_owner_acl() {
+    use acebridge_sync::store::{ObjectStore, list_all};
+    let s = common::stack().await;
+    let ace = acebridge_sync::adapters::s3::S3Bucket::new(s.ace.client().clone(), s.ace.bucket())
+        .with_owner_full_control();
+    let changes: Vec<OpportunityChanged> = (0..120)
+        .map(|i| {
+            change(
+                &format!("OP-S{i:03}"),
+                crm_opportunity(&format!("Over S3 {i}")),
+            )
+        })
+        .collect();
+    let decision = ReferralDecision {
+        invitation_id: String::new(),
+        opportunity_id: Some("O5550001".into()),
+        decision: "reject".into(),
+        reason: Some("Customer problem unclear".into()),
+    };
+    let partner = acebridge_mapping::PartnerId::parse("1588143").unwrap();
+    let up = acebridge_sync::outbound_s3::upload(
+        &ace,
+        &s.ledger,
+        &partner,
+        Catalog::Sandbox,
+        &changes,
+        &[("O5550001".into(), decision)],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((up.files.len(), up.records), (3, 121));
+    assert!(up.not_sent.is_empty());
+    let keys: Vec<String> = list_all(&ace, "opportunity-inbound/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(unique.len(), 3);
+    let mut seen = 0;
+    for key in &keys {
+        assert!(
+            key.starts_with("opportunity-inbound/acebridge") && key.ends_with(".json"),
+            "{key}"
+        );
+        let o = ace.get(key).await.unwrap().unwrap();
+        assert!(o.body.len() <= 1_000_000);
+        let acebridge_mapping::ace::AceFile::Opportunities(f) =
+            acebridge_mapping::ace::parse(&o.body).unwrap()
+        else {
+            panic!("{key}")
+        };
+        assert!(f.records.len() <= 50);
+        assert_eq!(f.version.as_value().map(String::as_str), Some("2.0"));
+        assert_eq!(f.spms_id.as_value().map(String::as_str), Some("1588143"));
+        seen += f.records.len();
+        let acl =
+            s.s3.get_object_acl()
+                .bucket(ace.bucket())
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+        assert!(
+            acl.grants()
+                .iter()
+                .any(|g| g.permission().map(|p| p.as_str()) == Some("FULL_CONTROL"))
+        );
+    }
+    assert_eq!(seen, 121);
+    // The decision is the minimal accept/reject record AWS documents.
+    let all: Vec<Value> = {
+        let mut v = Vec::new();
+        for key in &keys {
+            let body: Value =
+                serde_json::from_slice(&ace.get(key).await.unwrap().unwrap().body).unwrap();
+            v.extend(body["opportunities"].as_array().unwrap().clone());
+        }
+        v
+    };
+    let d = all
+        .iter()
+        .find(|r| r["apnCrmUniqueIdentifier"] == json!("O5550001"))
+        .unwrap();
+    assert_eq!(d["partnerAcceptanceStatus"], json!("Rejected"));
+    assert_eq!(d["rejectionReason"], json!("Customer problem unclear"));
+    let created = all
+        .iter()
+        .find(|r| r["partnerCrmUniqueIdentifier"] == json!("OP-S007"))
+        .unwrap();
+    assert_eq!(created["partnerProjectTitle"], json!("Over S3 7"));
+    assert!(
+        created
+            .get("apnCrmUniqueIdentifier")
+            .is_none_or(Value::is_null)
+    );
+}
+
+#[tokio::test]
+async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_the_dead_letter_queue()
+ {
+    use acebridge_sync::crm_queue::{Channel, Context, handle_batch};
+    let s = stack().await;
+    let changed = json!({
+        "version": "0", "id": "1", "detail-type": "CRM Opportunity Changed", "source": "acebridge.crm",
+        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": { "crmId": "OP-Q1", "opportunity": crm_opportunity("Queued"), "solutions": ["S-1234567"] }
+    });
+    let mut broken = changed.clone();
+    broken["detail"]["opportunity"] = json!("not an object");
+    broken["detail"]["crmId"] = json!(7);
+    let messages = vec![
+        ("m1".to_string(), changed.to_string()),
+        ("m2".to_string(), broken.to_string()),
+        ("m3".to_string(), "{}".to_string()),
+    ];
+    let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket> = Context {
+        pc: &s.pc,
+        ledger: &s.ledger,
+        crm: &s.crm,
+        ace: None,
+        partner: None,
+        catalog: Catalog::Sandbox,
+        channel: Channel::Api,
+    };
+    let out = handle_batch(&cx, &messages).await;
+    assert_eq!(out.retry, vec!["m2", "m3"]);
+    assert_eq!(out.results[0].1["outcome"], json!("created"));
+    assert!(
+        out.results[1].1["error"]
+            .as_str()
+            .unwrap()
+            .contains("detail.crmId"),
+        "{:?}",
+        out.results[1]
+    );
+    assert_eq!(opportunities(&s, "OP-Q1").len(), 1);
 }

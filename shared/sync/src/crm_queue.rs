@@ -1,0 +1,205 @@
+//! The CRM → AWS queue: acebridge's bus routes `acebridge.crm` events (`CRM Opportunity Changed`,
+//! `CRM Referral Decision`) to an SQS queue; one function, one at a time, drains it, so writes stay
+//! within Partner Central's 1 write/s. Each message is handled on its own; a message that failed in a
+//! way worth retrying is reported back to SQS (partial batch response), the others are done.
+//!
+//! Event schema (detail, camelCase): see `docs/crm-events.md` and `functions/crm-outbound/events/`.
+
+use crate::crm::Crm;
+use crate::error::PortError;
+use crate::ledger::Ledger;
+use crate::outbound::{self, OpportunityChanged, ReferralDecision};
+use crate::outbound_s3;
+use crate::partner_central::PartnerCentral;
+use crate::store::ObjectStore;
+use acebridge_mapping::{Catalog, PartnerId};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::Utc;
+use serde_json::{Value, json};
+use tracing::{error, info};
+
+/// The events' source.
+pub const SOURCE: &str = "acebridge.crm";
+/// A partner opportunity created or changed in the CRM.
+pub const OPPORTUNITY_CHANGED: &str = "CRM Opportunity Changed";
+/// The CRM's accept or reject of an AWS referral.
+pub const REFERRAL_DECISION: &str = "CRM Referral Decision";
+
+/// Which channel carries the partner's changes to AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The Partner Central API.
+    Api,
+    /// Inbound files in the ACE bucket.
+    S3,
+}
+
+impl Channel {
+    /// `api` or `s3` (`CHANNEL`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "api" => Ok(Channel::Api),
+            "s3" => Ok(Channel::S3),
+            other => Err(format!("CHANNEL must be api or s3, not {other:?}")),
+        }
+    }
+}
+
+/// One queued CRM event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CrmEvent {
+    /// `CRM Opportunity Changed`.
+    Changed(OpportunityChanged),
+    /// `CRM Referral Decision`.
+    Decision(ReferralDecision),
+}
+
+/// Reads a queued EventBridge event; `Err` says what is wrong (not retryable).
+pub fn parse(body: &str) -> Result<CrmEvent, String> {
+    let e: EventBridgeEvent<Value> =
+        serde_json::from_str(body).map_err(|e| format!("not an EventBridge event: {e}"))?;
+    if e.source != SOURCE {
+        return Err(format!("source {} is not {SOURCE}", e.source));
+    }
+    let detail = |err: serde_path_to_error::Error<serde_json::Error>| {
+        format!("{}: detail.{}: {}", e.detail_type, err.path(), err.inner())
+    };
+    match e.detail_type.as_str() {
+        OPPORTUNITY_CHANGED => serde_path_to_error::deserialize(&e.detail)
+            .map(CrmEvent::Changed)
+            .map_err(detail),
+        REFERRAL_DECISION => serde_path_to_error::deserialize(&e.detail)
+            .map(CrmEvent::Decision)
+            .map_err(detail),
+        other => Err(format!("unknown detail-type {other:?}")),
+    }
+}
+
+/// Everything the queue handler works with.
+#[derive(Debug)]
+pub struct Context<'a, P, L, C, S> {
+    /// Partner Central (API channel).
+    pub pc: &'a P,
+    /// The sync ledger.
+    pub ledger: &'a L,
+    /// The CRM (outcomes are shown on its records).
+    pub crm: &'a C,
+    /// The ACE bucket (S3 channel), with its ACL and KMS configuration.
+    pub ace: Option<&'a S>,
+    /// The partner's ACE id (S3 channel file envelopes).
+    pub partner: Option<&'a PartnerId>,
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The channel.
+    pub channel: Channel,
+}
+
+/// What a batch did: per message an outcome, and the ids SQS should deliver again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchOutcome {
+    /// Per message id, what happened.
+    pub results: Vec<(String, Value)>,
+    /// Message ids to retry (retryable failures only).
+    pub retry: Vec<String>,
+}
+
+/// Handles a batch of `(message id, body)`.
+pub async fn handle_batch<P, L, C, S>(
+    cx: &Context<'_, P, L, C, S>,
+    messages: &[(String, String)],
+) -> BatchOutcome
+where
+    P: PartnerCentral,
+    L: Ledger,
+    C: Crm,
+    S: ObjectStore,
+{
+    let mut out = BatchOutcome::default();
+    let mut files = Vec::new();
+    for (id, body) in messages {
+        let event = match parse(body) {
+            Ok(e) => e,
+            Err(why) => {
+                // Retrying cannot fix it, but nothing is dropped: reported as failed, SQS moves it to
+                // the dead-letter queue after its receive count, where an operator sees and redrives it.
+                error!(message = %id, %why, "unreadable CRM event");
+                out.retry.push(id.clone());
+                out.results.push((id.clone(), json!({ "error": why })));
+                continue;
+            }
+        };
+        if cx.channel == Channel::S3 {
+            files.push((id.clone(), event));
+            continue;
+        }
+        let done: Result<Value, PortError> = match &event {
+            CrmEvent::Changed(c) => {
+                outbound::push_opportunity(cx.pc, cx.ledger, cx.crm, cx.catalog, c)
+                    .await
+                    .map(|p| json!(p))
+            }
+            CrmEvent::Decision(d) => {
+                outbound::decide_referral(cx.pc, cx.catalog, d)
+                    .await
+                    .map(|r| match r {
+                        Ok(done) => json!({ "decision": done }),
+                        Err(refused) => json!({ "refused": refused }),
+                    })
+            }
+        };
+        record(&mut out, id, done);
+    }
+    if !files.is_empty() {
+        let changes: Vec<OpportunityChanged> = files
+            .iter()
+            .filter_map(|(_, e)| match e {
+                CrmEvent::Changed(c) => Some(c.clone()),
+                CrmEvent::Decision(_) => None,
+            })
+            .collect();
+        let decisions: Vec<(String, ReferralDecision)> = files
+            .iter()
+            .filter_map(|(_, e)| match e {
+                CrmEvent::Decision(d) => {
+                    Some((d.opportunity_id.clone().unwrap_or_default(), d.clone()))
+                }
+                CrmEvent::Changed(_) => None,
+            })
+            .collect();
+        let uploaded = match (cx.ace, cx.partner) {
+            (Some(ace), Some(partner)) => {
+                outbound_s3::upload(ace, cx.ledger, partner, cx.catalog, &changes, &decisions, Utc::now())
+                    .await
+                    .map(|u| {
+                        json!({
+                            "files": u.files.iter().map(|f| f.key.clone()).collect::<Vec<_>>(),
+                            "records": u.records,
+                            "not_sent": u.not_sent.iter().map(|n| json!({"id": n.crm_id, "message": n.message})).collect::<Vec<_>>(),
+                        })
+                    })
+            }
+            _ => Err(PortError::permanent("config", "the S3 channel needs ACE_BUCKET and PARTNER_ID")),
+        };
+        for (id, _) in &files {
+            record(&mut out, id, uploaded.clone());
+        }
+    }
+    out
+}
+
+fn record(out: &mut BatchOutcome, id: &str, done: Result<Value, PortError>) {
+    match done {
+        Ok(v) => {
+            info!(message = %id, "CRM event handled");
+            out.results.push((id.to_string(), v));
+        }
+        Err(e) => {
+            error!(message = %id, error = %e, retryable = e.retryable, "CRM event failed");
+            if e.retryable {
+                out.retry.push(id.to_string());
+            }
+            out.results
+                .push((id.to_string(), json!({ "error": e.to_string() })));
+        }
+    }
+}
