@@ -49,3 +49,35 @@ fn the_scheduled_event_parses() {
         serde_json::from_str(&read("functions/ace-bucket-scanner/events/scheduled.json")).unwrap();
     assert_eq!(event.detail_type, "Scheduled Event");
 }
+
+#[test]
+fn the_crm_outbound_examples_parse_as_the_queue_handler_reads_them() {
+    use acebridge_sync::crm_queue::{CrmEvent, parse};
+    use aws_lambda_events::sqs::SqsEvent;
+    for (name, changed) in [("opportunity-changed", true), ("referral-decision", false)] {
+        let direct = read(&format!(
+            "functions/crm-outbound/events/{name}.eventbridge.json"
+        ));
+        let event = parse(&direct).unwrap();
+        assert_eq!(matches!(event, CrmEvent::Changed(_)), changed, "{name}");
+        let sqs: SqsEvent = serde_json::from_str(&read(&format!(
+            "functions/crm-outbound/events/{name}.sqs.json"
+        )))
+        .unwrap();
+        let body = sqs.records[0].body.as_deref().unwrap();
+        assert_eq!(
+            parse(body).unwrap(),
+            event,
+            "{name}: the SQS body is the bus event"
+        );
+    }
+    let CrmEvent::Changed(c) = parse(&read(
+        "functions/crm-outbound/events/opportunity-changed.eventbridge.json",
+    ))
+    .unwrap() else {
+        panic!()
+    };
+    // The example's opportunity is canonical.
+    let _: acebridge_mapping::Opportunity = serde_json::from_value(c.opportunity).unwrap();
+    assert_eq!(c.submit.unwrap().involvement_type, "Co-Sell");
+}
