@@ -1,6 +1,6 @@
 //! SQS (fed by acebridge's bus, `source` `acebridge.crm`): CRM changes and referral decisions to AWS,
 //! one message at a time within Partner Central's write quota; partial batch responses.
-//! Environment: `CHANNEL` (`api` | `s3`), `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`; for `s3`: `ACE_BUCKET`,
+//! Environment: `CHANNEL` (`api` | `s3`), `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `EVENT_BUS`; for `s3`: `ACE_BUCKET`,
 //! `ACE_BUCKET_REGION`, `ACE_KMS_KEY_ARN`, `PARTNER_ID`; `PARTNER_CENTRAL_ENDPOINT` for the emulator only.
 
 use acebridge_mapping::PartnerId;
@@ -24,6 +24,7 @@ async fn main() -> Result<(), Error> {
         ),
         Channel::Api => (None, None),
     };
+    let outcomes = config::event_bus(&sdk)?;
     let cx = Context {
         pc: &pc,
         ledger: &ledger,
@@ -32,6 +33,7 @@ async fn main() -> Result<(), Error> {
         partner: partner.as_ref(),
         catalog: config::catalog()?,
         channel,
+        outcomes: &outcomes,
     };
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let cx = &cx;

@@ -1,6 +1,7 @@
 //! EventBridge: `aws.partnercentral-selling` events (opportunities, invitations) and the reconcile
-//! schedule. Environment: `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `INVITATION_POLICY`,
-//! `INVITATION_RULES`, `DEADLINE_MARGIN_MS`; `PARTNER_CENTRAL_ENDPOINT` only for the local emulator.
+//! schedule. Environment: `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `EVENT_BUS`, `INVITATION_POLICY`,
+//! `INVITATION_RULES`, `EXPIRING_WITHIN_HOURS` (default 48), `DEADLINE_MARGIN_MS`;
+//! `PARTNER_CENTRAL_ENDPOINT` only for the local emulator.
 
 use acebridge_sync::adapters::config;
 use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
@@ -22,12 +23,20 @@ async fn main() -> Result<(), Error> {
     )?;
     let catalog = config::catalog()?;
     let margin = deadline::margin_from_env();
+    let outcomes = config::event_bus(&sdk)?;
+    let expiring_within = chrono::Duration::hours(
+        config::env_opt("EXPIRING_WITHIN_HOURS")
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(48),
+    );
     let cx = Context {
         pc: &pc,
         ledger: &ledger,
         crm: &crm,
         policy: &policy,
         catalog,
+        outcomes: &outcomes,
+        expiring_within,
     };
     run(service_fn(
         |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {

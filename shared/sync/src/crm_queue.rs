@@ -8,8 +8,9 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::Ledger;
-use crate::outbound::{self, OpportunityChanged, ReferralDecision};
+use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
 use crate::outbound_s3;
+use crate::outcomes::{Outcome, Outcomes};
 use crate::partner_central::PartnerCentral;
 use crate::store::ObjectStore;
 use acebridge_mapping::{Catalog, PartnerId};
@@ -77,7 +78,7 @@ pub fn parse(body: &str) -> Result<CrmEvent, String> {
 
 /// Everything the queue handler works with.
 #[derive(Debug)]
-pub struct Context<'a, P, L, C, S> {
+pub struct Context<'a, P, L, C, S, O> {
     /// Partner Central (API channel).
     pub pc: &'a P,
     /// The sync ledger.
@@ -92,6 +93,8 @@ pub struct Context<'a, P, L, C, S> {
     pub catalog: Catalog,
     /// The channel.
     pub channel: Channel,
+    /// Outcome events (`ACE Sync Succeeded` / `ACE Sync Failed`).
+    pub outcomes: &'a O,
 }
 
 /// What a batch did: per message an outcome, and the ids SQS should deliver again.
@@ -104,8 +107,8 @@ pub struct BatchOutcome {
 }
 
 /// Handles a batch of `(message id, body)`.
-pub async fn handle_batch<P, L, C, S>(
-    cx: &Context<'_, P, L, C, S>,
+pub async fn handle_batch<P, L, C, S, O>(
+    cx: &Context<'_, P, L, C, S, O>,
     messages: &[(String, String)],
 ) -> BatchOutcome
 where
@@ -113,7 +116,9 @@ where
     L: Ledger,
     C: Crm,
     S: ObjectStore,
+    O: Outcomes,
 {
+    let mut published = Vec::new();
     let mut out = BatchOutcome::default();
     let mut files = Vec::new();
     for (id, body) in messages {
@@ -136,55 +141,115 @@ where
             CrmEvent::Changed(c) => {
                 outbound::push_opportunity(cx.pc, cx.ledger, cx.crm, cx.catalog, c)
                     .await
-                    .map(|p| json!(p))
+                    .map(|p| {
+                        published.extend(pushed_outcome(&c.crm_id, &p));
+                        json!(p)
+                    })
             }
             CrmEvent::Decision(d) => {
                 outbound::decide_referral(cx.pc, cx.catalog, d)
                     .await
-                    .map(|r| match r {
-                        Ok(done) => json!({ "decision": done }),
-                        Err(refused) => json!({ "refused": refused }),
+                    .map(|r| {
+                        let id = d.invitation_id.as_str();
+                        match r {
+                            Ok(done) => {
+                                published.push(Outcome::sync_succeeded(id, None, "api", &done));
+                                json!({ "decision": done })
+                            }
+                            Err(refused) => {
+                                let errors = [refused.clone()];
+                                published.push(Outcome::sync_failed(id, None, "api", &errors));
+                                json!({ "refused": refused })
+                            }
+                        }
                     })
             }
         };
         record(&mut out, id, done);
     }
     if !files.is_empty() {
-        let changes: Vec<OpportunityChanged> = files
-            .iter()
-            .filter_map(|(_, e)| match e {
-                CrmEvent::Changed(c) => Some(c.clone()),
-                CrmEvent::Decision(_) => None,
-            })
-            .collect();
-        let decisions: Vec<(String, ReferralDecision)> = files
-            .iter()
-            .filter_map(|(_, e)| match e {
-                CrmEvent::Decision(d) => {
-                    Some((d.opportunity_id.clone().unwrap_or_default(), d.clone()))
-                }
-                CrmEvent::Changed(_) => None,
-            })
-            .collect();
-        let uploaded = match (cx.ace, cx.partner) {
-            (Some(ace), Some(partner)) => {
-                outbound_s3::upload(ace, cx.ledger, partner, cx.catalog, &changes, &decisions, Utc::now())
-                    .await
-                    .map(|u| {
-                        json!({
-                            "files": u.files.iter().map(|f| f.key.clone()).collect::<Vec<_>>(),
-                            "records": u.records,
-                            "not_sent": u.not_sent.iter().map(|n| json!({"id": n.crm_id, "message": n.message})).collect::<Vec<_>>(),
-                        })
-                    })
-            }
-            _ => Err(PortError::permanent("config", "the S3 channel needs ACE_BUCKET and PARTNER_ID")),
-        };
+        let uploaded = upload(cx, &files, &mut published).await;
         for (id, _) in &files {
             record(&mut out, id, uploaded.clone());
         }
     }
+    if !published.is_empty()
+        && let Err(e) = cx.outcomes.publish(&published).await
+    {
+        // What was sent is in the ledger and on the CRM records; the notification is best effort.
+        error!(error = %e, "outcome events not published");
+    }
     out
+}
+
+/// The S3 channel: one upload for the batch's changes and decisions.
+async fn upload<P, L, C, S, O>(
+    cx: &Context<'_, P, L, C, S, O>,
+    batch: &[(String, CrmEvent)],
+    published: &mut Vec<Outcome>,
+) -> Result<Value, PortError>
+where
+    L: Ledger,
+    S: ObjectStore,
+{
+    let (Some(ace), Some(partner)) = (cx.ace, cx.partner) else {
+        return Err(PortError::permanent(
+            "config",
+            "the S3 channel needs ACE_BUCKET and PARTNER_ID",
+        ));
+    };
+    let mut changes = Vec::new();
+    let mut decisions = Vec::new();
+    for (_, e) in batch {
+        match e {
+            CrmEvent::Changed(c) => changes.push(c.clone()),
+            CrmEvent::Decision(d) => {
+                decisions.push((d.opportunity_id.clone().unwrap_or_default(), d.clone()))
+            }
+        }
+    }
+    let now = Utc::now();
+    let u = outbound_s3::upload(
+        ace, cx.ledger, partner, cx.catalog, &changes, &decisions, now,
+    )
+    .await?;
+    let files: Vec<String> = u.files.iter().map(|f| f.key.clone()).collect();
+    let done = format!("uploaded in {}", files.join(", "));
+    for c in &changes {
+        published.push(match u.not_sent.iter().find(|n| n.crm_id == c.crm_id) {
+            Some(n) => {
+                Outcome::sync_failed(&c.crm_id, None, "s3", std::slice::from_ref(&n.message))
+            }
+            None => Outcome::sync_succeeded(&c.crm_id, None, "s3", &done),
+        });
+    }
+    let not_sent: Vec<Value> = u
+        .not_sent
+        .iter()
+        .map(|n| json!({ "id": n.crm_id, "message": n.message }))
+        .collect();
+    Ok(json!({ "files": files, "records": u.records, "not_sent": not_sent }))
+}
+
+/// The outcome event of a pushed change (none while it is held or unchanged: the CRM shows why).
+fn pushed_outcome(crm_id: &str, p: &Pushed) -> Option<Outcome> {
+    match p {
+        Pushed::Created { id, submitted } => Some(Outcome::sync_succeeded(
+            crm_id,
+            Some(id),
+            "api",
+            if *submitted {
+                "created and submitted"
+            } else {
+                "created"
+            },
+        )),
+        Pushed::Updated { id, .. } => {
+            Some(Outcome::sync_succeeded(crm_id, Some(id), "api", "updated"))
+        }
+        Pushed::Refused { errors } => Some(Outcome::sync_failed(crm_id, None, "api", errors)),
+        Pushed::Held { .. } | Pushed::Unchanged { .. } => None,
+    }
 }
 
 fn record(out: &mut BatchOutcome, id: &str, done: Result<Value, PortError>) {

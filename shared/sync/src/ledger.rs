@@ -137,6 +137,9 @@ pub struct LedgerEntry {
     /// The CRM's record as last sent to Partner Central: the next change is what differs from it.
     #[serde(default)]
     pub crm_snapshot: Option<serde_json::Value>,
+    /// Alerts already published for this record (e.g. `Referral Expiring`), so each goes out once.
+    #[serde(default)]
+    pub alerts: Vec<String>,
     /// First time acebridge saw the record.
     pub first_seen: DateTime<Utc>,
     /// Last change of this entry.
@@ -167,6 +170,7 @@ impl LedgerEntry {
             aws_result: None,
             held: None,
             crm_snapshot: None,
+            alerts: Vec::new(),
             first_seen: now,
             updated_at: now,
             revision: 0,
@@ -355,6 +359,34 @@ fn contention(key: &RecordKey) -> PortError {
         "ledger",
         format!("{}: too many concurrent writers", key.storage_key()),
     )
+}
+
+/// Changes a ledger entry with a revision check, retrying against concurrent writers.
+pub async fn edit(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    now: DateTime<Utc>,
+    change: impl Fn(&mut LedgerEntry),
+) -> Result<(), PortError> {
+    for _ in 0..CONTENTION_ATTEMPTS {
+        let existing = ledger.get(key).await?;
+        let expected = existing.as_ref().map(|e| e.revision);
+        let mut entry = existing.unwrap_or_else(|| LedgerEntry::new(key.clone(), now));
+        let before = entry.clone();
+        change(&mut entry);
+        if entry == before {
+            return Ok(());
+        }
+        entry.updated_at = now;
+        entry.revision = expected.map_or(1, |r| r + 1);
+        if ledger.put(&entry, expected).await?.is_ok() {
+            return Ok(());
+        }
+    }
+    Err(PortError::retryable(
+        "ledger",
+        "too many concurrent writers",
+    ))
 }
 
 /// Claims `version` of a record for this invocation, if [`decide`] says apply. Concurrent claims of

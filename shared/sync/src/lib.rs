@@ -25,6 +25,7 @@ pub mod limiter;
 pub mod local;
 pub mod outbound;
 pub mod outbound_s3;
+pub mod outcomes;
 pub mod partner_central;
 pub mod pc_events;
 pub mod policy;

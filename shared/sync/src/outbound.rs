@@ -465,34 +465,6 @@ fn only(record: &Value, paths: &[Vec<String>]) -> Value {
     out
 }
 
-/// Changes a ledger entry with a revision check, retrying against concurrent writers.
-async fn edit_entry(
-    ledger: &impl Ledger,
-    key: &RecordKey,
-    now: DateTime<Utc>,
-    change: impl Fn(&mut ledger::LedgerEntry),
-) -> Result<(), PortError> {
-    for _ in 0..CONFLICT_ATTEMPTS {
-        let existing = ledger.get(key).await?;
-        let expected = existing.as_ref().map(|e| e.revision);
-        let mut entry = existing.unwrap_or_else(|| ledger::LedgerEntry::new(key.clone(), now));
-        let before = entry.clone();
-        change(&mut entry);
-        if entry == before {
-            return Ok(());
-        }
-        entry.updated_at = now;
-        entry.revision = expected.map_or(1, |r| r + 1);
-        if ledger.put(&entry, expected).await?.is_ok() {
-            return Ok(());
-        }
-    }
-    Err(PortError::retryable(
-        "ledger",
-        "too many concurrent writers",
-    ))
-}
-
 async fn remember_held(
     ledger: &impl Ledger,
     key: &RecordKey,
@@ -500,7 +472,7 @@ async fn remember_held(
     held: Option<Held>,
     now: DateTime<Utc>,
 ) -> Result<(), PortError> {
-    edit_entry(ledger, key, now, |e| {
+    ledger::edit(ledger, key, now, |e| {
         e.crm_id = Some(crm_id.to_string());
         if e.held.as_ref().map(|h| &h.change) != held.as_ref().map(|h| &h.change) {
             e.held = held.clone();
@@ -516,7 +488,7 @@ async fn remember_snapshot(
     now: DateTime<Utc>,
 ) -> Result<(), PortError> {
     let snapshot = serde_json::to_value(change).ok();
-    edit_entry(ledger, key, now, |e| e.crm_snapshot = snapshot.clone()).await
+    ledger::edit(ledger, key, now, |e| e.crm_snapshot = snapshot.clone()).await
 }
 
 /// Associates the solutions and AWS products the CRM added since `previous`; the refusals.

@@ -5,8 +5,10 @@
 use crate::apply::{self, Applied, RecordFailure};
 use crate::crm::Crm;
 use crate::error::PortError;
-use crate::ledger::Ledger;
+use crate::ledger::{self, Ledger, RecordKey};
+use crate::outcomes::{Outcome, Outcomes};
 use crate::policy::{Decision, InvitationPolicy, RejectionReason};
+use crate::record::RecordKind;
 use crate::record::SyncRecord;
 use acebridge_mapping::{Catalog, Invitation, Opportunity};
 use chrono::{DateTime, Utc};
@@ -101,6 +103,17 @@ pub struct Submission {
     pub visibility: Option<String>,
 }
 
+/// An invitation waiting for the partner's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    /// `engi-…`.
+    pub id: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// The Partner Central Selling API, as acebridge uses it.
 pub trait PartnerCentral: Send + Sync {
     /// An opportunity in canonical form, with AWS's summary merged in where there is one.
@@ -140,6 +153,12 @@ pub trait PartnerCentral: Send + Sync {
         id: &str,
         reason: &RejectionReason,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Invitations received and still pending, with their title and expiry (all pages).
+    fn pending_invitations(
+        &self,
+        catalog: Catalog,
+    ) -> impl Future<Output = Result<Vec<PendingInvitation>, PortError>> + Send;
 
     /// CreateOpportunity with `client_token` (a retry with the same token and body returns the same id).
     fn create(
@@ -262,6 +281,10 @@ pub struct InvitationHandled {
     pub why: Option<String>,
     /// The accept task, if accepted.
     pub task: Option<AcceptTask>,
+    /// The referral's title.
+    pub title: Option<String>,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Engagement Invitation Created: the CRM gets the pending referral, then the policy decides.
@@ -281,8 +304,12 @@ pub async fn handle_new_invitation(
             decision: "none".into(),
             why: Some("not found".into()),
             task: None,
+            title: None,
+            expires_at: None,
         });
     };
+    let title = invitation.project.title.value().cloned();
+    let expires_at = invitation.expires_at.value().copied();
     let pending = invitation
         .status
         .value()
@@ -293,6 +320,8 @@ pub async fn handle_new_invitation(
             decision: "none".into(),
             why: Some("no longer pending".into()),
             task: None,
+            title,
+            expires_at,
         });
     }
     let decision = policy.decide(&invitation);
@@ -302,6 +331,8 @@ pub async fn handle_new_invitation(
             decision: "wait".into(),
             why: Some("left to the CRM".into()),
             task: None,
+            title,
+            expires_at,
         },
         Decision::Accept { why } => {
             let task = pc.accept(catalog, id, &accept_token(id)).await?;
@@ -311,6 +342,8 @@ pub async fn handle_new_invitation(
                 decision: "accept".into(),
                 why: Some(why),
                 task: Some(task),
+                title,
+                expires_at,
             }
         }
         Decision::Reject { reason, why } => {
@@ -321,6 +354,8 @@ pub async fn handle_new_invitation(
                 decision: "reject".into(),
                 why: Some(format!("{why}: {}", reason.as_str())),
                 task: None,
+                title,
+                expires_at,
             }
         }
     };
@@ -329,6 +364,50 @@ pub async fn handle_new_invitation(
         sync_invitation(pc, ledger, crm, catalog, id, source).await?;
     }
     Ok(handled)
+}
+
+/// The alert name stored in the ledger once `Referral Expiring` went out for an invitation.
+pub const EXPIRING_ALERT: &str = "Referral Expiring";
+
+/// Publishes `Referral Expiring` once for every pending invitation that expires within `within`.
+/// Returns how many went out.
+pub async fn expiring_referrals(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    outcomes: &impl Outcomes,
+    catalog: Catalog,
+    within: chrono::Duration,
+) -> Result<usize, PortError> {
+    let now = Utc::now();
+    let mut sent = 0;
+    for inv in pc.pending_invitations(catalog).await? {
+        let Some(expires) = inv.expires_at.filter(|e| *e <= now + within && *e > now) else {
+            continue;
+        };
+        let key = RecordKey::ace(RecordKind::Invitation, catalog, &inv.id);
+        let done = ledger
+            .get(&key)
+            .await?
+            .is_some_and(|e| e.alerts.iter().any(|a| a == EXPIRING_ALERT));
+        if done {
+            continue;
+        }
+        outcomes
+            .publish(&[Outcome::referral_expiring(
+                &inv.id,
+                inv.title.as_deref(),
+                expires,
+            )])
+            .await?;
+        ledger::edit(ledger, &key, now, |e| {
+            if !e.alerts.iter().any(|a| a == EXPIRING_ALERT) {
+                e.alerts.push(EXPIRING_ALERT.to_string());
+            }
+        })
+        .await?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// What a reconcile did.

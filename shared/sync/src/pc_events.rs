@@ -5,6 +5,7 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::Ledger;
+use crate::outcomes::{Outcome, Outcomes};
 use crate::partner_central::{self, PartnerCentral};
 use crate::policy::InvitationPolicy;
 use acebridge_mapping::Catalog;
@@ -196,7 +197,7 @@ impl HandleError {
 
 /// Everything the handler works with.
 #[derive(Debug)]
-pub struct Context<'a, P, L, C> {
+pub struct Context<'a, P, L, C, O> {
     /// Partner Central.
     pub pc: &'a P,
     /// The sync ledger.
@@ -207,11 +208,15 @@ pub struct Context<'a, P, L, C> {
     pub policy: &'a InvitationPolicy,
     /// The catalog this stack syncs; events of the other are acknowledged without calls.
     pub catalog: Catalog,
+    /// Outcome events (`Referral Received`, `Referral Expiring`).
+    pub outcomes: &'a O,
+    /// How close to its expiry a pending referral raises `Referral Expiring`.
+    pub expiring_within: chrono::Duration,
 }
 
 /// Handles one event; returns what it did, as JSON for the invocation's response.
-pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm>(
-    cx: &Context<'_, P, L, C>,
+pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm, O: Outcomes>(
+    cx: &Context<'_, P, L, C, O>,
     e: &EventBridgeEvent<Value>,
     time_left: impl FnMut() -> bool,
 ) -> Result<Value, HandleError> {
@@ -233,7 +238,15 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm>(
                 stopped_early = report.stopped_early,
                 "reconcile finished"
             );
-            return Ok(json!({ "reconcile": report }));
+            let expiring = partner_central::expiring_referrals(
+                cx.pc,
+                cx.ledger,
+                cx.outcomes,
+                cx.catalog,
+                cx.expiring_within,
+            )
+            .await?;
+            return Ok(json!({ "reconcile": report, "expiring_alerts": expiring }));
         }
         Parsed::Event(ev) => ev,
     };
@@ -272,6 +285,16 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm>(
                 pc, ledger, crm, cx.policy, catalog, &id, &source,
             )
             .await?;
+            let received = Outcome::referral_received(
+                &id,
+                handled.title.as_deref(),
+                handled.expires_at,
+                &handled.decision,
+            );
+            if let Err(e) = cx.outcomes.publish(&[received]).await {
+                // The referral is in the CRM either way; the notification is best effort.
+                tracing::error!(invitation = %id, error = %e, "Referral Received not published");
+            }
             json!({ "invitation": id, "handled": handled })
         }
         PcEvent::InvitationAccepted(d)

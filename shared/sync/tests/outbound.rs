@@ -466,7 +466,7 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
         ("m2".to_string(), broken.to_string()),
         ("m3".to_string(), "{}".to_string()),
     ];
-    let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket> = Context {
+    let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket, _> = Context {
         pc: &s.pc,
         ledger: &s.ledger,
         crm: &s.crm,
@@ -474,6 +474,7 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
         partner: None,
         catalog: Catalog::Sandbox,
         channel: Channel::Api,
+        outcomes: &s.outcomes,
     };
     let out = handle_batch(&cx, &messages).await;
     assert_eq!(out.retry, vec!["m2", "m3"]);
@@ -487,4 +488,9 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
         out.results[1]
     );
     assert_eq!(opportunities(&s, "OP-Q1").len(), 1);
+    let published = s.published().await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["detail-type"], json!("ACE Sync Succeeded"));
+    assert_eq!(published[0]["detail"]["crmId"], json!("OP-Q1"));
+    assert_eq!(published[0]["detail"]["operation"], json!("created"));
 }

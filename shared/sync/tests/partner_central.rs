@@ -145,6 +145,15 @@ async fn an_accepted_invitation_becomes_an_opportunity_in_the_crm_and_an_aws_upd
     s.deliver().await;
     let opp = s.record(RecordKind::Opportunity, &opportunity).await;
     assert_eq!(opp.summary.origin.as_deref(), Some("AWS Referral"));
+    let published = s.published().await;
+    let received: Vec<&Value> = published
+        .iter()
+        .filter(|e| e["detail-type"] == json!("Referral Received"))
+        .collect();
+    assert_eq!(received.len(), 1, "{published:?}");
+    assert_eq!(received[0]["detail"]["invitationId"], json!(id));
+    assert_eq!(received[0]["detail"]["policyDecision"], json!("accept"));
+    assert_eq!(received[0]["detail"]["title"], json!("Data platform"));
     assert_eq!(opp.summary.title.as_deref(), Some("Data platform"));
     assert_eq!(
         opp.record["customer"]["contacts"][0]["email"],
@@ -355,4 +364,34 @@ async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
         second.to
     );
     s.deliver().await;
+}
+
+#[tokio::test]
+async fn a_pending_referral_close_to_expiry_raises_referral_expiring_once() {
+    let s = pc_stack(InvitationPolicy::Manual).await;
+    let mut soon = referral("Expiring soon", "US", "100");
+    let in_a_day = (chrono::Utc::now() + chrono::Duration::hours(24)).to_rfc3339();
+    soon["Invitation"]["ExpirationDate"] = json!(in_a_day);
+    let soon = s.invite(&soon);
+    s.invite(&referral("Plenty of time", "US", "100"));
+    let schedule = fixture_schedule();
+    let out = s.handle(&schedule).await;
+    assert_eq!(out["expiring_alerts"], json!(1), "{out}");
+    let again = s.handle(&schedule).await;
+    assert_eq!(again["expiring_alerts"], json!(0));
+    let published = s.published().await;
+    let expiring: Vec<&Value> = published
+        .iter()
+        .filter(|e| e["detail-type"] == json!("Referral Expiring"))
+        .collect();
+    assert_eq!(expiring.len(), 1);
+    assert_eq!(expiring[0]["detail"]["invitationId"], json!(soon));
+}
+
+fn fixture_schedule() -> Value {
+    let path = format!(
+        "{}/../../functions/partner-central-events/events/reconcile.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

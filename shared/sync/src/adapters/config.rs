@@ -79,3 +79,11 @@ pub fn tables(
         crate::adapters::dynamodb::DynamoCrmStore::new(client, env("CRM_TABLE")?),
     ))
 }
+
+/// acebridge's event bus for outcome events (`EVENT_BUS`).
+pub fn event_bus(sdk: &SdkConfig) -> Result<crate::adapters::eventbridge::EventBus, String> {
+    Ok(crate::adapters::eventbridge::EventBus::new(
+        aws_sdk_eventbridge::Client::new(sdk),
+        env("EVENT_BUS")?,
+    ))
+}

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod partner_central;
 pub mod s3;
 

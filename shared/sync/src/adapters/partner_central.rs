@@ -6,7 +6,8 @@ use super::classify;
 use crate::error::PortError;
 use crate::limiter::RateLimiter;
 use crate::partner_central::{
-    AcceptTask, Changed, ChangedPage, Created, FieldError, PartnerCentral, Refusal, Submission,
+    AcceptTask, Changed, ChangedPage, Created, FieldError, PartnerCentral, PendingInvitation,
+    Refusal, Submission,
 };
 use crate::policy::RejectionReason;
 use acebridge_mapping::api::Shape;
@@ -308,6 +309,39 @@ impl PartnerCentral for SdkPartnerCentral {
             .await
             .map_err(|e| classify("partner-central", "RejectEngagementInvitation", e))?;
         Ok(())
+    }
+
+    async fn pending_invitations(
+        &self,
+        catalog: Catalog,
+    ) -> Result<Vec<PendingInvitation>, PortError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.reads.wait().await;
+            let page = self
+                .client
+                .list_engagement_invitations()
+                .catalog(catalog.as_str())
+                .participant_type(aws_sdk_partnercentralselling::types::ParticipantType::Receiver)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("partner-central", "ListEngagementInvitations", e))?;
+            for i in page.engagement_invitation_summaries() {
+                if i.status().map(|s| s.as_str()) == Some("PENDING") {
+                    out.push(PendingInvitation {
+                        id: i.id().to_string(),
+                        title: i.engagement_title().map(str::to_string),
+                        expires_at: i.expiration_date().and_then(chrono),
+                    });
+                }
+            }
+            match page.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(out),
+            }
+        }
     }
 
     async fn create(
