@@ -5,7 +5,8 @@
 #   CRM store through the sync ledger -> `acebridge show` prints the result.
 # Then the Partner Central channel against the local emulator: a reconcile backfills the partner's
 # opportunities, AWS sends an invitation, the policy accepts it, the opportunity lands in the CRM store,
-# and an AWS-side update flows through.
+# and an AWS-side update flows through. Last, the other direction: a CRM change reaches Partner Central
+# (API channel: created, associated, submitted) and becomes an inbound file in the ACE bucket (S3 channel).
 # The functions run under `cargo lambda watch` and are invoked with `cargo lambda invoke --data-file`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,6 +21,7 @@ ace_bucket="ace-apn-1588143-beta-us-west-2"
 landing="acebridge-demo-landing"   # named in functions/ace-file-ingest/events/demo-landing.json
 ledger="acebridge-demo-ledger"
 crm="acebridge-demo-crm"
+bus="acebridge-demo-bus"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 
@@ -39,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo; echo "== 1. the local stack: ACE bucket, landing bucket, ledger and CRM store tables"
-"$cli" local-init --ace-bucket "$ace_bucket" --landing-bucket "$landing" --ledger-table "$ledger" --crm-table "$crm"
+"$cli" local-init --ace-bucket "$ace_bucket" --landing-bucket "$landing" --ledger-table "$ledger" --crm-table "$crm" --event-bus "$bus"
 
 echo; echo "== 2. AWS drops files into s3://$ace_bucket (samples, an AWS referral, a results file, a broken file)"
 .venv/bin/python - "$port" "$ace_bucket" <<'PY'
@@ -65,17 +67,24 @@ LANDING_BUCKET=$landing
 LEDGER_TABLE=$ledger
 CRM_TABLE=$crm
 CATALOG=Sandbox
+EVENT_BUS=$bus
+PARTNER_ID=1588143
+CHANNEL=api
 PARTNER_CENTRAL_ENDPOINT=http://127.0.0.1:$pc_port
 INVITATION_POLICY=accept
 RUST_LOG=info
 DEADLINE_MARGIN_MS=2000
 ENV
-setsid cargo lambda watch --invoke-port "$watch_port" --env-file "$state/demo.env" >"$state/watch.log" 2>&1 &
-watch_pid=$!
-for _ in $(seq 1 150); do
-  if (echo >"/dev/tcp/127.0.0.1/$watch_port") 2>/dev/null; then break; fi
-  sleep 0.2
-done
+start_watch() { # env file
+  setsid cargo lambda watch --invoke-port "$watch_port" --env-file "$1" >>"$state/watch.log" 2>&1 &
+  watch_pid=$!
+  for _ in $(seq 1 150); do
+    if (echo >"/dev/tcp/127.0.0.1/$watch_port") 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+}
+: >"$state/watch.log"
+start_watch "$state/demo.env"
 
 invoke() { # function, event file
   cargo lambda invoke "$1" --invoke-port "$watch_port" --data-file "$2" --output-format json
@@ -143,7 +152,35 @@ echo; echo "== 11. AWS moves an opportunity to Committed in Partner Central (Opp
 emulator aws-update '{"Catalog": "Sandbox", "Identifier": "O5000001", "Patch": {"LifeCycle": {"Stage": "Committed"}}}'
 deliver
 
-echo; echo "== 12. acebridge show"
-"$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing"
+echo; echo "== 12. CRM -> AWS, API channel: cargo lambda invoke crm-outbound (a 'CRM Opportunity Changed' from SQS)"
+invoke crm-outbound functions/crm-outbound/events/opportunity-changed.sqs.json
+echo
+.venv/bin/python - "$pc_port" <<'PY'
+import sys, json, urllib.request
+got = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_emulator/events?after=0").read())
+created = [e for e in got["events"] if e["detail-type"] == "Opportunity Created"]
+print("  Partner Central now has:", ", ".join(e["detail"]["opportunity"]["identifier"] for e in created))
+print("  last events:", ", ".join(e["detail-type"] for e in got["events"][-5:]))
+PY
+
+echo; echo "== 13. CRM -> AWS, S3 channel (CHANNEL=s3): the same change as an inbound file in the ACE bucket"
+kill -- "-$watch_pid" 2>/dev/null || true
+sleep 1
+sed 's/^CHANNEL=api$/CHANNEL=s3/' "$state/demo.env" >"$state/demo-s3.env"
+start_watch "$state/demo-s3.env"
+invoke crm-outbound functions/crm-outbound/events/opportunity-changed.sqs.json
+echo
+.venv/bin/python - "$port" "$ace_bucket" <<'PY'
+import sys, json, boto3
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-west-2")
+for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix="opportunity-inbound/").get("Contents", []):
+    body = json.loads(s3.get_object(Bucket=sys.argv[2], Key=o["Key"])["Body"].read())
+    r = body["opportunities"][0]
+    print(f"  {o['Key']}: version {body['version']}, spmsId {body['spmsId']}, {len(body['opportunities'])} record(s);"
+          f" partnerCrmUniqueIdentifier={r.get('partnerCrmUniqueIdentifier')}, partnerProjectTitle={r.get('partnerProjectTitle')!r}")
+PY
+
+echo; echo "== 14. acebridge show"
+"$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" --event-bus "$bus"
 
 echo; echo "demo: done (cargo lambda watch, the emulator and moto stop on exit)"

@@ -79,6 +79,9 @@ enum Command {
         /// The landing bucket, to list quarantined files and error reports.
         #[arg(long)]
         bucket: Option<String>,
+        /// The local stack's event bus: print (and take) the outcome events in `<bus>-outcomes`.
+        #[arg(long)]
+        event_bus: Option<String>,
     },
     /// Create the ACE bucket, landing bucket and tables on the local stack (moto).
     LocalInit {
@@ -94,6 +97,9 @@ enum Command {
         /// The CRM store table.
         #[arg(long)]
         crm_table: String,
+        /// Also create this event bus, with a queue `<bus>-outcomes` receiving its outcome events.
+        #[arg(long)]
+        event_bus: Option<String>,
     },
 }
 
@@ -129,17 +135,25 @@ fn main() -> ExitCode {
             ledger_table,
             crm_table,
             bucket,
-        } => aws(ops::show(&ledger_table, &crm_table, bucket.as_deref())),
+            event_bus,
+        } => aws(ops::show(
+            &ledger_table,
+            &crm_table,
+            bucket.as_deref(),
+            event_bus.as_deref(),
+        )),
         Command::LocalInit {
             ace_bucket,
             landing_bucket,
             ledger_table,
             crm_table,
+            event_bus,
         } => aws(ops::local_init(
             &ace_bucket,
             &landing_bucket,
             &ledger_table,
             &crm_table,
+            event_bus.as_deref(),
         )),
     };
     ExitCode::from(code)

@@ -38,6 +38,7 @@ pub async fn local_init(
     landing_bucket: &str,
     ledger_table: &str,
     crm_table: &str,
+    event_bus: Option<&str>,
 ) -> anyhow::Result<()> {
     local::init(
         ace_bucket,
@@ -47,6 +48,10 @@ pub async fn local_init(
         "us-east-1",
     )
     .await?;
+    if let Some(bus) = event_bus {
+        local::create_outcome_bus(&sdk_config(None).await, bus).await?;
+        println!("event bus {bus} ready; its outcome events collect in the queue {bus}-outcomes");
+    }
     println!(
         "local stack ready: s3://{ace_bucket} (ACE, us-west-2), s3://{landing_bucket} (landing, versioned), \
          tables {ledger_table} (ledger) and {crm_table} (CRM store)"
@@ -152,7 +157,12 @@ fn file_row(f: FileEntry) -> Vec<String> {
 }
 
 /// `acebridge show`: the CRM store, the ledger, the files and what needs an operator.
-pub async fn show(ledger_table: &str, crm_table: &str, bucket: Option<&str>) -> anyhow::Result<()> {
+pub async fn show(
+    ledger_table: &str,
+    crm_table: &str,
+    bucket: Option<&str>,
+    event_bus: Option<&str>,
+) -> anyhow::Result<()> {
     let sdk = sdk_config(None).await;
     let ddb = dynamodb_client(&sdk);
     let crm = DynamoCrmStore::new(ddb.clone(), crm_table);
@@ -239,6 +249,37 @@ pub async fn show(ledger_table: &str, crm_table: &str, bucket: Option<&str>) -> 
             }
             table(title, &["key", "reason"], rows);
         }
+    }
+    if let Some(bus) = event_bus {
+        let url = local::create_outcome_bus(&sdk, bus).await?;
+        let rows = local::drain_queue(&sdk, &url)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let d = &e["detail"];
+                let id = ["crmId", "invitationId"]
+                    .iter()
+                    .find_map(|k| d[*k].as_str())
+                    .unwrap_or("-")
+                    .to_string();
+                let what = ["operation", "policyDecision", "expiresAt"]
+                    .iter()
+                    .find_map(|k| d[*k].as_str().map(str::to_string))
+                    .or_else(|| d["errors"].as_array().map(|a| format!("{a:?}")))
+                    .unwrap_or_default();
+                vec![
+                    e["detail-type"].as_str().unwrap_or("-").to_string(),
+                    id,
+                    d["aceId"].as_str().unwrap_or("-").to_string(),
+                    cut(&what, 70),
+                ]
+            })
+            .collect();
+        table(
+            &format!("Outcome events on {bus}"),
+            &["detail-type", "CRM / invitation id", "ACE id", "what"],
+            rows,
+        );
     }
     Ok(())
 }

@@ -93,6 +93,93 @@ pub async fn init(
     .await
 }
 
+/// Creates acebridge's event bus (if missing) and a queue `<bus>-outcomes` that a rule fills with every
+/// outcome event (`source` `acebridge`), so the demo and tests can read what was published. Returns the
+/// queue URL.
+pub async fn create_outcome_bus(sdk: &SdkConfig, bus: &str) -> Result<String, PortError> {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    if events.describe_event_bus().name(bus).send().await.is_err() {
+        events
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    }
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{bus}-outcomes"))
+        .send()
+        .await
+        .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?
+        .queue_url
+        .unwrap_or_default();
+    let arn_key = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(arn_key.clone())
+        .send()
+        .await
+        .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?
+        .attributes
+        .and_then(|mut a| a.remove(&arn_key))
+        .unwrap_or_default();
+    events
+        .put_rule()
+        .name("all-outcomes")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source": ["acebridge"]}"#)
+        .send()
+        .await
+        .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("outcomes-queue")
+        .arn(arn)
+        .build()
+        .map_err(|e| failed(bus, e))?;
+    events
+        .put_targets()
+        .rule("all-outcomes")
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(url)
+}
+
+/// Takes every message waiting in a queue (bodies as JSON).
+pub async fn drain_queue(sdk: &SdkConfig, url: &str) -> Result<Vec<serde_json::Value>, PortError> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .map_err(|e| failed(url, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(out);
+        }
+        for m in messages {
+            out.push(serde_json::from_str(m.body.as_deref().unwrap_or("null")).unwrap_or_default());
+            if let Some(handle) = m.receipt_handle {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .map_err(|e| failed(url, aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            }
+        }
+    }
+}
+
 /// What S3 escapes in event keys (it keeps `/ . - _` and writes a space as `+`).
 const KEY_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'/')

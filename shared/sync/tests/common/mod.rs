@@ -171,8 +171,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 
 pub struct PcStack {
     pub outcomes: acebridge_sync::adapters::eventbridge::EventBus,
+    pub sdk: aws_config::SdkConfig,
     /// An SQS queue subscribed to every outcome event on the bus.
-    pub sqs: aws_sdk_sqs::Client,
     pub outcome_queue: String,
     pub emulator: Emulator,
     pub pc: SdkPartnerCentral,
@@ -192,10 +192,14 @@ pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
     acebridge_sync::adapters::dynamodb::ensure_tables(&ddb, &ledger_table, &crm_table)
         .await
         .expect("the local stack (moto) must be running: make local-up");
-    let (outcomes, sqs, outcome_queue) = outcome_bus(&sdk).await;
+    let bus = unique("acebridge-bus");
+    let outcome_queue = local::create_outcome_bus(&sdk, &bus).await.unwrap();
     PcStack {
-        outcomes,
-        sqs,
+        outcomes: acebridge_sync::adapters::eventbridge::EventBus::new(
+            aws_sdk_eventbridge::Client::new(&sdk),
+            bus,
+        ),
+        sdk: sdk.clone(),
         outcome_queue,
         pc: SdkPartnerCentral::new(&sdk, Some(&emulator.url())),
         emulator,
@@ -204,65 +208,6 @@ pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
         policy,
         delivered: 0,
     }
-}
-
-/// acebridge's bus on moto, with a rule that copies every outcome event to an SQS queue.
-async fn outcome_bus(
-    sdk: &aws_config::SdkConfig,
-) -> (
-    acebridge_sync::adapters::eventbridge::EventBus,
-    aws_sdk_sqs::Client,
-    String,
-) {
-    let bus = unique("acebridge-bus");
-    let events = aws_sdk_eventbridge::Client::new(sdk);
-    events.create_event_bus().name(&bus).send().await.unwrap();
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name(unique("outcomes"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    events
-        .put_rule()
-        .name("all-outcomes")
-        .event_bus_name(&bus)
-        .event_pattern(r#"{"source": ["acebridge"]}"#)
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule("all-outcomes")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (
-        acebridge_sync::adapters::eventbridge::EventBus::new(events, bus),
-        sqs,
-        url,
-    )
 }
 
 /// A partner opportunity in the API's shape (the aws-samples Sandbox create request).
@@ -317,31 +262,9 @@ impl PcStack {
 
     /// Every outcome event published since the last call (the bus → rule → SQS copy).
     pub async fn published(&self) -> Vec<serde_json::Value> {
-        let mut out = Vec::new();
-        loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.outcome_queue)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap();
-            let messages = got.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return out;
-            }
-            for m in messages {
-                out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.outcome_queue)
-                    .receipt_handle(m.receipt_handle.unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        local::drain_queue(&self.sdk, &self.outcome_queue)
+            .await
+            .unwrap()
     }
 
     /// Handles one event as the function does.
