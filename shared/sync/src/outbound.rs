@@ -6,9 +6,10 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
-use crate::partner_central::{PartnerCentral, Refusal, Submission, accept_token};
+use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, accept_token};
 use crate::policy::RejectionReason;
 use crate::record::RecordKind;
+use acebridge_mapping::validate::{self, Format, Intent};
 use acebridge_mapping::{Catalog, Opportunity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -245,6 +246,25 @@ async fn tell_crm(
     Ok(())
 }
 
+/// Checks a record as Partner Central would before spending a write on it (field by field, API names).
+fn precheck(o: &Opportunity, intent: Intent, current: Option<&Opportunity>) -> Option<Refusal> {
+    let ctx = validate::Context {
+        today: Utc::now().date_naive(),
+        intent,
+        current,
+        consulting_partner: false,
+    };
+    let errors: Vec<FieldError> = validate::opportunity(o, Format::Api, &ctx)
+        .into_iter()
+        .map(|e| FieldError {
+            field: Some(e.field),
+            code: e.code.as_str().to_string(),
+            message: e.message,
+        })
+        .collect();
+    (!errors.is_empty()).then_some(Refusal::Invalid { errors })
+}
+
 fn refusal_errors(r: &Refusal) -> Vec<String> {
     match r {
         Refusal::Conflict { message } => vec![message.clone()],
@@ -308,10 +328,14 @@ async fn create(
     opportunity.crm_id = acebridge_mapping::CrmId::parse(&change.crm_id)
         .map(acebridge_mapping::Field::Value)
         .map_err(|e| PortError::permanent("crm", e.to_string()))?;
-    let created = match pc
-        .create(catalog, &create_token(&change.crm_id), &opportunity)
-        .await?
-    {
+    let sent = match precheck(&opportunity, Intent::Create, None) {
+        Some(refused) => Err(refused),
+        None => {
+            pc.create(catalog, &create_token(&change.crm_id), &opportunity)
+                .await?
+        }
+    };
+    let created = match sent {
         Ok(c) => c,
         Err(r) => {
             let errors = refusal_errors(&r);
@@ -428,7 +452,11 @@ async fn update(
             });
         }
         let opportunity = parse_opportunity(&wanted)?;
-        match pc.update(catalog, &opportunity).await? {
+        let sent = match precheck(&opportunity, Intent::Update, Some(&current)) {
+            Some(refused) => Err(refused),
+            None => pc.update(catalog, &opportunity).await?,
+        };
+        match sent {
             Ok(_) => {
                 let errors = reason.into_iter().collect::<Vec<_>>();
                 tell_crm(crm, crm_id, Some(id), errors.is_empty(), errors, now).await?;

@@ -494,3 +494,47 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
     assert_eq!(published[0]["detail"]["crmId"], json!("OP-Q1"));
     assert_eq!(published[0]["detail"]["operation"], json!("created"));
 }
+
+#[tokio::test]
+async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
+    let s = stack().await;
+    let mut incomplete = crm_opportunity("placeholder");
+    incomplete["project"]["title"] = Value::Null;
+    incomplete["customer"]["company_name"] = Value::Null;
+    in_crm(&s, "OP-BAD", &crm_opportunity("In the CRM")).await;
+    let pushed = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change("OP-BAD", incomplete),
+    )
+    .await
+    .unwrap();
+    let Pushed::Refused { errors } = pushed else {
+        panic!("{pushed:?}")
+    };
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, "OP-BAD")
+        .await
+        .unwrap()
+        .unwrap();
+    let shown = rec.aws_sync.unwrap();
+    assert!(!shown.success);
+    assert!(
+        shown.errors.iter().any(|e| e.starts_with("Project.Title:")),
+        "{:?}",
+        shown.errors
+    );
+    assert!(
+        shown
+            .errors
+            .iter()
+            .any(|e| e.starts_with("Customer.Account.CompanyName:")),
+        "{:?}",
+        shown.errors
+    );
+    assert!(opportunities(&s, "OP-BAD").is_empty());
+}

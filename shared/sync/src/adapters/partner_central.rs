@@ -126,12 +126,16 @@ where
     Err(classify("partner-central", operation, err))
 }
 
-fn sdk_payload(o: &Opportunity, shape: Shape) -> Result<SdkOpportunity, PortError> {
+/// The SDK payload, or the refusal the SDK's own required-field checks give.
+fn sdk_payload(o: &Opportunity, shape: Shape) -> Result<SdkOpportunity, Refusal> {
     SdkOpportunity::from_api(&ApiOpportunity::from_canonical(o, shape)).map_err(|e| {
-        PortError::permanent(
-            "partner-central",
-            format!("cannot write the opportunity: {e}"),
-        )
+        Refusal::Invalid {
+            errors: vec![FieldError {
+                field: Some(e.field),
+                code: "INVALID_VALUE".into(),
+                message: e.message,
+            }],
+        }
     })
 }
 
@@ -350,7 +354,10 @@ impl PartnerCentral for SdkPartnerCentral {
         client_token: &str,
         opportunity: &Opportunity,
     ) -> Result<Result<Created, Refusal>, PortError> {
-        let payload = sdk_payload(opportunity, Shape::Create)?;
+        let payload = match sdk_payload(opportunity, Shape::Create) {
+            Ok(p) => p,
+            Err(refused) => return Ok(Err(refused)),
+        };
         self.writes.wait().await;
         let req = self
             .client
@@ -375,7 +382,10 @@ impl PartnerCentral for SdkPartnerCentral {
         catalog: Catalog,
         opportunity: &Opportunity,
     ) -> Result<Result<Option<DateTime<Utc>>, Refusal>, PortError> {
-        let payload = sdk_payload(opportunity, Shape::Update)?;
+        let payload = match sdk_payload(opportunity, Shape::Update) {
+            Ok(p) => p,
+            Err(refused) => return Ok(Err(refused)),
+        };
         self.writes.wait().await;
         let req = self.client.update_opportunity().catalog(catalog.as_str());
         match payload.apply_update(req).send().await {
