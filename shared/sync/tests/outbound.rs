@@ -311,39 +311,33 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
     let s = stack().await;
     let a = s.invite(&referral("Accept from CRM", "US", "100"));
     let r = s.invite(&referral("Reject from CRM", "US", "100"));
-    let decide = |id: &str, d: &str, reason: Option<&str>| ReferralDecision {
-        invitation_id: id.to_string(),
-        opportunity_id: None,
-        decision: d.to_string(),
-        reason: reason.map(str::to_string),
+    let decide = |id: &str, d: &str, reason: Option<&str>| {
+        let decision = ReferralDecision {
+            invitation_id: id.to_string(),
+            opportunity_id: None,
+            decision: d.to_string(),
+            reason: reason.map(str::to_string),
+        };
+        let pc = &s.pc;
+        async move {
+            decide_referral(pc, Catalog::Sandbox, &decision)
+                .await
+                .unwrap()
+        }
     };
-    let ok = decide_referral(&s.pc, Catalog::Sandbox, &decide(&a, "accept", None))
-        .await
-        .unwrap();
-    assert!(ok.unwrap().starts_with("accepted"));
-    let bad = decide_referral(
-        &s.pc,
-        Catalog::Sandbox,
-        &decide(&r, "reject", Some("Too busy")),
-    )
-    .await
-    .unwrap();
+    assert!(
+        decide(&a, "accept", None)
+            .await
+            .unwrap()
+            .starts_with("accepted")
+    );
+    let bad = decide(&r, "reject", Some("Too busy")).await;
     assert!(bad.unwrap_err().contains("rejection reason"));
-    let ok = decide_referral(
-        &s.pc,
-        Catalog::Sandbox,
-        &decide(&r, "reject", Some("Other")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(ok.unwrap(), "rejected: Other");
-    let late = decide_referral(
-        &s.pc,
-        Catalog::Sandbox,
-        &decide(&a, "reject", Some("Other")),
-    )
-    .await
-    .unwrap();
+    assert_eq!(
+        decide(&r, "reject", Some("Other")).await.unwrap(),
+        "rejected: Other"
+    );
+    let late = decide(&a, "reject", Some("Other")).await;
     assert!(late.unwrap_err().contains("already ACCEPTED"));
 }
 

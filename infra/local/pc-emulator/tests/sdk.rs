@@ -95,6 +95,34 @@ async fn accept(
         .await
 }
 
+/// AssociateOpportunity or DisassociateOpportunity.
+async fn link(
+    c: &Client,
+    how: &str,
+    id: &str,
+    kind: RelatedEntityType,
+    entity: &str,
+) -> Result<(), aws_sdk_partnercentralselling::Error> {
+    if how == "associate" {
+        c.associate_opportunity()
+            .catalog("Sandbox")
+            .opportunity_identifier(id)
+            .related_entity_type(kind)
+            .related_entity_identifier(entity)
+            .send()
+            .await?;
+    } else {
+        c.disassociate_opportunity()
+            .catalog("Sandbox")
+            .opportunity_identifier(id)
+            .related_entity_type(kind)
+            .related_entity_identifier(entity)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
 async fn create(c: &Client, token: &str, title: &str) -> String {
     c.create_opportunity()
         .catalog("Sandbox")
@@ -210,14 +238,15 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
     let solutions = c.list_solutions().catalog("Sandbox").send().await.unwrap();
     assert_eq!(solutions.solution_summaries()[0].id(), "S-1234567");
     let id = create(&c, "t", "Review").await;
-    c.associate_opportunity()
-        .catalog("Sandbox")
-        .opportunity_identifier(&id)
-        .related_entity_type(RelatedEntityType::Solutions)
-        .related_entity_identifier("S-1234567")
-        .send()
-        .await
-        .unwrap();
+    link(
+        &c,
+        "associate",
+        &id,
+        RelatedEntityType::Solutions,
+        "S-1234567",
+    )
+    .await
+    .unwrap();
     let task = c
         .start_engagement_from_opportunity_task()
         .catalog("Sandbox")
@@ -440,37 +469,38 @@ async fn associate_disassociate_and_assign_change_the_record_and_emit_updates_an
     let (e, c) = client().await;
     let id = create(&c, "t", "Links").await;
     for product in ["AmazonS3", "AmazonRedshift"] {
-        c.associate_opportunity()
-            .catalog("Sandbox")
-            .opportunity_identifier(&id)
-            .related_entity_type(RelatedEntityType::AwsProducts)
-            .related_entity_identifier(product)
-            .send()
-            .await
-            .unwrap();
-    }
-    c.disassociate_opportunity()
-        .catalog("Sandbox")
-        .opportunity_identifier(&id)
-        .related_entity_type(RelatedEntityType::AwsProducts)
-        .related_entity_identifier("AmazonS3")
-        .send()
+        link(
+            &c,
+            "associate",
+            &id,
+            RelatedEntityType::AwsProducts,
+            product,
+        )
         .await
         .unwrap();
-    let unknown_solution = c
-        .associate_opportunity()
-        .catalog("Sandbox")
-        .opportunity_identifier(&id)
-        .related_entity_type(RelatedEntityType::Solutions)
-        .related_entity_identifier("S-0000000")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        unknown_solution
-            .into_service_error()
-            .is_resource_not_found_exception()
-    );
+    }
+    link(
+        &c,
+        "disassociate",
+        &id,
+        RelatedEntityType::AwsProducts,
+        "AmazonS3",
+    )
+    .await
+    .unwrap();
+    let unknown_solution = link(
+        &c,
+        "associate",
+        &id,
+        RelatedEntityType::Solutions,
+        "S-0000000",
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(
+        unknown_solution,
+        aws_sdk_partnercentralselling::Error::ResourceNotFoundException(_)
+    ));
     c.assign_opportunity()
         .catalog("Sandbox")
         .identifier(&id)
