@@ -5,7 +5,6 @@
 
 use acebridge_mapping::PartnerId;
 use acebridge_sync::adapters::config;
-use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
 use acebridge_sync::crm_queue::{self, Channel, Context};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -15,7 +14,7 @@ async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
     let (ledger, crm) = config::tables(&sdk)?;
-    let pc = SdkPartnerCentral::new(&sdk, config::env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref());
+    let pc = config::partner_central(&sdk);
     let channel = Channel::parse(&config::env_opt("CHANNEL").unwrap_or_else(|| "api".into()))?;
     let (ace, partner) = match channel {
         Channel::S3 => (

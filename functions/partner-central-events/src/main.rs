@@ -4,7 +4,6 @@
 //! `PARTNER_CENTRAL_ENDPOINT` only for the local emulator.
 
 use acebridge_sync::adapters::config;
-use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
 use acebridge_sync::deadline;
 use acebridge_sync::pc_events::{self, Context, HandleError};
 use acebridge_sync::policy::InvitationPolicy;
@@ -16,7 +15,7 @@ async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
     let (ledger, crm) = config::tables(&sdk)?;
-    let pc = SdkPartnerCentral::new(&sdk, config::env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref());
+    let pc = config::partner_central(&sdk);
     let policy = InvitationPolicy::parse(
         &config::env_opt("INVITATION_POLICY").unwrap_or_default(),
         config::env_opt("INVITATION_RULES").as_deref(),

@@ -87,3 +87,11 @@ pub fn event_bus(sdk: &SdkConfig) -> Result<crate::adapters::eventbridge::EventB
         env("EVENT_BUS")?,
     ))
 }
+
+/// Partner Central, pinned to us-east-1; `PARTNER_CENTRAL_ENDPOINT` points it at the local emulator.
+pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::SdkPartnerCentral {
+    crate::adapters::partner_central::SdkPartnerCentral::new(
+        sdk,
+        env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref(),
+    )
+}
