@@ -532,3 +532,62 @@ async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
     );
     assert!(opportunities(&s, "OP-BAD").is_empty());
 }
+
+#[tokio::test]
+async fn two_functions_writing_at_once_share_one_write_per_second_through_the_ledger_table() {
+    use acebridge_sync::adapters::dynamodb::SharedRate;
+    use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+    let s = stack().await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let id = format!("O67{i:05}");
+        let mut o = api_opportunity(&format!("Shared {i}"));
+        o["Id"] = json!(id);
+        s.seed(vec![o]);
+        ids.push(id);
+    }
+    s.emulator.enforce_quotas(true);
+    // Two "Lambda containers" (the events function and crm-outbound), each with its own process
+    // limiter, and one gate in the ledger table.
+    let sdk = acebridge_sync::local::sdk_config("us-east-1").await;
+    let gate = || {
+        SharedRate::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            s.ledger_table(),
+            "pc-writes",
+            1,
+        )
+    };
+    let a = SdkPartnerCentral::new(&sdk, Some(&s.emulator.url())).with_shared_writes(gate());
+    let b = SdkPartnerCentral::new(&sdk, Some(&s.emulator.url())).with_shared_writes(gate());
+    let read = |pc: &SdkPartnerCentral, id: &str| {
+        let (client, id) = (pc.client().clone(), id.to_string());
+        async move {
+            client
+                .get_opportunity()
+                .catalog("Sandbox")
+                .identifier(&id)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Reads and writes through the adapters; a and b interleave.
+    let work = ids.iter().enumerate().map(|(i, id)| {
+        let pc = if i % 2 == 0 { &a } else { &b };
+        async move {
+            read(pc, id).await;
+            pc.associate(Catalog::Sandbox, id, "AwsProducts", "AmazonS3")
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    });
+    futures_util::future::join_all(work).await;
+    assert_eq!(
+        s.emulator.state().stats.throttled,
+        0,
+        "no write was throttled"
+    );
+    assert_eq!(s.emulator.state().stats.calls["AssociateOpportunity"], 6);
+}

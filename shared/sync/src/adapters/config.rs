@@ -89,9 +89,19 @@ pub fn event_bus(sdk: &SdkConfig) -> Result<crate::adapters::eventbridge::EventB
 }
 
 /// Partner Central, pinned to us-east-1; `PARTNER_CENTRAL_ENDPOINT` points it at the local emulator.
+/// Its writes share one 1/s slot, kept in the ledger table (`LEDGER_TABLE`), with every other function.
 pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::SdkPartnerCentral {
-    crate::adapters::partner_central::SdkPartnerCentral::new(
+    let pc = crate::adapters::partner_central::SdkPartnerCentral::new(
         sdk,
         env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref(),
-    )
+    );
+    match env_opt("LEDGER_TABLE") {
+        Some(table) => pc.with_shared_writes(crate::adapters::dynamodb::SharedRate::new(
+            dynamodb_client(sdk),
+            table,
+            "partner-central-writes",
+            1,
+        )),
+        None => pc,
+    }
 }

@@ -514,6 +514,69 @@ impl Crm for DynamoCrmStore {
     }
 }
 
+/// A rate shared by every process that uses the same table: each call takes the next free slot, a
+/// conditional write on one item (`GATE#<name>`), so all of acebridge's functions together stay within
+/// Partner Central's write quota, however many invocations run.
+#[derive(Debug, Clone)]
+pub struct SharedRate {
+    client: Client,
+    table: String,
+    key: String,
+    interval_ms: i64,
+}
+
+impl SharedRate {
+    /// `per_second` calls per second (with a 5% margin, as the process limiter) for gate `name`.
+    pub fn new(client: Client, table: impl Into<String>, name: &str, per_second: u32) -> Self {
+        SharedRate {
+            client,
+            table: table.into(),
+            key: format!("GATE#{name}"),
+            interval_ms: 1050 / i64::from(per_second.max(1)),
+        }
+    }
+
+    /// Waits for this call's slot.
+    pub async fn wait(&self) -> Result<(), PortError> {
+        loop {
+            let now = Utc::now().timestamp_millis();
+            let item = get(&self.client, &self.table, &self.key).await?;
+            let next = item
+                .as_ref()
+                .and_then(|i| i.get("next"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok());
+            let slot = next.map_or(now, |n| n.max(now));
+            let mut req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(self.key.clone()))
+                .item(
+                    "next",
+                    AttributeValue::N((slot + self.interval_ms).to_string()),
+                );
+            req = match next {
+                None => req.condition_expression("attribute_not_exists(pk)"),
+                Some(n) => req
+                    .condition_expression("#n = :n")
+                    .expression_attribute_names("#n", "next")
+                    .expression_attribute_values(":n", AttributeValue::N(n.to_string())),
+            };
+            match req.send().await {
+                Ok(_) => {
+                    let wait = u64::try_from(slot - now).unwrap_or(0);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                    return Ok(());
+                }
+                Err(SdkError::ServiceError(e))
+                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {}
+                Err(e) => return Err(classify("dynamodb", "PutItem", e)),
+            }
+        }
+    }
+}
+
 /// Creates the ledger and store tables (on-demand, with their indexes) if they do not exist. For the
 /// local stack and tests; `template.yaml` creates them in AWS.
 pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result<(), PortError> {

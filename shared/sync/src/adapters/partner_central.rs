@@ -42,6 +42,7 @@ pub struct SdkPartnerCentral {
     client: Client,
     reads: RateLimiter,
     writes: RateLimiter,
+    shared_writes: Option<crate::adapters::dynamodb::SharedRate>,
 }
 
 impl SdkPartnerCentral {
@@ -63,6 +64,24 @@ impl SdkPartnerCentral {
             client: Client::from_conf(b.build()),
             reads: RateLimiter::per_second(10),
             writes: RateLimiter::per_second(1),
+            shared_writes: None,
+        }
+    }
+
+    /// Writes also wait for a slot shared with every other function on the same table (1/s in all).
+    pub fn with_shared_writes(mut self, gate: crate::adapters::dynamodb::SharedRate) -> Self {
+        self.shared_writes = Some(gate);
+        self
+    }
+
+    /// Waits for a write slot: this process's, then the shared one. If the shared gate cannot be read
+    /// the write goes on (the SDK retries throttling) rather than stalling the sync.
+    async fn write_slot(&self) {
+        self.writes.wait().await;
+        if let Some(gate) = &self.shared_writes
+            && let Err(e) = gate.wait().await
+        {
+            tracing::warn!(error = %e, "shared write gate unavailable; relying on retries");
         }
     }
 
@@ -270,7 +289,7 @@ impl PartnerCentral for SdkPartnerCentral {
         id: &str,
         client_token: &str,
     ) -> Result<AcceptTask, PortError> {
-        self.writes.wait().await;
+        self.write_slot().await;
         let out = self
             .client
             .start_engagement_by_accepting_invitation_task()
@@ -303,7 +322,7 @@ impl PartnerCentral for SdkPartnerCentral {
         id: &str,
         reason: &RejectionReason,
     ) -> Result<(), PortError> {
-        self.writes.wait().await;
+        self.write_slot().await;
         self.client
             .reject_engagement_invitation()
             .catalog(catalog.as_str())
@@ -358,7 +377,7 @@ impl PartnerCentral for SdkPartnerCentral {
             Ok(p) => p,
             Err(refused) => return Ok(Err(refused)),
         };
-        self.writes.wait().await;
+        self.write_slot().await;
         let req = self
             .client
             .create_opportunity()
@@ -386,7 +405,7 @@ impl PartnerCentral for SdkPartnerCentral {
             Ok(p) => p,
             Err(refused) => return Ok(Err(refused)),
         };
-        self.writes.wait().await;
+        self.write_slot().await;
         let req = self.client.update_opportunity().catalog(catalog.as_str());
         match payload.apply_update(req).send().await {
             Ok(out) => Ok(Ok(chrono(out.last_modified_date()))),
@@ -405,7 +424,7 @@ impl PartnerCentral for SdkPartnerCentral {
         entity_type: &str,
         entity: &str,
     ) -> Result<Result<(), Refusal>, PortError> {
-        self.writes.wait().await;
+        self.write_slot().await;
         match self
             .client
             .associate_opportunity()
@@ -439,7 +458,7 @@ impl PartnerCentral for SdkPartnerCentral {
             .set_visibility(submission.visibility.as_deref().map(Visibility::from))
             .build()
             .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
-        self.writes.wait().await;
+        self.write_slot().await;
         match self
             .client
             .start_engagement_from_opportunity_task()

@@ -172,6 +172,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 pub struct PcStack {
     pub outcomes: acebridge_sync::adapters::eventbridge::EventBus,
     pub sdk: aws_config::SdkConfig,
+    ledger_table: String,
     /// An SQS queue subscribed to every outcome event on the bus.
     pub outcome_queue: String,
     pub emulator: Emulator,
@@ -203,7 +204,8 @@ pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
         outcome_queue,
         pc: SdkPartnerCentral::new(&sdk, Some(&emulator.url())),
         emulator,
-        ledger: DynamoLedger::new(ddb.clone(), ledger_table),
+        ledger: DynamoLedger::new(ddb.clone(), ledger_table.clone()),
+        ledger_table,
         crm: DynamoCrmStore::new(ddb, crm_table),
         policy,
         delivered: 0,
@@ -304,6 +306,11 @@ impl PcStack {
     /// The CRM record of an AWS id (it must exist).
     pub async fn record(&self, kind: RecordKind, ace_id: &str) -> CrmRecord {
         record(&self.crm, kind, ace_id).await
+    }
+
+    /// The ledger's table name.
+    pub fn ledger_table(&self) -> String {
+        self.ledger_table.clone()
     }
 
     pub fn calls(&self) -> u64 {
