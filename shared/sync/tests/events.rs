@@ -77,7 +77,19 @@ fn the_crm_outbound_examples_parse_as_the_queue_handler_reads_them() {
     .unwrap() else {
         panic!()
     };
-    // The example's opportunity is canonical.
-    let _: acebridge_mapping::Opportunity = serde_json::from_value(c.opportunity).unwrap();
+    // The example's opportunity is canonical, and valid for a create (so the demo shows a success).
+    let o: acebridge_mapping::Opportunity = serde_json::from_value(c.opportunity).unwrap();
+    let ctx = acebridge_mapping::validate::Context {
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        intent: acebridge_mapping::validate::Intent::Create,
+        current: None,
+        consulting_partner: false,
+    };
+    let errors = acebridge_mapping::validate::opportunity(
+        &o,
+        acebridge_mapping::validate::Format::Api,
+        &ctx,
+    );
+    assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(c.submit.unwrap().involvement_type, "Co-Sell");
 }
