@@ -1,5 +1,5 @@
 //! S3 `ObjectCreated` on the landing bucket: reads each landed ACE file and applies it to the CRM through
-//! the sync ledger. Environment: `LANDING_BUCKET`, `LEDGER_TABLE`, `CRM_TABLE`, `CATALOG`.
+//! the sync ledger. Environment: `LANDING_BUCKET`, `LEDGER_TABLE`, `CRM_TABLE`, `CATALOG`, `EVENT_BUS`.
 
 use acebridge_sync::adapters::config;
 use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
@@ -12,21 +12,23 @@ async fn main() -> Result<(), Error> {
     let sdk = config::sdk_config(None).await;
     let landing = config::landing_bucket(&sdk).await?;
     let (ledger, crm) = config::tables(&sdk)?;
+    let outcomes = config::event_bus(&sdk)?;
     let settings = IngestConfig::new(config::catalog()?);
     run(service_fn(|event: LambdaEvent<S3Event>| {
-        let (landing, ledger, crm, settings) = (&landing, &ledger, &crm, &settings);
+        let (landing, ledger, crm, outcomes, settings) =
+            (&landing, &ledger, &crm, &outcomes, &settings);
         async move {
-            let mut outcomes = Vec::new();
+            let mut files = Vec::new();
             let mut errors = Vec::new();
             for n in ingest::notified_objects(&event.payload) {
                 if n.bucket != acebridge_sync::store::ObjectStore::bucket(landing) {
                     tracing::warn!(bucket = %n.bucket, key = %n.key, "event for another bucket ignored");
                     continue;
                 }
-                match ingest::ingest_file(landing, ledger, crm, settings, &n.key, n.etag.as_deref())
+                match ingest::ingest_file(landing, ledger, crm, outcomes, settings, &n.key, n.etag.as_deref())
                     .await
                 {
-                    Ok(outcome) => outcomes.push(serde_json::json!({
+                    Ok(outcome) => files.push(serde_json::json!({
                         "key": n.key,
                         "outcome": describe(&outcome),
                     })),
@@ -40,7 +42,7 @@ async fn main() -> Result<(), Error> {
                 // Lambda retries the event; files already processed are recognised and skipped.
                 return Err(Error::from(errors.join("; ")));
             }
-            Ok::<_, Error>(serde_json::json!({ "files": outcomes }))
+            Ok::<_, Error>(serde_json::json!({ "files": files }))
         }
     }))
     .await

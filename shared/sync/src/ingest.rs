@@ -7,6 +7,7 @@ use crate::apply::{self, Applied, RecordFailure};
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, ResultTarget};
+use crate::outcomes::{Outcome, Outcomes};
 use crate::record::{RecordKind, SyncRecord};
 use crate::store::{ObjectStore, StoredObject, move_object};
 use acebridge_mapping::ace::{self, AceFile, RecordsFile, WireRecord};
@@ -171,6 +172,7 @@ pub async fn ingest_file(
     landing: &impl ObjectStore,
     ledger: &impl Ledger,
     crm: &impl Crm,
+    outcomes: &impl Outcomes,
     config: &IngestConfig,
     key: &str,
     event_etag: Option<&str>,
@@ -244,6 +246,7 @@ pub async fn ingest_file(
     };
 
     let mut tally = Tally::default();
+    let mut published = Vec::new();
     let (records_key, version, spms_id) = match &file {
         AceFile::Opportunities(f) => {
             apply_records(ledger, crm, config.catalog, key, f, &mut tally).await?
@@ -281,6 +284,12 @@ pub async fn ingest_file(
                     ace_id,
                     crm_id,
                 };
+                let id = crm_id.or(ace_id).unwrap_or_default();
+                published.push(if result.success {
+                    Outcome::sync_succeeded(id, ace_id, "s3", "accepted in a results file")
+                } else {
+                    Outcome::sync_failed(id, ace_id, "s3", &result.errors)
+                });
                 let outcome = apply::attach_result(ledger, crm, target, result, now).await?;
                 match outcome {
                     Ok(_) => tally.counts.results += 1,
@@ -320,6 +329,12 @@ pub async fn ingest_file(
             .await?;
     }
     move_object(landing, object, &format!("{PROCESSED_PREFIX}{key}")).await?;
+    if !published.is_empty()
+        && let Err(e) = outcomes.publish(&published).await
+    {
+        // The ledger and the CRM records have the outcome; the notification is best effort.
+        warn!(file = key, error = %e, "outcome events not published");
+    }
     entry.status = FileStatus::Done;
     entry.counts = counts.clone();
     entry.updated_at = Utc::now();

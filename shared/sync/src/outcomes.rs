@@ -1,6 +1,7 @@
 //! Outcome events on acebridge's own bus (`source` `acebridge`), so a partner can route what happened
 //! to Slack, email or a ticket with an EventBridge rule: `ACE Sync Succeeded`, `ACE Sync Failed` (with
-//! AWS's errors), `Referral Received`, `Referral Expiring`. Ids, titles and dates only — no contact data.
+//! AWS's errors), `Referral Received`, `Referral Expiring`. Ids, titles, dates and AWS's error text —
+//! no contact fields.
 
 use crate::error::PortError;
 use chrono::{DateTime, Utc};

@@ -375,6 +375,29 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
         vec!["Record not editable"]
     );
     assert!(entry("O9100003").await.aws_result.is_none());
+    // And the partner's rules hear about it: one event per result, errors included.
+    let published = s.published().await;
+    let kinds: Vec<(&str, &str)> = published
+        .iter()
+        .map(|e| {
+            (
+                e["detail-type"].as_str().unwrap(),
+                e["detail"]["crmId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("ACE Sync Succeeded", "OP-1"),
+            ("ACE Sync Failed", "OP-2"),
+            ("ACE Sync Failed", "OP-404")
+        ]
+    );
+    assert_eq!(
+        published[1]["detail"]["errors"],
+        json!(["Record not editable"])
+    );
     // The result for a record the CRM does not hold is kept, with its reason.
     let report = s
         .landing_json(&error_report_key(

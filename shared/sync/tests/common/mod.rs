@@ -13,6 +13,9 @@ use acebridge_sync::record::RecordKind;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Stack {
+    pub outcomes: acebridge_sync::adapters::eventbridge::EventBus,
+    pub outcome_queue: String,
+    pub sdk: aws_config::SdkConfig,
     pub ace: S3Bucket,
     pub landing: S3Bucket,
     pub ledger: DynamoLedger,
@@ -56,7 +59,15 @@ pub async fn stack() -> Stack {
     let west = local::sdk_config("us-west-2").await;
     let east = local::sdk_config("us-east-1").await;
     let ddb = aws_sdk_dynamodb::Client::new(&east);
+    let bus = unique("acebridge-bus");
+    let outcome_queue = local::create_outcome_bus(&east, &bus).await.unwrap();
     Stack {
+        outcomes: acebridge_sync::adapters::eventbridge::EventBus::new(
+            aws_sdk_eventbridge::Client::new(&east),
+            bus,
+        ),
+        outcome_queue,
+        sdk: east.clone(),
         ace: S3Bucket::new(s3_client(&west), ace_name),
         landing: S3Bucket::new(s3_client(&east), landing_name),
         ledger: DynamoLedger::new(ddb.clone(), ledger_table),
@@ -98,6 +109,7 @@ impl Stack {
                     &self.landing,
                     &self.ledger,
                     &self.crm,
+                    &self.outcomes,
                     &self.config,
                     &n.key,
                     n.etag.as_deref(),
@@ -112,6 +124,13 @@ impl Stack {
     /// The CRM record of an AWS id (it must exist).
     pub async fn record(&self, kind: RecordKind, ace_id: &str) -> CrmRecord {
         record(&self.crm, kind, ace_id).await
+    }
+
+    /// Every outcome event published since the last call.
+    pub async fn published(&self) -> Vec<serde_json::Value> {
+        local::drain_queue(&self.sdk, &self.outcome_queue)
+            .await
+            .unwrap()
     }
 
     /// The CRM record of a CRM id (it must exist).
