@@ -38,7 +38,7 @@ sam-validate:
 build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).
 	@bash infra/local/setup.sh --arm64
 	@if ls functions/*/Cargo.toml >/dev/null 2>&1; then \
-	  $(CARGO) lambda build --release --arm64 --workspace --exclude acebridge-cli; \
+	  $(CARGO) lambda build --release --arm64 --workspace --exclude acebridge-cli --exclude acebridge-pc-emulator; \
 	else echo "build: no Lambda functions yet (they arrive with the S3 and Partner Central issues)"; fi
 
 deploy: build ## First deploy: guided (writes samconfig.toml).
