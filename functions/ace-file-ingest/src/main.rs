@@ -1,5 +1,6 @@
 //! S3 `ObjectCreated` on the landing bucket: reads each landed ACE file and applies it to the CRM through
-//! the sync ledger. Environment: `LANDING_BUCKET`, `LEDGER_TABLE`, `CRM_TABLE`, `CATALOG`, `EVENT_BUS`.
+//! the sync ledger. Environment: `LANDING_BUCKET`, `LEDGER_TABLE`, `CRM_TABLE`, `CATALOG`, `EVENT_BUS`;
+//! `MAX_FILE_BYTES` / `MAX_RECORDS` raise the quarantine limits (default: AWS's documented 1 MB, 50).
 
 use acebridge_sync::adapters::config;
 use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
@@ -13,7 +14,11 @@ async fn main() -> Result<(), Error> {
     let landing = config::landing_bucket(&sdk).await?;
     let (ledger, crm) = config::tables(&sdk)?;
     let outcomes = config::event_bus(&sdk)?;
-    let settings = IngestConfig::new(config::catalog()?);
+    let number = |name: &str| config::env_opt(name).and_then(|v| v.parse().ok());
+    let settings = IngestConfig::new(config::catalog()?).with_limits(
+        number("MAX_FILE_BYTES"),
+        number("MAX_RECORDS").map(|n: u64| n as usize),
+    );
     run(service_fn(|event: LambdaEvent<S3Event>| {
         let (landing, ledger, crm, outcomes, settings) =
             (&landing, &ledger, &crm, &outcomes, &settings);

@@ -159,6 +159,18 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Prints a line on stdout; a closed pipe (`acebridge convert … | head`) ends the program quietly instead
+/// of panicking.
+fn emit(line: &str) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+    }
+}
+
 /// Runs an AWS-facing command: exit 0, or 2 with the error on stderr.
 fn aws(command: impl std::future::Future<Output = anyhow::Result<()>>) -> u8 {
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -22,12 +22,15 @@ pub async fn replay(
     let sdk = sdk_config(None).await;
     let landing = S3Bucket::new(s3_client(&sdk), bucket);
     let written = replay::replay(&landing, key, records, chrono::Utc::now()).await?;
-    println!("replayed {key} as s3://{bucket}/{}", written.key);
+    crate::emit(&format!("replayed {key} as s3://{bucket}/{}", written.key));
     if let Some(path) = event_out {
         let event = local::s3_event(bucket, &[(&written.key, &written.etag, written.size)]);
         std::fs::write(path, serde_json::to_vec_pretty(&event)?)
             .with_context(|| format!("writing {}", path.display()))?;
-        println!("S3 event for the ingest function: {}", path.display());
+        crate::emit(&format!(
+            "S3 event for the ingest function: {}",
+            path.display()
+        ));
     }
     Ok(())
 }
@@ -50,12 +53,14 @@ pub async fn local_init(
     .await?;
     if let Some(bus) = event_bus {
         local::create_outcome_bus(&sdk_config(None).await, bus).await?;
-        println!("event bus {bus} ready; its outcome events collect in the queue {bus}-outcomes");
+        crate::emit(&format!(
+            "event bus {bus} ready; its outcome events collect in the queue {bus}-outcomes"
+        ));
     }
-    println!(
+    crate::emit(&format!(
         "local stack ready: s3://{ace_bucket} (ACE, us-west-2), s3://{landing_bucket} (landing, versioned), \
          tables {ledger_table} (ledger) and {crm_table} (CRM store)"
-    );
+    ));
     Ok(())
 }
 
@@ -73,7 +78,7 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) {
-    println!("\n{title} ({})", rows.len());
+    crate::emit(&format!("\n{title} ({})", rows.len()));
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -86,7 +91,7 @@ fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("  {}", padded.join("  ").trim_end());
+        crate::emit(&format!("  {}", padded.join("  ").trim_end()));
     };
     line(header.iter().map(|h| h.to_string()).collect());
     line(widths.iter().map(|w| "-".repeat(*w)).collect());

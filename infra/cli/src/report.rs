@@ -149,7 +149,7 @@ pub fn validate(
                 if as_json {
                     docs.push(json!({ "file": name, "error": error }));
                 } else {
-                    println!("{name}: unreadable: {error}");
+                    crate::emit(&format!("{name}: unreadable: {error}"));
                 }
             }
             Ok(mut report) => {
@@ -168,10 +168,7 @@ pub fn validate(
         }
     }
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "files": docs })).unwrap_or_default()
-        );
+        crate::emit(&serde_json::to_string_pretty(&json!({ "files": docs })).unwrap_or_default());
     }
     exit
 }
@@ -179,7 +176,13 @@ pub fn validate(
 fn print_text(r: &FileReport) {
     let invalid = r.records.iter().filter(|x| !x.errors.is_empty()).count();
     for e in &r.errors {
-        println!("{}: {} {}: {}", r.file, e.field, e.code.as_str(), e.message);
+        crate::emit(&format!(
+            "{}: {} {}: {}",
+            r.file,
+            e.field,
+            e.code.as_str(),
+            e.message
+        ));
     }
     for rec in r.records.iter().filter(|x| !x.errors.is_empty()) {
         let id = rec
@@ -188,24 +191,24 @@ fn print_text(r: &FileReport) {
             .map(|i| format!(" ({i})"))
             .unwrap_or_default();
         for e in &rec.errors {
-            println!(
+            crate::emit(&format!(
                 "{}: record {}{id}: {} {}: {}",
                 r.file,
                 rec.index,
                 e.field,
                 e.code.as_str(),
                 e.message
-            );
+            ));
         }
     }
-    println!(
+    crate::emit(&format!(
         "{}: {} {:?} file, {} records, {} invalid",
         r.file,
         r.version.as_deref().unwrap_or("no version"),
         r.kind,
         r.records.len(),
         invalid
-    );
+    ));
 }
 
 /// `acebridge convert`.
@@ -253,7 +256,7 @@ pub fn convert(path: &Path, to_api: bool) -> u8 {
         Ok(v) => (v, OK),
         Err(v) => (v, INVALID),
     };
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    crate::emit(&serde_json::to_string_pretty(&out).unwrap_or_default());
     exit
 }
 

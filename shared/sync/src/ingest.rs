@@ -45,6 +45,13 @@ impl IngestConfig {
             max_records: ace::MAX_RECORDS,
         }
     }
+
+    /// Other limits, for outbound files larger than the documented inbound ones (`None`: keep).
+    pub fn with_limits(mut self, max_file_bytes: Option<u64>, max_records: Option<usize>) -> Self {
+        self.max_file_bytes = max_file_bytes.unwrap_or(self.max_file_bytes);
+        self.max_records = max_records.unwrap_or(self.max_records);
+        self
+    }
 }
 
 /// One object named by an S3 notification.
