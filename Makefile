@@ -34,6 +34,7 @@ sam-validate:
 	sam validate --lint --template template.yaml
 	sam validate --template template.yaml --region us-east-1
 	cfn-lint template.yaml
+	checkov -f template.yaml --framework cloudformation --compact --quiet
 
 build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).
 	@bash infra/local/setup.sh --arm64
