@@ -6,7 +6,7 @@ use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::s3::S3Bucket;
 use acebridge_sync::crm::CrmRecord;
 use acebridge_sync::ingest::{FAILED_PREFIX, QUARANTINE_PREFIX};
-use acebridge_sync::ledger::{FileEntry, Ledger, LedgerEntry, RecordRef};
+use acebridge_sync::ledger::{FileEntry, Ledger, LedgerEntry};
 use acebridge_sync::store::{ObjectStore, list_all};
 use acebridge_sync::{local, replay};
 use anyhow::Context;
@@ -123,10 +123,7 @@ fn crm_row(r: CrmRecord) -> Vec<String> {
 }
 
 fn ledger_row(e: LedgerEntry) -> Vec<String> {
-    let id = match &e.key.id {
-        RecordRef::Ace(id) => id.clone(),
-        RecordRef::Crm(id) => format!("crm:{id}"),
-    };
+    let id = e.key.display_id();
     let status = e
         .status
         .map(|s| format!("{s:?}").to_lowercase())

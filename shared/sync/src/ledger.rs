@@ -52,6 +52,14 @@ impl RecordKey {
         }
     }
 
+    /// The id for people: AWS's id, or `crm:<id>` while AWS has not named the record.
+    pub fn display_id(&self) -> String {
+        match &self.id {
+            RecordRef::Ace(id) => id.clone(),
+            RecordRef::Crm(id) => format!("crm:{id}"),
+        }
+    }
+
     /// The storage key, e.g. `REC#opportunity#AWS#ace#O1234567`.
     pub fn storage_key(&self) -> String {
         let (by, id) = match &self.id {

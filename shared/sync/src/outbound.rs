@@ -6,7 +6,8 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
-use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, accept_token};
+use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, carry_out};
+use crate::policy::Decision;
 use crate::policy::RejectionReason;
 use crate::record::RecordKind;
 use acebridge_mapping::validate::{self, Format, Intent};
@@ -607,26 +608,26 @@ pub async fn decide_referral(
     {
         return Ok(Err(format!("invitation {id} has expired")));
     }
-    match decision.decision.as_str() {
-        "accept" => {
-            let task = pc.accept(catalog, id, &accept_token(id)).await?;
-            Ok(Ok(format!(
-                "accepted (task {}, {})",
-                task.task_id, task.status
-            )))
+    let why = "CRM decision".to_string();
+    let decided = match decision.decision.as_str() {
+        "accept" => Decision::Accept { why },
+        "reject" => match RejectionReason::parse(decision.reason.as_deref().unwrap_or("")) {
+            Ok(reason) => Decision::Reject { reason, why },
+            Err(e) => return Ok(Err(e.to_string())),
+        },
+        other => {
+            return Ok(Err(format!(
+                "decision must be accept or reject, not {other:?}"
+            )));
         }
-        "reject" => {
-            let reason = match RejectionReason::parse(decision.reason.as_deref().unwrap_or("")) {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e.to_string())),
-            };
-            pc.reject(catalog, id, &reason).await?;
-            Ok(Ok(format!("rejected: {}", reason.as_str())))
-        }
-        other => Ok(Err(format!(
-            "decision must be accept or reject, not {other:?}"
-        ))),
-    }
+    };
+    Ok(Ok(
+        match (carry_out(pc, catalog, id, &decided).await?, &decided) {
+            (Some(task), _) => format!("accepted (task {}, {})", task.task_id, task.status),
+            (None, Decision::Reject { reason, .. }) => format!("rejected: {}", reason.as_str()),
+            (None, _) => "nothing to do".to_string(),
+        },
+    ))
 }
 
 #[cfg(test)]

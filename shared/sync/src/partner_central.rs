@@ -325,45 +325,44 @@ pub async fn handle_new_invitation(
         });
     }
     let decision = policy.decide(&invitation);
-    let handled = match decision {
-        Decision::Wait => InvitationHandled {
-            crm: crm_outcome,
-            decision: "wait".into(),
-            why: Some("left to the CRM".into()),
-            task: None,
-            title,
-            expires_at,
-        },
-        Decision::Accept { why } => {
-            let task = pc.accept(catalog, id, &accept_token(id)).await?;
-            info!(invitation = id, task = %task.task_id, status = %task.status, %why, "invitation accepted");
-            InvitationHandled {
-                crm: crm_outcome,
-                decision: "accept".into(),
-                why: Some(why),
-                task: Some(task),
-                title,
-                expires_at,
-            }
-        }
-        Decision::Reject { reason, why } => {
-            pc.reject(catalog, id, &reason).await?;
-            info!(invitation = id, reason = reason.as_str(), %why, "invitation rejected");
-            InvitationHandled {
-                crm: crm_outcome,
-                decision: "reject".into(),
-                why: Some(format!("{why}: {}", reason.as_str())),
-                task: None,
-                title,
-                expires_at,
-            }
-        }
+    let task = carry_out(pc, catalog, id, &decision).await?;
+    let handled = InvitationHandled {
+        crm: crm_outcome,
+        decision: decision.name().into(),
+        why: Some(decision.why()),
+        task,
+        title,
+        expires_at,
     };
     if handled.decision != "wait" {
         // The CRM shows the decision (the status Partner Central now reports).
         sync_invitation(pc, ledger, crm, catalog, id, source).await?;
     }
     Ok(handled)
+}
+
+/// Carries out a decision on an invitation: an accept (StartEngagementByAcceptingInvitationTask with a
+/// ClientToken derived from the invitation, so it never accepts twice) or a reject; `Wait` calls nothing.
+/// Policy decisions and CRM decisions both go through here.
+pub async fn carry_out(
+    pc: &impl PartnerCentral,
+    catalog: Catalog,
+    id: &str,
+    decision: &Decision,
+) -> Result<Option<AcceptTask>, PortError> {
+    match decision {
+        Decision::Wait => Ok(None),
+        Decision::Accept { why } => {
+            let task = pc.accept(catalog, id, &accept_token(id)).await?;
+            info!(invitation = id, task = %task.task_id, status = %task.status, %why, "invitation accepted");
+            Ok(Some(task))
+        }
+        Decision::Reject { reason, why } => {
+            pc.reject(catalog, id, reason).await?;
+            info!(invitation = id, reason = reason.as_str(), %why, "invitation rejected");
+            Ok(None)
+        }
+    }
 }
 
 /// The alert name stored in the ledger once `Referral Expiring` went out for an invitation.

@@ -68,6 +68,26 @@ pub enum Decision {
     },
 }
 
+impl Decision {
+    /// `wait`, `accept` or `reject`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Decision::Wait => "wait",
+            Decision::Accept { .. } => "accept",
+            Decision::Reject { .. } => "reject",
+        }
+    }
+
+    /// Why, for the CRM and the logs.
+    pub fn why(&self) -> String {
+        match self {
+            Decision::Wait => "left to the CRM".to_string(),
+            Decision::Accept { why } => why.clone(),
+            Decision::Reject { reason, why } => format!("{why}: {}", reason.as_str()),
+        }
+    }
+}
+
 /// Conditions of a rule; every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

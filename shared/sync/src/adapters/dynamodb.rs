@@ -8,8 +8,7 @@ use super::classify;
 use crate::crm::{Crm, CrmRecord, Upsert};
 use crate::error::PortError;
 use crate::ledger::{
-    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, RecordRef, crm_index_key,
-    watermark_key,
+    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, crm_index_key, watermark_key,
 };
 use crate::record::{RecordKind, SyncRecord};
 use acebridge_mapping::{Catalog, merge_json};
@@ -630,12 +629,4 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
             .map_err(|e| classify("dynamodb", "CreateTable", e))?;
     }
     Ok(())
-}
-
-/// Which id a ledger key uses, for display.
-pub fn key_id(key: &RecordKey) -> String {
-    match &key.id {
-        RecordRef::Ace(id) => id.clone(),
-        RecordRef::Crm(id) => format!("crm:{id}"),
-    }
 }
