@@ -202,7 +202,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Field<T> {
 }
 
 /// True for canonical JSON's masked marker, `{"masked": true}`.
-fn is_masked_json(v: &serde_json::Value) -> bool {
+pub fn is_masked_json(v: &serde_json::Value) -> bool {
     matches!(v, serde_json::Value::Object(m)
         if m.len() == 1 && m.get("masked") == Some(&serde_json::Value::Bool(true)))
 }

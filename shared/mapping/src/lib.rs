@@ -19,5 +19,5 @@ pub mod vocab;
 
 pub use canonical::{Invitation, Lead, Opportunity};
 pub use conversion::ConversionError;
-pub use field::{Field, Nullable, merge_json};
+pub use field::{Field, Nullable, is_masked_json, merge_json};
 pub use ids::{Catalog, CrmId, InvitationId, LeadId, OpportunityId, PartnerId};
