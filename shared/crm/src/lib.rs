@@ -12,3 +12,13 @@
 pub mod config;
 pub mod paths;
 pub mod transform;
+pub mod http;
+pub mod hubspot;
+pub mod mirror;
+pub mod remote;
+pub mod salesforce;
+pub mod secrets;
+pub mod signature;
+pub mod webhook;
+pub mod inbound;
+pub mod setup;

@@ -16,6 +16,29 @@ pub struct SyncFields {
     pub message: Option<String>,
 }
 
+impl SyncFields {
+    /// `{"status": …, "message": …}` (absent members left out).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(s) = &self.status {
+            m.insert("status".into(), Value::String(s.clone()));
+        }
+        if let Some(s) = &self.message {
+            m.insert("message".into(), Value::String(s.clone()));
+        }
+        Value::Object(m)
+    }
+
+    /// Reads [`SyncFields::to_json`] back.
+    pub fn from_json(v: &Value) -> Self {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        SyncFields {
+            status: text("status"),
+            message: text("message"),
+        }
+    }
+}
+
 fn picklist(map: &std::collections::BTreeMap<String, String>, v: Value) -> Value {
     match v {
         Value::String(s) => Value::String(map.get(&s).cloned().unwrap_or(s)),
@@ -75,6 +98,22 @@ pub fn to_crm(map: &ObjectMapping, record: &Value, sync: &SyncFields) -> Map<Str
         out.insert(crm.clone(), crm_value(f, &value));
     }
     out
+}
+
+/// The CRM fields of [`to_crm`] that differ from what was last written (`previous`: that record and
+/// answer); all of them when nothing was written before.
+pub fn to_crm_changes(
+    map: &ObjectMapping,
+    record: &Value,
+    sync: &SyncFields,
+    previous: Option<(&Value, &SyncFields)>,
+) -> Map<String, Value> {
+    let mut now = to_crm(map, record, sync);
+    if let Some((r, s)) = previous {
+        let before = to_crm(map, r, s);
+        now.retain(|k, v| before.get(k) != Some(v));
+    }
+    now
 }
 
 /// A CRM value as the canonical field wants it.

@@ -97,6 +97,17 @@ pub async fn init(
 /// outcome event (`source` `acebridge`), so the demo and tests can read what was published. Returns the
 /// queue URL.
 pub async fn create_outcome_bus(sdk: &SdkConfig, bus: &str) -> Result<String, PortError> {
+    route_to_queue(sdk, bus, crate::outcomes::SOURCE, "outcomes").await
+}
+
+/// Creates the bus (if missing) and a queue `<bus>-<name>` that a rule fills with every event of
+/// `source`. Returns the queue URL.
+pub async fn route_to_queue(
+    sdk: &SdkConfig,
+    bus: &str,
+    source: &str,
+    name: &str,
+) -> Result<String, PortError> {
     let events = aws_sdk_eventbridge::Client::new(sdk);
     if events.describe_event_bus().name(bus).send().await.is_err() {
         events
@@ -109,7 +120,7 @@ pub async fn create_outcome_bus(sdk: &SdkConfig, bus: &str) -> Result<String, Po
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let url = sqs
         .create_queue()
-        .queue_name(format!("{bus}-outcomes"))
+        .queue_name(format!("{bus}-{name}"))
         .send()
         .await
         .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?
@@ -128,20 +139,20 @@ pub async fn create_outcome_bus(sdk: &SdkConfig, bus: &str) -> Result<String, Po
         .unwrap_or_default();
     events
         .put_rule()
-        .name("all-outcomes")
+        .name(format!("all-{name}"))
         .event_bus_name(bus)
-        .event_pattern(r#"{"source": ["acebridge"]}"#)
+        .event_pattern(serde_json::json!({"source": [source]}).to_string())
         .send()
         .await
         .map_err(|e| failed(bus, aws_sdk_s3::error::DisplayErrorContext(e)))?;
     let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("outcomes-queue")
+        .id(format!("{name}-queue"))
         .arn(arn)
         .build()
         .map_err(|e| failed(bus, e))?;
     events
         .put_targets()
-        .rule("all-outcomes")
+        .rule(format!("all-{name}"))
         .event_bus_name(bus)
         .targets(target)
         .send()

@@ -398,9 +398,38 @@ impl DynamoCrmStore {
     /// Every record (the demo, operators).
     pub async fn all(&self) -> Result<Vec<CrmRecord>, PortError> {
         let items = scan_prefix(&self.client, &self.table, "").await?;
-        items.iter().map(from_item).collect()
+        items
+            .iter()
+            .filter(|i| !matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(PUSHED_PREFIX)))
+            .map(from_item)
+            .collect()
+    }
+
+    /// What was last written to the real CRM for a record (see `acebridge_crm::mirror`).
+    pub async fn last_pushed(&self, kind: RecordKind, crm_id: &str) -> Result<Option<Value>, PortError> {
+        let pk = format!("{PUSHED_PREFIX}{}", store_pk(kind, crm_id));
+        Ok(get(&self.client, &self.table, &pk)
+            .await?
+            .and_then(|item| item.get("doc").map(from_attr)))
+    }
+
+    /// Remembers what was written to the real CRM for a record.
+    pub async fn set_last_pushed(&self, kind: RecordKind, crm_id: &str, doc: Value) -> Result<(), PortError> {
+        let pk = format!("{PUSHED_PREFIX}{}", store_pk(kind, crm_id));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk))
+            .item("doc", to_attr(doc))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "PutItem", e))?;
+        Ok(())
     }
 }
+
+/// Key prefix of the store's "last pushed to the real CRM" items.
+const PUSHED_PREFIX: &str = "PUSHED#";
 
 fn contention(what: &str) -> PortError {
     PortError::retryable("crm", format!("{what}: too many concurrent writers"))

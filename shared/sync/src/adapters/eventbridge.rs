@@ -23,17 +23,18 @@ impl EventBus {
     }
 }
 
-impl Outcomes for EventBus {
-    async fn publish(&self, events: &[Outcome]) -> Result<(), PortError> {
+impl EventBus {
+    /// Puts events of `source` (detail-type, detail) on the bus, ten a call.
+    pub async fn put(&self, source: &str, events: &[(&str, serde_json::Value)]) -> Result<(), PortError> {
         for chunk in events.chunks(10) {
             let entries = chunk
                 .iter()
-                .map(|o| {
+                .map(|(detail_type, detail)| {
                     PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus)
-                        .source(SOURCE)
-                        .detail_type(o.detail_type)
-                        .detail(o.detail.to_string())
+                        .source(source)
+                        .detail_type(*detail_type)
+                        .detail(detail.to_string())
                         .build()
                 })
                 .collect();
@@ -56,5 +57,15 @@ impl Outcomes for EventBus {
             }
         }
         Ok(())
+    }
+}
+
+impl Outcomes for EventBus {
+    async fn publish(&self, events: &[Outcome]) -> Result<(), PortError> {
+        let entries: Vec<(&str, serde_json::Value)> = events
+            .iter()
+            .map(|o| (o.detail_type, o.detail.clone()))
+            .collect();
+        self.put(SOURCE, &entries).await
     }
 }

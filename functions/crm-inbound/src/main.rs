@@ -1,0 +1,46 @@
+//! CRM → acebridge: Salesforce Event Relay events (EventBridge rule on the Salesforce partner event
+//! bus) and HubSpot webhook calls (Lambda Function URL, v3 signature checked) become
+//! `CRM Opportunity Changed` events on acebridge's bus.
+//! Environment: `CRM_KIND` (`salesforce` | `hubspot`), `CRM_SECRET_ARN`, `CRM_MAPPING`, `CRM_TABLE`,
+//! `LEDGER_TABLE`, `EVENT_BUS`.
+
+use acebridge_crm::inbound::{self, Inbound};
+use acebridge_crm::mirror::MirroredCrm;
+use acebridge_sync::adapters::config;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use secrecy::ExposeSecret;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acebridge_sync::telemetry::init();
+    let sdk = config::sdk_config(None).await;
+    let (_, store) = config::tables(&sdk)?;
+    let setup = acebridge_crm::setup::from_env(&sdk, store).await?;
+    let (Some(mapping), Some(remote)) = (setup.mapping.as_ref(), setup.crm.remote()) else {
+        return Err(Error::from(
+            "crm-inbound needs CRM_KIND salesforce or hubspot (the store alone has no inbound events)",
+        ));
+    };
+    let mirror: &MirroredCrm = &setup.crm;
+    let bus = config::event_bus(&sdk)?;
+    let cx = Inbound {
+        remote,
+        mapping,
+        mirror,
+        sink: &bus,
+        hubspot_client_secret: setup
+            .hubspot_client_secret
+            .as_ref()
+            .map(|s| s.expose_secret().as_bytes()),
+        hubspot_app_id: setup.hubspot_app_id.as_deref(),
+    };
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let cx = &cx;
+        async move {
+            inbound::handle(cx, &event.payload, chrono::Utc::now())
+                .await
+                .map_err(Error::from)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,454 @@
+//! CRM → acebridge: Salesforce Change Data Capture and platform events (as Salesforce Event Relay
+//! delivers them to EventBridge) and HubSpot webhook calls (through a Lambda Function URL, v3
+//! signature checked) become `CRM Opportunity Changed` events on acebridge's bus, for the
+//! crm-outbound function.
+//!
+//! Events name records, not their content: each changed record is read from the CRM (one read per
+//! record, however many events name it), mapped to canonical form with the configuration's
+//! fallbacks, and compared with the mirror. Changes acebridge itself wrote (Salesforce
+//! `changeOrigin` `client=acebridge`, HubSpot `sourceId` = the app's id) and changes that touch no
+//! field sent to AWS are dropped, so AWS → CRM writes do not echo back to AWS.
+
+use crate::config::{MappingConfig, ObjectMapping};
+use crate::paths::{self, Kind};
+use crate::remote::RemoteCrm;
+use crate::signature::{self, SignatureError};
+use crate::transform;
+use acebridge_sync::PortError;
+use acebridge_sync::crm::Crm;
+use acebridge_sync::crm_queue::{OPPORTUNITY_CHANGED, SOURCE as CRM_SOURCE};
+use acebridge_sync::outbound::OpportunityChanged;
+use acebridge_sync::partner_central::Submission;
+use acebridge_sync::record::RecordKind;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::future::Future;
+use tracing::{info, warn};
+
+/// Where `CRM Opportunity Changed` events go (acebridge's bus).
+pub trait ChangeSink: Send + Sync {
+    /// Puts the events.
+    fn send(&self, changes: &[OpportunityChanged]) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
+    async fn send(&self, changes: &[OpportunityChanged]) -> Result<(), PortError> {
+        let entries: Vec<(&str, Value)> = changes
+            .iter()
+            .map(|c| (OPPORTUNITY_CHANGED, serde_json::to_value(c).unwrap_or(Value::Null)))
+            .collect();
+        self.put(CRM_SOURCE, &entries).await
+    }
+}
+
+/// A record the CRM says changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Changed {
+    /// The kind.
+    pub kind: Kind,
+    /// The CRM's id.
+    pub id: String,
+}
+
+/// What an inbound call did, for logs and the HTTP answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Records named by the call.
+    pub named: usize,
+    /// `CRM Opportunity Changed` events put on the bus.
+    pub sent: usize,
+    /// Changes acebridge made itself.
+    pub own_writes: usize,
+    /// Records whose fields sent to AWS did not change.
+    pub unchanged: usize,
+    /// Records gone from the CRM (deleted).
+    pub gone: usize,
+    /// Events of objects or kinds the mapping does not cover, and deletions.
+    pub ignored: usize,
+}
+
+/// A malformed inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub String);
+
+/// Salesforce: the records an Event Relay event names. CDC (`detail.payload.ChangeEventHeader`) for
+/// the mapped opportunity object; or a platform event whose payload has `Record_Id__c` (and
+/// optionally `Object__c`).
+pub fn salesforce_changes(
+    event: &Value,
+    mapping: &MappingConfig,
+    report: &mut Report,
+) -> Result<Vec<Changed>, Malformed> {
+    let source = event.get("source").and_then(Value::as_str).unwrap_or_default();
+    if !source.starts_with("aws.partner/salesforce.com") {
+        return Err(Malformed(format!("source `{source}` is not Salesforce Event Relay")));
+    }
+    let payload = event
+        .pointer("/detail/payload")
+        .ok_or_else(|| Malformed("detail.payload is missing".into()))?;
+    let Some(opp) = mapping.opportunity.as_ref() else {
+        report.ignored += 1;
+        return Ok(Vec::new());
+    };
+    if let Some(header) = payload.get("ChangeEventHeader") {
+        let entity = header.get("entityName").and_then(Value::as_str).unwrap_or_default();
+        let change = header.get("changeType").and_then(Value::as_str).unwrap_or_default();
+        let origin = header.get("changeOrigin").and_then(Value::as_str).unwrap_or_default();
+        let ids: Vec<String> = header
+            .get("recordIds")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Malformed("detail.payload.ChangeEventHeader.recordIds is missing".into()))?
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        report.named += ids.len();
+        if entity != opp.object || matches!(change, "DELETE" | "GAP_DELETE") {
+            report.ignored += ids.len();
+            return Ok(Vec::new());
+        }
+        if change == "GAP_OVERFLOW" {
+            warn!(entity, "Salesforce GAP_OVERFLOW: changes were not captured one by one; run a reconcile");
+            report.ignored += ids.len();
+            return Ok(Vec::new());
+        }
+        if origin.contains(crate::salesforce::CALL_OPTIONS) {
+            report.own_writes += ids.len();
+            return Ok(Vec::new());
+        }
+        return Ok(ids
+            .into_iter()
+            .map(|id| Changed {
+                kind: Kind::Opportunity,
+                id,
+            })
+            .collect());
+    }
+    let id = payload
+        .get("Record_Id__c")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Malformed("a platform event needs Record_Id__c (or a CDC ChangeEventHeader)".into())
+        })?;
+    report.named += 1;
+    let object = payload
+        .get("Object__c")
+        .and_then(Value::as_str)
+        .unwrap_or(&opp.object);
+    if object != opp.object {
+        report.ignored += 1;
+        return Ok(Vec::new());
+    }
+    Ok(vec![Changed {
+        kind: Kind::Opportunity,
+        id: id.to_string(),
+    }])
+}
+
+/// An HTTP request as a Lambda Function URL delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// `POST`.
+    pub method: String,
+    /// The full URL HubSpot called (`https://<domain><path>?<query>`).
+    pub uri: String,
+    /// Headers, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// The body as received.
+    pub body: Vec<u8>,
+}
+
+impl HttpCall {
+    /// From a Function URL event (payload format 2.0).
+    pub fn from_function_url(event: &Value) -> Result<Self, Malformed> {
+        let http = event
+            .pointer("/requestContext/http")
+            .ok_or_else(|| Malformed("requestContext.http is missing".into()))?;
+        let domain = event
+            .pointer("/requestContext/domainName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let path = event.get("rawPath").and_then(Value::as_str).unwrap_or("/");
+        let query = event.get("rawQueryString").and_then(Value::as_str).unwrap_or_default();
+        let uri = if query.is_empty() {
+            format!("https://{domain}{path}")
+        } else {
+            format!("https://{domain}{path}?{query}")
+        };
+        let headers = event
+            .get("headers")
+            .and_then(Value::as_object)
+            .map(|h| {
+                h.iter()
+                    .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let raw = event.get("body").and_then(Value::as_str).unwrap_or_default();
+        let body = if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .map_err(|_| Malformed("body is not base64".into()))?
+        } else {
+            raw.as_bytes().to_vec()
+        };
+        Ok(HttpCall {
+            method: http
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("POST")
+                .to_string(),
+            uri,
+            headers,
+            body,
+        })
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Checks HubSpot's v3 signature.
+    pub fn verify_hubspot(&self, client_secret: &[u8], now: DateTime<Utc>) -> Result<(), SignatureError> {
+        signature::hubspot_v3_verify(
+            client_secret,
+            &self.method,
+            &self.uri,
+            &self.body,
+            self.header("x-hubspot-request-timestamp"),
+            self.header("x-hubspot-signature-v3"),
+            now,
+        )
+    }
+}
+
+/// HubSpot: the records a webhook call names (deal creation and property changes). Events caused by
+/// acebridge's own app (`sourceId` = `app_id`) are dropped.
+pub fn hubspot_changes(
+    body: &[u8],
+    mapping: &MappingConfig,
+    app_id: Option<&str>,
+    report: &mut Report,
+) -> Result<Vec<Changed>, Malformed> {
+    let events: Vec<Value> = serde_json::from_slice(body)
+        .map_err(|e| Malformed(format!("HubSpot webhook body is not a JSON list of events: {e}")))?;
+    let object = mapping.opportunity.as_ref().map(|o| o.object.as_str());
+    let mut out = Vec::new();
+    for (n, e) in events.iter().enumerate() {
+        report.named += 1;
+        let kind = e.get("subscriptionType").and_then(Value::as_str).unwrap_or_default();
+        let id = match e.get("objectId") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(Malformed(format!("event {n}: objectId is missing"))),
+        };
+        // `deal.creation`, `deal.propertyChange`, or the generic `object.*` with objectTypeId 0-3.
+        let is_deal = kind.starts_with("deal.")
+            || (kind.starts_with("object.")
+                && e.get("objectTypeId").and_then(Value::as_str) == Some("0-3"));
+        let wanted = is_deal
+            && object == Some("deals")
+            && !kind.ends_with(".deletion")
+            && !kind.ends_with(".associationChange");
+        if !wanted {
+            report.ignored += 1;
+            continue;
+        }
+        let source = e.get("sourceId").and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        if let (Some(app), Some(src)) = (app_id, source.as_deref())
+            && (src == app || src == format!("appId:{app}").as_str())
+        {
+            report.own_writes += 1;
+            continue;
+        }
+        out.push(Changed {
+            kind: Kind::Opportunity,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// The fields a CRM sends AWS, for comparing with the mirror.
+fn sent_to_aws(map: &ObjectMapping, record: &Value) -> Vec<(String, Option<Value>)> {
+    map.fields
+        .iter()
+        .filter(|f| f.direction.to_aws() && f.crm.is_some())
+        .map(|f| (f.canonical.clone(), paths::get(record, &f.canonical).cloned()))
+        .collect()
+}
+
+/// Reads each changed record from the CRM, maps it, compares it with the mirror, and sends a
+/// `CRM Opportunity Changed` for each that changed. Retryable CRM/bus errors fail the call (the
+/// caller answers 5xx or fails the invocation, so the event is delivered again).
+pub async fn process<R, C, S>(
+    changed: Vec<Changed>,
+    remote: &R,
+    mapping: &MappingConfig,
+    mirror: &C,
+    sink: &S,
+    today: NaiveDate,
+    report: &mut Report,
+) -> Result<(), PortError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    let unique: BTreeSet<Changed> = changed.into_iter().collect();
+    let mut out = Vec::new();
+    for c in unique {
+        let Some(map) = mapping.object(c.kind) else {
+            report.ignored += 1;
+            continue;
+        };
+        let Some(record) = remote.fetch(c.kind, &c.id).await? else {
+            report.gone += 1;
+            continue;
+        };
+        let mut canonical = transform::to_canonical(map, &record, &c.id, today);
+        // The mirror knows the record by AWS id (an AWS referral: `ACB-…`) or by the CRM's id.
+        let mirror_record = match canonical.get("id").and_then(Value::as_str) {
+            Some(ace) => mirror.find_by_ace_id(RecordKind::Opportunity, ace).await?,
+            None => None,
+        };
+        let mirror_record = match mirror_record {
+            Some(r) => Some(r),
+            None => mirror.get(RecordKind::Opportunity, &c.id).await?,
+        };
+        let crm_id = mirror_record.as_ref().map_or(c.id.clone(), |r| r.crm_id.clone());
+        let submit = transform::wants_submit(map, &record);
+        if let Some(m) = &mirror_record
+            && !submit
+            && sent_to_aws(map, &canonical) == sent_to_aws(map, &m.record)
+        {
+            report.unchanged += 1;
+            continue;
+        }
+        let _ = paths::set(&mut canonical, "crm_id", Value::String(crm_id.clone()));
+        let list = |v: &Value, k: &str| -> Vec<String> {
+            v.get(k)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .unwrap_or_default()
+        };
+        let change = OpportunityChanged {
+            crm_id: crm_id.clone(),
+            solutions: list(&canonical, "solutions"),
+            aws_products: list(&canonical, "aws_products"),
+            submit: submit
+                .then(|| map.submit.as_ref())
+                .flatten()
+                .map(|rule| Submission {
+                    involvement_type: rule.involvement_type.clone(),
+                    visibility: rule.visibility.clone(),
+                }),
+            opportunity: canonical,
+        };
+        info!(crm_id = %crm_id, submit, "CRM change for AWS");
+        out.push(change);
+    }
+    for chunk in out.chunks(10) {
+        sink.send(chunk).await?;
+        report.sent += chunk.len();
+    }
+    Ok(())
+}
+
+/// The answer to a HubSpot webhook call.
+pub fn http_answer(status: u16, body: &Value) -> Value {
+    json!({
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": body.to_string(),
+    })
+}
+
+/// What the inbound function needs.
+pub struct Inbound<'a, R, C, S> {
+    /// The real CRM (reads).
+    pub remote: &'a R,
+    /// The field mapping.
+    pub mapping: &'a MappingConfig,
+    /// The mirror (acebridge's store).
+    pub mirror: &'a C,
+    /// acebridge's bus.
+    pub sink: &'a S,
+    /// HubSpot's app client secret: without it HubSpot calls are refused.
+    pub hubspot_client_secret: Option<&'a [u8]>,
+    /// HubSpot's app id.
+    pub hubspot_app_id: Option<&'a str>,
+}
+
+/// Why an invocation failed (the event is delivered again, then kept in the DLQ).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboundError {
+    /// The event cannot be read: retrying will not help; it goes to the DLQ with this reason.
+    #[error("malformed CRM event: {0}")]
+    Malformed(String),
+    /// The CRM or the bus failed.
+    #[error("{0}")]
+    Port(#[from] PortError),
+}
+
+/// Handles one invocation: a Function URL call (HubSpot webhooks) answered with an HTTP response, or
+/// a Salesforce Event Relay event from EventBridge.
+pub async fn handle<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    event: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, InboundError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    let mut report = Report::default();
+    let today = now.date_naive();
+    if event.pointer("/requestContext/http").is_some() {
+        let call = match HttpCall::from_function_url(event) {
+            Ok(c) => c,
+            Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
+        };
+        let Some(secret) = cx.hubspot_client_secret else {
+            return Ok(http_answer(404, &json!({"error": "no HubSpot app configured"})));
+        };
+        if let Err(e) = call.verify_hubspot(secret, now) {
+            warn!(error = %e, "HubSpot call refused");
+            return Ok(http_answer(401, &json!({"error": e.to_string()})));
+        }
+        let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report) {
+            Ok(c) => c,
+            Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
+        };
+        return match process(changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, &mut report).await {
+            Ok(()) => {
+                info!(?report, "HubSpot webhook handled");
+                Ok(http_answer(200, &serde_json::to_value(&report).unwrap_or(Value::Null)))
+            }
+            // HubSpot retries a 5xx answer later; a permanent failure is answered 200 so that it is
+            // not retried for days, and logged.
+            Err(e) if e.retryable => Ok(http_answer(503, &json!({"error": e.message}))),
+            Err(e) => {
+                warn!(error = %e, "HubSpot webhook: a record could not be read");
+                Ok(http_answer(200, &json!({"error": e.message})))
+            }
+        };
+    }
+    let changed = salesforce_changes(event, cx.mapping, &mut report)
+        .map_err(|e| InboundError::Malformed(e.0))?;
+    process(changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, &mut report).await?;
+    info!(?report, "Salesforce event handled");
+    Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
+}

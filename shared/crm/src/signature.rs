@@ -1,0 +1,126 @@
+//! Request signatures: HubSpot's v3 webhook signature (verified on what HubSpot sends us) and
+//! acebridge's own webhook signature (made on what we send a partner's system, and verified by the
+//! reference receiver).
+//!
+//! acebridge webhook: `X-Acebridge-Timestamp: <unix seconds>` and
+//! `X-Acebridge-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver rejects a
+//! timestamp more than five minutes from its clock (replay) and compares in constant time.
+
+use aws_lc_rs::{constant_time, hmac};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+/// How far a signed timestamp may be from now.
+pub const TOLERANCE_SECS: i64 = 300;
+
+/// Why a signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// A header is missing.
+    #[error("missing header {0}")]
+    Missing(&'static str),
+    /// The timestamp is unreadable.
+    #[error("unreadable timestamp")]
+    BadTimestamp,
+    /// The timestamp is too old (or in the future): a replay, or a clock problem.
+    #[error("timestamp {age_secs} s from now, more than {TOLERANCE_SECS} s")]
+    Stale {
+        /// Seconds between the timestamp and now.
+        age_secs: i64,
+    },
+    /// The signature does not match the request.
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+fn mac(secret: &[u8], message: &[u8]) -> hmac::Tag {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), message)
+}
+
+fn fresh(ts_secs: i64, now: DateTime<Utc>) -> Result<(), SignatureError> {
+    let age = now.timestamp() - ts_secs;
+    if age.abs() > TOLERANCE_SECS {
+        return Err(SignatureError::Stale { age_secs: age });
+    }
+    Ok(())
+}
+
+/// HubSpot's URI rule for v3: these escapes are decoded before signing; others stay encoded.
+fn hubspot_uri(uri: &str) -> String {
+    const DECODE: [(&str, &str); 12] = [
+        ("%3A", ":"),
+        ("%2F", "/"),
+        ("%3F", "?"),
+        ("%40", "@"),
+        ("%21", "!"),
+        ("%24", "$"),
+        ("%27", "'"),
+        ("%28", "("),
+        ("%29", ")"),
+        ("%2A", "*"),
+        ("%2C", ","),
+        ("%3B", ";"),
+    ];
+    let mut out = uri.to_string();
+    for (from, to) in DECODE {
+        out = out.replace(from, to).replace(&from.to_lowercase(), to);
+    }
+    out
+}
+
+/// The v3 signature HubSpot puts in `X-HubSpot-Signature-v3`: base64 of HMAC-SHA256 with the app's
+/// client secret over `method + uri + body + timestamp`.
+pub fn hubspot_v3_sign(client_secret: &[u8], method: &str, uri: &str, body: &[u8], timestamp_ms: &str) -> String {
+    let mut message = Vec::with_capacity(method.len() + uri.len() + body.len() + timestamp_ms.len());
+    message.extend_from_slice(method.as_bytes());
+    message.extend_from_slice(hubspot_uri(uri).as_bytes());
+    message.extend_from_slice(body);
+    message.extend_from_slice(timestamp_ms.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac(client_secret, &message).as_ref())
+}
+
+/// Verifies a HubSpot v3 request: the timestamp (`X-HubSpot-Request-Timestamp`, milliseconds) within
+/// five minutes, and the signature over the request exactly as received.
+pub fn hubspot_v3_verify(
+    client_secret: &[u8],
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    timestamp_ms: Option<&str>,
+    signature: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    let ts = timestamp_ms.ok_or(SignatureError::Missing("X-HubSpot-Request-Timestamp"))?;
+    let sig = signature.ok_or(SignatureError::Missing("X-HubSpot-Signature-v3"))?;
+    let ms: i64 = ts.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    fresh(ms.div_euclid(1000), now)?;
+    let expected = hubspot_v3_sign(client_secret, method, uri, body, ts.trim());
+    constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+/// acebridge's webhook signature header value for a body sent at `timestamp` (unix seconds).
+pub fn webhook_sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mut message = format!("{timestamp}.").into_bytes();
+    message.extend_from_slice(body);
+    let tag = mac(secret, &message);
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("v1={hex}")
+}
+
+/// Verifies an acebridge webhook call (what a partner's receiver does).
+pub fn webhook_verify(
+    secret: &[u8],
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    let ts = timestamp.ok_or(SignatureError::Missing("X-Acebridge-Timestamp"))?;
+    let sig = signature.ok_or(SignatureError::Missing("X-Acebridge-Signature"))?;
+    let secs: i64 = ts.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    fresh(secs, now)?;
+    let expected = webhook_sign(secret, secs, body);
+    constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())
+        .map_err(|_| SignatureError::Mismatch)
+}
