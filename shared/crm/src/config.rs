@@ -200,11 +200,34 @@ impl<'de, K: KindMarker> Deserialize<'de> for Checked<K> {
         let raw = RawField::deserialize(d)?;
         check_field::<K>(raw)
             .map(|f| Checked(f, PhantomData))
-            .map_err(serde::de::Error::custom)
+            .map_err(|(key, message)| serde::de::Error::custom(format!("{KEY_MARK}{key}{KEY_MARK}{message}")))
     }
 }
 
-fn check_field<K: KindMarker>(raw: RawField) -> Result<FieldMapping, String> {
+/// Marks the key an error of [`check_field`] is about, inside serde's message (taken out again by
+/// [`MappingConfig::parse`], which uses it to find the line).
+const KEY_MARK: char = '\u{1}';
+
+fn check_field<K: KindMarker>(raw: RawField) -> Result<FieldMapping, (&'static str, String)> {
+    let key_of = |m: &str| -> &'static str {
+        if m.contains("picklist value") {
+            "picklist"
+        } else if m.contains("crm_to_aws value") || m.contains("add `crm_to_aws`") {
+            "crm_to_aws"
+        } else if m.contains("fallback") {
+            "fallback"
+        } else if m.contains("direction") || m.contains("aws_to_crm") {
+            "direction"
+        } else if m.contains("`crm`") {
+            "crm"
+        } else {
+            "canonical"
+        }
+    };
+    check_field_inner::<K>(raw).map_err(|m| (key_of(&m), m))
+}
+
+fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, String> {
     let kind = K::KIND;
     let c = raw.canonical.trim().to_string();
     let sync_field = paths::SYNC_PATHS.contains(&c.as_str());
@@ -486,13 +509,29 @@ impl MappingConfig {
     pub fn parse(source_name: &str, text: &str) -> Result<Self, ConfigError> {
         let de = serde_norway::Deserializer::from_str(text);
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            let mut path = e.path().to_string();
             let inner = e.into_inner();
-            let line = inner.location().map(|l| l.line());
-            let mut message = inner.to_string();
-            // serde_norway ends its message with " at line L column C"; keep one form.
+            let mut raw = inner.to_string();
+            if let Some(start) = raw.find(KEY_MARK)
+                && let Some(len) = raw[start + 1..].find(KEY_MARK)
+            {
+                let key = raw[start + 1..start + 1 + len].to_string();
+                raw.replace_range(start..start + len + 2, "");
+                path = format!("{path}.{key}");
+            }
+            // serde_norway places errors raised by a list element at the list; find the element.
+            let line = locate(text, &path).or_else(|| inner.location().map(|l| l.line()));
+            let mut message = raw;
+            // serde_norway ends its message with " at line L column C" and may start it with its own
+            // path; keep one form.
             if let Some(i) = message.find(" at line ") {
                 message.truncate(i);
+            }
+            if let Some((head, rest)) = message.split_once(": ")
+                && !head.contains(' ')
+                && path.starts_with(head)
+            {
+                message = rest.to_string();
             }
             let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
             let path = if path == "." || message.starts_with(&path) {
@@ -581,13 +620,59 @@ impl MappingConfig {
     }
 }
 
+/// The line (1-based) of `<kind>.fields[N]` (and of its key, for `<kind>.fields[N].key`) in a
+/// block-style configuration.
+fn locate(text: &str, path: &str) -> Option<usize> {
+    let (kind, rest) = path.split_once(".fields[")?;
+    let (index, rest) = rest.split_once(']')?;
+    let index: usize = index.parse().ok()?;
+    let key = rest.strip_prefix('.').and_then(|k| k.split(['.', '[']).next());
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let start = lines.iter().position(|l| indent(l) == 0 && l.trim_end() == format!("{kind}:"))?;
+    let fields = start
+        + 1
+        + lines[start + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("fields:"))?;
+    let mut item_indent = None;
+    let mut n = 0;
+    for (i, l) in lines.iter().enumerate().skip(fields + 1) {
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent(l) <= indent(lines[fields]) && !l.trim_start().starts_with("- ") {
+            return None;
+        }
+        if l.trim_start().starts_with("- ") && *item_indent.get_or_insert(indent(l)) == indent(l) {
+            if n == index {
+                let Some(key) = key else { return Some(i + 1) };
+                // The key's own line, if the item spans several.
+                let end = lines[i + 1..]
+                    .iter()
+                    .position(|m| m.trim_start().starts_with("- ") && indent(m) == indent(l))
+                    .map_or(lines.len(), |p| i + 1 + p);
+                return lines[i..end]
+                    .iter()
+                    .position(|m| m.contains(&format!("{key}:")))
+                    .map(|p| i + p + 1)
+                    .or(Some(i + 1));
+            }
+            n += 1;
+        }
+    }
+    None
+}
+
 /// The first line (1-based) that names `needle` as a value.
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
-            let l = l.trim_start().trim_start_matches("- ");
-            l.strip_prefix("crm:")
-                .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == needle)
+            ["", "\"", "'"].iter().any(|q| {
+                l.split(&format!("crm: {q}{needle}{q}")).nth(1).is_some_and(|after| {
+                    after.is_empty() || after.starts_with([',', '}', ' ', '#'])
+                })
+            })
         })
         .map(|i| i + 1)
 }
