@@ -1,0 +1,100 @@
+//! Signatures: HubSpot v3 (what HubSpot sends) and acebridge's webhook (what we send), each checked
+//! against an independent HMAC-SHA256 and refused when tampered with or stale.
+
+use acebridge_crm::signature::{self, SignatureError};
+use base64::Engine;
+use chrono::{TimeZone, Utc};
+use hmac::{KeyInit, Mac};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn independent_hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut m = HmacSha256::new_from_slice(key).expect("key");
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
+}
+
+const SECRET: &[u8] = b"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy";
+const BODY: &[u8] = br#"[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"deal.propertyChange","attemptNumber":0,"objectId":123,"propertyName":"dealstage","propertyValue":"closedwon","changeSource":"CRM_UI","sourceId":"userId:42"}]"#;
+
+#[test]
+fn hubspot_v3_matches_the_documented_construction() {
+    let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
+    let ts = (now.timestamp() * 1000).to_string();
+    // HubSpot signs the URI with some escapes decoded: %3A → ':' and %2F → '/' among them.
+    let received_uri = "https://abc.lambda-url.us-east-1.on.aws/hubspot?portal=62515&next=https%3A%2F%2Fx";
+    let signed_uri = "https://abc.lambda-url.us-east-1.on.aws/hubspot?portal=62515&next=https://x";
+    let message = [b"POST".as_slice(), signed_uri.as_bytes(), BODY, ts.as_bytes()].concat();
+    let expected = base64::engine::general_purpose::STANDARD.encode(independent_hmac(SECRET, &message));
+    assert_eq!(signature::hubspot_v3_sign(SECRET, "POST", received_uri, BODY, &ts), expected);
+    signature::hubspot_v3_verify(SECRET, "POST", received_uri, BODY, Some(&ts), Some(&expected), now)
+        .expect("a genuine request verifies");
+}
+
+#[test]
+fn hubspot_v3_refuses_tampering_staleness_and_missing_headers() {
+    let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
+    let uri = "https://abc.lambda-url.us-east-1.on.aws/";
+    let ts = (now.timestamp() * 1000).to_string();
+    let sig = signature::hubspot_v3_sign(SECRET, "POST", uri, BODY, &ts);
+    let tampered = String::from_utf8_lossy(BODY).replace("closedwon", "closedlost");
+    assert_eq!(
+        signature::hubspot_v3_verify(SECRET, "POST", uri, tampered.as_bytes(), Some(&ts), Some(&sig), now),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        signature::hubspot_v3_verify(b"another-secret", "POST", uri, BODY, Some(&ts), Some(&sig), now),
+        Err(SignatureError::Mismatch)
+    );
+    // Signed six minutes ago: a replay.
+    let old = ((now.timestamp() - 360) * 1000).to_string();
+    let old_sig = signature::hubspot_v3_sign(SECRET, "POST", uri, BODY, &old);
+    assert!(matches!(
+        signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&old), Some(&old_sig), now),
+        Err(SignatureError::Stale { age_secs: 360 })
+    ));
+    // The timestamp is part of what is signed: a fresh timestamp on an old signature fails.
+    assert_eq!(
+        signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&ts), Some(&old_sig), now),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, None, Some(&sig), now),
+        Err(SignatureError::Missing("X-HubSpot-Request-Timestamp"))
+    );
+    assert_eq!(
+        signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some("soon"), Some(&sig), now),
+        Err(SignatureError::BadTimestamp)
+    );
+}
+
+#[test]
+fn webhook_signature_is_hmac_of_timestamp_dot_body() {
+    let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
+    let body = br#"{"type":"acebridge.record","kind":"opportunity","crmId":"ACB-O1"}"#;
+    let header = signature::webhook_sign(b"whsec", now.timestamp(), body);
+    let mac = independent_hmac(b"whsec", &[format!("{}.", now.timestamp()).as_bytes(), body].concat());
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header, format!("v1={hex}"));
+    let ts = now.timestamp().to_string();
+    signature::webhook_verify(b"whsec", Some(&ts), Some(&header), body, now).expect("genuine");
+    // Tampered body.
+    let mut tampered = body.to_vec();
+    tampered[10] ^= 1;
+    assert_eq!(
+        signature::webhook_verify(b"whsec", Some(&ts), Some(&header), &tampered, now),
+        Err(SignatureError::Mismatch)
+    );
+    // Stale: signed ten minutes before the receiver's clock.
+    let later = now + chrono::Duration::minutes(10);
+    assert!(matches!(
+        signature::webhook_verify(b"whsec", Some(&ts), Some(&header), body, later),
+        Err(SignatureError::Stale { .. })
+    ));
+    // A replay with a new timestamp but the old signature.
+    let new_ts = later.timestamp().to_string();
+    assert_eq!(
+        signature::webhook_verify(b"whsec", Some(&new_ts), Some(&header), body, later),
+        Err(SignatureError::Mismatch)
+    );
+}

@@ -1,0 +1,151 @@
+//! The webhook adapter against a local receiver that verifies acebridge's signature the way a
+//! partner's receiver must (see `docs/mapping.md`), and answers with errors to retry or not.
+
+use acebridge_crm::http::{HttpClient, RetryPolicy};
+use acebridge_crm::paths::Kind;
+use acebridge_crm::remote::{Push, RemoteCrm};
+use acebridge_crm::secrets::CrmSecret;
+use acebridge_crm::signature;
+use acebridge_crm::transform::SyncFields;
+use acebridge_crm::webhook::Webhook;
+use serde_json::{Value, json};
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const SECRET: &str = "whsec_test_0123456789";
+
+/// Accepts only requests whose signature verifies with [`SECRET`] now.
+struct Signed;
+
+impl wiremock::Match for Signed {
+    fn matches(&self, r: &Request) -> bool {
+        let h = |n: &str| r.headers.get(n).and_then(|v| v.to_str().ok());
+        signature::webhook_verify(
+            SECRET.as_bytes(),
+            h("x-acebridge-timestamp"),
+            h("x-acebridge-signature"),
+            &r.body,
+            chrono::Utc::now(),
+        )
+        .is_ok()
+    }
+}
+
+fn adapter(server: &MockServer, secret: &str) -> Webhook {
+    let s = match CrmSecret::parse(
+        &json!({"kind": "webhook", "url": format!("{}/acebridge", server.uri()), "signing_secret": secret}).to_string(),
+    )
+    .expect("secret")
+    {
+        CrmSecret::Webhook(s) => s,
+        other => panic!("{other:?}"),
+    };
+    Webhook::new(HttpClient::new("webhook", RetryPolicy::fast()).expect("client"), s)
+}
+
+fn record() -> Value {
+    json!({"id": "O1234567", "project": {"title": "Data lake"}, "life_cycle": {"stage": "Qualified"}})
+}
+
+fn push(record: &Value) -> Push<'_> {
+    Push {
+        kind: Kind::Opportunity,
+        crm_id: "ACB-O1234567",
+        native: false,
+        ace_id: Some("O1234567"),
+        record,
+        sync: SyncFields::default(),
+        previous: None,
+    }
+}
+
+#[tokio::test]
+async fn posts_the_signed_canonical_record() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acebridge"))
+        .and(Signed)
+        .and(header_exists("x-acebridge-delivery"))
+        .and(wiremock::matchers::body_partial_json(json!({
+            "type": "acebridge.record", "kind": "opportunity", "crmId": "ACB-O1234567", "aceId": "O1234567",
+            "record": {"project": {"title": "Data lake"}}})))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = record();
+    adapter(&server, SECRET).push(&push(&r)).await.expect("delivered");
+}
+
+#[tokio::test]
+async fn a_receiver_with_another_secret_refuses_and_the_error_is_final() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(Signed)
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = record();
+    let e = adapter(&server, "a-wrong-secret").push(&push(&r)).await.expect_err("refused");
+    assert!(!e.retryable);
+    assert!(e.message.contains("401"), "{e}");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_a_fresh_signature_and_the_same_delivery_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(Signed)
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = record();
+    adapter(&server, SECRET).push(&push(&r)).await.expect("third attempt");
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert_eq!(requests.len(), 3);
+    let ids: Vec<_> = requests
+        .iter()
+        .filter_map(|q| q.headers.get("x-acebridge-delivery").and_then(|v| v.to_str().ok()).map(String::from))
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "one delivery id for every attempt: {ids:?}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_stays_down_gives_a_retryable_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let r = record();
+    let e = adapter(&server, SECRET).push(&push(&r)).await.expect_err("down");
+    assert!(e.retryable, "the record is applied again on the next delivery");
+}
+
+#[tokio::test]
+async fn an_unchanged_record_is_not_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let r = record();
+    let mut p = push(&r);
+    p.previous = Some((&r, SyncFields::default()));
+    adapter(&server, SECRET).push(&p).await.expect("nothing to do");
+}
