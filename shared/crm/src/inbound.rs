@@ -280,13 +280,19 @@ pub fn hubspot_changes(
     Ok(out)
 }
 
-/// The fields a CRM sends AWS, for comparing with the mirror.
-fn sent_to_aws(map: &ObjectMapping, record: &Value) -> Vec<(String, Option<Value>)> {
+/// True when a field the CRM sends AWS holds something other than the mirror: a value it has that
+/// differs (a field the CRM record does not carry at all tells nothing).
+fn differs_from_mirror(map: &ObjectMapping, crm_raw: &Value, mirror: &Value) -> bool {
     map.fields
         .iter()
         .filter(|f| f.direction.to_aws() && f.crm.is_some())
-        .map(|f| (f.canonical.clone(), paths::get(record, &f.canonical).cloned()))
-        .collect()
+        .any(|f| match paths::get(crm_raw, &f.canonical) {
+            None => false,
+            Some(v) => {
+                let m = paths::get(mirror, &f.canonical);
+                !(m == Some(v) || (paths::is_blank(Some(v)) && paths::is_blank(m)))
+            }
+        })
 }
 
 /// Reads each changed record from the CRM, maps it, compares it with the mirror, and sends a
@@ -331,7 +337,7 @@ where
         let submit = transform::wants_submit(map, &record);
         if let Some(m) = &mirror_record
             && !submit
-            && sent_to_aws(map, &canonical) == sent_to_aws(map, &m.record)
+            && !differs_from_mirror(map, &transform::to_canonical_raw(map, &record, &c.id), &m.record)
         {
             report.unchanged += 1;
             continue;

@@ -151,6 +151,13 @@ pub fn crm_field<'v>(record: &'v Value, name: &str) -> Option<&'v Value> {
 /// Canonical JSON for a CRM record (CRM → AWS): mapped fields, picklists translated, then every
 /// fallback whose field is still empty. `crm_id` is the CRM's id of the record.
 pub fn to_canonical(map: &ObjectMapping, record: &Value, crm_id: &str, today: NaiveDate) -> Value {
+    let mut out = to_canonical_raw(map, record, crm_id);
+    fill_fallbacks(map, &mut out, today);
+    out
+}
+
+/// [`to_canonical`] without fallbacks: only what the CRM holds.
+pub fn to_canonical_raw(map: &ObjectMapping, record: &Value, crm_id: &str) -> Value {
     let mut out = Value::Object(Map::new());
     let _ = paths::set(&mut out, "crm_id", Value::String(crm_id.to_string()));
     if let Some(Value::String(id)) = crm_field(record, &map.aws_id_field)
@@ -167,7 +174,6 @@ pub fn to_canonical(map: &ObjectMapping, record: &Value, crm_id: &str, today: Na
             let _ = paths::set(&mut out, &f.canonical, canonical_value(f, v));
         }
     }
-    fill_fallbacks(map, &mut out, today);
     out
 }
 

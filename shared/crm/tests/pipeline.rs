@@ -1,0 +1,450 @@
+//! The real CRMs in the sync: acebridge's store on moto (DynamoDB), acebridge's bus on moto
+//! (EventBridge → SQS), Secrets Manager on moto, and Salesforce / HubSpot as local HTTP servers.
+//! Needs the local stack (`make test` starts it).
+#![allow(clippy::unwrap_used)]
+
+use acebridge_crm::config::MappingConfig;
+use acebridge_crm::http::{HttpClient, RetryPolicy};
+use acebridge_crm::hubspot::Hubspot;
+use acebridge_crm::inbound::{self, Inbound};
+use acebridge_crm::mirror::MirroredCrm;
+use acebridge_crm::salesforce::Salesforce;
+use acebridge_crm::secrets::CrmSecret;
+use acebridge_crm::signature;
+use acebridge_mapping::Catalog;
+use acebridge_sync::adapters::dynamodb::DynamoCrmStore;
+use acebridge_sync::adapters::eventbridge::EventBus;
+use acebridge_sync::crm::{Crm, Upsert};
+use acebridge_sync::ledger::AwsResult;
+use acebridge_sync::local;
+use acebridge_sync::record::{RecordKind, SyncRecord};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU32, Ordering};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t = Utc::now().timestamp_nanos_opt().unwrap_or_default() % 1_000_000_000_000;
+    format!("{prefix}-{t}-{n}-{}", std::process::id())
+}
+
+struct Local {
+    sdk: aws_config::SdkConfig,
+    store: DynamoCrmStore,
+    bus: EventBus,
+    queue: String,
+}
+
+async fn local() -> Local {
+    let (ledger, crm) = (unique("ledger"), unique("crm"));
+    local::init(&unique("ace"), &unique("landing"), &ledger, &crm, "us-east-1")
+        .await
+        .expect("the local stack (moto) must be running: make local-up");
+    let sdk = local::sdk_config("us-east-1").await;
+    let bus_name = unique("bus");
+    let queue = local::route_to_queue(&sdk, &bus_name, "acebridge.crm", "crm-changes")
+        .await
+        .unwrap();
+    Local {
+        store: DynamoCrmStore::new(aws_sdk_dynamodb::Client::new(&sdk), crm),
+        bus: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus_name),
+        queue,
+        sdk,
+    }
+}
+
+async fn salesforce(server: &MockServer) -> Salesforce {
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "00Dt", "instance_url": server.uri(), "token_type": "Bearer"}),
+        ))
+        .mount(server)
+        .await;
+    let secret = match CrmSecret::parse(
+        &json!({"kind": "salesforce", "auth": "client_credentials", "login_url": server.uri(),
+                "client_id": "id", "client_secret": "secret"})
+        .to_string(),
+    )
+    .unwrap()
+    {
+        CrmSecret::Salesforce(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let m = MappingConfig::load("salesforce-standard").unwrap();
+    Salesforce::new(
+        HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
+        secret,
+        m.opportunity,
+        m.lead,
+    )
+}
+
+/// An AWS referral: contact masked until accepted.
+fn referral(stage: &str, modified: &str) -> SyncRecord {
+    SyncRecord::from_json(
+        RecordKind::Opportunity,
+        &json!({
+            "id": "O1234567",
+            "origin": "AWS Referral",
+            "project": {"title": "Data lake", "business_problem": "Reports take a day to build"},
+            "customer": {"company_name": "Example Corp",
+                         "contacts": [{"first_name": {"masked": true}, "email": {"masked": true}}]},
+            "life_cycle": {"stage": stage, "target_close_date": "2027-01-31"},
+            "audit": {"last_modified_at": modified}
+        }),
+    )
+    .unwrap()
+}
+
+fn patches(requests: &[wiremock::Request]) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
+#[tokio::test]
+async fn aws_records_reach_salesforce_once_and_only_what_changed_is_written() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let upsert_path = "/services/data/v62.0/sobjects/Opportunity/AWS_Opportunity_Id__c/O1234567";
+    Mock::given(method("PATCH"))
+        .and(path(upsert_path))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "006000000000001AAA", "success": true, "errors": [], "created": true}),
+        ))
+        .mount(&server)
+        .await;
+    let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
+    let now = Utc::now();
+
+    // A new referral: the whole mapped record goes out, upserted by AWS id.
+    let first = crm
+        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, now)
+        .await
+        .unwrap();
+    assert!(matches!(first, Upsert::Created { .. }));
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0],
+        json!({"Name": "Data lake", "Description": "Reports take a day to build",
+               "StageName": "Prospecting", "CloseDate": "2027-01-31"})
+    );
+
+    // The same version again (a duplicate delivery): no API call.
+    crm.upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, now)
+        .await
+        .unwrap();
+    assert_eq!(patches(&server.received_requests().await.unwrap()).len(), 1);
+
+    // A newer version with a new stage: only the stage is written (a CRM user's edit of another
+    // field since is not overwritten).
+    crm.upsert(Catalog::Sandbox, &referral("Qualified", "2026-11-21T10:00:00Z"), None, now)
+        .await
+        .unwrap();
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1], json!({"StageName": "Qualification"}));
+
+    // An older version: stale in the mirror, nothing written anywhere.
+    let stale = crm
+        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-19T10:00:00Z"), None, now)
+        .await
+        .unwrap();
+    assert!(matches!(stale, Upsert::Stale { .. }));
+    assert_eq!(patches(&server.received_requests().await.unwrap()).len(), 2);
+
+    // AWS's answer to the partner's last change reaches the CRM's status fields.
+    let crm_id = first.crm_id().to_string();
+    let answer = AwsResult {
+        success: false,
+        errors: vec!["Customer.Account.WebsiteUrl: invalid URL".into()],
+        source: "test".into(),
+        at: now,
+    };
+    assert!(
+        crm.record_aws_result(RecordKind::Opportunity, &crm_id, Some("O1234567"), &answer)
+            .await
+            .unwrap()
+    );
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(
+        sent.last().unwrap(),
+        &json!({"AWS_Sync_Status__c": "Failed",
+                "AWS_Sync_Message__c": "Customer.Account.WebsiteUrl: invalid URL"})
+    );
+}
+
+#[tokio::test]
+async fn a_failed_push_is_retried_by_the_next_delivery() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(4)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
+    let record = referral("Prospect", "2026-11-20T10:00:00Z");
+    let e = crm
+        .upsert(Catalog::Sandbox, &record, None, Utc::now())
+        .await
+        .expect_err("Salesforce is down");
+    assert!(e.retryable, "{e}");
+    // The ledger did not finish the record, so it is applied again: the mirror already has it, but
+    // it was never written to Salesforce, so it is written now.
+    crm.upsert(Catalog::Sandbox, &record, None, Utc::now())
+        .await
+        .unwrap();
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(sent.len(), 5);
+    assert_eq!(sent[4]["StageName"], "Prospecting");
+}
+
+#[tokio::test]
+async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let sf = salesforce(&server).await;
+    // The opportunity as SOQL returns it: sparse; the mapping's fallbacks fill what AWS requires.
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Opportunity"}, "Id": "006000000000001AAA",
+                         "AWS_Opportunity_Id__c": null, "Name": "Data lake for the reporting team",
+                         "StageName": "Qualification", "CloseDate": null, "Amount": 5000,
+                         "Submit_to_AWS__c": true,
+                         "Account": {"Name": "Example Corp", "Website": "https://example.com",
+                                     "Industry": "Banking", "BillingCountryCode": "US",
+                                     "BillingPostalCode": "98101", "BillingState": "Washington"}}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mapping = MappingConfig::load("salesforce-standard").unwrap();
+    let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
+    let cx = Inbound {
+        remote: &sf,
+        mapping: &mapping,
+        mirror: &mirror,
+        sink: &l.bus,
+        hubspot_client_secret: None,
+        hubspot_app_id: None,
+    };
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 15, 30).unwrap();
+    let event: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/salesforce/opportunity-change-event.eventbridge.json"
+    ))
+    .unwrap();
+    let report = inbound::handle(&cx, &event, now).await.unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["source"], "acebridge.crm");
+    assert_eq!(e["detail-type"], "CRM Opportunity Changed");
+    let d = &e["detail"];
+    assert_eq!(d["crmId"], "006000000000001AAA");
+    assert_eq!(d["submit"], json!({"involvementType": "Co-Sell", "visibility": "Full"}));
+    let o = &d["opportunity"];
+    assert_eq!(o["life_cycle"]["stage"], "Qualified");
+    assert_eq!(o["life_cycle"]["target_close_date"], "2027-02-20", "fallback today+90d");
+    assert_eq!(o["customer"]["industry"], "Financial Services");
+    assert_eq!(o["project"]["expected_spend"][0]["amount"], "5000");
+    // crm-outbound reads it as it reads any CRM change.
+    let change: acebridge_sync::outbound::OpportunityChanged =
+        serde_json::from_value(d.clone()).unwrap();
+    assert_eq!(change.crm_id, "006000000000001AAA");
+
+    // acebridge's own write comes back as a CDC event with client=acebridge: dropped, no read.
+    let mut own = event.clone();
+    own["detail"]["payload"]["ChangeEventHeader"]["changeOrigin"] =
+        json!("com/salesforce/api/rest/62.0;client=acebridge");
+    let report = inbound::handle(&cx, &own, now).await.unwrap();
+    assert_eq!(report["own_writes"], 1, "{report}");
+    // Deletions and other objects are not for AWS.
+    let mut other = event.clone();
+    other["detail"]["payload"]["ChangeEventHeader"]["entityName"] = json!("Account");
+    assert_eq!(inbound::handle(&cx, &other, now).await.unwrap()["ignored"], 1);
+    // An event that is not from Event Relay fails the invocation (kept in the DLQ), naming why.
+    let err = inbound::handle(&cx, &json!({"source": "aws.s3", "detail": {}}), now)
+        .await
+        .expect_err("malformed");
+    assert!(err.to_string().contains("not Salesforce Event Relay"), "{err}");
+    assert!(local::drain_queue(&l.sdk, &l.queue).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let sf = salesforce(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"Id": "006000000000001AAA", "AWS_Opportunity_Id__c": "O1234567",
+                         "Name": "Data lake", "Description": "Reports take a day to build",
+                         "StageName": "Prospecting", "CloseDate": "2027-01-31"}]
+        })))
+        .mount(&server)
+        .await;
+    let mapping = MappingConfig::load("salesforce-standard").unwrap();
+    // The mirror holds what AWS sent; Salesforce shows the same values (acebridge wrote them).
+    let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
+    mirror
+        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, Utc::now())
+        .await
+        .unwrap();
+    let cx = Inbound {
+        remote: &sf,
+        mapping: &mapping,
+        mirror: &mirror,
+        sink: &l.bus,
+        hubspot_client_secret: None,
+        hubspot_app_id: None,
+    };
+    let event: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/salesforce/platform-event.eventbridge.json"
+    ))
+    .unwrap();
+    let report = inbound::handle(&cx, &event, Utc::now()).await.unwrap();
+    assert_eq!(report["unchanged"], 1, "{report}");
+    assert!(local::drain_queue(&l.sdk, &l.queue).await.unwrap().is_empty());
+}
+
+fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
+    let template = include_str!("../../../tests/fixtures/crm/hubspot/function-url.template.json");
+    let mut event: Value = serde_json::from_str(template).unwrap();
+    let ts = signed_at_ms.to_string();
+    let uri = "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/";
+    event["headers"]["x-hubspot-request-timestamp"] = json!(ts);
+    event["headers"]["x-hubspot-signature-v3"] =
+        json!(signature::hubspot_v3_sign(secret, "POST", uri, body.as_bytes(), &ts));
+    event["body"] = json!(body);
+    event
+}
+
+#[tokio::test]
+async fn hubspot_webhooks_are_verified_then_become_crm_events() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/deals/901"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "901",
+            "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
+                           "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"},
+            "associations": {"companies": {"results": [{"id": "555", "type": "deal_to_company"}]}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/crm/v3/objects/companies/555$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "555", "properties": {"name": "Example Corp", "domain": "example.com", "country": "US",
+                                        "zip": "98101", "state": "Washington", "industry": "COMPUTER_SOFTWARE"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let secret = match CrmSecret::parse(
+        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
+                "app_id": "54321", "base_url": server.uri()})
+        .to_string(),
+    )
+    .unwrap()
+    {
+        CrmSecret::Hubspot(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let mapping = MappingConfig::load("hubspot-deals").unwrap();
+    let hs = Hubspot::new(
+        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        &secret,
+        mapping.opportunity.clone(),
+        None,
+    );
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let cx = Inbound {
+        remote: &hs,
+        mapping: &mapping,
+        mirror: &mirror,
+        sink: &l.bus,
+        hubspot_client_secret: Some(b"hs-client-secret"),
+        hubspot_app_id: Some("54321"),
+    };
+    let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
+    let now = Utc::now();
+
+    // Tampered body: 401, nothing read, nothing sent.
+    let mut tampered = hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
+    tampered["body"] = json!(body.replace("qualifiedtobuy", "closedwon"));
+    let answer = inbound::handle(&cx, &tampered, now).await.unwrap();
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+    // Signed seven minutes ago: a replay, 401.
+    let stale = hubspot_call(body, b"hs-client-secret", now.timestamp_millis() - 420_000);
+    let answer = inbound::handle(&cx, &stale, now).await.unwrap();
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+    assert!(answer["body"].as_str().unwrap().contains("timestamp"), "{answer}");
+
+    // Genuine: two events on deal 901 (one read), one by acebridge's own app on 902 (dropped), one
+    // on a contact (not mapped).
+    let answer = inbound::handle(&cx, &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()), now)
+        .await
+        .unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let report: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        report,
+        json!({"named": 4, "sent": 1, "own_writes": 1, "unchanged": 0, "gone": 0, "ignored": 1})
+    );
+    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let d = &events[0]["detail"];
+    assert_eq!(d["crmId"], "901");
+    assert!(d.get("submit").is_none(), "submit_to_aws is false");
+    assert_eq!(d["opportunity"]["life_cycle"]["stage"], "Qualified");
+    assert_eq!(d["opportunity"]["life_cycle"]["target_close_date"], "2027-03-01");
+    assert_eq!(d["opportunity"]["customer"]["website"], "example.com");
+    assert_eq!(d["opportunity"]["customer"]["industry"], "Software and Internet");
+}
+
+#[tokio::test]
+async fn credentials_come_from_secrets_manager() {
+    let l = local().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&l.sdk);
+    let name = unique("acebridge-crm");
+    let arn = sm
+        .create_secret()
+        .name(&name)
+        .secret_string(
+            json!({"kind": "hubspot", "access_token": "pat-na1-from-sm", "client_secret": "cs"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let secret = CrmSecret::fetch(&sm, &arn).await.unwrap();
+    assert!(matches!(secret, CrmSecret::Hubspot(_)));
+    assert!(!format!("{secret:?}").contains("pat-na1"), "never printed");
+    let missing = CrmSecret::fetch(&sm, "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
+        .await
+        .expect_err("missing");
+    assert!(!missing.retryable, "{missing}");
+}
