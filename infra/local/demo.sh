@@ -183,4 +183,50 @@ PY
 echo; echo "== 14. acebridge show"
 "$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" --event-bus "$bus"
 
-echo; echo "demo: done (cargo lambda watch, the emulator and moto stop on exit)"
+echo; echo "== 15. a partner's own system behind a signed webhook (CRM_KIND=webhook): a reference receiver prints what it gets"
+wh_port="${WEBHOOK_PORT:-9780}"
+ACEBRIDGE_WEBHOOK_SECRET=demo-webhook-secret "$cli" webhook-receiver --port "$wh_port" >"$state/webhook.log" 2>"$state/webhook.err" &
+wh_pid=$!
+trap 'kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do
+  if (echo >"/dev/tcp/127.0.0.1/$wh_port") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+# The credentials live in Secrets Manager (moto here), never in the environment.
+secret_arn=$(.venv/bin/python - "$port" "$wh_port" <<'PY'
+import sys, json, boto3
+sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1")
+value = {"kind": "webhook", "url": f"http://127.0.0.1:{sys.argv[2]}/acebridge", "signing_secret": "demo-webhook-secret"}
+print(sm.create_secret(Name="acebridge/demo/crm", SecretString=json.dumps(value))["ARN"])
+PY
+)
+"$cli" local-init --ace-bucket acebridge-demo-wh-ace --landing-bucket acebridge-demo-wh-landing \
+  --ledger-table acebridge-demo-wh-ledger --crm-table acebridge-demo-wh-crm >/dev/null
+kill -- "-$watch_pid" 2>/dev/null || true
+sleep 1
+sed -e 's/^LEDGER_TABLE=.*/LEDGER_TABLE=acebridge-demo-wh-ledger/' -e 's/^CRM_TABLE=.*/CRM_TABLE=acebridge-demo-wh-crm/' \
+  "$state/demo.env" >"$state/demo-webhook.env"
+printf 'CRM_KIND=webhook\nCRM_SECRET_ARN=%s\nCRM_MAPPING=webhook-canonical\n' "$secret_arn" >>"$state/demo-webhook.env"
+start_watch "$state/demo-webhook.env"
+echo "  cargo lambda invoke partner-central-events (reconcile into an empty ledger: every opportunity goes to the webhook)"
+invoke partner-central-events functions/partner-central-events/events/reconcile.json
+echo
+echo "  a forged delivery (wrong secret) for comparison:"
+.venv/bin/python - "$wh_port" <<'PY'
+import sys, time, hmac, hashlib, urllib.request, urllib.error
+body = b'{"type":"acebridge.record","kind":"opportunity","crmId":"forged"}'
+ts = str(int(time.time()))
+sig = "v1=" + hmac.new(b"not-the-secret", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/acebridge", data=body, method="POST",
+                             headers={"x-acebridge-timestamp": ts, "x-acebridge-signature": sig})
+try:
+    urllib.request.urlopen(req)
+except urllib.error.HTTPError as e:
+    print(f"  receiver answered {e.code}")
+PY
+sleep 0.5
+echo "  what the receiver got (.local/webhook.log):"
+sed 's/^/    /' "$state/webhook.log"
+grep -q '"verified":true' "$state/webhook.log" || { echo "demo: the webhook receiver got no verified delivery" >&2; exit 1; }
+
+echo; echo "demo: done (cargo lambda watch, the emulator, the receiver and moto stop on exit)"

@@ -12,6 +12,7 @@
 //! AWS access comes from the usual environment (profile, `AWS_REGION`); `AWS_ENDPOINT_URL` points it at
 //! the local stack.
 
+mod crm;
 mod ops;
 mod report;
 
@@ -101,6 +102,23 @@ enum Command {
         #[arg(long)]
         event_bus: Option<String>,
     },
+    /// Check field-mapping configurations (built-in names or YAML/JSON files), as the functions do at
+    /// start-up.
+    MappingCheck {
+        /// Built-in names (salesforce-standard, hubspot-deals, webhook-canonical) or paths.
+        #[arg(required = true)]
+        configs: Vec<String>,
+    },
+    /// Run a reference webhook receiver: verifies acebridge's signature on each delivery and prints
+    /// its ids and list-view fields (what a partner's own system would receive).
+    WebhookReceiver {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 9780)]
+        port: u16,
+        /// The environment variable holding the signing secret.
+        #[arg(long, default_value = "ACEBRIDGE_WEBHOOK_SECRET")]
+        secret_env: String,
+    },
 }
 
 /// What `convert` produces.
@@ -155,6 +173,10 @@ fn main() -> ExitCode {
             &crm_table,
             event_bus.as_deref(),
         )),
+        Command::MappingCheck { configs } => crm::mapping_check(&configs),
+        Command::WebhookReceiver { port, secret_env } => {
+            aws(crm::webhook_receiver(port, &secret_env))
+        }
     };
     ExitCode::from(code)
 }

@@ -200,7 +200,9 @@ impl<'de, K: KindMarker> Deserialize<'de> for Checked<K> {
         let raw = RawField::deserialize(d)?;
         check_field::<K>(raw)
             .map(|f| Checked(f, PhantomData))
-            .map_err(|(key, message)| serde::de::Error::custom(format!("{KEY_MARK}{key}{KEY_MARK}{message}")))
+            .map_err(|(key, message)| {
+                serde::de::Error::custom(format!("{KEY_MARK}{key}{KEY_MARK}{message}"))
+            })
     }
 }
 
@@ -259,9 +261,7 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
     let crm = raw.crm.map(|s| s.trim().to_string());
     match (&crm, direction) {
         (None, d) if d != Direction::None => {
-            return Err(format!(
-                "`{c}`: direction `{d:?}` needs a `crm` field name"
-            ));
+            return Err(format!("`{c}`: direction `{d:?}` needs a `crm` field name"));
         }
         (Some(f), _) if f.is_empty() => return Err(format!("`{c}`: `crm` is empty")),
         (None, _) if raw.fallback.is_none() => {
@@ -332,7 +332,9 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
         Some((None, None, Some(e))) => {
             let expr = DateExpr::parse(&e).map_err(|m| format!("`{c}`: fallback date {m}"))?;
             if !kind.accepts(&c, &Value::String("2026-01-31".into())) {
-                return Err(format!("`{c}`: a date fallback on a field that is not a date"));
+                return Err(format!(
+                    "`{c}`: a date fallback on a field that is not a date"
+                ));
             }
             Some(Fallback::Date(expr))
         }
@@ -500,8 +502,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "salesforce-standard",
         include_str!("../mappings/salesforce-standard.yaml"),
     ),
-    ("hubspot-deals", include_str!("../mappings/hubspot-deals.yaml")),
-    ("webhook-canonical", include_str!("../mappings/webhook-canonical.yaml")),
+    (
+        "hubspot-deals",
+        include_str!("../mappings/hubspot-deals.yaml"),
+    ),
+    (
+        "webhook-canonical",
+        include_str!("../mappings/webhook-canonical.yaml"),
+    ),
 ];
 
 impl MappingConfig {
@@ -564,7 +572,11 @@ impl MappingConfig {
             line: None,
             message: format!(
                 "cannot read it ({e}); built-in configurations: {}",
-                BUILT_IN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                BUILT_IN
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })?;
         Self::parse(name_or_path, &text)
@@ -588,13 +600,13 @@ impl MappingConfig {
             for f in &object.fields {
                 let Some(crm) = &f.crm else { continue };
                 let problem = match self.crm {
-                    CrmKind::Salesforce if crm.contains('.') && f.direction.to_crm() => Some(format!(
-                        "`{crm}` is a relationship field: Salesforce does not write it through {}; use direction crm_to_aws",
-                        object.object
-                    )),
-                    CrmKind::Hubspot
-                        if crm.contains('.') && !crm.starts_with("company.") =>
-                    {
+                    CrmKind::Salesforce if crm.contains('.') && f.direction.to_crm() => {
+                        Some(format!(
+                            "`{crm}` is a relationship field: Salesforce does not write it through {}; use direction crm_to_aws",
+                            object.object
+                        ))
+                    }
+                    CrmKind::Hubspot if crm.contains('.') && !crm.starts_with("company.") => {
                         Some(format!(
                             "`{crm}`: HubSpot properties have no dots; only `company.<property>` (the associated company) is understood"
                         ))
@@ -626,10 +638,14 @@ fn locate(text: &str, path: &str) -> Option<usize> {
     let (kind, rest) = path.split_once(".fields[")?;
     let (index, rest) = rest.split_once(']')?;
     let index: usize = index.parse().ok()?;
-    let key = rest.strip_prefix('.').and_then(|k| k.split(['.', '[']).next());
+    let key = rest
+        .strip_prefix('.')
+        .and_then(|k| k.split(['.', '[']).next());
     let lines: Vec<&str> = text.lines().collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
-    let start = lines.iter().position(|l| indent(l) == 0 && l.trim_end() == format!("{kind}:"))?;
+    let start = lines
+        .iter()
+        .position(|l| indent(l) == 0 && l.trim_end() == format!("{kind}:"))?;
     let fields = start
         + 1
         + lines[start + 1..]
@@ -669,9 +685,11 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             ["", "\"", "'"].iter().any(|q| {
-                l.split(&format!("crm: {q}{needle}{q}")).nth(1).is_some_and(|after| {
-                    after.is_empty() || after.starts_with([',', '}', ' ', '#'])
-                })
+                l.split(&format!("crm: {q}{needle}{q}"))
+                    .nth(1)
+                    .is_some_and(|after| {
+                        after.is_empty() || after.starts_with([',', '}', ' ', '#'])
+                    })
             })
         })
         .map(|i| i + 1)
@@ -686,11 +704,17 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         assert_eq!(DateExpr::parse("today").expect("ok").on(today), today);
         assert_eq!(
-            DateExpr::parse("today+30d").expect("ok").on(today).to_string(),
+            DateExpr::parse("today+30d")
+                .expect("ok")
+                .on(today)
+                .to_string(),
             "2026-12-22"
         );
         assert_eq!(
-            DateExpr::parse("today-2w").expect("ok").on(today).to_string(),
+            DateExpr::parse("today-2w")
+                .expect("ok")
+                .on(today)
+                .to_string(),
             "2026-11-08"
         );
         assert!(DateExpr::parse("tomorrow").is_err());

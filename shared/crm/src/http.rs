@@ -210,7 +210,10 @@ impl HttpClient {
         let mut builder = http::Request::builder()
             .method(req.method.clone())
             .uri(uri)
-            .header("user-agent", concat!("acebridge/", env!("CARGO_PKG_VERSION")));
+            .header(
+                "user-agent",
+                concat!("acebridge/", env!("CARGO_PKG_VERSION")),
+            );
         for (k, v) in &req.headers {
             let value = HeaderValue::from_str(v)
                 .map_err(|_| PortError::permanent(self.system, format!("bad header {k}")))?;
@@ -221,7 +224,10 @@ impl HttpClient {
             .map_err(|e| PortError::permanent(self.system, format!("request: {e}")))?;
         let call = async {
             let response = self.client.request(request).await.map_err(|e| {
-                PortError::retryable(self.system, format!("{} {}: {e}", req.method, path(&req.url)))
+                PortError::retryable(
+                    self.system,
+                    format!("{} {}: {e}", req.method, path(&req.url)),
+                )
             })?;
             let (parts, body) = response.into_parts();
             let body = body
@@ -337,7 +343,10 @@ mod tests {
     fn encodings_and_redaction() {
         assert_eq!(form_encode("a b&c=d"), "a+b%26c%3Dd");
         assert_eq!(url_encode("O 1/2"), "O%201%2F2");
-        assert_eq!(path("https://x.example/services/data?q=1"), "/services/data");
+        assert_eq!(
+            path("https://x.example/services/data?q=1"),
+            "/services/data"
+        );
         assert_eq!(
             redact("invalid email address: bob@example.com phone +1 206 555 0100 x"),
             "invalid email address: <redacted> phone <redacted> x"

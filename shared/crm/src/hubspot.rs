@@ -10,8 +10,8 @@ use crate::paths::Kind;
 use crate::remote::{Push, Pushed, RemoteCrm};
 use crate::secrets::HubspotSecret;
 use crate::transform;
-use acebridge_sync::PortError;
 use ::http::{Method, StatusCode};
+use acebridge_sync::PortError;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
@@ -32,15 +32,27 @@ pub struct Hubspot {
 
 fn describe(body: &Value) -> String {
     let mut out = vec![http::redact(
-        body.get("message").and_then(Value::as_str).unwrap_or("no detail"),
+        body.get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no detail"),
     )];
-    for e in body.get("errors").and_then(Value::as_array).into_iter().flatten() {
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let code = e.get("code").and_then(Value::as_str).unwrap_or("ERROR");
         let props = e
             .get("context")
             .and_then(|c| c.get("propertyName"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
         out.push(format!(
             "{code} [{props}]: {}",
@@ -78,13 +90,24 @@ impl Hubspot {
             Kind::Lead => self.lead.as_ref(),
         }
         .ok_or_else(|| {
-            PortError::permanent(SYSTEM, format!("the mapping has no {} object", kind.as_str()))
+            PortError::permanent(
+                SYSTEM,
+                format!("the mapping has no {} object", kind.as_str()),
+            )
         })
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Response, PortError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, PortError> {
         let mut req = Request::new(method, format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {}", self.token.expose_secret()))
+            .header(
+                "authorization",
+                format!("Bearer {}", self.token.expose_secret()),
+            )
             .header("accept", "application/json");
         if let Some(b) = body {
             req = req.json(b);
@@ -130,14 +153,20 @@ impl Hubspot {
     /// The company for these properties: found by domain, else by name, else created.
     async fn company(&self, props: &Map<String, Value>) -> Result<Option<String>, PortError> {
         for key in ["domain", "name"] {
-            let Some(Value::String(value)) = props.get(key) else { continue };
+            let Some(Value::String(value)) = props.get(key) else {
+                continue;
+            };
             let body = json!({
                 "filterGroups": [{"filters": [{"propertyName": key, "operator": "EQ", "value": value}]}],
                 "properties": ["name", "domain"],
                 "limit": 1
             });
             let r = self
-                .call(Method::POST, "/crm/v3/objects/companies/search", Some(&body))
+                .call(
+                    Method::POST,
+                    "/crm/v3/objects/companies/search",
+                    Some(&body),
+                )
                 .await?;
             if !r.status.is_success() {
                 return Err(Self::refusal("search companies", &r));
@@ -176,7 +205,10 @@ impl Hubspot {
     }
 
     /// Writes a batch of one kind; one result per input.
-    async fn batch(&self, pushes: &[Push<'_>]) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
+    async fn batch(
+        &self,
+        pushes: &[Push<'_>],
+    ) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
         let Some(first) = pushes.first() else {
             return Ok(Vec::new());
         };
@@ -187,7 +219,10 @@ impl Hubspot {
         let mut companies = Vec::new();
         for (i, p) in pushes.iter().enumerate() {
             if p.kind != first.kind {
-                return Err(PortError::permanent(SYSTEM, "a batch holds one kind of record"));
+                return Err(PortError::permanent(
+                    SYSTEM,
+                    "a batch holds one kind of record",
+                ));
             }
             let (mut own, company) = Self::split(transform::to_crm_changes(
                 mapping,
@@ -204,7 +239,10 @@ impl Hubspot {
                 updates.push((i, json!({"id": p.crm_id, "properties": own})));
             } else {
                 let Some(ace) = p.ace_id else {
-                    return Err(PortError::permanent(SYSTEM, format!("{}: no AWS id to upsert by", p.crm_id)));
+                    return Err(PortError::permanent(
+                        SYSTEM,
+                        format!("{}: no AWS id to upsert by", p.crm_id),
+                    ));
                 };
                 own.insert(mapping.aws_id_field.clone(), Value::String(ace.to_string()));
                 upserts.push((
@@ -240,7 +278,8 @@ impl Hubspot {
                         "upsert" => res["properties"][&mapping.aws_id_field].as_str() == Some(key),
                         _ => res["id"].as_str() == Some(key),
                     });
-                    let found = found.or((chunk.len() == 1 && results.len() == 1).then(|| &results[0]));
+                    let found =
+                        found.or((chunk.len() == 1 && results.len() == 1).then(|| &results[0]));
                     out[*i] = Some(match found {
                         Some(res) => Ok(Pushed {
                             remote_id: res["id"].as_str().map(String::from),
@@ -288,7 +327,10 @@ impl RemoteCrm for Hubspot {
             .unwrap_or_else(|| Err(PortError::retryable(SYSTEM, "no answer")))
     }
 
-    async fn push_many(&self, pushes: &[Push<'_>]) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
+    async fn push_many(
+        &self,
+        pushes: &[Push<'_>],
+    ) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
         let mut out = Vec::with_capacity(pushes.len());
         let mut start = 0;
         while start < pushes.len() {

@@ -31,14 +31,22 @@ use tracing::{info, warn};
 /// Where `CRM Opportunity Changed` events go (acebridge's bus).
 pub trait ChangeSink: Send + Sync {
     /// Puts the events.
-    fn send(&self, changes: &[OpportunityChanged]) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn send(
+        &self,
+        changes: &[OpportunityChanged],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
     async fn send(&self, changes: &[OpportunityChanged]) -> Result<(), PortError> {
         let entries: Vec<(&str, Value)> = changes
             .iter()
-            .map(|c| (OPPORTUNITY_CHANGED, serde_json::to_value(c).unwrap_or(Value::Null)))
+            .map(|c| {
+                (
+                    OPPORTUNITY_CHANGED,
+                    serde_json::to_value(c).unwrap_or(Value::Null),
+                )
+            })
             .collect();
         self.put(CRM_SOURCE, &entries).await
     }
@@ -83,9 +91,14 @@ pub fn salesforce_changes(
     mapping: &MappingConfig,
     report: &mut Report,
 ) -> Result<Vec<Changed>, Malformed> {
-    let source = event.get("source").and_then(Value::as_str).unwrap_or_default();
+    let source = event
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !source.starts_with("aws.partner/salesforce.com") {
-        return Err(Malformed(format!("source `{source}` is not Salesforce Event Relay")));
+        return Err(Malformed(format!(
+            "source `{source}` is not Salesforce Event Relay"
+        )));
     }
     let payload = event
         .pointer("/detail/payload")
@@ -95,13 +108,24 @@ pub fn salesforce_changes(
         return Ok(Vec::new());
     };
     if let Some(header) = payload.get("ChangeEventHeader") {
-        let entity = header.get("entityName").and_then(Value::as_str).unwrap_or_default();
-        let change = header.get("changeType").and_then(Value::as_str).unwrap_or_default();
-        let origin = header.get("changeOrigin").and_then(Value::as_str).unwrap_or_default();
+        let entity = header
+            .get("entityName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let change = header
+            .get("changeType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let origin = header
+            .get("changeOrigin")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let ids: Vec<String> = header
             .get("recordIds")
             .and_then(Value::as_array)
-            .ok_or_else(|| Malformed("detail.payload.ChangeEventHeader.recordIds is missing".into()))?
+            .ok_or_else(|| {
+                Malformed("detail.payload.ChangeEventHeader.recordIds is missing".into())
+            })?
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
             .collect();
@@ -111,7 +135,10 @@ pub fn salesforce_changes(
             return Ok(Vec::new());
         }
         if change == "GAP_OVERFLOW" {
-            warn!(entity, "Salesforce GAP_OVERFLOW: changes were not captured one by one; run a reconcile");
+            warn!(
+                entity,
+                "Salesforce GAP_OVERFLOW: changes were not captured one by one; run a reconcile"
+            );
             report.ignored += ids.len();
             return Ok(Vec::new());
         }
@@ -172,7 +199,10 @@ impl HttpCall {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let path = event.get("rawPath").and_then(Value::as_str).unwrap_or("/");
-        let query = event.get("rawQueryString").and_then(Value::as_str).unwrap_or_default();
+        let query = event
+            .get("rawQueryString")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let uri = if query.is_empty() {
             format!("https://{domain}{path}")
         } else {
@@ -187,7 +217,10 @@ impl HttpCall {
                     .collect()
             })
             .unwrap_or_default();
-        let raw = event.get("body").and_then(Value::as_str).unwrap_or_default();
+        let raw = event
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let body = if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
             base64::engine::general_purpose::STANDARD
                 .decode(raw)
@@ -216,7 +249,11 @@ impl HttpCall {
     }
 
     /// Checks HubSpot's v3 signature.
-    pub fn verify_hubspot(&self, client_secret: &[u8], now: DateTime<Utc>) -> Result<(), SignatureError> {
+    pub fn verify_hubspot(
+        &self,
+        client_secret: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), SignatureError> {
         signature::hubspot_v3_verify(
             client_secret,
             &self.method,
@@ -237,13 +274,19 @@ pub fn hubspot_changes(
     app_id: Option<&str>,
     report: &mut Report,
 ) -> Result<Vec<Changed>, Malformed> {
-    let events: Vec<Value> = serde_json::from_slice(body)
-        .map_err(|e| Malformed(format!("HubSpot webhook body is not a JSON list of events: {e}")))?;
+    let events: Vec<Value> = serde_json::from_slice(body).map_err(|e| {
+        Malformed(format!(
+            "HubSpot webhook body is not a JSON list of events: {e}"
+        ))
+    })?;
     let object = mapping.opportunity.as_ref().map(|o| o.object.as_str());
     let mut out = Vec::new();
     for (n, e) in events.iter().enumerate() {
         report.named += 1;
-        let kind = e.get("subscriptionType").and_then(Value::as_str).unwrap_or_default();
+        let kind = e
+            .get("subscriptionType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let id = match e.get("objectId") {
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(s)) => s.clone(),
@@ -333,11 +376,17 @@ where
             Some(r) => Some(r),
             None => mirror.get(RecordKind::Opportunity, &c.id).await?,
         };
-        let crm_id = mirror_record.as_ref().map_or(c.id.clone(), |r| r.crm_id.clone());
+        let crm_id = mirror_record
+            .as_ref()
+            .map_or(c.id.clone(), |r| r.crm_id.clone());
         let submit = transform::wants_submit(map, &record);
         if let Some(m) = &mirror_record
             && !submit
-            && !differs_from_mirror(map, &transform::to_canonical_raw(map, &record, &c.id), &m.record)
+            && !differs_from_mirror(
+                map,
+                &transform::to_canonical_raw(map, &record, &c.id),
+                &m.record,
+            )
         {
             report.unchanged += 1;
             continue;
@@ -346,7 +395,11 @@ where
         let list = |v: &Value, k: &str| -> Vec<String> {
             v.get(k)
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let change = OpportunityChanged {
@@ -354,7 +407,7 @@ where
             solutions: list(&canonical, "solutions"),
             aws_products: list(&canonical, "aws_products"),
             submit: submit
-                .then(|| map.submit.as_ref())
+                .then_some(map.submit.as_ref())
                 .flatten()
                 .map(|rule| Submission {
                     involvement_type: rule.involvement_type.clone(),
@@ -428,20 +481,37 @@ where
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
         };
         let Some(secret) = cx.hubspot_client_secret else {
-            return Ok(http_answer(404, &json!({"error": "no HubSpot app configured"})));
+            return Ok(http_answer(
+                404,
+                &json!({"error": "no HubSpot app configured"}),
+            ));
         };
         if let Err(e) = call.verify_hubspot(secret, now) {
             warn!(error = %e, "HubSpot call refused");
             return Ok(http_answer(401, &json!({"error": e.to_string()})));
         }
-        let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report) {
+        let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report)
+        {
             Ok(c) => c,
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
         };
-        return match process(changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, &mut report).await {
+        return match process(
+            changed,
+            cx.remote,
+            cx.mapping,
+            cx.mirror,
+            cx.sink,
+            today,
+            &mut report,
+        )
+        .await
+        {
             Ok(()) => {
                 info!(?report, "HubSpot webhook handled");
-                Ok(http_answer(200, &serde_json::to_value(&report).unwrap_or(Value::Null)))
+                Ok(http_answer(
+                    200,
+                    &serde_json::to_value(&report).unwrap_or(Value::Null),
+                ))
             }
             // HubSpot retries a 5xx answer later; a permanent failure is answered 200 so that it is
             // not retried for days, and logged.
@@ -454,7 +524,16 @@ where
     }
     let changed = salesforce_changes(event, cx.mapping, &mut report)
         .map_err(|e| InboundError::Malformed(e.0))?;
-    process(changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, &mut report).await?;
+    process(
+        changed,
+        cx.remote,
+        cx.mapping,
+        cx.mirror,
+        cx.sink,
+        today,
+        &mut report,
+    )
+    .await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
 }

@@ -10,15 +10,15 @@
 //! - [`secrets`]: credentials from Secrets Manager, held in `secrecy` types.
 
 pub mod config;
-pub mod paths;
-pub mod transform;
 pub mod http;
 pub mod hubspot;
+pub mod inbound;
 pub mod mirror;
+pub mod paths;
 pub mod remote;
 pub mod salesforce;
 pub mod secrets;
-pub mod signature;
-pub mod webhook;
-pub mod inbound;
 pub mod setup;
+pub mod signature;
+pub mod transform;
+pub mod webhook;

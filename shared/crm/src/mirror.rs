@@ -50,7 +50,10 @@ impl RemoteCrm for AnyRemote {
         }
     }
 
-    async fn push_many(&self, pushes: &[Push<'_>]) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
+    async fn push_many(
+        &self,
+        pushes: &[Push<'_>],
+    ) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
         match self {
             AnyRemote::Salesforce(c) => c.push_many(pushes).await,
             AnyRemote::Hubspot(c) => c.push_many(pushes).await,
@@ -115,9 +118,9 @@ impl<R: RemoteCrm> MirroredCrm<R> {
             return Ok(());
         };
         let last = self.store.last_pushed(record.kind, &record.crm_id).await?;
-        let previous = last.as_ref().and_then(|l| {
-            Some((l.get("record")?, SyncFields::from_json(l.get("sync")?)))
-        });
+        let previous = last
+            .as_ref()
+            .and_then(|l| Some((l.get("record")?, SyncFields::from_json(l.get("sync")?))));
         let push = Push {
             kind,
             crm_id: &record.crm_id,
@@ -173,7 +176,11 @@ impl<R: RemoteCrm> MirroredCrm<R> {
                     previous: None,
                 })
                 .collect();
-            for ((r, p), result) in of_kind.iter().zip(&pushes).zip(remote.push_many(&pushes).await?) {
+            for ((r, p), result) in of_kind
+                .iter()
+                .zip(&pushes)
+                .zip(remote.push_many(&pushes).await?)
+            {
                 match result {
                     Ok(_) => {
                         ok += 1;
@@ -213,7 +220,11 @@ impl<R: RemoteCrm> Crm for MirroredCrm<R> {
         ace_id: Option<&str>,
         result: &AwsResult,
     ) -> Result<bool, PortError> {
-        if !self.store.record_aws_result(kind, crm_id, ace_id, result).await? {
+        if !self
+            .store
+            .record_aws_result(kind, crm_id, ace_id, result)
+            .await?
+        {
             return Ok(false);
         }
         if self.remote.is_some()
@@ -228,7 +239,11 @@ impl<R: RemoteCrm> Crm for MirroredCrm<R> {
         self.store.get(kind, crm_id).await
     }
 
-    async fn find_by_ace_id(&self, kind: RecordKind, ace_id: &str) -> Result<Option<CrmRecord>, PortError> {
+    async fn find_by_ace_id(
+        &self,
+        kind: RecordKind,
+        ace_id: &str,
+    ) -> Result<Option<CrmRecord>, PortError> {
         self.store.find_by_ace_id(kind, ace_id).await
     }
 }

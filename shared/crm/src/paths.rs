@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The record kinds a mapping configuration covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// An ACE opportunity.
@@ -69,7 +71,9 @@ impl Kind {
                 };
                 !not_standard(validate::opportunity(&o, validate::Format::Api, &cx))
             }),
-            Kind::Lead => Lead::deserialize(&probe).is_ok_and(|l| !not_standard(validate::lead(&l))),
+            Kind::Lead => {
+                Lead::deserialize(&probe).is_ok_and(|l| !not_standard(validate::lead(&l)))
+            }
         }
     }
 }
@@ -317,7 +321,10 @@ mod tests {
             v,
             json!({"customer": {"contacts": [{"email": "a@example.com"}]}, "project": {"title": "T"}})
         );
-        assert_eq!(get(&v, "customer.contacts[0].email"), Some(&json!("a@example.com")));
+        assert_eq!(
+            get(&v, "customer.contacts[0].email"),
+            Some(&json!("a@example.com"))
+        );
         assert_eq!(get(&v, "customer.contacts[1].email"), None);
         assert!(steps("a[x]").is_err());
         assert!(steps("a..b").is_err());
@@ -338,9 +345,9 @@ mod tests {
                     }
                     let back = match kind {
                         Kind::Opportunity => {
-                            Opportunity::deserialize(&probe).map(|o| serde_json::to_value(o))
+                            Opportunity::deserialize(&probe).map(serde_json::to_value)
                         }
-                        Kind::Lead => Lead::deserialize(&probe).map(|l| serde_json::to_value(l)),
+                        Kind::Lead => Lead::deserialize(&probe).map(serde_json::to_value),
                     };
                     matches!(back, Ok(Ok(b)) if get(&b, path).is_some())
                 });

@@ -13,9 +13,9 @@ use crate::paths::Kind;
 use crate::remote::{Push, Pushed, RemoteCrm};
 use crate::secrets::{SalesforceAuth, SalesforceSecret};
 use crate::transform;
+use ::http::{Method, StatusCode};
 use acebridge_sync::PortError;
 use base64::Engine;
-use ::http::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
@@ -75,7 +75,11 @@ fn sf_errors(v: &Value) -> Vec<SfError> {
             fields: e
                 .get("fields")
                 .and_then(Value::as_array)
-                .map(|f| f.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
             message: http::redact(e.get("message").and_then(Value::as_str).unwrap_or_default()),
         })
@@ -100,7 +104,10 @@ fn describe(errors: &[SfError]) -> String {
 fn retryable_code(code: &str) -> bool {
     matches!(
         code,
-        "REQUEST_LIMIT_EXCEEDED" | "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE" | "API_CURRENTLY_DISABLED"
+        "REQUEST_LIMIT_EXCEEDED"
+            | "UNABLE_TO_LOCK_ROW"
+            | "SERVER_UNAVAILABLE"
+            | "API_CURRENTLY_DISABLED"
     )
 }
 
@@ -170,7 +177,10 @@ impl Salesforce {
             Kind::Lead => self.lead.as_ref(),
         }
         .ok_or_else(|| {
-            PortError::permanent(SYSTEM, format!("the mapping has no {} object", kind.as_str()))
+            PortError::permanent(
+                SYSTEM,
+                format!("the mapping has no {} object", kind.as_str()),
+            )
         })
     }
 
@@ -207,7 +217,10 @@ impl Salesforce {
                 (
                     login_url,
                     vec![
-                        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".into()),
+                        (
+                            "grant_type",
+                            "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+                        ),
                         ("assertion", assertion),
                     ],
                 )
@@ -217,7 +230,11 @@ impl Salesforce {
         let url = format!("{}/services/oauth2/token", login_url.trim_end_matches('/'));
         let response = self
             .http
-            .send(&Request::new(Method::POST, url).form(&pairs).header("accept", "application/json"))
+            .send(
+                &Request::new(Method::POST, url)
+                    .form(&pairs)
+                    .header("accept", "application/json"),
+            )
             .await?;
         let body = response.json();
         if !response.status.is_success() {
@@ -230,7 +247,10 @@ impl Salesforce {
             return Err(PortError {
                 system: SYSTEM,
                 retryable: http::retryable_status(response.status),
-                message: format!("sign-in refused ({}): {code}: {text}", response.status.as_u16()),
+                message: format!(
+                    "sign-in refused ({}): {code}: {text}",
+                    response.status.as_u16()
+                ),
             });
         }
         match (
@@ -244,7 +264,10 @@ impl Salesforce {
                     instance_url: u.trim_end_matches('/').to_string(),
                 })
             }
-            _ => Err(PortError::permanent(SYSTEM, "token response without access_token/instance_url")),
+            _ => Err(PortError::permanent(
+                SYSTEM,
+                "token response without access_token/instance_url",
+            )),
         }
     }
 
@@ -259,13 +282,24 @@ impl Salesforce {
 
     /// Sends an API call (`path` after `/services/data/<version>`), signing in first if needed and
     /// again once on 401 (`INVALID_SESSION_ID`: the token expired or was revoked).
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Response, PortError> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, PortError> {
         let mut renewed = false;
         loop {
             let token = self.token(false).await?;
-            let url = format!("{}/services/data/{}{path}", token.instance_url, self.version);
+            let url = format!(
+                "{}/services/data/{}{path}",
+                token.instance_url, self.version
+            );
             let mut req = Request::new(method.clone(), url)
-                .header("authorization", format!("Bearer {}", token.access.expose_secret()))
+                .header(
+                    "authorization",
+                    format!("Bearer {}", token.access.expose_secret()),
+                )
                 .header("accept", "application/json")
                 .header("sforce-call-options", CALL_OPTIONS);
             if let Some(b) = body {
@@ -291,7 +325,11 @@ impl Salesforce {
             message: format!(
                 "{what}: HTTP {}: {}",
                 response.status.as_u16(),
-                if errors.is_empty() { "no detail".to_string() } else { describe(&errors) }
+                if errors.is_empty() {
+                    "no detail".to_string()
+                } else {
+                    describe(&errors)
+                }
             ),
         }
     }
@@ -320,7 +358,8 @@ impl RemoteCrm for Salesforce {
         }
         let response = if push.native {
             let path = format!("/sobjects/{object}/{}", http::url_encode(push.crm_id));
-            self.call(Method::PATCH, &path, Some(&Value::Object(fields))).await?
+            self.call(Method::PATCH, &path, Some(&Value::Object(fields)))
+                .await?
         } else {
             let ace_id = push.ace_id.ok_or_else(|| {
                 PortError::permanent(SYSTEM, format!("{}: no AWS id to upsert by", push.crm_id))
@@ -332,7 +371,8 @@ impl RemoteCrm for Salesforce {
                 mapping.aws_id_field,
                 http::url_encode(ace_id)
             );
-            self.call(Method::PATCH, &path, Some(&Value::Object(fields))).await?
+            self.call(Method::PATCH, &path, Some(&Value::Object(fields)))
+                .await?
         };
         let what = format!("upsert {object} {}", push.crm_id);
         match response.status {
@@ -352,14 +392,20 @@ impl RemoteCrm for Salesforce {
         }
     }
 
-    async fn push_many(&self, pushes: &[Push<'_>]) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
+    async fn push_many(
+        &self,
+        pushes: &[Push<'_>],
+    ) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
         let mut results = Vec::with_capacity(pushes.len());
         // Records AWS referred are upserted by AWS id in collections; records the CRM owns are updated
         // by their id in collections too.
         for chunk in pushes.chunks(COLLECTION_LIMIT) {
             let kind = chunk[0].kind;
             if chunk.iter().any(|p| p.kind != kind) {
-                return Err(PortError::permanent(SYSTEM, "a batch holds one kind of record"));
+                return Err(PortError::permanent(
+                    SYSTEM,
+                    "a batch holds one kind of record",
+                ));
             }
             let mapping = self.mapping(kind)?;
             let mut by_ext = Vec::new();
@@ -377,7 +423,10 @@ impl RemoteCrm for Salesforce {
             let mut slot: Vec<Option<Result<Pushed, PortError>>> = vec![None; chunk.len()];
             let groups: [(String, Vec<(usize, Value)>); 2] = [
                 (
-                    format!("/composite/sobjects/{}/{}", mapping.object, mapping.aws_id_field),
+                    format!(
+                        "/composite/sobjects/{}/{}",
+                        mapping.object, mapping.aws_id_field
+                    ),
                     by_ext,
                 ),
                 ("/composite/sobjects".to_string(), by_id),
@@ -420,8 +469,13 @@ impl RemoteCrm for Salesforce {
 
     async fn fetch(&self, kind: Kind, native_id: &str) -> Result<Option<Value>, PortError> {
         let mapping = self.mapping(kind)?;
-        if !native_id.chars().all(|c| c.is_ascii_alphanumeric()) || !(15..=18).contains(&native_id.len()) {
-            return Err(PortError::permanent(SYSTEM, format!("`{native_id}` is not a Salesforce id")));
+        if !native_id.chars().all(|c| c.is_ascii_alphanumeric())
+            || !(15..=18).contains(&native_id.len())
+        {
+            return Err(PortError::permanent(
+                SYSTEM,
+                format!("`{native_id}` is not a Salesforce id"),
+            ));
         }
         let mut fields = vec!["Id".to_string()];
         for f in mapping.crm_fields_read() {
@@ -435,7 +489,11 @@ impl RemoteCrm for Salesforce {
             mapping.object
         );
         let response = self
-            .call(Method::GET, &format!("/query?q={}", http::url_encode(&soql)), None)
+            .call(
+                Method::GET,
+                &format!("/query?q={}", http::url_encode(&soql)),
+                None,
+            )
             .await?;
         if !response.status.is_success() {
             return Err(self.refusal(&format!("query {}", mapping.object), &response));

@@ -116,7 +116,10 @@ impl CrmSecret {
     }
 
     /// Reads the secret `arn` from Secrets Manager.
-    pub async fn fetch(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<Self, PortError> {
+    pub async fn fetch(
+        client: &aws_sdk_secretsmanager::Client,
+        arn: &str,
+    ) -> Result<Self, PortError> {
         let out = client
             .get_secret_value()
             .secret_id(arn)
@@ -164,8 +167,8 @@ mod tests {
             panic!("auth")
         };
         assert_eq!(client_secret.expose_secret(), "s3cr3t");
-        let err = CrmSecret::parse(r#"{"kind":"hubspot","acess_token":"pat-123"}"#)
-            .expect_err("typo");
+        let err =
+            CrmSecret::parse(r#"{"kind":"hubspot","acess_token":"pat-123"}"#).expect_err("typo");
         assert!(!err.message.contains("pat-123"), "{}", err.message);
     }
 }

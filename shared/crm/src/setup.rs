@@ -77,14 +77,14 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
     let mut hubspot_client_secret = None;
     let mut hubspot_app_id = None;
     let remote = match (kind, secret) {
-        (CrmKind::Salesforce, CrmSecret::Salesforce(s)) => AnyRemote::Salesforce(Box::new(
-            Salesforce::new(
+        (CrmKind::Salesforce, CrmSecret::Salesforce(s)) => {
+            AnyRemote::Salesforce(Box::new(Salesforce::new(
                 HttpClient::new("salesforce", retry).map_err(|e| e.to_string())?,
                 s,
                 mapping.opportunity.clone(),
                 mapping.lead.clone(),
-            ),
-        )),
+            )))
+        }
         (CrmKind::Hubspot, CrmSecret::Hubspot(s)) => {
             hubspot_client_secret = s.client_secret.clone();
             hubspot_app_id = s.app_id.clone();

@@ -70,8 +70,15 @@ fn hubspot_uri(uri: &str) -> String {
 
 /// The v3 signature HubSpot puts in `X-HubSpot-Signature-v3`: base64 of HMAC-SHA256 with the app's
 /// client secret over `method + uri + body + timestamp`.
-pub fn hubspot_v3_sign(client_secret: &[u8], method: &str, uri: &str, body: &[u8], timestamp_ms: &str) -> String {
-    let mut message = Vec::with_capacity(method.len() + uri.len() + body.len() + timestamp_ms.len());
+pub fn hubspot_v3_sign(
+    client_secret: &[u8],
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    timestamp_ms: &str,
+) -> String {
+    let mut message =
+        Vec::with_capacity(method.len() + uri.len() + body.len() + timestamp_ms.len());
     message.extend_from_slice(method.as_bytes());
     message.extend_from_slice(hubspot_uri(uri).as_bytes());
     message.extend_from_slice(body);
@@ -92,7 +99,10 @@ pub fn hubspot_v3_verify(
 ) -> Result<(), SignatureError> {
     let ts = timestamp_ms.ok_or(SignatureError::Missing("X-HubSpot-Request-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-HubSpot-Signature-v3"))?;
-    let ms: i64 = ts.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    let ms: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::BadTimestamp)?;
     fresh(ms.div_euclid(1000), now)?;
     let expected = hubspot_v3_sign(client_secret, method, uri, body, ts.trim());
     constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())
@@ -118,7 +128,10 @@ pub fn webhook_verify(
 ) -> Result<(), SignatureError> {
     let ts = timestamp.ok_or(SignatureError::Missing("X-Acebridge-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-Acebridge-Signature"))?;
-    let secs: i64 = ts.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    let secs: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::BadTimestamp)?;
     fresh(secs, now)?;
     let expected = webhook_sign(secret, secs, body);
     constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())

@@ -49,9 +49,12 @@ fn picklist(map: &std::collections::BTreeMap<String, String>, v: Value) -> Value
 /// The value a CRM field gets from a canonical value.
 fn crm_value(f: &FieldMapping, v: &Value) -> Value {
     let mapped = match v {
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|i| picklist(&f.to_crm, i.clone())).collect())
-        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| picklist(&f.to_crm, i.clone()))
+                .collect(),
+        ),
         other => picklist(&f.to_crm, other.clone()),
     };
     match (f.value_type, mapped) {
@@ -180,7 +183,9 @@ pub fn to_canonical_raw(map: &ObjectMapping, record: &Value, crm_id: &str) -> Va
 /// Fills every fallback whose canonical field is empty (absent, null, blank).
 pub fn fill_fallbacks(map: &ObjectMapping, record: &mut Value, today: NaiveDate) {
     for f in &map.fields {
-        let Some(fallback) = &f.fallback else { continue };
+        let Some(fallback) = &f.fallback else {
+            continue;
+        };
         if !paths::is_blank(paths::get(record, &f.canonical)) {
             continue;
         }
@@ -189,9 +194,9 @@ pub fn fill_fallbacks(map: &ObjectMapping, record: &mut Value, today: NaiveDate)
             Fallback::Field(other) => paths::get(record, other)
                 .filter(|v| !paths::is_blank(Some(v)))
                 .cloned(),
-            Fallback::Date(expr) => Some(Value::String(
-                expr.on(today).format("%Y-%m-%d").to_string(),
-            )),
+            Fallback::Date(expr) => {
+                Some(Value::String(expr.on(today).format("%Y-%m-%d").to_string()))
+            }
         };
         if let Some(v) = value {
             let _ = paths::set(record, &f.canonical, v);

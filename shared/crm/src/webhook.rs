@@ -14,9 +14,9 @@ use crate::paths::Kind;
 use crate::remote::{Push, Pushed, RemoteCrm};
 use crate::secrets::WebhookSecret;
 use crate::signature;
+use ::http::Method;
 use acebridge_sync::PortError;
 use aws_lc_rs::digest;
-use ::http::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
@@ -94,7 +94,11 @@ impl RemoteCrm for Webhook {
                 Ok(r) if !http::retryable_status(r.status) => {
                     return Err(PortError::permanent(
                         SYSTEM,
-                        format!("the receiver refused {}: HTTP {}", push.crm_id, r.status.as_u16()),
+                        format!(
+                            "the receiver refused {}: HTTP {}",
+                            push.crm_id,
+                            r.status.as_u16()
+                        ),
                     ));
                 }
                 Ok(r) => {
@@ -123,7 +127,10 @@ impl RemoteCrm for Webhook {
         Err(last.unwrap_or_else(|| PortError::retryable(SYSTEM, "no attempt made")))
     }
 
-    async fn push_many(&self, pushes: &[Push<'_>]) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
+    async fn push_many(
+        &self,
+        pushes: &[Push<'_>],
+    ) -> Result<Vec<Result<Pushed, PortError>>, PortError> {
         let mut out = Vec::with_capacity(pushes.len());
         for p in pushes {
             out.push(self.push(p).await);

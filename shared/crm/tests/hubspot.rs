@@ -17,7 +17,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn adapter(server: &MockServer) -> Hubspot {
     let secret = match CrmSecret::parse(
-        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "base_url": server.uri()}).to_string(),
+        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "base_url": server.uri()})
+            .to_string(),
     )
     .expect("secret")
     {
@@ -85,10 +86,16 @@ async fn batch_upsert_by_the_aws_id_property() {
         .await;
     let (a, b) = (record("O1"), record("O2"));
     let out = adapter(&server)
-        .push_many(&[push(&a, "ACB-O1", false, Some("O1")), push(&b, "ACB-O2", false, Some("O2"))])
+        .push_many(&[
+            push(&a, "ACB-O1", false, Some("O1")),
+            push(&b, "ACB-O2", false, Some("O2")),
+        ])
         .await
         .expect("batch");
-    let ids: Vec<_> = out.iter().map(|r| r.as_ref().ok().and_then(|p| p.remote_id.clone())).collect();
+    let ids: Vec<_> = out
+        .iter()
+        .map(|r| r.as_ref().ok().and_then(|p| p.remote_id.clone()))
+        .collect();
     assert_eq!(ids, vec![Some("901".to_string()), Some("902".to_string())]);
     assert!(out[0].as_ref().is_ok_and(|p| p.created));
 }
@@ -122,9 +129,15 @@ async fn a_429_waits_for_retry_after() {
         .await;
     let r = record("O1");
     let started = Instant::now();
-    let done = adapter(&server).push(&push(&r, "12345", true, Some("O1"))).await.expect("after the wait");
+    let done = adapter(&server)
+        .push(&push(&r, "12345", true, Some("O1")))
+        .await
+        .expect("after the wait");
     // The fast test policy backs off in milliseconds; only Retry-After explains a second.
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
     assert_eq!(done.remote_id.as_deref(), Some("12345"));
 }
 
@@ -198,15 +211,23 @@ async fn the_deal_is_associated_with_its_company_found_or_created() {
         .await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/companies"))
-        .and(body_json(json!({"properties": {"name": "Example Corp", "domain": "example.com"}})))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "555", "properties": {}})))
+        .and(body_json(
+            json!({"properties": {"name": "Example Corp", "domain": "example.com"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": "555", "properties": {}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
-        .and(path("/crm/v4/objects/deals/901/associations/default/companies/555"))
+        .and(path(
+            "/crm/v4/objects/deals/901/associations/default/companies/555",
+        ))
         .and(header("authorization", "Bearer pat-na1-test"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE", "results": []})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE", "results": []})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -243,12 +264,22 @@ async fn fetch_reads_the_deal_and_its_company() {
         .await;
     Mock::given(method("GET"))
         .and(path("/crm/v3/objects/deals/404"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"status": "error", "message": "Object not found"})))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"status": "error", "message": "Object not found"})),
+        )
         .mount(&server)
         .await;
     let hs = adapter(&server);
-    let got = hs.fetch(Kind::Opportunity, "901").await.expect("fetch").expect("deal");
+    let got = hs
+        .fetch(Kind::Opportunity, "901")
+        .await
+        .expect("fetch")
+        .expect("deal");
     assert_eq!(got["dealname"], "Data lake");
     assert_eq!(got["company"]["domain"], "example.com");
-    assert_eq!(hs.fetch(Kind::Opportunity, "404").await.expect("fetch"), None);
+    assert_eq!(
+        hs.fetch(Kind::Opportunity, "404").await.expect("fetch"),
+        None
+    );
 }

@@ -48,9 +48,18 @@ fn directions_decide_what_flows_where() {
     let c = config();
     assert_eq!(c.crm, CrmKind::Salesforce);
     let map = c.object(Kind::Opportunity).expect("opportunity");
-    let dir = |p: &str| map.fields.iter().find(|f| f.canonical == p).map(|f| f.direction);
+    let dir = |p: &str| {
+        map.fields
+            .iter()
+            .find(|f| f.canonical == p)
+            .map(|f| f.direction)
+    };
     assert_eq!(dir("project.title"), Some(Direction::Both));
-    assert_eq!(dir("life_cycle.stage"), Some(Direction::Both), "default with a crm field");
+    assert_eq!(
+        dir("life_cycle.stage"),
+        Some(Direction::Both),
+        "default with a crm field"
+    );
 
     let aws = json!({
         "id": "O1234567",
@@ -59,12 +68,28 @@ fn directions_decide_what_flows_where() {
                         "target_close_date": "2027-01-31"},
         "customer": {"company_name": "Example Corp"}
     });
-    let to_crm = transform::to_crm(map, &aws, &SyncFields { status: Some("Succeeded".into()), message: None });
+    let to_crm = transform::to_crm(
+        map,
+        &aws,
+        &SyncFields {
+            status: Some("Succeeded".into()),
+            message: None,
+        },
+    );
     assert_eq!(to_crm["Name"], "Data lake", "both → written");
-    assert_eq!(to_crm["AWS_Review_Status__c"], "Approved", "aws_to_crm → written");
-    assert_eq!(to_crm["AWS_Opportunity_Id__c"], "O1234567", "AWS id into aws_id_field");
+    assert_eq!(
+        to_crm["AWS_Review_Status__c"], "Approved",
+        "aws_to_crm → written"
+    );
+    assert_eq!(
+        to_crm["AWS_Opportunity_Id__c"], "O1234567",
+        "AWS id into aws_id_field"
+    );
     assert_eq!(to_crm["AWS_Sync_Status__c"], "Succeeded");
-    assert!(to_crm.get("Description").is_none(), "crm_to_aws → never written");
+    assert!(
+        to_crm.get("Description").is_none(),
+        "crm_to_aws → never written"
+    );
     assert!(to_crm.get("NextStep").is_none(), "none → never written");
     assert!(to_crm.get("Account.Name").is_none());
 
@@ -76,9 +101,18 @@ fn directions_decide_what_flows_where() {
     let back = transform::to_canonical(map, &crm, "006000000000001AAA", today());
     assert_eq!(back["project"]["title"], "Data lake v2");
     assert_eq!(back["project"]["business_problem"], "Needs faster reports");
-    assert_eq!(back["customer"]["company_name"], "Example Corp", "related record field read");
-    assert!(back["life_cycle"].get("review_status").is_none(), "aws_to_crm → never read");
-    assert!(back["life_cycle"].get("next_steps").is_none(), "none → never read");
+    assert_eq!(
+        back["customer"]["company_name"], "Example Corp",
+        "related record field read"
+    );
+    assert!(
+        back["life_cycle"].get("review_status").is_none(),
+        "aws_to_crm → never read"
+    );
+    assert!(
+        back["life_cycle"].get("next_steps").is_none(),
+        "none → never read"
+    );
     assert_eq!(back["crm_id"], "006000000000001AAA");
 }
 
@@ -86,9 +120,17 @@ fn directions_decide_what_flows_where() {
 fn picklists_translate_both_ways_and_many_to_one() {
     let c = config();
     let map = c.object(Kind::Opportunity).expect("opportunity");
-    let to_crm = transform::to_crm(map, &json!({"life_cycle": {"stage": "Launched"}}), &SyncFields::default());
+    let to_crm = transform::to_crm(
+        map,
+        &json!({"life_cycle": {"stage": "Launched"}}),
+        &SyncFields::default(),
+    );
     assert_eq!(to_crm["StageName"], "Closed Won");
-    for (crm, aws) in [("Qualification", "Qualified"), ("Needs Analysis", "Qualified"), ("Closed Won", "Launched")] {
+    for (crm, aws) in [
+        ("Qualification", "Qualified"),
+        ("Needs Analysis", "Qualified"),
+        ("Closed Won", "Launched"),
+    ] {
         let back = transform::to_canonical(map, &json!({"StageName": crm}), "006", today());
         assert_eq!(back["life_cycle"]["stage"], aws, "{crm}");
     }
@@ -99,8 +141,16 @@ fn picklists_translate_both_ways_and_many_to_one() {
         &SyncFields::default(),
     );
     assert_eq!(to_crm["Delivery__c"], "SaaS or PaaS;Managed Services");
-    let back = transform::to_canonical(map, &json!({"Delivery__c": "SaaS or PaaS; Managed Services"}), "006", today());
-    assert_eq!(back["project"]["delivery_models"], json!(["SaaS or PaaS", "Managed Services"]));
+    let back = transform::to_canonical(
+        map,
+        &json!({"Delivery__c": "SaaS or PaaS; Managed Services"}),
+        "006",
+        today(),
+    );
+    assert_eq!(
+        back["project"]["delivery_models"],
+        json!(["SaaS or PaaS", "Managed Services"])
+    );
 }
 
 #[test]
@@ -111,9 +161,18 @@ fn fallbacks_fill_what_aws_requires_before_validation() {
     let crm = json!({"Name": "Data lake", "Description": "", "Amount": 1200.5,
                      "Account": {"Name": "Example Corp", "Industry": null}});
     let back = transform::to_canonical(map, &crm, "006", today());
-    assert_eq!(back["life_cycle"]["target_close_date"], "2026-12-22", "date: today+30d");
-    assert_eq!(back["project"]["business_problem"], "Data lake", "field: project.title");
-    assert_eq!(back["customer"]["industry"], "Other", "constant, over a null");
+    assert_eq!(
+        back["life_cycle"]["target_close_date"], "2026-12-22",
+        "date: today+30d"
+    );
+    assert_eq!(
+        back["project"]["business_problem"], "Data lake",
+        "field: project.title"
+    );
+    assert_eq!(
+        back["customer"]["industry"], "Other",
+        "constant, over a null"
+    );
     assert_eq!(
         back["project"]["expected_spend"],
         json!([{"amount": "1200.5", "currency": "USD", "frequency": "Monthly", "target_company": "AWS"}])
@@ -124,7 +183,10 @@ fn fallbacks_fill_what_aws_requires_before_validation() {
     // A value the CRM has is never replaced by a fallback.
     let crm = json!({"Name": "X", "CloseDate": "2027-03-01T00:00:00.000Z", "Account": {"Industry": "Retail"}});
     let back = transform::to_canonical(map, &crm, "006", today());
-    assert_eq!(back["life_cycle"]["target_close_date"], "2027-03-01", "date-time cut to its date");
+    assert_eq!(
+        back["life_cycle"]["target_close_date"], "2027-03-01",
+        "date-time cut to its date"
+    );
     assert_eq!(back["customer"]["industry"], "Retail");
 }
 
@@ -132,8 +194,14 @@ fn fallbacks_fill_what_aws_requires_before_validation() {
 fn the_submit_rule_reads_the_crm_field() {
     let c = config();
     let map = c.object(Kind::Opportunity).expect("opportunity");
-    assert!(transform::wants_submit(map, &json!({"Submit_to_AWS__c": true})));
-    assert!(!transform::wants_submit(map, &json!({"Submit_to_AWS__c": false})));
+    assert!(transform::wants_submit(
+        map,
+        &json!({"Submit_to_AWS__c": true})
+    ));
+    assert!(!transform::wants_submit(
+        map,
+        &json!({"Submit_to_AWS__c": false})
+    ));
     assert!(!transform::wants_submit(map, &json!({})));
 }
 
@@ -148,7 +216,11 @@ fn broken(line: usize, text: &str) -> String {
 }
 
 fn line_of(needle: &str) -> usize {
-    CONFIG.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    CONFIG
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 fn rejected(text: &str) -> acebridge_crm::config::ConfigError {
@@ -202,21 +274,37 @@ fn broken_configurations_are_rejected_naming_the_line_and_field() {
         assert!(text.starts_with("broken.yaml: "), "{text}");
         assert!(text.contains(&format!("line {line}")), "{text}");
         assert!(text.contains(named), "{text} should name {named}");
-        assert!(text.contains("opportunity.fields["), "{text} should give the path");
+        assert!(
+            text.contains("opportunity.fields["),
+            "{text} should give the path"
+        );
     }
 }
 
 #[test]
 fn rules_across_fields_and_crm_specific_rules_are_checked() {
     // Two mappings fill the same canonical field.
-    let text = format!("{CONFIG}    - {{ canonical: project.title, crm: Title__c, direction: crm_to_aws }}\n");
+    let text = format!(
+        "{CONFIG}    - {{ canonical: project.title, crm: Title__c, direction: crm_to_aws }}\n"
+    );
     let e = rejected(&text);
-    assert!(e.to_string().contains("`project.title` is filled from the CRM twice"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`project.title` is filled from the CRM twice"),
+        "{e}"
+    );
     // A Salesforce relationship field cannot be written.
     let line = line_of("Account.Name");
-    let e = rejected(&broken(line, "    - { canonical: customer.company_name, crm: Account.Name, direction: both }"));
+    let e = rejected(&broken(
+        line,
+        "    - { canonical: customer.company_name, crm: Account.Name, direction: both }",
+    ));
     assert_eq!(e.line, Some(line), "{e}");
-    assert!(e.to_string().contains("`Account.Name` is a relationship field"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`Account.Name` is a relationship field"),
+        "{e}"
+    );
     // Two AWS values onto one CRM value need crm_to_aws when the field is read back.
     let e = rejected(
         r#"
@@ -234,10 +322,20 @@ opportunity:
     assert!(e.to_string().contains("line "), "{e}");
     // A sync pseudo-field cannot be sent to AWS; a lead field is not an opportunity field.
     let line = line_of("sync.status");
-    let e = rejected(&broken(line, "    - { canonical: sync.status, crm: AWS_Sync_Status__c, direction: both }"));
+    let e = rejected(&broken(
+        line,
+        "    - { canonical: sync.status, crm: AWS_Sync_Status__c, direction: both }",
+    ));
     assert_eq!(e.line, Some(line), "{e}");
-    let e = rejected(&broken(line_of("project.title"), "    - { canonical: contact.email, crm: Email }"));
-    assert!(e.to_string().contains("`contact.email` is not a canonical opportunity field"), "{e}");
+    let e = rejected(&broken(
+        line_of("project.title"),
+        "    - { canonical: contact.email, crm: Email }",
+    ));
+    assert!(
+        e.to_string()
+            .contains("`contact.email` is not a canonical opportunity field"),
+        "{e}"
+    );
     // Not YAML at all.
     let e = rejected("crm: salesforce\nopportunity: [\n");
     assert!(e.line.is_some(), "{e}");
@@ -254,7 +352,10 @@ fn built_in_configurations_load_by_name_and_files_by_path() {
     let c = MappingConfig::load(path.to_str().expect("utf-8")).expect("file");
     assert_eq!(c.crm, CrmKind::Salesforce);
     let e = MappingConfig::load("/no/such/mapping.yaml").expect_err("missing");
-    assert!(e.to_string().contains("salesforce-standard"), "lists the built-ins: {e}");
+    assert!(
+        e.to_string().contains("salesforce-standard"),
+        "lists the built-ins: {e}"
+    );
 }
 
 #[test]
@@ -270,9 +371,17 @@ fn the_shipped_salesforce_mapping_turns_a_sparse_crm_record_into_a_valid_create(
     });
     let back = transform::to_canonical(map, &crm, "006000000000001AAA", today());
     let o = Opportunity::deserialize(&back).expect("canonical");
-    let cx = Context { today: today(), intent: Intent::Create, current: None, consulting_partner: false };
+    let cx = Context {
+        today: today(),
+        intent: Intent::Create,
+        current: None,
+        consulting_partner: false,
+    };
     let errors = validate::opportunity(&o, Format::Api, &cx);
-    assert!(errors.is_empty(), "fallbacks should make this a valid create: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "fallbacks should make this a valid create: {errors:?}"
+    );
     assert_eq!(back["customer"]["industry"], "Financial Services");
     assert_eq!(back["life_cycle"]["stage"], "Prospect");
     // Without the configuration's fallbacks, AWS would refuse it.

@@ -41,9 +41,15 @@ struct Local {
 
 async fn local() -> Local {
     let (ledger, crm) = (unique("ledger"), unique("crm"));
-    local::init(&unique("ace"), &unique("landing"), &ledger, &crm, "us-east-1")
-        .await
-        .expect("the local stack (moto) must be running: make local-up");
+    local::init(
+        &unique("ace"),
+        &unique("landing"),
+        &ledger,
+        &crm,
+        "us-east-1",
+    )
+    .await
+    .expect("the local stack (moto) must be running: make local-up");
     let sdk = local::sdk_config("us-east-1").await;
     let bus_name = unique("bus");
     let queue = local::route_to_queue(&sdk, &bus_name, "acebridge.crm", "crm-changes")
@@ -126,7 +132,12 @@ async fn aws_records_reach_salesforce_once_and_only_what_changed_is_written() {
 
     // A new referral: the whole mapped record goes out, upserted by AWS id.
     let first = crm
-        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, now)
+        .upsert(
+            Catalog::Sandbox,
+            &referral("Prospect", "2026-11-20T10:00:00Z"),
+            None,
+            now,
+        )
         .await
         .unwrap();
     assert!(matches!(first, Upsert::Created { .. }));
@@ -139,23 +150,38 @@ async fn aws_records_reach_salesforce_once_and_only_what_changed_is_written() {
     );
 
     // The same version again (a duplicate delivery): no API call.
-    crm.upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, now)
-        .await
-        .unwrap();
+    crm.upsert(
+        Catalog::Sandbox,
+        &referral("Prospect", "2026-11-20T10:00:00Z"),
+        None,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(patches(&server.received_requests().await.unwrap()).len(), 1);
 
     // A newer version with a new stage: only the stage is written (a CRM user's edit of another
     // field since is not overwritten).
-    crm.upsert(Catalog::Sandbox, &referral("Qualified", "2026-11-21T10:00:00Z"), None, now)
-        .await
-        .unwrap();
+    crm.upsert(
+        Catalog::Sandbox,
+        &referral("Qualified", "2026-11-21T10:00:00Z"),
+        None,
+        now,
+    )
+    .await
+    .unwrap();
     let sent = patches(&server.received_requests().await.unwrap());
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[1], json!({"StageName": "Qualification"}));
 
     // An older version: stale in the mirror, nothing written anywhere.
     let stale = crm
-        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-19T10:00:00Z"), None, now)
+        .upsert(
+            Catalog::Sandbox,
+            &referral("Prospect", "2026-11-19T10:00:00Z"),
+            None,
+            now,
+        )
         .await
         .unwrap();
     assert!(matches!(stale, Upsert::Stale { .. }));
@@ -259,10 +285,16 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
     assert_eq!(e["detail-type"], "CRM Opportunity Changed");
     let d = &e["detail"];
     assert_eq!(d["crmId"], "006000000000001AAA");
-    assert_eq!(d["submit"], json!({"involvementType": "Co-Sell", "visibility": "Full"}));
+    assert_eq!(
+        d["submit"],
+        json!({"involvementType": "Co-Sell", "visibility": "Full"})
+    );
     let o = &d["opportunity"];
     assert_eq!(o["life_cycle"]["stage"], "Qualified");
-    assert_eq!(o["life_cycle"]["target_close_date"], "2027-02-20", "fallback today+90d");
+    assert_eq!(
+        o["life_cycle"]["target_close_date"], "2027-02-20",
+        "fallback today+90d"
+    );
     assert_eq!(o["customer"]["industry"], "Financial Services");
     assert_eq!(o["project"]["expected_spend"][0]["amount"], "5000");
     // crm-outbound reads it as it reads any CRM change.
@@ -279,13 +311,24 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
     // Deletions and other objects are not for AWS.
     let mut other = event.clone();
     other["detail"]["payload"]["ChangeEventHeader"]["entityName"] = json!("Account");
-    assert_eq!(inbound::handle(&cx, &other, now).await.unwrap()["ignored"], 1);
+    assert_eq!(
+        inbound::handle(&cx, &other, now).await.unwrap()["ignored"],
+        1
+    );
     // An event that is not from Event Relay fails the invocation (kept in the DLQ), naming why.
     let err = inbound::handle(&cx, &json!({"source": "aws.s3", "detail": {}}), now)
         .await
         .expect_err("malformed");
-    assert!(err.to_string().contains("not Salesforce Event Relay"), "{err}");
-    assert!(local::drain_queue(&l.sdk, &l.queue).await.unwrap().is_empty());
+    assert!(
+        err.to_string().contains("not Salesforce Event Relay"),
+        "{err}"
+    );
+    assert!(
+        local::drain_queue(&l.sdk, &l.queue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -307,7 +350,12 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
     // The mirror holds what AWS sent; Salesforce shows the same values (acebridge wrote them).
     let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
     mirror
-        .upsert(Catalog::Sandbox, &referral("Prospect", "2026-11-20T10:00:00Z"), None, Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &referral("Prospect", "2026-11-20T10:00:00Z"),
+            None,
+            Utc::now(),
+        )
         .await
         .unwrap();
     let cx = Inbound {
@@ -324,7 +372,12 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
     .unwrap();
     let report = inbound::handle(&cx, &event, Utc::now()).await.unwrap();
     assert_eq!(report["unchanged"], 1, "{report}");
-    assert!(local::drain_queue(&l.sdk, &l.queue).await.unwrap().is_empty());
+    assert!(
+        local::drain_queue(&l.sdk, &l.queue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
@@ -333,8 +386,13 @@ fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
     let ts = signed_at_ms.to_string();
     let uri = "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/";
     event["headers"]["x-hubspot-request-timestamp"] = json!(ts);
-    event["headers"]["x-hubspot-signature-v3"] =
-        json!(signature::hubspot_v3_sign(secret, "POST", uri, body.as_bytes(), &ts));
+    event["headers"]["x-hubspot-signature-v3"] = json!(signature::hubspot_v3_sign(
+        secret,
+        "POST",
+        uri,
+        body.as_bytes(),
+        &ts
+    ));
     event["body"] = json!(body);
     event
 }
@@ -400,13 +458,20 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let stale = hubspot_call(body, b"hs-client-secret", now.timestamp_millis() - 420_000);
     let answer = inbound::handle(&cx, &stale, now).await.unwrap();
     assert_eq!(answer["statusCode"], 401, "{answer}");
-    assert!(answer["body"].as_str().unwrap().contains("timestamp"), "{answer}");
+    assert!(
+        answer["body"].as_str().unwrap().contains("timestamp"),
+        "{answer}"
+    );
 
     // Genuine: two events on deal 901 (one read), one by acebridge's own app on 902 (dropped), one
     // on a contact (not mapped).
-    let answer = inbound::handle(&cx, &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()), now)
-        .await
-        .unwrap();
+    let answer = inbound::handle(
+        &cx,
+        &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let report: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -419,9 +484,15 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     assert_eq!(d["crmId"], "901");
     assert!(d.get("submit").is_none(), "submit_to_aws is false");
     assert_eq!(d["opportunity"]["life_cycle"]["stage"], "Qualified");
-    assert_eq!(d["opportunity"]["life_cycle"]["target_close_date"], "2027-03-01");
+    assert_eq!(
+        d["opportunity"]["life_cycle"]["target_close_date"],
+        "2027-03-01"
+    );
     assert_eq!(d["opportunity"]["customer"]["website"], "example.com");
-    assert_eq!(d["opportunity"]["customer"]["industry"], "Software and Internet");
+    assert_eq!(
+        d["opportunity"]["customer"]["industry"],
+        "Software and Internet"
+    );
 }
 
 #[tokio::test]
@@ -433,7 +504,8 @@ async fn credentials_come_from_secrets_manager() {
         .create_secret()
         .name(&name)
         .secret_string(
-            json!({"kind": "hubspot", "access_token": "pat-na1-from-sm", "client_secret": "cs"}).to_string(),
+            json!({"kind": "hubspot", "access_token": "pat-na1-from-sm", "client_secret": "cs"})
+                .to_string(),
         )
         .send()
         .await
@@ -443,8 +515,11 @@ async fn credentials_come_from_secrets_manager() {
     let secret = CrmSecret::fetch(&sm, &arn).await.unwrap();
     assert!(matches!(secret, CrmSecret::Hubspot(_)));
     assert!(!format!("{secret:?}").contains("pat-na1"), "never printed");
-    let missing = CrmSecret::fetch(&sm, "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
-        .await
-        .expect_err("missing");
+    let missing = CrmSecret::fetch(
+        &sm,
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope",
+    )
+    .await
+    .expect_err("missing");
     assert!(!missing.retryable, "{missing}");
 }

@@ -104,7 +104,10 @@ async fn client_credentials_then_upsert_by_external_id() {
         .await;
     let sf = adapter(&server);
     let r = record();
-    let done = sf.push(&push(&r, "ACB-O1234567", false, Some("O1234567"))).await.expect("push");
+    let done = sf
+        .push(&push(&r, "ACB-O1234567", false, Some("O1234567")))
+        .await
+        .expect("push");
     assert_eq!(done.remote_id.as_deref(), Some("006000000000001AAA"));
     assert!(done.created);
     // The token is cached: a second push signs in no more.
@@ -114,7 +117,10 @@ async fn client_credentials_then_upsert_by_external_id() {
         .expect(1)
         .mount(&server)
         .await;
-    let done = sf.push(&push(&r, "006000000000002AAA", true, None)).await.expect("update by id");
+    let done = sf
+        .push(&push(&r, "006000000000002AAA", true, None))
+        .await
+        .expect("update by id");
     assert_eq!(done.remote_id.as_deref(), Some("006000000000002AAA"));
     let signins = server
         .received_requests()
@@ -199,7 +205,8 @@ impl wiremock::Match for JwtAssertion {
         let parts: Vec<&str> = jwt.split('.').collect();
         let [h, c, s] = parts[..] else { return false };
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let (Ok(header), Ok(claims), Ok(sig)) = (b64.decode(h), b64.decode(c), b64.decode(s)) else {
+        let (Ok(header), Ok(claims), Ok(sig)) = (b64.decode(h), b64.decode(c), b64.decode(s))
+        else {
             return false;
         };
         let key = aws_lc_rs::signature::UnparsedPublicKey::new(
@@ -214,7 +221,9 @@ impl wiremock::Match for JwtAssertion {
             && claims["iss"] == "3MVG9-consumer-key"
             && claims["sub"] == "integration@example.com"
             && claims["aud"] == self.audience.as_str()
-            && claims["exp"].as_i64().is_some_and(|e| e > now && e <= now + 300)
+            && claims["exp"]
+                .as_i64()
+                .is_some_and(|e| e > now && e <= now + 300)
     }
 }
 
@@ -259,7 +268,9 @@ async fn jwt_bearer_flow_signs_a_valid_assertion() {
                "username": "integration@example.com", "private_key": pem}),
     );
     let r = record();
-    sf.push(&push(&r, "006000000000002AAA", true, None)).await.expect("push");
+    sf.push(&push(&r, "006000000000002AAA", true, None))
+        .await
+        .expect("push");
 }
 
 #[tokio::test]
@@ -338,8 +349,14 @@ async fn field_errors_name_each_field_and_never_quote_contact_data() {
         .await
         .expect_err("refused");
     assert!(!e.retryable, "a field error is not retried");
-    assert!(e.message.contains("REQUIRED_FIELD_MISSING [CloseDate]"), "{e}");
-    assert!(e.message.contains("INVALID_EMAIL_ADDRESS [Email__c]"), "{e}");
+    assert!(
+        e.message.contains("REQUIRED_FIELD_MISSING [CloseDate]"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("INVALID_EMAIL_ADDRESS [Email__c]"),
+        "{e}"
+    );
     assert!(!e.message.contains("jane.doe"), "{e}");
 }
 
@@ -358,8 +375,12 @@ async fn batches_use_sobject_collections_with_per_record_results() {
     native["id"] = json!("006000000000003AAA");
     native["AWS_Opportunity_Id__c"] = json!("O5555555");
     Mock::given(method("PATCH"))
-        .and(path("/services/data/v62.0/composite/sobjects/Opportunity/AWS_Opportunity_Id__c"))
-        .and(body_json(json!({"allOrNone": false, "records": [first, second]})))
+        .and(path(
+            "/services/data/v62.0/composite/sobjects/Opportunity/AWS_Opportunity_Id__c",
+        ))
+        .and(body_json(
+            json!({"allOrNone": false, "records": [first, second]}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([
             {"id": "006000000000001AAA", "success": true, "errors": [], "created": true},
             {"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
@@ -398,11 +419,19 @@ async fn batches_use_sobject_collections_with_per_record_results() {
     assert_eq!(results.len(), 3);
     assert!(results[0].as_ref().is_ok_and(|p| p.created));
     assert_eq!(
-        results[1].as_ref().ok().and_then(|p| p.remote_id.clone()).as_deref(),
+        results[1]
+            .as_ref()
+            .ok()
+            .and_then(|p| p.remote_id.clone())
+            .as_deref(),
         Some("006000000000003AAA")
     );
     let e = results[2].as_ref().expect_err("refused record");
-    assert!(e.message.contains("FIELD_CUSTOM_VALIDATION_EXCEPTION [CloseDate]"), "{e}");
+    assert!(
+        e.message
+            .contains("FIELD_CUSTOM_VALIDATION_EXCEPTION [CloseDate]"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -423,9 +452,16 @@ async fn fetch_reads_mapped_fields_with_soql_including_related_account_fields() 
         .mount(&server)
         .await;
     let sf = adapter(&server);
-    let got = sf.fetch(Kind::Opportunity, "006000000000001AAA").await.expect("fetch").expect("record");
+    let got = sf
+        .fetch(Kind::Opportunity, "006000000000001AAA")
+        .await
+        .expect("fetch")
+        .expect("record");
     assert_eq!(got["Account"]["Name"], "Example Corp");
     // Not an id: refused before any call (no SOQL injection).
-    let e = sf.fetch(Kind::Opportunity, "x' OR Name != '").await.expect_err("not an id");
+    let e = sf
+        .fetch(Kind::Opportunity, "x' OR Name != '")
+        .await
+        .expect_err("not an id");
     assert!(!e.retryable);
 }

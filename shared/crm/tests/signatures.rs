@@ -22,13 +22,32 @@ fn hubspot_v3_matches_the_documented_construction() {
     let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
     let ts = (now.timestamp() * 1000).to_string();
     // HubSpot signs the URI with some escapes decoded: %3A → ':' and %2F → '/' among them.
-    let received_uri = "https://abc.lambda-url.us-east-1.on.aws/hubspot?portal=62515&next=https%3A%2F%2Fx";
+    let received_uri =
+        "https://abc.lambda-url.us-east-1.on.aws/hubspot?portal=62515&next=https%3A%2F%2Fx";
     let signed_uri = "https://abc.lambda-url.us-east-1.on.aws/hubspot?portal=62515&next=https://x";
-    let message = [b"POST".as_slice(), signed_uri.as_bytes(), BODY, ts.as_bytes()].concat();
-    let expected = base64::engine::general_purpose::STANDARD.encode(independent_hmac(SECRET, &message));
-    assert_eq!(signature::hubspot_v3_sign(SECRET, "POST", received_uri, BODY, &ts), expected);
-    signature::hubspot_v3_verify(SECRET, "POST", received_uri, BODY, Some(&ts), Some(&expected), now)
-        .expect("a genuine request verifies");
+    let message = [
+        b"POST".as_slice(),
+        signed_uri.as_bytes(),
+        BODY,
+        ts.as_bytes(),
+    ]
+    .concat();
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(independent_hmac(SECRET, &message));
+    assert_eq!(
+        signature::hubspot_v3_sign(SECRET, "POST", received_uri, BODY, &ts),
+        expected
+    );
+    signature::hubspot_v3_verify(
+        SECRET,
+        "POST",
+        received_uri,
+        BODY,
+        Some(&ts),
+        Some(&expected),
+        now,
+    )
+    .expect("a genuine request verifies");
 }
 
 #[test]
@@ -39,11 +58,27 @@ fn hubspot_v3_refuses_tampering_staleness_and_missing_headers() {
     let sig = signature::hubspot_v3_sign(SECRET, "POST", uri, BODY, &ts);
     let tampered = String::from_utf8_lossy(BODY).replace("closedwon", "closedlost");
     assert_eq!(
-        signature::hubspot_v3_verify(SECRET, "POST", uri, tampered.as_bytes(), Some(&ts), Some(&sig), now),
+        signature::hubspot_v3_verify(
+            SECRET,
+            "POST",
+            uri,
+            tampered.as_bytes(),
+            Some(&ts),
+            Some(&sig),
+            now
+        ),
         Err(SignatureError::Mismatch)
     );
     assert_eq!(
-        signature::hubspot_v3_verify(b"another-secret", "POST", uri, BODY, Some(&ts), Some(&sig), now),
+        signature::hubspot_v3_verify(
+            b"another-secret",
+            "POST",
+            uri,
+            BODY,
+            Some(&ts),
+            Some(&sig),
+            now
+        ),
         Err(SignatureError::Mismatch)
     );
     // Signed six minutes ago: a replay.
@@ -73,7 +108,10 @@ fn webhook_signature_is_hmac_of_timestamp_dot_body() {
     let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
     let body = br#"{"type":"acebridge.record","kind":"opportunity","crmId":"ACB-O1"}"#;
     let header = signature::webhook_sign(b"whsec", now.timestamp(), body);
-    let mac = independent_hmac(b"whsec", &[format!("{}.", now.timestamp()).as_bytes(), body].concat());
+    let mac = independent_hmac(
+        b"whsec",
+        &[format!("{}.", now.timestamp()).as_bytes(), body].concat(),
+    );
     let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(header, format!("v1={hex}"));
     let ts = now.timestamp().to_string();

@@ -40,7 +40,10 @@ fn adapter(server: &MockServer, secret: &str) -> Webhook {
         CrmSecret::Webhook(s) => s,
         other => panic!("{other:?}"),
     };
-    Webhook::new(HttpClient::new("webhook", RetryPolicy::fast()).expect("client"), s)
+    Webhook::new(
+        HttpClient::new("webhook", RetryPolicy::fast()).expect("client"),
+        s,
+    )
 }
 
 fn record() -> Value {
@@ -74,7 +77,10 @@ async fn posts_the_signed_canonical_record() {
         .mount(&server)
         .await;
     let r = record();
-    adapter(&server, SECRET).push(&push(&r)).await.expect("delivered");
+    adapter(&server, SECRET)
+        .push(&push(&r))
+        .await
+        .expect("delivered");
 }
 
 #[tokio::test]
@@ -91,7 +97,10 @@ async fn a_receiver_with_another_secret_refuses_and_the_error_is_final() {
         .mount(&server)
         .await;
     let r = record();
-    let e = adapter(&server, "a-wrong-secret").push(&push(&r)).await.expect_err("refused");
+    let e = adapter(&server, "a-wrong-secret")
+        .push(&push(&r))
+        .await
+        .expect_err("refused");
     assert!(!e.retryable);
     assert!(e.message.contains("401"), "{e}");
 }
@@ -113,14 +122,25 @@ async fn server_errors_are_retried_with_a_fresh_signature_and_the_same_delivery_
         .mount(&server)
         .await;
     let r = record();
-    adapter(&server, SECRET).push(&push(&r)).await.expect("third attempt");
+    adapter(&server, SECRET)
+        .push(&push(&r))
+        .await
+        .expect("third attempt");
     let requests = server.received_requests().await.unwrap_or_default();
     assert_eq!(requests.len(), 3);
     let ids: Vec<_> = requests
         .iter()
-        .filter_map(|q| q.headers.get("x-acebridge-delivery").and_then(|v| v.to_str().ok()).map(String::from))
+        .filter_map(|q| {
+            q.headers
+                .get("x-acebridge-delivery")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        })
         .collect();
-    assert!(ids.windows(2).all(|w| w[0] == w[1]), "one delivery id for every attempt: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "one delivery id for every attempt: {ids:?}"
+    );
 }
 
 #[tokio::test]
@@ -132,8 +152,14 @@ async fn a_receiver_that_stays_down_gives_a_retryable_error() {
         .mount(&server)
         .await;
     let r = record();
-    let e = adapter(&server, SECRET).push(&push(&r)).await.expect_err("down");
-    assert!(e.retryable, "the record is applied again on the next delivery");
+    let e = adapter(&server, SECRET)
+        .push(&push(&r))
+        .await
+        .expect_err("down");
+    assert!(
+        e.retryable,
+        "the record is applied again on the next delivery"
+    );
 }
 
 #[tokio::test]
@@ -147,5 +173,8 @@ async fn an_unchanged_record_is_not_sent_again() {
     let r = record();
     let mut p = push(&r);
     p.previous = Some((&r, SyncFields::default()));
-    adapter(&server, SECRET).push(&p).await.expect("nothing to do");
+    adapter(&server, SECRET)
+        .push(&p)
+        .await
+        .expect("nothing to do");
 }

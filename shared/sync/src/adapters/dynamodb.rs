@@ -406,7 +406,11 @@ impl DynamoCrmStore {
     }
 
     /// What was last written to the real CRM for a record (see `acebridge_crm::mirror`).
-    pub async fn last_pushed(&self, kind: RecordKind, crm_id: &str) -> Result<Option<Value>, PortError> {
+    pub async fn last_pushed(
+        &self,
+        kind: RecordKind,
+        crm_id: &str,
+    ) -> Result<Option<Value>, PortError> {
         let pk = format!("{PUSHED_PREFIX}{}", store_pk(kind, crm_id));
         Ok(get(&self.client, &self.table, &pk)
             .await?
@@ -414,7 +418,12 @@ impl DynamoCrmStore {
     }
 
     /// Remembers what was written to the real CRM for a record.
-    pub async fn set_last_pushed(&self, kind: RecordKind, crm_id: &str, doc: Value) -> Result<(), PortError> {
+    pub async fn set_last_pushed(
+        &self,
+        kind: RecordKind,
+        crm_id: &str,
+        doc: Value,
+    ) -> Result<(), PortError> {
         let pk = format!("{PUSHED_PREFIX}{}", store_pk(kind, crm_id));
         self.client
             .put_item()

@@ -25,7 +25,11 @@ impl EventBus {
 
 impl EventBus {
     /// Puts events of `source` (detail-type, detail) on the bus, ten a call.
-    pub async fn put(&self, source: &str, events: &[(&str, serde_json::Value)]) -> Result<(), PortError> {
+    pub async fn put(
+        &self,
+        source: &str,
+        events: &[(&str, serde_json::Value)],
+    ) -> Result<(), PortError> {
         for chunk in events.chunks(10) {
             let entries = chunk
                 .iter()
