@@ -26,8 +26,19 @@ async fn main() -> Result<(), Error> {
                 vanished = report.vanished,
                 failed = report.failed.len(),
                 stopped_early = report.stopped_early,
+                oldest_left_seconds = report.oldest_left_seconds,
                 "scan finished"
             );
+            let now = chrono::Utc::now().timestamp_millis();
+            acebridge_sync::metrics::flush_with(&[
+                acebridge_sync::metrics::gauge(
+                    "OldestAceFileAgeSeconds",
+                    report.oldest_left_seconds as f64,
+                    "Seconds",
+                    now,
+                ),
+                acebridge_sync::metrics::gauge("FilesMoved", report.moved as f64, "Count", now),
+            ]);
             if let Some((key, reason)) = report.failed.first() {
                 for (key, reason) in &report.failed {
                     tracing::error!(key = %key, %reason, "object left in the ACE bucket");

@@ -45,6 +45,7 @@ async fn main() -> Result<(), Error> {
                     }
                 }
             }
+            acebridge_sync::metrics::flush();
             if !errors.is_empty() {
                 // Lambda retries the event; files already processed are recognised and skipped.
                 return Err(Error::from(errors.join("; ")));

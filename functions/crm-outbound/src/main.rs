@@ -46,6 +46,7 @@ async fn main() -> Result<(), Error> {
                 .filter_map(|m| Some((m.message_id?, m.body?)))
                 .collect();
             let outcome = crm_queue::handle_batch(cx, &messages).await;
+            acebridge_sync::metrics::flush();
             let mut response = SqsBatchResponse::default();
             for id in outcome.retry {
                 let mut failure = BatchItemFailure::default();

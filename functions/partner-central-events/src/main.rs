@@ -44,12 +44,14 @@ async fn main() -> Result<(), Error> {
             let cx = &cx;
             async move {
                 let time_left = deadline::time_left(event.context.deadline, margin);
-                pc_events::handle(cx, &event.payload, time_left)
+                let result = pc_events::handle(cx, &event.payload, time_left)
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, retryable = e.retryable(), "event not handled");
                         diagnostic(&e)
-                    })
+                    });
+                acebridge_sync::metrics::flush();
+                result
             }
         },
     ))

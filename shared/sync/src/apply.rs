@@ -6,6 +6,7 @@ use crate::error::PortError;
 use crate::ledger::{
     self, AwsResult, Claim, Ledger, LedgerEntry, RecordKey, ResultTarget, Version,
 };
+use crate::metrics;
 use crate::record::SyncRecord;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
@@ -37,8 +38,31 @@ pub struct RecordFailure {
 
 /// Applies one record. `Err(PortError)` with `retryable` means: fail the invocation so it is retried
 /// (the ledger entry stays `Applying` and the retry applies it again); a permanent CRM refusal is
-/// recorded in the ledger and returned as `Ok(Err(..))`.
+/// recorded in the ledger and returned as `Ok(Err(..))`. Counted in the channel's metrics.
 pub async fn apply_record(
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    record: &SyncRecord,
+    source: &str,
+    now: DateTime<Utc>,
+    channel: metrics::Channel,
+) -> Result<Result<Applied, RecordFailure>, PortError> {
+    let result = apply(ledger, crm, catalog, record, source, now).await;
+    let outcome = match &result {
+        Ok(Ok(Applied::Written { .. })) => metrics::Outcome::Synced {
+            lag_seconds: record
+                .last_modified()
+                .map(|at| (Utc::now() - at).num_milliseconds() as f64 / 1000.0),
+        },
+        Ok(Ok(_)) => metrics::Outcome::Skipped,
+        Ok(Err(_)) | Err(_) => metrics::Outcome::Failed,
+    };
+    metrics::record(channel, metrics::Direction::AwsToCrm, outcome);
+    result
+}
+
+async fn apply(
     ledger: &impl Ledger,
     crm: &impl Crm,
     catalog: Catalog,

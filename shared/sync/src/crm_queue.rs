@@ -8,6 +8,7 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::Ledger;
+use crate::metrics;
 use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
 use crate::outbound_s3;
 use crate::outcomes::{Outcome, Outcomes};
@@ -171,6 +172,35 @@ where
         let uploaded = upload(cx, &files, &mut published).await;
         for (id, _) in &files {
             record(&mut out, id, uploaded.clone());
+        }
+    }
+    let channel = match cx.channel {
+        Channel::S3 => metrics::Channel::S3,
+        Channel::Api => metrics::Channel::Api,
+    };
+    // Every change or decision ends as one outcome (succeeded / failed), a held or unchanged result,
+    // or an error.
+    let (mut synced, mut failed) = (0, 0);
+    for o in &published {
+        match o.detail_type {
+            "ACE Sync Succeeded" => synced += 1,
+            "ACE Sync Failed" => failed += 1,
+            _ => {}
+        }
+    }
+    let errors = out
+        .results
+        .iter()
+        .filter(|(_, v)| v.get("error").is_some())
+        .count();
+    let skipped = out.results.len().saturating_sub(synced + failed + errors);
+    for (n, outcome) in [
+        (synced, metrics::Outcome::Synced { lag_seconds: None }),
+        (failed + errors, metrics::Outcome::Failed),
+        (skipped, metrics::Outcome::Skipped),
+    ] {
+        for _ in 0..n {
+            metrics::record(channel, metrics::Direction::CrmToAws, outcome);
         }
     }
     if !published.is_empty()

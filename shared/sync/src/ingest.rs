@@ -414,6 +414,11 @@ where
         let record: SyncRecord = match cr.record {
             Ok(c) => c.into(),
             Err(problem) => {
+                crate::metrics::record(
+                    crate::metrics::Channel::S3,
+                    crate::metrics::Direction::AwsToCrm,
+                    crate::metrics::Outcome::Failed,
+                );
                 let stage = serde_json::to_value(problem.stage)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -429,7 +434,17 @@ where
                 continue;
             }
         };
-        match apply::apply_record(ledger, crm, catalog, &record, key, Utc::now()).await? {
+        match apply::apply_record(
+            ledger,
+            crm,
+            catalog,
+            &record,
+            key,
+            Utc::now(),
+            crate::metrics::Channel::S3,
+        )
+        .await?
+        {
             Ok(Applied::Written { new_referral, .. }) => {
                 counts.applied += 1;
                 counts.new_referrals += usize::from(new_referral);

@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod limiter;
 pub mod local;
+pub mod metrics;
 pub mod outbound;
 pub mod outbound_s3;
 pub mod outcomes;

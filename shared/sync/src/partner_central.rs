@@ -248,7 +248,16 @@ pub async fn sync_opportunity(
     opportunity.catalog = Some(catalog);
     let record = SyncRecord::from(opportunity);
     Ok(synced(
-        apply::apply_record(ledger, crm, catalog, &record, source, Utc::now()).await?,
+        apply::apply_record(
+            ledger,
+            crm,
+            catalog,
+            &record,
+            source,
+            Utc::now(),
+            crate::metrics::Channel::Api,
+        )
+        .await?,
     ))
 }
 
@@ -266,7 +275,16 @@ pub async fn sync_invitation(
         return Ok((Synced::NotFound, None));
     };
     let record = SyncRecord::from(invitation.clone());
-    let outcome = apply::apply_record(ledger, crm, catalog, &record, source, Utc::now()).await?;
+    let outcome = apply::apply_record(
+        ledger,
+        crm,
+        catalog,
+        &record,
+        source,
+        Utc::now(),
+        crate::metrics::Channel::Api,
+    )
+    .await?;
     Ok((synced(outcome), Some(invitation)))
 }
 

@@ -119,6 +119,7 @@ pub async fn replay(
             key: original.to_string(),
             size,
             etag,
+            last_modified: None,
         });
     }
     Err(ReplayError::NotReplayable(key.to_string()))

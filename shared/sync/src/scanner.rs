@@ -61,6 +61,9 @@ pub struct ScanReport {
     pub failed: Vec<(String, String)>,
     /// The run stopped before the deadline with objects left for the next run.
     pub stopped_early: bool,
+    /// Age in seconds of the oldest file this run left in the ACE bucket (failed or not reached);
+    /// 0 when it left none. Alarmed on (`OldestAceFileAgeSeconds`).
+    pub oldest_left_seconds: i64,
 }
 
 /// What happened to one object.
@@ -187,12 +190,17 @@ pub async fn scan(
                     .collect()
                     .await;
             for (info, moved) in outcomes {
+                let left = matches!(moved, Moved::Failed(_) | Moved::NotStarted);
                 match moved {
                     Moved::Copied => report.moved += 1,
                     Moved::AlreadyLanded => report.already_landed += 1,
                     Moved::Vanished => report.vanished += 1,
                     Moved::Failed(reason) => report.failed.push((info.key.clone(), reason)),
                     Moved::NotStarted => report.stopped_early = true,
+                }
+                if left && let Some(at) = info.last_modified {
+                    let age = (chrono::Utc::now() - at).num_seconds().max(0);
+                    report.oldest_left_seconds = report.oldest_left_seconds.max(age);
                 }
             }
             if report.stopped_early {

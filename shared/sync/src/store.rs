@@ -13,6 +13,8 @@ pub struct ObjectInfo {
     pub size: u64,
     /// ETag, without quotes.
     pub etag: String,
+    /// When it was written (listings give it; writes and heads leave it out).
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An object's head: identity and user metadata.

@@ -84,6 +84,9 @@ impl ObjectStore for S3Bucket {
                     key: o.key()?.to_string(),
                     size: u64::try_from(o.size().unwrap_or(0)).unwrap_or(0),
                     etag: unquote(o.e_tag()),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), 0)),
                 })
             })
             .collect();
@@ -109,6 +112,7 @@ impl ObjectStore for S3Bucket {
                     key: key.to_string(),
                     size: u64::try_from(h.content_length().unwrap_or(0)).unwrap_or(0),
                     etag: unquote(h.e_tag()),
+                    last_modified: None,
                 },
                 metadata: metadata(h.metadata()),
             })),
@@ -139,6 +143,7 @@ impl ObjectStore for S3Bucket {
                 key: key.to_string(),
                 size: u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0),
                 etag: unquote(out.e_tag()),
+                last_modified: None,
             },
             metadata: metadata(out.metadata()),
         };
@@ -182,6 +187,7 @@ impl ObjectStore for S3Bucket {
             key: key.to_string(),
             size,
             etag: unquote(out.e_tag()),
+            last_modified: None,
         })
     }
 
