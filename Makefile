@@ -35,6 +35,7 @@ sam-validate:
 	sam validate --template template.yaml --region us-east-1
 	cfn-lint template.yaml
 	checkov -f template.yaml --framework cloudformation --compact --quiet
+	.venv/bin/python infra/local/check-docs.py
 
 build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).
 	@bash infra/local/setup.sh --arm64

@@ -1,0 +1,36 @@
+"""Every template parameter and output is documented in docs/deploy.md, and every function in the
+template has its crate (what a new user walking through the guide would trip over)."""
+import pathlib, sys, yaml
+
+root = pathlib.Path(__file__).resolve().parents[2]
+
+
+class Loader(yaml.SafeLoader):
+    pass
+
+
+def any_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
+
+
+Loader.add_multi_constructor("!", any_tag)
+template = yaml.load((root / "template.yaml").read_text(), Loader=Loader)
+guide = (root / "docs" / "deploy.md").read_text()
+problems = []
+for kind in ("Parameters", "Outputs"):
+    for name in template.get(kind, {}):
+        if f"`{name}`" not in guide:
+            problems.append(f"docs/deploy.md does not document the {kind[:-1].lower()} {name}")
+for name, res in template["Resources"].items():
+    if res.get("Type") == "AWS::Serverless::Function":
+        binary = res.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        if not binary or not (root / "functions" / binary / "Cargo.toml").exists():
+            problems.append(f"{name}: no crate functions/{binary}")
+for p in problems:
+    print(p, file=sys.stderr)
+print(f"docs check: {len(template['Parameters'])} parameters, {len(template['Outputs'])} outputs documented" if not problems else "docs check failed")
+sys.exit(1 if problems else 0)
