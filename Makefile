@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit sam-validate build deploy bench bench-reconcile local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit sam-validate build sam-build deploy startup bench bench-reconcile local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` also adds the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -43,14 +43,21 @@ build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).
 	  $(CARGO) lambda build --release --arm64 --workspace --exclude acebridge-cli --exclude acebridge-pc-emulator; \
 	else echo "build: no Lambda functions yet (they arrive with the S3 and Partner Central issues)"; fi
 
-deploy: build ## First deploy: guided (writes samconfig.toml).
-	sam build && sam deploy --guided
+sam-build: setup ## sam build (BuildMethod rust-cargolambda, arm64) into .aws-sam/build: what sam deploy uploads.
+	@bash infra/local/setup.sh --arm64
+	sam build --beta-features
+
+deploy: sam-build ## First deploy: guided (writes samconfig.toml).
+	sam deploy --guided
 
 bench: ## Criterion benchmarks; prints records/s and ratios.
 	$(CARGO) bench -p acebridge-mapping --bench ace_file
 
 bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults, wall time vs the 30 s quota bound.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench reconcile
+
+startup: setup ## Each function's time from process start to ready, cold vs warm invoke, under cargo lambda watch --release.
+	bash benches/startup.sh
 
 local-up: setup ## Start moto on 127.0.0.1 (S3, DynamoDB, EventBridge, SQS, Secrets Manager).
 	@bash infra/local/local-up.sh

@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let landing = config::landing_bucket(&sdk).await?;
     let margin = deadline::margin_from_env();
     let settings = ScanConfig::default();
+    acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (ace, landing, settings) = (&ace, &landing, &settings);
         async move {

@@ -21,6 +21,7 @@ async fn main() -> Result<(), Error> {
         number("MAX_FILE_BYTES"),
         number("MAX_RECORDS").map(|n: u64| n as usize),
     );
+    acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<S3Event>| {
         let (landing, ledger, crm, outcomes, settings) =
             (&landing, &ledger, &crm, &outcomes, &settings);

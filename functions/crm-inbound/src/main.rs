@@ -34,6 +34,7 @@ async fn main() -> Result<(), Error> {
             .map(|s| s.expose_secret().as_bytes()),
         hubspot_app_id: setup.hubspot_app_id.as_deref(),
     };
+    acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let cx = &cx;
         async move {

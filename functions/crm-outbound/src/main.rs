@@ -36,6 +36,7 @@ async fn main() -> Result<(), Error> {
         channel,
         outcomes: &outcomes,
     };
+    acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let cx = &cx;
         async move {

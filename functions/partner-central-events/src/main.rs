@@ -39,6 +39,7 @@ async fn main() -> Result<(), Error> {
         outcomes: &outcomes,
         expiring_within,
     };
+    acebridge_sync::telemetry::ready();
     run(service_fn(
         |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
             let cx = &cx;

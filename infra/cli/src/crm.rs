@@ -115,3 +115,31 @@ pub async fn webhook_receiver(port: u16, secret_env: &str) -> anyhow::Result<()>
         });
     }
 }
+
+/// Pushes the whole store to the configured CRM.
+pub async fn push_all(crm_table: &str) -> anyhow::Result<()> {
+    let sdk = acebridge_sync::adapters::config::sdk_config(None).await;
+    let store = acebridge_sync::adapters::dynamodb::DynamoCrmStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        crm_table,
+    );
+    let setup = acebridge_crm::setup::from_env(&sdk, store)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    if setup.crm.remote().is_none() {
+        anyhow::bail!("CRM_KIND is store: there is no CRM to push to");
+    }
+    let (pushed, failed) = setup.crm.push_all().await?;
+    crate::emit(&format!(
+        "pushed {pushed} record(s); {} failed",
+        failed.len()
+    ));
+    for (crm_id, e) in &failed {
+        crate::emit(&format!("  {crm_id}: {e}"));
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} record(s) not pushed", failed.len())
+    }
+}

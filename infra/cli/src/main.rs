@@ -109,6 +109,13 @@ enum Command {
         #[arg(required = true)]
         configs: Vec<String>,
     },
+    /// Push every record of the CRM store to the real CRM with its batch API (first connection of a
+    /// CRM, or after a mapping change). Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the functions.
+    CrmPushAll {
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+    },
     /// Run a reference webhook receiver: verifies acebridge's signature on each delivery and prints
     /// its ids and list-view fields (what a partner's own system would receive).
     WebhookReceiver {
@@ -174,6 +181,7 @@ fn main() -> ExitCode {
             event_bus.as_deref(),
         )),
         Command::MappingCheck { configs } => crm::mapping_check(&configs),
+        Command::CrmPushAll { crm_table } => aws(crm::push_all(&crm_table)),
         Command::WebhookReceiver { port, secret_env } => {
             aws(crm::webhook_receiver(port, &secret_env))
         }

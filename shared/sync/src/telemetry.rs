@@ -1,16 +1,33 @@
 //! Logging for the functions: JSON lines (CloudWatch reads them as structured logs), level from
-//! `RUST_LOG` (default `info`). Handlers log ids and counts, never record contents.
+//! `RUST_LOG` (default `info`), each line inside an invocation carrying the invocation's `requestId`
+//! (the runtime's span). Handlers log ids and counts, never record contents.
 
-/// Installs the JSON subscriber once per process.
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Installs the JSON subscriber once per process (call it first in `main`: it also marks the start).
 pub fn init() {
+    STARTED.get_or_init(Instant::now);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_ansi(false)
         .without_time()
         .with_target(false)
         .try_init();
+}
+
+/// Logs the time from [`init`] to now (`init_ms`): the function is configured and about to take its
+/// first event. `docs/performance.md` reads it.
+pub fn ready() {
+    let ms = STARTED
+        .get()
+        .map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0);
+    tracing::info!(init_ms = format!("{ms:.1}"), "ready");
 }
