@@ -366,7 +366,7 @@ where
             report.gone += 1;
             continue;
         };
-        let mut canonical = transform::to_canonical(map, &record, &c.id, today);
+        let mut canonical = transform::to_canonical_raw(map, &record, &c.id);
         // The mirror knows the record by AWS id (an AWS referral: `ACB-…`) or by the CRM's id.
         let mirror_record = match canonical.get("id").and_then(Value::as_str) {
             Some(ace) => mirror.find_by_ace_id(RecordKind::Opportunity, ace).await?,
@@ -379,6 +379,13 @@ where
         let crm_id = mirror_record
             .as_ref()
             .map_or(c.id.clone(), |r| r.crm_id.clone());
+        // Fallbacks fill what AWS requires of a new opportunity. Once AWS has it, AWS's values stand:
+        // a fallback such as `today+90d` would otherwise move AWS's date on every CRM change.
+        let shared = canonical.get("id").is_some()
+            || mirror_record.as_ref().is_some_and(|m| m.ace_id.is_some());
+        if !shared {
+            transform::fill_fallbacks(map, &mut canonical, today);
+        }
         let submit = transform::wants_submit(map, &record);
         if let Some(m) = &mirror_record
             && !submit

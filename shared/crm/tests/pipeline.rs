@@ -302,6 +302,33 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
         serde_json::from_value(d.clone()).unwrap();
     assert_eq!(change.crm_id, "006000000000001AAA");
 
+    // Once AWS has the opportunity (its id in the CRM), fallbacks no longer apply: a CRM change with
+    // no close date does not move AWS's date.
+    server.reset().await;
+    let _ = salesforce(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"Id": "006000000000001AAA", "AWS_Opportunity_Id__c": "O7777777",
+                         "Name": "Data lake for the reporting team", "StageName": "Needs Analysis",
+                         "CloseDate": null, "Submit_to_AWS__c": false}]
+        })))
+        .mount(&server)
+        .await;
+    let report = inbound::handle(&cx, &event, now).await.unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    let o = &events[0]["detail"]["opportunity"];
+    assert_eq!(o["id"], "O7777777");
+    assert_eq!(o["life_cycle"]["stage"], "Technical Validation");
+    assert_eq!(
+        o["life_cycle"]["target_close_date"],
+        Value::Null,
+        "the CRM's empty date, no fallback"
+    );
+    assert!(o.get("opportunity_type").is_none(), "{o}");
+
     // acebridge's own write comes back as a CDC event with client=acebridge: dropped, no read.
     let mut own = event.clone();
     own["detail"]["payload"]["ChangeEventHeader"]["changeOrigin"] =
