@@ -468,6 +468,24 @@ pub enum InboundError {
     Port(#[from] PortError),
 }
 
+/// [`process`] with the invocation's context.
+async fn run<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    changed: Vec<Changed>,
+    today: NaiveDate,
+    report: &mut Report,
+) -> Result<(), PortError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    process(
+        changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, report,
+    )
+    .await
+}
+
 /// Handles one invocation: a Function URL call (HubSpot webhooks) answered with an HTTP response, or
 /// a Salesforce Event Relay event from EventBridge.
 pub async fn handle<R, C, S>(
@@ -502,17 +520,7 @@ where
             Ok(c) => c,
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
         };
-        return match process(
-            changed,
-            cx.remote,
-            cx.mapping,
-            cx.mirror,
-            cx.sink,
-            today,
-            &mut report,
-        )
-        .await
-        {
+        return match run(cx, changed, today, &mut report).await {
             Ok(()) => {
                 info!(?report, "HubSpot webhook handled");
                 Ok(http_answer(
@@ -531,16 +539,7 @@ where
     }
     let changed = salesforce_changes(event, cx.mapping, &mut report)
         .map_err(|e| InboundError::Malformed(e.0))?;
-    process(
-        changed,
-        cx.remote,
-        cx.mapping,
-        cx.mirror,
-        cx.sink,
-        today,
-        &mut report,
-    )
-    .await?;
+    run(cx, changed, today, &mut report).await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
 }

@@ -71,3 +71,22 @@ pub trait RemoteCrm: Send + Sync {
 pub fn is_native(crm_id: &str) -> bool {
     !crm_id.starts_with(&acebridge_sync::adapters::dynamodb::DynamoCrmStore::new_crm_id(""))
 }
+
+/// The mapping of `kind` among an adapter's object mappings, or an error naming what is missing.
+pub fn object_mapping<'a>(
+    system: &'static str,
+    opportunity: Option<&'a crate::config::ObjectMapping>,
+    lead: Option<&'a crate::config::ObjectMapping>,
+    kind: Kind,
+) -> Result<&'a crate::config::ObjectMapping, PortError> {
+    match kind {
+        Kind::Opportunity => opportunity,
+        Kind::Lead => lead,
+    }
+    .ok_or_else(|| {
+        PortError::permanent(
+            system,
+            format!("the mapping has no {} object", kind.as_str()),
+        )
+    })
+}

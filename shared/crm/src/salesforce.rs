@@ -172,16 +172,7 @@ impl Salesforce {
     }
 
     fn mapping(&self, kind: Kind) -> Result<&ObjectMapping, PortError> {
-        match kind {
-            Kind::Opportunity => self.opportunity.as_ref(),
-            Kind::Lead => self.lead.as_ref(),
-        }
-        .ok_or_else(|| {
-            PortError::permanent(
-                SYSTEM,
-                format!("the mapping has no {} object", kind.as_str()),
-            )
-        })
+        crate::remote::object_mapping(SYSTEM, self.opportunity.as_ref(), self.lead.as_ref(), kind)
     }
 
     /// Signs in (the token endpoint of the configured flow).

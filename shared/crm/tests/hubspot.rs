@@ -3,12 +3,13 @@
 //! association, object reads) and serves its documented errors (429 with Retry-After, validation
 //! errors, an invalid token).
 
+mod common;
+
 use acebridge_crm::config::MappingConfig;
 use acebridge_crm::http::{HttpClient, RetryPolicy};
 use acebridge_crm::hubspot::Hubspot;
 use acebridge_crm::paths::Kind;
 use acebridge_crm::remote::{Push, RemoteCrm};
-use acebridge_crm::secrets::CrmSecret;
 use acebridge_crm::transform::SyncFields;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -16,15 +17,10 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn adapter(server: &MockServer) -> Hubspot {
-    let secret = match CrmSecret::parse(
+    let secret = common::hubspot_secret(
         &json!({"kind": "hubspot", "access_token": "pat-na1-test", "base_url": server.uri()})
             .to_string(),
-    )
-    .expect("secret")
-    {
-        CrmSecret::Hubspot(s) => s,
-        other => panic!("{other:?}"),
-    };
+    );
     let mapping = MappingConfig::load("hubspot-deals").expect("mapping");
     Hubspot::new(
         HttpClient::new("hubspot", RetryPolicy::fast()).expect("client"),

@@ -3,6 +3,8 @@
 //! Needs the local stack (`make test` starts it).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use acebridge_crm::config::MappingConfig;
 use acebridge_crm::http::{HttpClient, RetryPolicy};
 use acebridge_crm::hubspot::Hubspot;
@@ -71,16 +73,11 @@ async fn salesforce(server: &MockServer) -> Salesforce {
         ))
         .mount(server)
         .await;
-    let secret = match CrmSecret::parse(
+    let secret = common::salesforce_secret(
         &json!({"kind": "salesforce", "auth": "client_credentials", "login_url": server.uri(),
                 "client_id": "id", "client_secret": "secret"})
         .to_string(),
-    )
-    .unwrap()
-    {
-        CrmSecret::Salesforce(s) => s,
-        other => panic!("{other:?}"),
-    };
+    );
     let m = MappingConfig::load("salesforce-standard").unwrap();
     Salesforce::new(
         HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
@@ -447,16 +444,9 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
         .expect(1)
         .mount(&server)
         .await;
-    let secret = match CrmSecret::parse(
-        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
+    let secret = common::hubspot_secret(&json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
                 "app_id": "54321", "base_url": server.uri()})
-        .to_string(),
-    )
-    .unwrap()
-    {
-        CrmSecret::Hubspot(s) => s,
-        other => panic!("{other:?}"),
-    };
+        .to_string(),);
     let mapping = MappingConfig::load("hubspot-deals").unwrap();
     let hs = Hubspot::new(
         HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),

@@ -2,12 +2,14 @@
 //! shapes (OAuth token endpoint, sObject upsert by external id, sObject Collections, SOQL query) and
 //! serves its documented errors (expired session, 503, 429, field errors).
 
+mod common;
+
 use acebridge_crm::config::MappingConfig;
 use acebridge_crm::http::{HttpClient, RetryPolicy};
 use acebridge_crm::paths::Kind;
 use acebridge_crm::remote::{Push, RemoteCrm};
 use acebridge_crm::salesforce::Salesforce;
-use acebridge_crm::secrets::{CrmSecret, SalesforceSecret};
+use acebridge_crm::secrets::SalesforceSecret;
 use acebridge_crm::transform::SyncFields;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -17,10 +19,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const OBJ: &str = "/services/data/v62.0/sobjects/Opportunity";
 
 fn secret(json: Value) -> SalesforceSecret {
-    match CrmSecret::parse(&json.to_string()).expect("secret") {
-        CrmSecret::Salesforce(s) => s,
-        other => panic!("{other:?}"),
-    }
+    common::salesforce_secret(&json.to_string())
 }
 
 fn adapter(server: &MockServer) -> Salesforce {
@@ -122,13 +121,9 @@ async fn client_credentials_then_upsert_by_external_id() {
         .await
         .expect("update by id");
     assert_eq!(done.remote_id.as_deref(), Some("006000000000002AAA"));
-    let signins = server
-        .received_requests()
+    let signins = common::requests(&server, "POST", Some("/services/oauth2/token"))
         .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|q| q.url.path() == "/services/oauth2/token")
-        .count();
+        .len();
     assert_eq!(signins, 1);
 }
 
@@ -322,13 +317,7 @@ async fn unavailable_and_throttled_calls_are_retried_with_backoff() {
         .push(&push(&r, "006000000000002AAA", true, None))
         .await
         .expect("third attempt succeeds");
-    let patches = server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|q| q.method.as_str() == "PATCH")
-        .count();
+    let patches = common::requests(&server, "PATCH", None).await.len();
     assert_eq!(patches, 3);
 }
 

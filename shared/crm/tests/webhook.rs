@@ -1,10 +1,11 @@
 //! The webhook adapter against a local receiver that verifies acebridge's signature the way a
 //! partner's receiver must (see `docs/mapping.md`), and answers with errors to retry or not.
 
+mod common;
+
 use acebridge_crm::http::{HttpClient, RetryPolicy};
 use acebridge_crm::paths::Kind;
 use acebridge_crm::remote::{Push, RemoteCrm};
-use acebridge_crm::secrets::CrmSecret;
 use acebridge_crm::signature;
 use acebridge_crm::transform::SyncFields;
 use acebridge_crm::webhook::Webhook;
@@ -32,14 +33,7 @@ impl wiremock::Match for Signed {
 }
 
 fn adapter(server: &MockServer, secret: &str) -> Webhook {
-    let s = match CrmSecret::parse(
-        &json!({"kind": "webhook", "url": format!("{}/acebridge", server.uri()), "signing_secret": secret}).to_string(),
-    )
-    .expect("secret")
-    {
-        CrmSecret::Webhook(s) => s,
-        other => panic!("{other:?}"),
-    };
+    let s = common::webhook_secret(&json!({"kind": "webhook", "url": format!("{}/acebridge", server.uri()), "signing_secret": secret}).to_string(),);
     Webhook::new(
         HttpClient::new("webhook", RetryPolicy::fast()).expect("client"),
         s,

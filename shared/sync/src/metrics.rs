@@ -109,18 +109,23 @@ pub fn take(timestamp_ms: i64) -> Vec<Value> {
             }
             doc.insert(
                 "_aws".into(),
-                json!({
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": NAMESPACE,
-                        "Dimensions": [["Channel", "Direction"]],
-                        "Metrics": metrics,
-                    }]
-                }),
+                envelope(timestamp_ms, json!([["Channel", "Direction"]]), metrics),
             );
             Value::Object(doc)
         })
         .collect()
+}
+
+/// EMF's `_aws` member: which members of the document are metrics, under which dimensions.
+fn envelope(timestamp_ms: i64, dimensions: Value, metrics: Vec<Value>) -> Value {
+    json!({
+        "Timestamp": timestamp_ms,
+        "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE,
+            "Dimensions": dimensions,
+            "Metrics": metrics,
+        }]
+    })
 }
 
 /// An EMF document for one value without dimensions (`OldestAceFileAgeSeconds`).
@@ -129,14 +134,11 @@ pub fn gauge(name: &str, value: f64, unit: &str, timestamp_ms: i64) -> Value {
     doc.insert(name.to_string(), json!(value));
     doc.insert(
         "_aws".into(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[]],
-                "Metrics": [{"Name": name, "Unit": unit}],
-            }]
-        }),
+        envelope(
+            timestamp_ms,
+            json!([[]]),
+            vec![json!({"Name": name, "Unit": unit})],
+        ),
     );
     Value::Object(doc)
 }
