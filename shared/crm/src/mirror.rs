@@ -225,7 +225,28 @@ impl<R: RemoteCrm> Crm for MirroredCrm<R> {
             .record_aws_result(kind, crm_id, ace_id, result)
             .await?
         {
-            return Ok(false);
+            // A record that started in the CRM and has not come back from AWS yet is not in the mirror;
+            // the CRM still gets AWS's answer (and AWS's id), on the record it owns.
+            return match (&self.remote, kind_of(kind)) {
+                (Some(remote), Some(k)) if is_native(crm_id) => {
+                    let record = match ace_id {
+                        Some(id) => serde_json::json!({ "id": id }),
+                        None => serde_json::json!({}),
+                    };
+                    let push = Push {
+                        kind: k,
+                        crm_id,
+                        native: true,
+                        ace_id,
+                        record: &record,
+                        sync: sync_fields(Some(result)),
+                        previous: None,
+                    };
+                    remote.push(&push).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            };
         }
         if self.remote.is_some()
             && let Some(merged) = self.store.get(kind, crm_id).await?

@@ -279,3 +279,32 @@ async fn fetch_reads_the_deal_and_its_company() {
         None
     );
 }
+
+#[tokio::test]
+async fn aws_leads_become_contacts_upserted_by_the_aws_lead_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/upsert"))
+        .and(body_json(json!({"inputs": [{"idProperty": "aws_lead_id", "id": "L1234567", "properties": {
+            "aws_lead_id": "L1234567", "firstname": "Ana", "lastname": "Lopez", "company": "Example Corp",
+            "country": "US"}}]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "COMPLETE", "results": [{"id": "77", "properties": {"aws_lead_id": "L1234567"}, "new": true}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let lead = json!({"id": "L1234567", "company": "Example Corp",
+                      "contact": {"first_name": "Ana", "last_name": "Lopez", "email": {"masked": true}},
+                      "address": {"country": {"code": "US"}}});
+    let p = Push {
+        kind: Kind::Lead,
+        crm_id: "ACB-L1234567",
+        native: false,
+        ace_id: Some("L1234567"),
+        record: &lead,
+        sync: SyncFields::default(),
+        previous: None,
+    };
+    let done = adapter(&server).push(&p).await.expect("contact");
+    assert_eq!(done.remote_id.as_deref(), Some("77"));
+}

@@ -206,6 +206,40 @@ async fn aws_records_reach_salesforce_once_and_only_what_changed_is_written() {
 }
 
 #[tokio::test]
+async fn aws_refusing_a_crm_created_opportunity_reaches_the_crm_record() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            "/services/data/v62.0/sobjects/Opportunity/006000000000009AAA",
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
+    // crm-outbound tells the CRM that AWS refused the create of a record born in Salesforce: the mirror
+    // has never seen it, the CRM record still shows why.
+    let answer = AwsResult {
+        success: false,
+        errors: vec!["Customer.Account.WebsiteUrl: REQUIRED_FIELD_MISSING".into()],
+        source: "partner-central-api".into(),
+        at: Utc::now(),
+    };
+    assert!(
+        crm.record_aws_result(RecordKind::Opportunity, "006000000000009AAA", None, &answer)
+            .await
+            .unwrap()
+    );
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(
+        sent,
+        vec![json!({"AWS_Sync_Status__c": "Failed",
+                     "AWS_Sync_Message__c": "Customer.Account.WebsiteUrl: REQUIRED_FIELD_MISSING"})]
+    );
+}
+
+#[tokio::test]
 async fn a_failed_push_is_retried_by_the_next_delivery() {
     let l = local().await;
     let server = MockServer::start().await;
