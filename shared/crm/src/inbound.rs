@@ -35,6 +35,15 @@ pub trait ChangeSink: Send + Sync {
         &self,
         changes: &[OpportunityChanged],
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Tells operators (an outcome event, `CRM Change Not Sent`) about CRM changes that could not be
+    /// read, with the reason.
+    fn not_sent(
+        &self,
+        crm: &str,
+        crm_ids: &[String],
+        reason: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
@@ -49,6 +58,12 @@ impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
             })
             .collect();
         self.put(CRM_SOURCE, &entries).await
+    }
+
+    async fn not_sent(&self, crm: &str, crm_ids: &[String], reason: &str) -> Result<(), PortError> {
+        use acebridge_sync::outcomes::{Outcome, Outcomes};
+        self.publish(&[Outcome::crm_change_not_sent(crm, crm_ids, reason)])
+            .await
     }
 }
 
@@ -520,6 +535,7 @@ where
             Ok(c) => c,
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
         };
+        let ids: Vec<String> = changed.iter().map(|c| c.id.clone()).collect();
         return match run(cx, changed, today, &mut report).await {
             Ok(()) => {
                 info!(?report, "HubSpot webhook handled");
@@ -532,7 +548,17 @@ where
             // not retried for days, and logged.
             Err(e) if e.retryable => Ok(http_answer(503, &json!({"error": e.message}))),
             Err(e) => {
-                warn!(error = %e, "HubSpot webhook: a record could not be read");
+                // Counted (the failed-records alarm fires) and published for operators; the records
+                // stay as they are in HubSpot, and saving them again once fixed sends them.
+                warn!(error = %e, "HubSpot webhook: records could not be read");
+                for _ in &ids {
+                    acebridge_sync::metrics::record(
+                        acebridge_sync::metrics::Channel::Api,
+                        acebridge_sync::metrics::Direction::CrmToAws,
+                        acebridge_sync::metrics::Outcome::Failed,
+                    );
+                }
+                cx.sink.not_sent("hubspot", &ids, &e.message).await?;
                 Ok(http_answer(200, &json!({"error": e.message})))
             }
         };

@@ -38,7 +38,14 @@ struct Local {
     sdk: aws_config::SdkConfig,
     store: DynamoCrmStore,
     bus: EventBus,
+    bus_name: String,
     queue: String,
+}
+
+impl Local {
+    fn bus_name(&self) -> &str {
+        &self.bus_name
+    }
 }
 
 async fn local() -> Local {
@@ -59,7 +66,8 @@ async fn local() -> Local {
         .unwrap();
     Local {
         store: DynamoCrmStore::new(aws_sdk_dynamodb::Client::new(&sdk), crm),
-        bus: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus_name),
+        bus: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus_name.clone()),
+        bus_name,
         queue,
         sdk,
     }
@@ -543,6 +551,65 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     assert_eq!(
         d["opportunity"]["customer"]["industry"],
         "Software and Internet"
+    );
+}
+
+#[tokio::test]
+async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
+    let l = local().await;
+    let outcomes = local::create_outcome_bus(&l.sdk, l.bus_name())
+        .await
+        .unwrap();
+    let server = MockServer::start().await;
+    // The mapping names a property this portal does not have: HubSpot refuses the read.
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/deals/901"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "status": "error", "message": "Property aws_use_case does not exist", "category": "VALIDATION_ERROR"})))
+        .mount(&server)
+        .await;
+    let secret = common::hubspot_secret(
+        &json!({"kind": "hubspot", "access_token": "pat", "client_secret": "cs", "base_url": server.uri()})
+            .to_string(),
+    );
+    let mapping = MappingConfig::load("hubspot-deals").unwrap();
+    let hs = Hubspot::new(
+        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        &secret,
+        mapping.opportunity.clone(),
+        None,
+    );
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let cx = Inbound {
+        remote: &hs,
+        mapping: &mapping,
+        mirror: &mirror,
+        sink: &l.bus,
+        hubspot_client_secret: Some(b"cs"),
+        hubspot_app_id: None,
+    };
+    let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
+    let now = Utc::now();
+    let answer = inbound::handle(&cx, &hubspot_call(body, b"cs", now.timestamp_millis()), now)
+        .await
+        .unwrap();
+    // Answered 200 (HubSpot would retry a permanent error for days), and told.
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let told = local::drain_queue(&l.sdk, &outcomes).await.unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0]["detail-type"], "CRM Change Not Sent");
+    assert_eq!(told[0]["detail"]["crmIds"], json!(["901"]));
+    assert!(
+        told[0]["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("aws_use_case does not exist")
+    );
+    assert!(
+        local::drain_queue(&l.sdk, &l.queue)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

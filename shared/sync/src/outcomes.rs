@@ -48,6 +48,15 @@ impl Outcome {
         }
     }
 
+    /// CRM changes that could not be read from the CRM (a permanent error: credentials, a mapped field
+    /// the CRM does not have). The CRM records are unchanged; saving them again once fixed sends them.
+    pub fn crm_change_not_sent(crm: &str, crm_ids: &[String], reason: &str) -> Self {
+        Outcome {
+            detail_type: "CRM Change Not Sent",
+            detail: json!({ "crm": crm, "crmIds": crm_ids, "reason": reason }),
+        }
+    }
+
     /// AWS referred an opportunity (an engagement invitation arrived).
     pub fn referral_received(
         invitation_id: &str,
