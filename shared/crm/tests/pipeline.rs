@@ -446,6 +446,23 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
     );
 }
 
+/// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
+fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
+    let secret = common::hubspot_secret(
+        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
+                "app_id": "54321", "base_url": server.uri()})
+        .to_string(),
+    );
+    let mapping = MappingConfig::load("hubspot-deals").unwrap();
+    let hs = Hubspot::new(
+        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        &secret,
+        mapping.opportunity.clone(),
+        None,
+    );
+    (hs, mapping)
+}
+
 fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
     let template = include_str!("../../../tests/fixtures/crm/hubspot/function-url.template.json");
     let mut event: Value = serde_json::from_str(template).unwrap();
@@ -486,16 +503,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
         .expect(1)
         .mount(&server)
         .await;
-    let secret = common::hubspot_secret(&json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
-                "app_id": "54321", "base_url": server.uri()})
-        .to_string(),);
-    let mapping = MappingConfig::load("hubspot-deals").unwrap();
-    let hs = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
-        &secret,
-        mapping.opportunity.clone(),
-        None,
-    );
+    let (hs, mapping) = hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
         remote: &hs,
@@ -568,31 +576,25 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
             "status": "error", "message": "Property aws_use_case does not exist", "category": "VALIDATION_ERROR"})))
         .mount(&server)
         .await;
-    let secret = common::hubspot_secret(
-        &json!({"kind": "hubspot", "access_token": "pat", "client_secret": "cs", "base_url": server.uri()})
-            .to_string(),
-    );
-    let mapping = MappingConfig::load("hubspot-deals").unwrap();
-    let hs = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
-        &secret,
-        mapping.opportunity.clone(),
-        None,
-    );
+    let (hs, mapping) = hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
         remote: &hs,
         mapping: &mapping,
         mirror: &mirror,
         sink: &l.bus,
-        hubspot_client_secret: Some(b"cs"),
-        hubspot_app_id: None,
+        hubspot_client_secret: Some(b"hs-client-secret"),
+        hubspot_app_id: Some("54321"),
     };
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
     let now = Utc::now();
-    let answer = inbound::handle(&cx, &hubspot_call(body, b"cs", now.timestamp_millis()), now)
-        .await
-        .unwrap();
+    let answer = inbound::handle(
+        &cx,
+        &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
+        now,
+    )
+    .await
+    .unwrap();
     // Answered 200 (HubSpot would retry a permanent error for days), and told.
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let told = local::drain_queue(&l.sdk, &outcomes).await.unwrap();
