@@ -8,7 +8,7 @@ CARGO := cargo
 
 .PHONY: setup demo test lint fmt-check clippy unit sam-validate build sam-build deploy startup bench bench-reconcile local-up local-down clean
 
-setup: ## Install the local stack's tools (pinned) into .venv (`make build` also adds the arm64 Rust target).
+setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
 
 demo: setup ## Run acebridge locally on the sample ACE files (no AWS account needed).
