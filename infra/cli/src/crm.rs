@@ -16,7 +16,11 @@ pub fn mapping_check(sources: &[String]) -> u8 {
     for s in sources {
         match MappingConfig::load(s) {
             Ok(c) => {
-                for (kind, object) in [("opportunity", &c.opportunity), ("lead", &c.lead)] {
+                for (kind, object) in [
+                    ("opportunity", &c.opportunity),
+                    ("lead", &c.lead),
+                    ("referral", &c.referral),
+                ] {
                     let Some(o) = object else { continue };
                     let count = |p: fn(&acebridge_crm::config::FieldMapping) -> bool| {
                         o.fields.iter().filter(|f| p(f)).count()

@@ -191,6 +191,13 @@ impl KindMarker for LeadKind {
     const KIND: Kind = Kind::Lead;
 }
 
+/// Marks the `referral:` part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferralKind;
+impl KindMarker for ReferralKind {
+    const KIND: Kind = Kind::Referral;
+}
+
 /// A field mapping checked against kind `K` while it is read.
 #[derive(Debug, Clone, PartialEq)]
 struct Checked<K>(FieldMapping, PhantomData<K>);
@@ -375,6 +382,32 @@ fn yes() -> Value {
     Value::Bool(true)
 }
 
+/// How a CRM user decides an AWS referral (the `referral:` part): a field whose value means accept
+/// or reject, and the field holding the rejection reason.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRule {
+    /// The decision field.
+    pub crm: String,
+    /// The value that accepts (default `Accept`).
+    #[serde(default = "accept")]
+    pub accept: String,
+    /// The value that rejects (default `Reject`).
+    #[serde(default = "reject")]
+    pub reject: String,
+    /// The field with the rejection reason (one of Partner Central's reasons).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn accept() -> String {
+    "Accept".into()
+}
+
+fn reject() -> String {
+    "Reject".into()
+}
+
 /// The mapping of one record kind onto one CRM object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectMapping {
@@ -386,6 +419,8 @@ pub struct ObjectMapping {
     pub fields: Vec<FieldMapping>,
     /// When the CRM asks for a submission to AWS.
     pub submit: Option<SubmitRule>,
+    /// How the CRM decides a referral (the `referral:` part only).
+    pub decision: Option<DecisionRule>,
 }
 
 impl ObjectMapping {
@@ -405,6 +440,13 @@ impl ObjectMapping {
         {
             out.push(&s.crm);
         }
+        if let Some(d) = &self.decision {
+            for f in std::iter::once(&d.crm).chain(d.reason.as_ref()) {
+                if !out.contains(&f.as_str()) {
+                    out.push(f);
+                }
+            }
+        }
         out
     }
 }
@@ -417,6 +459,8 @@ struct RawObject<K: KindMarker> {
     fields: Vec<Checked<K>>,
     #[serde(default)]
     submit: Option<SubmitRule>,
+    #[serde(default)]
+    decision: Option<DecisionRule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -446,6 +490,18 @@ impl<'de, K: KindMarker> Deserialize<'de> for CheckedObject<K> {
                 )));
             }
         }
+        if raw.decision.is_some() != (K::KIND == Kind::Referral) {
+            return Err(serde::de::Error::custom(if K::KIND == Kind::Referral {
+                "`referral` needs a `decision` rule: the CRM field whose value accepts or rejects"
+            } else {
+                "`decision` belongs to the `referral` part"
+            }));
+        }
+        if raw.submit.is_some() && K::KIND != Kind::Opportunity {
+            return Err(serde::de::Error::custom(
+                "`submit` belongs to the `opportunity` part",
+            ));
+        }
         if raw.object.trim().is_empty() || raw.aws_id_field.trim().is_empty() {
             return Err(serde::de::Error::custom(
                 "`object` and `aws_id_field` must not be empty",
@@ -457,6 +513,7 @@ impl<'de, K: KindMarker> Deserialize<'de> for CheckedObject<K> {
                 aws_id_field: raw.aws_id_field,
                 fields,
                 submit: raw.submit,
+                decision: raw.decision,
             },
             PhantomData,
         ))
@@ -471,6 +528,8 @@ struct RawConfig {
     opportunity: Option<CheckedObject<OpportunityKind>>,
     #[serde(default)]
     lead: Option<CheckedObject<LeadKind>>,
+    #[serde(default)]
+    referral: Option<CheckedObject<ReferralKind>>,
 }
 
 /// A checked field-mapping configuration.
@@ -482,6 +541,8 @@ pub struct MappingConfig {
     pub opportunity: Option<ObjectMapping>,
     /// Leads.
     pub lead: Option<ObjectMapping>,
+    /// AWS referrals waiting for a decision (engagement invitations).
+    pub referral: Option<ObjectMapping>,
 }
 
 /// A configuration that cannot be used: where, and why.
@@ -557,6 +618,7 @@ impl MappingConfig {
             crm: raw.crm,
             opportunity: raw.opportunity.map(|o| o.0),
             lead: raw.lead.map(|o| o.0),
+            referral: raw.referral.map(|o| o.0),
         };
         config.check_for_crm(source_name, text)?;
         Ok(config)
@@ -587,6 +649,7 @@ impl MappingConfig {
         match kind {
             Kind::Opportunity => self.opportunity.as_ref(),
             Kind::Lead => self.lead.as_ref(),
+            Kind::Referral => self.referral.as_ref(),
         }
     }
 
@@ -595,6 +658,7 @@ impl MappingConfig {
         for (kind, object) in [
             (Kind::Opportunity, &self.opportunity),
             (Kind::Lead, &self.lead),
+            (Kind::Referral, &self.referral),
         ] {
             let Some(object) = object else { continue };
             for f in &object.fields {

@@ -4,7 +4,7 @@
 //! created, and associated (`PUT /crm/v4/objects/deals/<id>/associations/default/companies/<id>`).
 //! 429 is retried after its `Retry-After` (else with backoff) by [`HttpClient`].
 
-use crate::config::ObjectMapping;
+use crate::config::{MappingConfig, ObjectMapping};
 use crate::http::{self, HttpClient, Request, Response};
 use crate::paths::Kind;
 use crate::remote::{Push, Pushed, RemoteCrm};
@@ -26,8 +26,7 @@ pub struct Hubspot {
     http: HttpClient,
     token: SecretString,
     base: String,
-    opportunity: Option<ObjectMapping>,
-    lead: Option<ObjectMapping>,
+    mapping: MappingConfig,
 }
 
 fn describe(body: &Value) -> String {
@@ -64,12 +63,7 @@ fn describe(body: &Value) -> String {
 
 impl Hubspot {
     /// The adapter.
-    pub fn new(
-        http: HttpClient,
-        secret: &HubspotSecret,
-        opportunity: Option<ObjectMapping>,
-        lead: Option<ObjectMapping>,
-    ) -> Self {
+    pub fn new(http: HttpClient, secret: &HubspotSecret, mapping: MappingConfig) -> Self {
         Hubspot {
             http,
             token: secret.access_token.clone(),
@@ -79,13 +73,12 @@ impl Hubspot {
                 .unwrap_or_else(|| "https://api.hubapi.com".to_string())
                 .trim_end_matches('/')
                 .to_string(),
-            opportunity,
-            lead,
+            mapping,
         }
     }
 
     fn mapping(&self, kind: Kind) -> Result<&ObjectMapping, PortError> {
-        crate::remote::object_mapping(SYSTEM, self.opportunity.as_ref(), self.lead.as_ref(), kind)
+        crate::remote::object_mapping(SYSTEM, &self.mapping, kind)
     }
 
     async fn call(
@@ -311,6 +304,10 @@ impl Hubspot {
 }
 
 impl RemoteCrm for Hubspot {
+    fn maps(&self, kind: Kind) -> bool {
+        self.mapping.object(kind).is_some()
+    }
+
     async fn push(&self, push: &Push<'_>) -> Result<Pushed, PortError> {
         let mut results = self.batch(std::slice::from_ref(push)).await?;
         results

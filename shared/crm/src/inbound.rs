@@ -16,8 +16,8 @@ use crate::signature::{self, SignatureError};
 use crate::transform;
 use acebridge_sync::PortError;
 use acebridge_sync::crm::Crm;
-use acebridge_sync::crm_queue::{OPPORTUNITY_CHANGED, SOURCE as CRM_SOURCE};
-use acebridge_sync::outbound::OpportunityChanged;
+use acebridge_sync::crm_queue::{OPPORTUNITY_CHANGED, REFERRAL_DECISION, SOURCE as CRM_SOURCE};
+use acebridge_sync::outbound::{OpportunityChanged, ReferralDecision};
 use acebridge_sync::partner_central::Submission;
 use acebridge_sync::record::RecordKind;
 use base64::Engine;
@@ -34,6 +34,12 @@ pub trait ChangeSink: Send + Sync {
     fn send(
         &self,
         changes: &[OpportunityChanged],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Puts `CRM Referral Decision` events.
+    fn decide(
+        &self,
+        decisions: &[ReferralDecision],
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// Tells operators (an outcome event, `CRM Change Not Sent`) about CRM changes that could not be
@@ -54,6 +60,19 @@ impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
                 (
                     OPPORTUNITY_CHANGED,
                     serde_json::to_value(c).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        self.put(CRM_SOURCE, &entries).await
+    }
+
+    async fn decide(&self, decisions: &[ReferralDecision]) -> Result<(), PortError> {
+        let entries: Vec<(&str, Value)> = decisions
+            .iter()
+            .map(|d| {
+                (
+                    REFERRAL_DECISION,
+                    serde_json::to_value(d).unwrap_or(Value::Null),
                 )
             })
             .collect();
@@ -122,6 +141,7 @@ pub fn salesforce_changes(
         report.ignored += 1;
         return Ok(Vec::new());
     };
+    let referral = mapping.referral.as_ref().map(|r| r.object.as_str());
     if let Some(header) = payload.get("ChangeEventHeader") {
         let entity = header
             .get("entityName")
@@ -145,7 +165,15 @@ pub fn salesforce_changes(
             .filter_map(|v| v.as_str().map(String::from))
             .collect();
         report.named += ids.len();
-        if entity != opp.object || matches!(change, "DELETE" | "GAP_DELETE") {
+        let kind = if entity == opp.object {
+            Kind::Opportunity
+        } else if Some(entity) == referral {
+            Kind::Referral
+        } else {
+            report.ignored += ids.len();
+            return Ok(Vec::new());
+        };
+        if matches!(change, "DELETE" | "GAP_DELETE") {
             report.ignored += ids.len();
             return Ok(Vec::new());
         }
@@ -161,13 +189,7 @@ pub fn salesforce_changes(
             report.own_writes += ids.len();
             return Ok(Vec::new());
         }
-        return Ok(ids
-            .into_iter()
-            .map(|id| Changed {
-                kind: Kind::Opportunity,
-                id,
-            })
-            .collect());
+        return Ok(ids.into_iter().map(|id| Changed { kind, id }).collect());
     }
     let id = payload
         .get("Record_Id__c")
@@ -180,12 +202,16 @@ pub fn salesforce_changes(
         .get("Object__c")
         .and_then(Value::as_str)
         .unwrap_or(&opp.object);
-    if object != opp.object {
+    let kind = if object == opp.object {
+        Kind::Opportunity
+    } else if Some(object) == referral {
+        Kind::Referral
+    } else {
         report.ignored += 1;
         return Ok(Vec::new());
-    }
+    };
     Ok(vec![Changed {
-        kind: Kind::Opportunity,
+        kind,
         id: id.to_string(),
     }])
 }
@@ -311,14 +337,23 @@ pub fn hubspot_changes(
         let is_deal = kind.starts_with("deal.")
             || (kind.starts_with("object.")
                 && e.get("objectTypeId").and_then(Value::as_str) == Some("0-3"));
-        let wanted = is_deal
-            && object == Some("deals")
-            && !kind.ends_with(".deletion")
-            && !kind.ends_with(".associationChange");
-        if !wanted {
+        // A referral custom object: `object.*` events whose objectTypeId is the mapping's object.
+        let referral = mapping.referral.as_ref().is_some_and(|r| {
+            kind.starts_with("object.")
+                && e.get("objectTypeId").and_then(Value::as_str) == Some(r.object.as_str())
+        });
+        let live = !kind.ends_with(".deletion") && !kind.ends_with(".associationChange");
+        let target = if referral && live {
+            Some(Kind::Referral)
+        } else if is_deal && object == Some("deals") && live {
+            Some(Kind::Opportunity)
+        } else {
+            None
+        };
+        let Some(target) = target else {
             report.ignored += 1;
             continue;
-        }
+        };
         let source = e.get("sourceId").and_then(|v| match v {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -330,10 +365,7 @@ pub fn hubspot_changes(
             report.own_writes += 1;
             continue;
         }
-        out.push(Changed {
-            kind: Kind::Opportunity,
-            id,
-        });
+        out.push(Changed { kind: target, id });
     }
     Ok(out)
 }
@@ -372,6 +404,7 @@ where
 {
     let unique: BTreeSet<Changed> = changed.into_iter().collect();
     let mut out = Vec::new();
+    let mut decisions = Vec::new();
     for c in unique {
         let Some(map) = mapping.object(c.kind) else {
             report.ignored += 1;
@@ -381,6 +414,13 @@ where
             report.gone += 1;
             continue;
         };
+        if c.kind == Kind::Referral {
+            match referral_decision(map, &record, mirror).await? {
+                Some(d) => decisions.push(d),
+                None => report.unchanged += 1,
+            }
+            continue;
+        }
         let mut canonical = transform::to_canonical_raw(map, &record, &c.id);
         // The mirror knows the record by AWS id (an AWS referral: `ACB-…`) or by the CRM's id.
         let mirror_record = match canonical.get("id").and_then(Value::as_str) {
@@ -444,7 +484,57 @@ where
         sink.send(chunk).await?;
         report.sent += chunk.len();
     }
+    for chunk in decisions.chunks(10) {
+        sink.decide(chunk).await?;
+        report.sent += chunk.len();
+    }
     Ok(())
+}
+
+/// The decision a CRM user made on a referral record, if it is one acebridge should send: the
+/// decision field says accept or reject, and the referral is still pending in the mirror (a decision
+/// already sent, or a referral AWS has expired, is not sent again).
+async fn referral_decision<C: Crm>(
+    map: &ObjectMapping,
+    record: &Value,
+    mirror: &C,
+) -> Result<Option<ReferralDecision>, PortError> {
+    let Some(rule) = &map.decision else {
+        return Ok(None);
+    };
+    let Some(invitation) = transform::crm_field(record, &map.aws_id_field).and_then(Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.trim().to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    };
+    let decision = match text(transform::crm_field(record, &rule.crm)) {
+        Some(v) if v.eq_ignore_ascii_case(&rule.accept) => "accept",
+        Some(v) if v.eq_ignore_ascii_case(&rule.reject) => "reject",
+        _ => return Ok(None),
+    };
+    let pending = mirror
+        .find_by_ace_id(RecordKind::Invitation, invitation)
+        .await?
+        .is_some_and(|r| r.summary.status.as_deref() == Some("PENDING"));
+    if !pending {
+        return Ok(None);
+    }
+    let reason = rule
+        .reason
+        .as_ref()
+        .and_then(|f| text(transform::crm_field(record, f)))
+        .filter(|r| !r.is_empty());
+    info!(invitation, decision, "CRM referral decision for AWS");
+    Ok(Some(ReferralDecision {
+        invitation_id: invitation.to_string(),
+        opportunity_id: None,
+        decision: decision.to_string(),
+        reason,
+    }))
 }
 
 /// The answer to a HubSpot webhook call.

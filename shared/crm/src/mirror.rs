@@ -42,6 +42,14 @@ impl AnyRemote {
 }
 
 impl RemoteCrm for AnyRemote {
+    fn maps(&self, kind: Kind) -> bool {
+        match self {
+            AnyRemote::Salesforce(c) => c.maps(kind),
+            AnyRemote::Hubspot(c) => c.maps(kind),
+            AnyRemote::Webhook(c) => c.maps(kind),
+        }
+    }
+
     async fn push(&self, push: &Push<'_>) -> Result<Pushed, PortError> {
         match self {
             AnyRemote::Salesforce(c) => c.push(push).await,
@@ -76,13 +84,12 @@ pub struct MirroredCrm<R = AnyRemote> {
     remote: Option<R>,
 }
 
-/// The mapping kind of a record kind; invitations stay in the store (the CRM sees the opportunity
-/// once the referral is accepted).
+/// The mapping kind of a record kind (an invitation is a referral waiting for a decision).
 fn kind_of(kind: RecordKind) -> Option<Kind> {
     match kind {
         RecordKind::Opportunity => Some(Kind::Opportunity),
         RecordKind::Lead => Some(Kind::Lead),
-        RecordKind::Invitation => None,
+        RecordKind::Invitation => Some(Kind::Referral),
     }
 }
 
@@ -117,6 +124,10 @@ impl<R: RemoteCrm> MirroredCrm<R> {
         let (Some(remote), Some(kind)) = (&self.remote, kind_of(record.kind)) else {
             return Ok(());
         };
+        // A CRM whose mapping has no part for this kind (referrals, typically) keeps it in the store.
+        if !remote.maps(kind) {
+            return Ok(());
+        }
         let last = self.store.last_pushed(record.kind, &record.crm_id).await?;
         let previous = last
             .as_ref()
@@ -160,9 +171,15 @@ impl<R: RemoteCrm> MirroredCrm<R> {
         let records = self.store.all().await?;
         let mut ok = 0;
         let mut failed = Vec::new();
-        for kind in [RecordKind::Opportunity, RecordKind::Lead] {
+        for kind in [
+            RecordKind::Opportunity,
+            RecordKind::Lead,
+            RecordKind::Invitation,
+        ] {
             let of_kind: Vec<&CrmRecord> = records.iter().filter(|r| r.kind == kind).collect();
-            let Some(k) = kind_of(kind) else { continue };
+            let Some(k) = kind_of(kind).filter(|k| remote.maps(*k)) else {
+                continue;
+            };
             let pushes: Vec<Push<'_>> = of_kind
                 .iter()
                 .map(|r| Push {
@@ -228,7 +245,7 @@ impl<R: RemoteCrm> Crm for MirroredCrm<R> {
             // A record that started in the CRM and has not come back from AWS yet is not in the mirror;
             // the CRM still gets AWS's answer (and AWS's id), on the record it owns.
             return match (&self.remote, kind_of(kind)) {
-                (Some(remote), Some(k)) if is_native(crm_id) => {
+                (Some(remote), Some(k)) if is_native(crm_id) && remote.maps(k) => {
                     let record = match ace_id {
                         Some(id) => serde_json::json!({ "id": id }),
                         None => serde_json::json!({}),

@@ -1,7 +1,7 @@
 //! Canonical field paths (`project.title`, `customer.contacts[0].email`) and reading/writing them in a
 //! record's canonical JSON.
 
-use acebridge_mapping::{Lead, Opportunity, validate};
+use acebridge_mapping::{Invitation, Lead, Opportunity, validate};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -15,6 +15,8 @@ pub enum Kind {
     Opportunity,
     /// An ACE lead.
     Lead,
+    /// An AWS referral waiting for the partner's decision (a Partner Central engagement invitation).
+    Referral,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
         match self {
             Kind::Opportunity => "opportunity",
             Kind::Lead => "lead",
+            Kind::Referral => "referral",
         }
     }
 
@@ -31,6 +34,7 @@ impl Kind {
         match self {
             Kind::Opportunity => OPPORTUNITY_PATHS,
             Kind::Lead => LEAD_PATHS,
+            Kind::Referral => REFERRAL_PATHS,
         }
     }
 
@@ -73,6 +77,20 @@ impl Kind {
             }),
             Kind::Lead => {
                 Lead::deserialize(&probe).is_ok_and(|l| !not_standard(validate::lead(&l)))
+            }
+            Kind::Referral => {
+                // An invitation needs its catalog and id to read at all.
+                if let Value::Object(m) = &mut probe {
+                    m.entry("catalog")
+                        .or_insert_with(|| Value::String("Sandbox".into()));
+                    if path != "id" {
+                        m.insert("id".into(), Value::String("engi-v7p8z56whnauo".into()));
+                    }
+                }
+                Invitation::deserialize(&probe).is_ok_and(|i| {
+                    i.customer.industry.value().is_none_or(|v| v.is_known())
+                        && i.status.value().is_none_or(|v| v.is_known())
+                })
             }
         }
     }
@@ -179,6 +197,26 @@ pub const LEAD_PATHS: &[&str] = &[
     "aws_usage_level",
     "campaign_name",
     "audit.last_modified_at",
+];
+
+/// Canonical referral (engagement invitation) fields a CRM can receive.
+pub const REFERRAL_PATHS: &[&str] = &[
+    "id",
+    "engagement_title",
+    "status",
+    "payload_type",
+    "invited_at",
+    "expires_at",
+    "sender_company_name",
+    "message",
+    "rejection_reason",
+    "project.title",
+    "project.business_problem",
+    "project.target_completion_date",
+    "customer.company_name",
+    "customer.website",
+    "customer.industry",
+    "customer.country.code",
 ];
 
 /// Pseudo-fields outside the canonical record that a CRM can receive (AWS → CRM only): AWS's answer
@@ -334,7 +372,7 @@ mod tests {
     /// round trip through the typed record (a misspelt path would be dropped or rejected).
     #[test]
     fn every_listed_path_is_a_canonical_field() {
-        for kind in [Kind::Opportunity, Kind::Lead] {
+        for kind in [Kind::Opportunity, Kind::Lead, Kind::Referral] {
             for path in kind.paths() {
                 let survives = [json!(null), json!("US"), json!("1")].into_iter().any(|v| {
                     let mut probe = json!({});
@@ -348,6 +386,11 @@ mod tests {
                             Opportunity::deserialize(&probe).map(serde_json::to_value)
                         }
                         Kind::Lead => Lead::deserialize(&probe).map(serde_json::to_value),
+                        Kind::Referral => {
+                            probe["catalog"] = json!("Sandbox");
+                            probe["id"] = json!("engi-v7p8z56whnauo");
+                            Invitation::deserialize(&probe).map(serde_json::to_value)
+                        }
                     };
                     matches!(back, Ok(Ok(b)) if get(&b, path).is_some())
                 });

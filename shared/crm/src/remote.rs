@@ -48,6 +48,9 @@ pub struct Pushed {
 
 /// A real CRM, as the mirror writes to it and the inbound function reads from it.
 pub trait RemoteCrm: Send + Sync {
+    /// True when this CRM takes records of `kind` (its mapping has that part).
+    fn maps(&self, kind: Kind) -> bool;
+
     /// Creates or updates one record.
     fn push(&self, push: &Push<'_>) -> impl Future<Output = Result<Pushed, PortError>> + Send;
 
@@ -75,15 +78,10 @@ pub fn is_native(crm_id: &str) -> bool {
 /// The mapping of `kind` among an adapter's object mappings, or an error naming what is missing.
 pub fn object_mapping<'a>(
     system: &'static str,
-    opportunity: Option<&'a crate::config::ObjectMapping>,
-    lead: Option<&'a crate::config::ObjectMapping>,
+    mapping: &'a crate::config::MappingConfig,
     kind: Kind,
 ) -> Result<&'a crate::config::ObjectMapping, PortError> {
-    match kind {
-        Kind::Opportunity => opportunity,
-        Kind::Lead => lead,
-    }
-    .ok_or_else(|| {
+    mapping.object(kind).ok_or_else(|| {
         PortError::permanent(
             system,
             format!("the mapping has no {} object", kind.as_str()),

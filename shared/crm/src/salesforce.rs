@@ -7,7 +7,7 @@
 //! Every write carries `Sforce-Call-Options: client=acebridge`, so that Change Data Capture events of
 //! acebridge's own writes (`changeOrigin` `…;client=acebridge`) are recognised and not sent back to AWS.
 
-use crate::config::ObjectMapping;
+use crate::config::{MappingConfig, ObjectMapping};
 use crate::http::{self, HttpClient, Request, Response};
 use crate::paths::Kind;
 use crate::remote::{Push, Pushed, RemoteCrm};
@@ -38,8 +38,7 @@ pub struct Salesforce {
     http: HttpClient,
     auth: SalesforceAuth,
     version: String,
-    opportunity: Option<ObjectMapping>,
-    lead: Option<ObjectMapping>,
+    mapping: MappingConfig,
     token: Mutex<Option<Token>>,
 }
 
@@ -155,24 +154,18 @@ fn jwt_assertion(
 
 impl Salesforce {
     /// The adapter, with the configuration's object mappings.
-    pub fn new(
-        http: HttpClient,
-        secret: SalesforceSecret,
-        opportunity: Option<ObjectMapping>,
-        lead: Option<ObjectMapping>,
-    ) -> Self {
+    pub fn new(http: HttpClient, secret: SalesforceSecret, mapping: MappingConfig) -> Self {
         Salesforce {
             http,
             auth: secret.auth,
             version: secret.api_version.unwrap_or_else(|| "v62.0".to_string()),
-            opportunity,
-            lead,
+            mapping,
             token: Mutex::new(None),
         }
     }
 
     fn mapping(&self, kind: Kind) -> Result<&ObjectMapping, PortError> {
-        crate::remote::object_mapping(SYSTEM, self.opportunity.as_ref(), self.lead.as_ref(), kind)
+        crate::remote::object_mapping(SYSTEM, &self.mapping, kind)
     }
 
     /// Signs in (the token endpoint of the configured flow).
@@ -338,6 +331,10 @@ impl Salesforce {
 }
 
 impl RemoteCrm for Salesforce {
+    fn maps(&self, kind: Kind) -> bool {
+        self.mapping.object(kind).is_some()
+    }
+
     async fn push(&self, push: &Push<'_>) -> Result<Pushed, PortError> {
         let mapping = self.mapping(push.kind)?;
         let (object, mut fields) = self.body_for(push)?;

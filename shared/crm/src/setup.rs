@@ -81,8 +81,7 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
             AnyRemote::Salesforce(Box::new(Salesforce::new(
                 HttpClient::new("salesforce", retry).map_err(|e| e.to_string())?,
                 s,
-                mapping.opportunity.clone(),
-                mapping.lead.clone(),
+                mapping.clone(),
             )))
         }
         (CrmKind::Hubspot, CrmSecret::Hubspot(s)) => {
@@ -91,8 +90,7 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
             AnyRemote::Hubspot(Box::new(Hubspot::new(
                 HttpClient::new("hubspot", retry).map_err(|e| e.to_string())?,
                 &s,
-                mapping.opportunity.clone(),
-                mapping.lead.clone(),
+                mapping.clone(),
             )))
         }
         (CrmKind::Webhook, CrmSecret::Webhook(s)) => AnyRemote::Webhook(Box::new(Webhook::new(

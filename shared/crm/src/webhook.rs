@@ -54,6 +54,12 @@ impl Webhook {
 }
 
 impl RemoteCrm for Webhook {
+    fn maps(&self, kind: Kind) -> bool {
+        // The whole canonical record goes out, whatever its kind.
+        let _ = kind;
+        true
+    }
+
     async fn push(&self, push: &Push<'_>) -> Result<Pushed, PortError> {
         if push.unchanged() {
             return Ok(Pushed {

@@ -25,8 +25,7 @@ fn adapter(server: &MockServer) -> Hubspot {
     Hubspot::new(
         HttpClient::new("hubspot", RetryPolicy::fast()).expect("client"),
         &secret,
-        mapping.opportunity,
-        mapping.lead,
+        mapping.clone(),
     )
 }
 

@@ -392,3 +392,41 @@ fn the_shipped_salesforce_mapping_turns_a_sparse_crm_record_into_a_valid_create(
         Ok(o) => assert!(!validate::opportunity(&o, Format::Api, &cx).is_empty()),
     }
 }
+
+#[test]
+fn a_referral_part_needs_a_decision_rule_and_only_it_has_one() {
+    let base = "crm: salesforce\nreferral:\n  object: AWS_Referral__c\n  aws_id_field: AWS_Invitation_Id__c\n";
+    let e = rejected(&format!(
+        "{base}  fields:\n    - {{ canonical: project.title, crm: Title__c, direction: aws_to_crm }}\n"
+    ));
+    assert!(e.to_string().contains("needs a `decision` rule"), "{e}");
+    let ok = MappingConfig::parse(
+        "r.yaml",
+        &format!("{base}  decision: {{ crm: Decision__c }}\n  fields:\n    - {{ canonical: expires_at, crm: Expires_At__c, direction: aws_to_crm }}\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rule = ok
+        .referral
+        .as_ref()
+        .and_then(|r| r.decision.as_ref())
+        .expect("rule");
+    assert_eq!(
+        (rule.accept.as_str(), rule.reject.as_str()),
+        ("Accept", "Reject")
+    );
+    // An opportunity field is not a referral field; a decision outside `referral` is refused.
+    let e = rejected(&format!(
+        "{base}  decision: {{ crm: D__c }}\n  fields:\n    - {{ canonical: life_cycle.stage, crm: Stage__c }}\n"
+    ));
+    assert!(
+        e.to_string().contains("not a canonical referral field"),
+        "{e}"
+    );
+    let e = rejected(
+        "crm: salesforce\nopportunity:\n  object: Opportunity\n  aws_id_field: X__c\n  decision: { crm: D__c }\n  fields: []\n",
+    );
+    assert!(
+        e.to_string().contains("belongs to the `referral` part"),
+        "{e}"
+    );
+}

@@ -153,8 +153,7 @@ async fn flows() {
     let sf = Salesforce::new(
         HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
         sf,
-        sf_mapping.opportunity,
-        None,
+        sf_mapping.clone(),
     );
     let crm = MirroredCrm::new(store.clone(), Some(AnyRemote::Salesforce(Box::new(sf))));
     let e = crm
@@ -198,8 +197,7 @@ async fn flows() {
     let hubspot = Hubspot::new(
         HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
         &hs,
-        hs_mapping.opportunity.clone(),
-        None,
+        hs_mapping.clone(),
     );
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
     let now = Utc::now();

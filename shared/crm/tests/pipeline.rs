@@ -90,8 +90,7 @@ async fn salesforce(server: &MockServer) -> Salesforce {
     Salesforce::new(
         HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
         secret,
-        m.opportunity,
-        m.lead,
+        m.clone(),
     )
 }
 
@@ -457,8 +456,7 @@ fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
     let hs = Hubspot::new(
         HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
         &secret,
-        mapping.opportunity.clone(),
-        None,
+        mapping.clone(),
     );
     (hs, mapping)
 }
@@ -607,6 +605,111 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
             .unwrap()
             .contains("aws_use_case does not exist")
     );
+    assert!(
+        local::drain_queue(&l.sdk, &l.queue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn invitation(status: &str) -> SyncRecord {
+    SyncRecord::from_json(
+        RecordKind::Invitation,
+        &json!({
+            "catalog": "Sandbox", "id": "engi-v7p8z56whnauo", "status": status,
+            "expires_at": "2026-12-07T10:00:00Z", "sender_company_name": "AWS",
+            "project": {"title": "Claims processing on AWS"},
+            "customer": {"company_name": "Example Corp", "country": {"code": "US"}}
+        }),
+    )
+    .unwrap()
+}
+
+fn referral_event() -> Value {
+    let mut e: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/salesforce/opportunity-change-event.eventbridge.json"
+    ))
+    .unwrap();
+    e["detail-type"] = json!("AWS_Referral__ChangeEvent");
+    e["detail"]["payload"] = json!({
+        "ChangeEventHeader": {"entityName": "AWS_Referral__c", "recordIds": ["a0B000000000001AAA"],
+                              "changeType": "UPDATE", "changeOrigin": "com/salesforce/api/soap/62.0",
+                              "changedFields": ["Decision__c", "Rejection_Reason__c"]},
+        "Decision__c": "Reject"
+    });
+    e
+}
+
+#[tokio::test]
+async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            "/services/data/v62.0/sobjects/AWS_Referral__c/AWS_Invitation_Id__c/engi-v7p8z56whnauo",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "a0B000000000001AAA", "success": true, "errors": [], "created": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .and(wiremock::matchers::query_param_contains("q", "FROM AWS_Referral__c"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"Id": "a0B000000000001AAA", "AWS_Invitation_Id__c": "engi-v7p8z56whnauo",
+                         "Decision__c": "Reject", "Rejection_Reason__c": "Customer problem unclear"}]
+        })))
+        .mount(&server)
+        .await;
+    let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
+    // The pending referral reaches Salesforce as a referral record.
+    crm.upsert(Catalog::Sandbox, &invitation("PENDING"), None, Utc::now())
+        .await
+        .unwrap();
+    let sent = patches(&server.received_requests().await.unwrap());
+    assert_eq!(
+        sent,
+        vec![
+            json!({"Title__c": "Claims processing on AWS", "Company__c": "Example Corp", "Country__c": "US",
+                     "Status__c": "PENDING", "Sent_By__c": "AWS", "Expires_At__c": "2026-12-07T10:00:00Z"})
+        ]
+    );
+    // The user rejects it in Salesforce: crm-outbound gets the decision with its reason.
+    let mapping = MappingConfig::load("salesforce-standard").unwrap();
+    let sf = salesforce(&server).await;
+    let cx = Inbound {
+        remote: &sf,
+        mapping: &mapping,
+        mirror: &crm,
+        sink: &l.bus,
+        hubspot_client_secret: None,
+        hubspot_app_id: None,
+    };
+    let report = inbound::handle(&cx, &referral_event(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail-type"], "CRM Referral Decision");
+    let decision: acebridge_sync::outbound::ReferralDecision =
+        serde_json::from_value(events[0]["detail"].clone()).unwrap();
+    assert_eq!(decision.invitation_id, "engi-v7p8z56whnauo");
+    assert_eq!(decision.decision, "reject");
+    assert_eq!(decision.reason.as_deref(), Some("Customer problem unclear"));
+    // Once AWS has the rejection (the invitation is no longer pending), the same record sends nothing.
+    crm.store()
+        .upsert(Catalog::Sandbox, &invitation("REJECTED"), None, Utc::now())
+        .await
+        .unwrap();
+    let report = inbound::handle(&cx, &referral_event(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report["sent"], 0, "{report}");
     assert!(
         local::drain_queue(&l.sdk, &l.queue)
             .await

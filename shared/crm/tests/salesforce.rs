@@ -35,8 +35,7 @@ fn adapter_with(_server: &MockServer, s: Value) -> Salesforce {
     Salesforce::new(
         HttpClient::new("salesforce", RetryPolicy::fast()).expect("client"),
         secret(s),
-        mapping.opportunity,
-        mapping.lead,
+        mapping.clone(),
     )
 }
 
