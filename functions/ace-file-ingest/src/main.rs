@@ -12,9 +12,9 @@ async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
     let landing = config::landing_bucket(&sdk).await?;
-    let (ledger, store) = config::tables(&sdk)?;
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let crm = acebridge_crm::setup::from_env(&sdk, store).await?.crm;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let crm = setup.crm;
     let outcomes = config::event_bus(&sdk)?;
     let number = |name: &str| config::env_opt(name).and_then(|v| v.parse().ok());
     let settings = IngestConfig::new(config::catalog()?).with_limits(

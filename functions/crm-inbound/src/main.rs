@@ -14,8 +14,7 @@ use secrecy::ExposeSecret;
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
-    let (_, store) = config::tables(&sdk)?;
-    let setup = acebridge_crm::setup::from_env(&sdk, store).await?;
+    let (_, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
     let (Some(mapping), Some(remote)) = (setup.mapping.as_ref(), setup.crm.remote()) else {
         return Err(Error::from(
             "crm-inbound needs CRM_KIND salesforce or hubspot (the store alone has no inbound events)",

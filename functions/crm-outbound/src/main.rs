@@ -13,9 +13,9 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
-    let (ledger, store) = config::tables(&sdk)?;
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let crm = acebridge_crm::setup::from_env(&sdk, store).await?.crm;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let crm = setup.crm;
     let pc = config::partner_central(&sdk);
     let channel = Channel::parse(&config::env_opt("CHANNEL").unwrap_or_else(|| "api".into()))?;
     let (ace, partner) = match channel {

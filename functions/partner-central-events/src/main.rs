@@ -14,9 +14,9 @@ use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
-    let (ledger, store) = config::tables(&sdk)?;
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let crm = acebridge_crm::setup::from_env(&sdk, store).await?.crm;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let crm = setup.crm;
     let pc = config::partner_central(&sdk);
     let policy = InvitationPolicy::parse(
         &config::env_opt("INVITATION_POLICY").unwrap_or_default(),

@@ -218,25 +218,6 @@ impl<'de, K: KindMarker> Deserialize<'de> for Checked<K> {
 const KEY_MARK: char = '\u{1}';
 
 fn check_field<K: KindMarker>(raw: RawField) -> Result<FieldMapping, (&'static str, String)> {
-    let key_of = |m: &str| -> &'static str {
-        if m.contains("picklist value") {
-            "picklist"
-        } else if m.contains("crm_to_aws value") || m.contains("add `crm_to_aws`") {
-            "crm_to_aws"
-        } else if m.contains("fallback") {
-            "fallback"
-        } else if m.contains("direction") || m.contains("aws_to_crm") {
-            "direction"
-        } else if m.contains("`crm`") {
-            "crm"
-        } else {
-            "canonical"
-        }
-    };
-    check_field_inner::<K>(raw).map_err(|m| (key_of(&m), m))
-}
-
-fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, String> {
     let kind = K::KIND;
     let c = raw.canonical.trim().to_string();
     let sync_field = paths::SYNC_PATHS.contains(&c.as_str());
@@ -250,14 +231,17 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
             })
             .copied()
             .collect();
-        return Err(format!(
-            "`{c}` is not a canonical {} field{}",
-            kind.as_str(),
-            if near.is_empty() {
-                " (see docs/mapping.md for the list)".to_string()
-            } else {
-                format!(" (did you mean {}?)", near.join(", "))
-            }
+        return Err((
+            "canonical",
+            format!(
+                "`{c}` is not a canonical {} field{}",
+                kind.as_str(),
+                if near.is_empty() {
+                    " (see docs/mapping.md for the list)".to_string()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                }
+            ),
         ));
     }
     let direction = match (raw.direction, &raw.crm) {
@@ -268,23 +252,33 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
     let crm = raw.crm.map(|s| s.trim().to_string());
     match (&crm, direction) {
         (None, d) if d != Direction::None => {
-            return Err(format!("`{c}`: direction `{d:?}` needs a `crm` field name"));
+            return Err((
+                "direction",
+                format!("`{c}`: direction `{d:?}` needs a `crm` field name"),
+            ));
         }
-        (Some(f), _) if f.is_empty() => return Err(format!("`{c}`: `crm` is empty")),
+        (Some(f), _) if f.is_empty() => return Err(("crm", format!("`{c}`: `crm` is empty"))),
         (None, _) if raw.fallback.is_none() => {
-            return Err(format!("`{c}`: neither a `crm` field nor a `fallback`"));
+            return Err((
+                "fallback",
+                format!("`{c}`: neither a `crm` field nor a `fallback`"),
+            ));
         }
         _ => {}
     }
     if sync_field && direction.to_aws() {
-        return Err(format!(
-            "`{c}` is AWS's answer to the partner: it can only flow aws_to_crm"
+        return Err((
+            "direction",
+            format!("`{c}` is AWS's answer to the partner: it can only flow aws_to_crm"),
         ));
     }
     for aws_value in raw.picklist.keys() {
         if !sync_field && !kind.accepts(&c, &Value::String(aws_value.clone())) {
-            return Err(format!(
-                "`{c}`: picklist value `{aws_value}` is not a value AWS accepts for this field"
+            return Err((
+                "picklist",
+                format!(
+                    "`{c}`: picklist value `{aws_value}` is not a value AWS accepts for this field"
+                ),
             ));
         }
     }
@@ -296,8 +290,11 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
                 if let Some(other) = inverse.insert(crm_value.clone(), aws.clone())
                     && direction.to_aws()
                 {
-                    return Err(format!(
-                        "`{c}`: CRM value `{crm_value}` maps back to both `{other}` and `{aws}`; add `crm_to_aws` to say which"
+                    return Err((
+                        "crm_to_aws",
+                        format!(
+                            "`{c}`: CRM value `{crm_value}` maps back to both `{other}` and `{aws}`; add `crm_to_aws` to say which"
+                        ),
                     ));
                 }
             }
@@ -306,22 +303,31 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
     };
     for aws_value in to_aws.values() {
         if !kind.accepts(&c, &Value::String(aws_value.clone())) {
-            return Err(format!(
-                "`{c}`: crm_to_aws value `{aws_value}` is not a value AWS accepts for this field"
+            return Err((
+                "crm_to_aws",
+                format!(
+                    "`{c}`: crm_to_aws value `{aws_value}` is not a value AWS accepts for this field"
+                ),
             ));
         }
     }
     let fallback = match raw.fallback.map(|f| (f.constant, f.field, f.date)) {
         None => None,
         Some(_) if direction == Direction::AwsToCrm => {
-            return Err(format!(
-                "`{c}`: a fallback fills what the CRM sends AWS; it has no use on an aws_to_crm field"
+            return Err((
+                "fallback",
+                format!(
+                    "`{c}`: a fallback fills what the CRM sends AWS; it has no use on an aws_to_crm field"
+                ),
             ));
         }
         Some((Some(v), None, None)) => {
             if !kind.accepts(&c, &v) {
-                return Err(format!(
-                    "`{c}`: fallback constant {v} is not a value AWS accepts for this field"
+                return Err((
+                    "fallback",
+                    format!(
+                        "`{c}`: fallback constant {v} is not a value AWS accepts for this field"
+                    ),
                 ));
             }
             Some(Fallback::Constant(v))
@@ -329,25 +335,31 @@ fn check_field_inner<K: KindMarker>(raw: RawField) -> Result<FieldMapping, Strin
         Some((None, Some(f), None)) => {
             let f = f.trim().to_string();
             if !kind.paths().contains(&f.as_str()) {
-                return Err(format!(
-                    "`{c}`: fallback field `{f}` is not a canonical {} field",
-                    kind.as_str()
+                return Err((
+                    "fallback",
+                    format!(
+                        "`{c}`: fallback field `{f}` is not a canonical {} field",
+                        kind.as_str()
+                    ),
                 ));
             }
             Some(Fallback::Field(f))
         }
         Some((None, None, Some(e))) => {
-            let expr = DateExpr::parse(&e).map_err(|m| format!("`{c}`: fallback date {m}"))?;
+            let expr = DateExpr::parse(&e)
+                .map_err(|m| ("fallback", format!("`{c}`: fallback date {m}")))?;
             if !kind.accepts(&c, &Value::String("2026-01-31".into())) {
-                return Err(format!(
-                    "`{c}`: a date fallback on a field that is not a date"
+                return Err((
+                    "fallback",
+                    format!("`{c}`: a date fallback on a field that is not a date"),
                 ));
             }
             Some(Fallback::Date(expr))
         }
         Some(_) => {
-            return Err(format!(
-                "`{c}`: a fallback is one of {{constant: …}}, {{field: …}} or {{date: …}}"
+            return Err((
+                "fallback",
+                format!("`{c}`: a fallback is one of {{constant: …}}, {{field: …}} or {{date: …}}"),
             ));
         }
     };

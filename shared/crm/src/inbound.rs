@@ -52,31 +52,26 @@ pub trait ChangeSink: Send + Sync {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// Puts `items` on the bus as `acebridge.crm` events of `detail_type`.
+async fn put_crm_events<T: Serialize>(
+    bus: &acebridge_sync::adapters::eventbridge::EventBus,
+    detail_type: &str,
+    items: &[T],
+) -> Result<(), PortError> {
+    let entries: Vec<(&str, Value)> = items
+        .iter()
+        .map(|i| (detail_type, serde_json::to_value(i).unwrap_or(Value::Null)))
+        .collect();
+    bus.put(CRM_SOURCE, &entries).await
+}
+
 impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
     async fn send(&self, changes: &[OpportunityChanged]) -> Result<(), PortError> {
-        let entries: Vec<(&str, Value)> = changes
-            .iter()
-            .map(|c| {
-                (
-                    OPPORTUNITY_CHANGED,
-                    serde_json::to_value(c).unwrap_or(Value::Null),
-                )
-            })
-            .collect();
-        self.put(CRM_SOURCE, &entries).await
+        put_crm_events(self, OPPORTUNITY_CHANGED, changes).await
     }
 
     async fn decide(&self, decisions: &[ReferralDecision]) -> Result<(), PortError> {
-        let entries: Vec<(&str, Value)> = decisions
-            .iter()
-            .map(|d| {
-                (
-                    REFERRAL_DECISION,
-                    serde_json::to_value(d).unwrap_or(Value::Null),
-                )
-            })
-            .collect();
-        self.put(CRM_SOURCE, &entries).await
+        put_crm_events(self, REFERRAL_DECISION, decisions).await
     }
 
     async fn not_sent(&self, crm: &str, crm_ids: &[String], reason: &str) -> Result<(), PortError> {

@@ -107,3 +107,12 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
         hubspot_app_id,
     })
 }
+
+/// The sync ledger (`LEDGER_TABLE`) and the CRM (the store in `CRM_TABLE`, and the real CRM the
+/// environment names): what every function that writes to the CRM starts with.
+pub async fn ledger_and_crm(
+    sdk: &SdkConfig,
+) -> Result<(acebridge_sync::adapters::dynamodb::DynamoLedger, CrmSetup), String> {
+    let (ledger, store) = acebridge_sync::adapters::config::tables(sdk)?;
+    Ok((ledger, from_env(sdk, store).await?))
+}

@@ -195,6 +195,55 @@ const FROZEN_AFTER_APPROVAL: &[Key] = &[
     Key::Title,
 ];
 
+impl Key {
+    /// The canonical path of the fields the review-status rules name (empty for the others).
+    fn canonical(self) -> &'static [&'static str] {
+        match self {
+            Key::Id => &["id"],
+            Key::CrmId => &["crm_id"],
+            Key::Title => &["project", "title"],
+            Key::BusinessProblem => &["project", "business_problem"],
+            Key::ExpectedSpend => &["project", "expected_spend"],
+            Key::Website => &["customer", "website"],
+            Key::Industry => &["customer", "industry"],
+            Key::Country => &["customer", "address", "country"],
+            Key::State => &["customer", "address", "state"],
+            Key::PostalCode => &["customer", "address", "postal_code"],
+            Key::City => &["customer", "address", "city"],
+            Key::Street => &["customer", "address", "street"],
+            Key::TargetCloseDate => &["life_cycle", "target_close_date"],
+            _ => &[],
+        }
+    }
+
+    /// True when the canonical path `path` (a field or something inside it) is this key's field.
+    fn covers(self, path: &[String]) -> bool {
+        let c = self.canonical();
+        !c.is_empty() && path.len() >= c.len() && path.iter().zip(c).all(|(a, b)| a == b)
+    }
+}
+
+/// Whether Partner Central takes a change of the canonical field `path` while the opportunity's review
+/// status is `review_status` (API spelling), and if not, why — the same rules [`opportunity`] checks
+/// an update against, for callers that hold back only what cannot go now.
+pub fn editable(review_status: Option<&str>, path: &[String]) -> Result<(), String> {
+    match review_status {
+        Some("Submitted") | Some("In review") => Err(format!(
+            "held until AWS finishes its review (review status: {})",
+            review_status.unwrap_or_default()
+        )),
+        Some("Action Required") if !ACTION_REQUIRED_EDITABLE.iter().any(|k| k.covers(path)) => Err(
+            "held: only address, website, target close date, expected spend and business problem \
+             can change while AWS asks for action"
+                .to_string(),
+        ),
+        Some("Approved") if FROZEN_AFTER_APPROVAL.iter().any(|k| k.covers(path)) => {
+            Err("held: frozen since AWS approved the opportunity".to_string())
+        }
+        _ => Ok(()),
+    }
+}
+
 struct Check<'a> {
     format: Format,
     out: Vec<ValidationError>,

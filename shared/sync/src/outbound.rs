@@ -113,27 +113,6 @@ pub fn submit_token(id: &str) -> String {
     format!("acebridge-submit-{id}")
 }
 
-/// Canonical paths editable while AWS asks for action (`Action Required`).
-const ACTION_REQUIRED_EDITABLE: [&[&str]; 6] = [
-    &["customer", "address"],
-    &["customer", "website"],
-    &["life_cycle", "target_close_date"],
-    &["project", "expected_spend"],
-    &["project", "business_problem"],
-    &["crm_id"],
-];
-
-/// Canonical paths frozen once AWS approved the opportunity.
-const APPROVED_FROZEN: [&[&str]; 7] = [
-    &["customer", "address", "country"],
-    &["customer", "address", "postal_code"],
-    &["customer", "industry"],
-    &["customer", "website"],
-    &["project", "business_problem"],
-    &["crm_id"],
-    &["project", "title"],
-];
-
 /// Fields the CRM never writes (AWS's side, ids, audit, AWS's review).
 const NOT_THE_CRMS: [&[&str]; 8] = [
     &["aws"],
@@ -150,24 +129,8 @@ fn starts(path: &[String], prefix: &[&str]) -> bool {
     path.len() >= prefix.len() && path.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
-/// Whether Partner Central takes a change of `path` in review status `status`, and if not, why.
-pub fn editable(status: Option<&str>, path: &[String]) -> Result<(), String> {
-    match status {
-        Some("Submitted") | Some("In review") => Err(format!(
-            "held until AWS finishes its review (review status: {})",
-            status.unwrap_or_default()
-        )),
-        Some("Action Required") if !ACTION_REQUIRED_EDITABLE.iter().any(|p| starts(path, p)) => Err(
-            "held: only address, website, target close date, expected spend and business problem \
-             can change while AWS asks for action"
-                .to_string(),
-        ),
-        Some("Approved") if APPROVED_FROZEN.iter().any(|p| starts(path, p)) => {
-            Err("held: frozen since AWS approved the opportunity".to_string())
-        }
-        _ => Ok(()),
-    }
-}
+/// Whether Partner Central takes a change of `path` now (the mapping crate's review-status rules).
+pub use acebridge_mapping::validate::editable;
 
 fn get<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.get(k))
