@@ -416,64 +416,10 @@ where
             }
             continue;
         }
-        let mut canonical = transform::to_canonical_raw(map, &record, &c.id);
-        // The mirror knows the record by AWS id (an AWS referral: `ACB-…`) or by the CRM's id.
-        let mirror_record = match canonical.get("id").and_then(Value::as_str) {
-            Some(ace) => mirror.find_by_ace_id(RecordKind::Opportunity, ace).await?,
-            None => None,
-        };
-        let mirror_record = match mirror_record {
-            Some(r) => Some(r),
-            None => mirror.get(RecordKind::Opportunity, &c.id).await?,
-        };
-        let crm_id = mirror_record
-            .as_ref()
-            .map_or(c.id.clone(), |r| r.crm_id.clone());
-        // Fallbacks fill what AWS requires of a new opportunity. Once AWS has it, AWS's values stand:
-        // a fallback such as `today+90d` would otherwise move AWS's date on every CRM change.
-        let shared = canonical.get("id").is_some()
-            || mirror_record.as_ref().is_some_and(|m| m.ace_id.is_some());
-        if !shared {
-            transform::fill_fallbacks(map, &mut canonical, today);
+        match opportunity_change(map, &record, &c.id, mirror, today).await? {
+            Some(change) => out.push(change),
+            None => report.unchanged += 1,
         }
-        let submit = transform::wants_submit(map, &record);
-        if let Some(m) = &mirror_record
-            && !submit
-            && !differs_from_mirror(
-                map,
-                &transform::to_canonical_raw(map, &record, &c.id),
-                &m.record,
-            )
-        {
-            report.unchanged += 1;
-            continue;
-        }
-        let _ = paths::set(&mut canonical, "crm_id", Value::String(crm_id.clone()));
-        let list = |v: &Value, k: &str| -> Vec<String> {
-            v.get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let change = OpportunityChanged {
-            crm_id: crm_id.clone(),
-            solutions: list(&canonical, "solutions"),
-            aws_products: list(&canonical, "aws_products"),
-            submit: submit
-                .then_some(map.submit.as_ref())
-                .flatten()
-                .map(|rule| Submission {
-                    involvement_type: rule.involvement_type.clone(),
-                    visibility: rule.visibility.clone(),
-                }),
-            opportunity: canonical,
-        };
-        info!(crm_id = %crm_id, submit, "CRM change for AWS");
-        out.push(change);
     }
     for chunk in out.chunks(10) {
         sink.send(chunk).await?;
@@ -484,6 +430,69 @@ where
         report.sent += chunk.len();
     }
     Ok(())
+}
+
+/// The `CRM Opportunity Changed` for a CRM record, unless nothing sent to AWS differs from the mirror.
+async fn opportunity_change<C: Crm>(
+    map: &ObjectMapping,
+    record: &Value,
+    id: &str,
+    mirror: &C,
+    today: NaiveDate,
+) -> Result<Option<OpportunityChanged>, PortError> {
+    let mut canonical = transform::to_canonical_raw(map, record, id);
+    // The mirror knows the record by AWS id (an AWS referral: `ACB-…`) or by the CRM's id.
+    let mirror_record = match canonical.get("id").and_then(Value::as_str) {
+        Some(ace) => mirror.find_by_ace_id(RecordKind::Opportunity, ace).await?,
+        None => None,
+    };
+    let mirror_record = match mirror_record {
+        Some(r) => Some(r),
+        None => mirror.get(RecordKind::Opportunity, id).await?,
+    };
+    let submit = transform::wants_submit(map, record);
+    if let Some(m) = &mirror_record
+        && !submit
+        && !differs_from_mirror(map, &canonical, &m.record)
+    {
+        return Ok(None);
+    }
+    // Fallbacks fill what AWS requires of a new opportunity. Once AWS has it, AWS's values stand:
+    // a fallback such as `today+90d` would otherwise move AWS's date on every CRM change.
+    let shared =
+        canonical.get("id").is_some() || mirror_record.as_ref().is_some_and(|m| m.ace_id.is_some());
+    if !shared {
+        transform::fill_fallbacks(map, &mut canonical, today);
+    }
+    let crm_id = mirror_record.map_or(id.to_string(), |r| r.crm_id);
+    let _ = paths::set(&mut canonical, "crm_id", Value::String(crm_id.clone()));
+    let list = |k: &str| -> Vec<String> {
+        canonical
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (solutions, aws_products) = (list("solutions"), list("aws_products"));
+    info!(crm_id = %crm_id, submit, "CRM change for AWS");
+    Ok(Some(OpportunityChanged {
+        crm_id,
+        solutions,
+        aws_products,
+        submit: map
+            .submit
+            .as_ref()
+            .filter(|_| submit)
+            .map(|rule| Submission {
+                involvement_type: rule.involvement_type.clone(),
+                visibility: rule.visibility.clone(),
+            }),
+        opportunity: canonical,
+    }))
 }
 
 /// The decision a CRM user made on a referral record, if it is one acebridge should send: the
