@@ -19,10 +19,9 @@ use acebridge_sync::adapters::eventbridge::EventBus;
 use acebridge_sync::crm::Crm;
 use acebridge_sync::local;
 use acebridge_sync::record::{RecordKind, SyncRecord};
+use acebridge_sync::telemetry::CapturedLogs;
 use chrono::Utc;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -34,19 +33,6 @@ const PII: [&str; 6] = [
     "someone@example.com",
     "Maria",
 ];
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn secret(v: Value) -> CrmSecret {
     CrmSecret::parse(&v.to_string()).unwrap()
@@ -70,33 +56,22 @@ fn record(id: &str) -> SyncRecord {
 
 #[test]
 fn crm_adapters_and_inbound_events_log_no_email_phone_or_name() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
+    let out = CapturedLogs::default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    tracing::subscriber::with_default(subscriber, || runtime.block_on(flows()));
-    let logs = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    tracing::subscriber::with_default(out.subscriber(), || runtime.block_on(flows()));
+    let logs = out.text();
     assert!(logs.lines().count() >= 5, "the flows logged: {logs}");
     let leaked: Vec<_> = PII.iter().filter(|p| logs.contains(*p)).collect();
     assert!(leaked.is_empty(), "PII in logs: {leaked:?}\n{logs}");
     // The check itself would catch a careless line.
-    let probe = Captured::default();
-    let w = probe.clone();
-    let s = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || w.clone())
-        .finish();
-    tracing::subscriber::with_default(s, || {
+    let probe = CapturedLogs::default();
+    tracing::subscriber::with_default(probe.subscriber(), || {
         tracing::info!(email = "jane.doe@example.com", "careless")
     });
-    assert!(String::from_utf8_lossy(&probe.0.lock().unwrap()).contains("jane.doe@example.com"));
+    assert!(probe.text().contains("jane.doe@example.com"));
 }
 
 async fn flows() {

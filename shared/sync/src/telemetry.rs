@@ -31,3 +31,38 @@ pub fn ready() {
         .map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0);
     tracing::info!(init_ms = format!("{ms:.1}"), "ready");
 }
+
+/// Log lines kept in memory: what the functions' JSON format writes, for tests that read the logs
+/// (the no-PII checks).
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// A JSON subscriber (the functions' format) at debug level, writing here.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let out = self.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || out.clone())
+            .finish()
+    }
+}

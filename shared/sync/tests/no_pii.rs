@@ -8,37 +8,8 @@ mod common;
 use acebridge_mapping::Catalog;
 use acebridge_sync::outbound::{OpportunityChanged, push_opportunity};
 use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::telemetry::CapturedLogs;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-fn subscriber(out: Captured) -> impl tracing::Subscriber + Send + Sync {
-    // The functions' format (acebridge_sync::telemetry), at debug so nothing hides.
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || out.clone())
-        .finish()
-}
 
 /// Every email, phone and person name in the fixtures.
 fn personal_data() -> Vec<String> {
@@ -111,8 +82,8 @@ fn the_scan_finds_a_fixture_email_a_handler_would_log() {
         pii.iter()
             .any(|p| p.starts_with('+') || p.chars().all(|c| c.is_ascii_digit()))
     );
-    let out = Captured::default();
-    tracing::subscriber::with_default(subscriber(out.clone()), || {
+    let out = CapturedLogs::default();
+    tracing::subscriber::with_default(out.subscriber(), || {
         tracing::info!(email = "test@test.com", "a careless handler");
     });
     assert_eq!(leaks(&out.text(), &pii), vec!["test@test.com"]);
@@ -120,12 +91,12 @@ fn the_scan_finds_a_fixture_email_a_handler_would_log() {
 
 #[test]
 fn the_end_to_end_flows_log_no_email_phone_or_name() {
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    tracing::subscriber::with_default(subscriber(out.clone()), || runtime.block_on(flows()));
+    tracing::subscriber::with_default(out.subscriber(), || runtime.block_on(flows()));
     let logs = out.text();
     assert!(logs.lines().count() > 20, "the flows logged: {logs}");
     let pii = personal_data();
