@@ -253,10 +253,17 @@ impl HttpClient {
     /// Sends, retrying network errors, 429 and 5xx with backoff (`Retry-After` honoured). Returns the
     /// last response whatever its status; the caller reads errors from it.
     pub async fn send(&self, req: &Request) -> Result<Response, PortError> {
+        self.send_each(|| req.clone()).await
+    }
+
+    /// [`HttpClient::send`] with the request built again for each attempt (a signature with a fresh
+    /// timestamp).
+    pub async fn send_each(&self, build: impl Fn() -> Request) -> Result<Response, PortError> {
         let mut wait = self.retry.base;
         let mut attempt = 1;
         loop {
-            let result = self.send_once(req).await;
+            let req = build();
+            let result = self.send_once(&req).await;
             let retry_in = match &result {
                 Err(e) if e.retryable => Some(wait),
                 Ok(r) if retryable_status(r.status) => match r.retry_after() {

@@ -74,12 +74,8 @@ impl RemoteCrm for Webhook {
             .take(16)
             .map(|b| format!("{b:02x}"))
             .collect();
-        // The signature is made again for every attempt: a retry an hour later still has a fresh
-        // timestamp.
-        let mut last = None;
-        let mut wait = self.http.retry.base;
-        let attempts = self.http.retry.attempts.max(1);
-        for attempt in 1..=attempts {
+        // The signature is made again for every attempt: a retry later still has a fresh timestamp.
+        let signed = || {
             let now = chrono::Utc::now().timestamp();
             let mut req = Request::new(Method::POST, self.url.clone())
                 .header("content-type", "application/json")
@@ -90,47 +86,29 @@ impl RemoteCrm for Webhook {
                 )
                 .header("x-acebridge-delivery", delivery.clone());
             req.body = body.clone().into();
-            let response = match self.http.send_once(&req).await {
-                Ok(r) if r.status.is_success() => {
-                    return Ok(Pushed {
-                        remote_id: None,
-                        created: false,
-                    });
-                }
-                Ok(r) if !http::retryable_status(r.status) => {
-                    return Err(PortError::permanent(
-                        SYSTEM,
-                        format!(
-                            "the receiver refused {}: HTTP {}",
-                            push.crm_id,
-                            r.status.as_u16()
-                        ),
-                    ));
-                }
-                Ok(r) => {
-                    let wait = r.retry_after();
-                    last = Some(PortError::retryable(
-                        SYSTEM,
-                        format!("HTTP {} from the receiver", r.status.as_u16()),
-                    ));
-                    wait
-                }
-                Err(e) if e.retryable => {
-                    last = Some(e);
-                    None
-                }
-                Err(e) => return Err(e),
-            };
-            if attempt < attempts {
-                let pause = match response {
-                    Some(after) if after <= self.http.retry.max_retry_after => after,
-                    _ => wait,
-                };
-                tokio::time::sleep(pause).await;
-                wait = (wait * 2).min(self.http.retry.max);
-            }
+            req
+        };
+        let r = self.http.send_each(signed).await?;
+        if r.status.is_success() {
+            return Ok(Pushed {
+                remote_id: None,
+                created: false,
+            });
         }
-        Err(last.unwrap_or_else(|| PortError::retryable(SYSTEM, "no attempt made")))
+        let retryable = http::retryable_status(r.status);
+        Err(PortError {
+            system: SYSTEM,
+            retryable,
+            message: if retryable {
+                format!("HTTP {} from the receiver", r.status.as_u16())
+            } else {
+                format!(
+                    "the receiver refused {}: HTTP {}",
+                    push.crm_id,
+                    r.status.as_u16()
+                )
+            },
+        })
     }
 
     async fn push_many(
