@@ -12,10 +12,18 @@ stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # The venv and a test build need room: warn plainly first, so that a later ENOSPC from pip or the linker
+  # is not a mystery. (Only a warning: the figure is a measurement, not a law.)
+  need_kb=$((6 * 1024 * 1024))
+  free_kb="$(df -Pk "$root" | awk 'NR==2 {print $4}')"
+  if [ -n "$free_kb" ] && [ "$free_kb" -lt "$need_kb" ]; then
+    echo "setup: WARNING: only $((free_kb / 1024)) MB free on the disk holding $root;" \
+      "the venv and a test build took about 6 GB on a fresh clone (docs/performance.md)" >&2
+  fi
   echo "setup: creating $venv (pinned: $(grep -v '^#' "$req" | tr '\n' ' '))"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir -r "$req"
   echo "$want" > "$stamp"
 else
   echo "setup: $venv is up to date"
