@@ -14,11 +14,11 @@ want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # The venv and a test build need room: warn plainly first, so that a later ENOSPC from pip or the linker
   # is not a mystery. (Only a warning: the figure is a measurement, not a law.)
-  need_kb=$((6 * 1024 * 1024))
+  need_kb=$((4 * 1024 * 1024))
   free_kb="$(df -Pk "$root" | awk 'NR==2 {print $4}')"
   if [ -n "$free_kb" ] && [ "$free_kb" -lt "$need_kb" ]; then
     echo "setup: WARNING: only $((free_kb / 1024)) MB free on the disk holding $root;" \
-      "the venv and a test build took about 6 GB on a fresh clone (docs/performance.md)" >&2
+      "a fresh clone with its venv and test build took 3.2 GB (docs/performance.md)" >&2
   fi
   echo "setup: creating $venv (pinned: $(grep -v '^#' "$req" | tr '\n' ' '))"
   python3 -m venv "$venv"
