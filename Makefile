@@ -5,8 +5,6 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
-# cargo-nextest (.config/nextest.toml) runs the tests side by side; plain cargo test where it is missing.
-TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "$(CARGO) nextest run" || echo "$(CARGO) test")
 
 .PHONY: setup demo test lint fmt-check clippy unit sam-validate build sam-build deploy startup bench bench-reconcile local-up local-down clean
 
@@ -18,9 +16,7 @@ demo: setup ## Run acebridge locally on the sample ACE files (no AWS account nee
 
 test: setup fmt-check clippy unit sam-validate ## Everything CI runs.
 	@echo "make test: all checks passed"
-	@awk '/^test result:/ {p+=$$4; f+=$$6} \
-	  /Summary \[/ {for (i = 1; i < NF; i++) {if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i}} \
-	  END {printf "tests: %d passed, %d failed\n", p, f}' .local/test.log
+	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "tests: %d passed, %d failed\n", p, f}' .local/test.log
 
 lint: setup fmt-check clippy sam-validate
 
@@ -32,7 +28,7 @@ clippy:
 
 unit: ## Unit tests, and the integration tests on the local stack (moto is started for them).
 	@mkdir -p .local
-	set -o pipefail; bash infra/local/with-stack.sh $(TEST_RUNNER) --workspace --lib --bins --tests 2>&1 | tee .local/test.log
+	set -o pipefail; bash infra/local/with-stack.sh $(CARGO) test --workspace --lib --bins --tests 2>&1 | tee .local/test.log
 
 sam-validate:
 	sam validate --lint --template template.yaml
