@@ -11,7 +11,7 @@ use crate::ledger::Ledger;
 use crate::metrics;
 use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
 use crate::outbound_s3;
-use crate::outcomes::{Outcome, Outcomes};
+use crate::outcomes::{Outcome, OutcomeKind, Outcomes};
 use crate::partner_central::PartnerCentral;
 use crate::store::ObjectStore;
 use acebridge_mapping::{Catalog, PartnerId};
@@ -182,10 +182,12 @@ where
     // or an error.
     let (mut synced, mut failed) = (0, 0);
     for o in &published {
-        match o.detail_type {
-            "ACE Sync Succeeded" => synced += 1,
-            "ACE Sync Failed" => failed += 1,
-            _ => {}
+        match o.kind {
+            OutcomeKind::SyncSucceeded => synced += 1,
+            OutcomeKind::SyncFailed => failed += 1,
+            OutcomeKind::CrmChangeNotSent
+            | OutcomeKind::ReferralReceived
+            | OutcomeKind::ReferralExpiring => {}
         }
     }
     let errors = out

@@ -12,11 +12,45 @@ use std::future::Future;
 /// The outcome events' source.
 pub const SOURCE: &str = "acebridge";
 
+/// What an outcome event says happened: its `detail-type` on the bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OutcomeKind {
+    /// `ACE Sync Succeeded`.
+    #[serde(rename = "ACE Sync Succeeded")]
+    SyncSucceeded,
+    /// `ACE Sync Failed`.
+    #[serde(rename = "ACE Sync Failed")]
+    SyncFailed,
+    /// `CRM Change Not Sent`.
+    #[serde(rename = "CRM Change Not Sent")]
+    CrmChangeNotSent,
+    /// `Referral Received`.
+    #[serde(rename = "Referral Received")]
+    ReferralReceived,
+    /// `Referral Expiring`.
+    #[serde(rename = "Referral Expiring")]
+    ReferralExpiring,
+}
+
+impl OutcomeKind {
+    /// The event's `detail-type`.
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            OutcomeKind::SyncSucceeded => "ACE Sync Succeeded",
+            OutcomeKind::SyncFailed => "ACE Sync Failed",
+            OutcomeKind::CrmChangeNotSent => "CRM Change Not Sent",
+            OutcomeKind::ReferralReceived => "Referral Received",
+            OutcomeKind::ReferralExpiring => "Referral Expiring",
+        }
+    }
+}
+
 /// One outcome event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
-    /// `ACE Sync Succeeded`, `ACE Sync Failed`, `Referral Received`, `Referral Expiring`.
-    pub detail_type: &'static str,
+    /// What happened (the event's `detail-type`).
+    #[serde(rename = "detail_type")]
+    pub kind: OutcomeKind,
     /// The detail.
     pub detail: Value,
 }
@@ -30,7 +64,7 @@ impl Outcome {
         operation: &str,
     ) -> Self {
         Outcome {
-            detail_type: "ACE Sync Succeeded",
+            kind: OutcomeKind::SyncSucceeded,
             detail: json!({ "crmId": crm_id, "aceId": ace_id, "channel": channel, "operation": operation }),
         }
     }
@@ -43,7 +77,7 @@ impl Outcome {
         errors: &[String],
     ) -> Self {
         Outcome {
-            detail_type: "ACE Sync Failed",
+            kind: OutcomeKind::SyncFailed,
             detail: json!({ "crmId": crm_id, "aceId": ace_id, "channel": channel, "errors": errors }),
         }
     }
@@ -52,7 +86,7 @@ impl Outcome {
     /// the CRM does not have). The CRM records are unchanged; saving them again once fixed sends them.
     pub fn crm_change_not_sent(crm: &str, crm_ids: &[String], reason: &str) -> Self {
         Outcome {
-            detail_type: "CRM Change Not Sent",
+            kind: OutcomeKind::CrmChangeNotSent,
             detail: json!({ "crm": crm, "crmIds": crm_ids, "reason": reason }),
         }
     }
@@ -65,7 +99,7 @@ impl Outcome {
         decision: &str,
     ) -> Self {
         Outcome {
-            detail_type: "Referral Received",
+            kind: OutcomeKind::ReferralReceived,
             detail: json!({ "invitationId": invitation_id, "title": title,
                 "expiresAt": expires_at, "policyDecision": decision }),
         }
@@ -78,7 +112,7 @@ impl Outcome {
         expires_at: DateTime<Utc>,
     ) -> Self {
         Outcome {
-            detail_type: "Referral Expiring",
+            kind: OutcomeKind::ReferralExpiring,
             detail: json!({ "invitationId": invitation_id, "title": title, "expiresAt": expires_at }),
         }
     }
@@ -88,4 +122,31 @@ impl Outcome {
 pub trait Outcomes: Send + Sync {
     /// Publishes the events (in order; at most a few per call).
     fn publish(&self, events: &[Outcome]) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_serializes_as_its_detail_type() {
+        for kind in [
+            OutcomeKind::SyncSucceeded,
+            OutcomeKind::SyncFailed,
+            OutcomeKind::CrmChangeNotSent,
+            OutcomeKind::ReferralReceived,
+            OutcomeKind::ReferralExpiring,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                json!(kind.detail_type())
+            );
+        }
+        let o = Outcome::sync_failed("006A", None, "api", &["refused".into()]);
+        assert_eq!(o.kind, OutcomeKind::SyncFailed);
+        assert_eq!(
+            serde_json::to_value(&o).unwrap()["detail_type"],
+            "ACE Sync Failed"
+        );
+    }
 }

@@ -68,7 +68,7 @@ impl Outcomes for EventBus {
     async fn publish(&self, events: &[Outcome]) -> Result<(), PortError> {
         let entries: Vec<(&str, serde_json::Value)> = events
             .iter()
-            .map(|o| (o.detail_type, o.detail.clone()))
+            .map(|o| (o.kind.detail_type(), o.detail.clone()))
             .collect();
         self.put(SOURCE, &entries).await
     }
