@@ -602,7 +602,10 @@ impl SharedRate {
             };
             match req.send().await {
                 Ok(_) => {
-                    let wait = u64::try_from(slot - now).unwrap_or(0);
+                    // Measured after the claim: sleeping `slot - now` from before it would send every
+                    // waiting write one DynamoDB round trip late, and round trips differ between
+                    // callers, so two writes could land closer than the interval.
+                    let wait = u64::try_from(slot - Utc::now().timestamp_millis()).unwrap_or(0);
                     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                     return Ok(());
                 }
