@@ -39,6 +39,7 @@ KEYED = {
     "AWS::Logs::LogGroup": ("KmsKeyId",),
     "AWS::S3::Bucket": ("BucketEncryption",),
     "AWS::SNS::Topic": ("KmsMasterKeyId",),
+    "AWS::Events::EventBus": ("KmsKeyIdentifier",),
 }
 keyed = 0
 for name, res in template["Resources"].items():
