@@ -383,12 +383,9 @@ fn differs_from_mirror(map: &ObjectMapping, crm_raw: &Value, mirror: &Value) -> 
 /// Reads each changed record from the CRM, maps it, compares it with the mirror, and sends a
 /// `CRM Opportunity Changed` for each that changed. Retryable CRM/bus errors fail the call (the
 /// caller answers 5xx or fails the invocation, so the event is delivered again).
-pub async fn process<R, C, S>(
+async fn process<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
     changed: Vec<Changed>,
-    remote: &R,
-    mapping: &MappingConfig,
-    mirror: &C,
-    sink: &S,
     today: NaiveDate,
     report: &mut Report,
 ) -> Result<(), PortError>
@@ -397,6 +394,7 @@ where
     C: Crm,
     S: ChangeSink,
 {
+    let (remote, mapping, mirror, sink) = (cx.remote, cx.mapping, cx.mirror, cx.sink);
     let unique: BTreeSet<Changed> = changed.into_iter().collect();
     let mut out = Vec::new();
     let mut decisions = Vec::new();
@@ -577,24 +575,6 @@ pub enum InboundError {
     Port(#[from] PortError),
 }
 
-/// [`process`] with the invocation's context.
-async fn run<R, C, S>(
-    cx: &Inbound<'_, R, C, S>,
-    changed: Vec<Changed>,
-    today: NaiveDate,
-    report: &mut Report,
-) -> Result<(), PortError>
-where
-    R: RemoteCrm,
-    C: Crm,
-    S: ChangeSink,
-{
-    process(
-        changed, cx.remote, cx.mapping, cx.mirror, cx.sink, today, report,
-    )
-    .await
-}
-
 /// Handles one invocation: a Function URL call (HubSpot webhooks) answered with an HTTP response, or
 /// a Salesforce Event Relay event from EventBridge.
 pub async fn handle<R, C, S>(
@@ -630,7 +610,7 @@ where
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
         };
         let ids: Vec<String> = changed.iter().map(|c| c.id.clone()).collect();
-        return match run(cx, changed, today, &mut report).await {
+        return match process(cx, changed, today, &mut report).await {
             Ok(()) => {
                 info!(?report, "HubSpot webhook handled");
                 Ok(http_answer(
@@ -659,7 +639,7 @@ where
     }
     let changed = salesforce_changes(event, cx.mapping, &mut report)
         .map_err(|e| InboundError::Malformed(e.0))?;
-    run(cx, changed, today, &mut report).await?;
+    process(cx, changed, today, &mut report).await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
 }
