@@ -248,17 +248,20 @@ pub async fn sync_opportunity(
     opportunity.catalog = Some(catalog);
     let record = SyncRecord::from(opportunity);
     Ok(synced(
-        apply::apply_record(
-            ledger,
-            crm,
-            catalog,
-            &record,
-            source,
-            Utc::now(),
-            crate::metrics::Channel::Api,
-        )
-        .await?,
+        apply_now(ledger, crm, catalog, &record, source).await?,
     ))
+}
+
+/// Applies a record read from Partner Central now, counted on the API channel.
+async fn apply_now(
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    record: &SyncRecord,
+    source: &str,
+) -> Result<Result<apply::Applied, apply::RecordFailure>, PortError> {
+    let channel = crate::metrics::Channel::Api;
+    apply::apply_record(ledger, crm, catalog, record, source, Utc::now(), channel).await
 }
 
 /// GetEngagementInvitation → CRM (a pending AWS referral with its expiry, or its new status).
@@ -275,16 +278,7 @@ pub async fn sync_invitation(
         return Ok((Synced::NotFound, None));
     };
     let record = SyncRecord::from(invitation.clone());
-    let outcome = apply::apply_record(
-        ledger,
-        crm,
-        catalog,
-        &record,
-        source,
-        Utc::now(),
-        crate::metrics::Channel::Api,
-    )
-    .await?;
+    let outcome = apply_now(ledger, crm, catalog, &record, source).await?;
     Ok((synced(outcome), Some(invitation)))
 }
 
