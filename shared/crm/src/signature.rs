@@ -99,14 +99,12 @@ pub fn hubspot_v3_verify(
 ) -> Result<(), SignatureError> {
     let ts = timestamp_ms.ok_or(SignatureError::Missing("X-HubSpot-Request-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-HubSpot-Signature-v3"))?;
-    let ms: i64 = ts
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
+    let ms = parse_timestamp(ts)?;
     fresh(ms.div_euclid(1000), now)?;
-    let expected = hubspot_v3_sign(client_secret, method, uri, body, ts.trim());
-    constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())
-        .map_err(|_| SignatureError::Mismatch)
+    same(
+        &hubspot_v3_sign(client_secret, method, uri, body, ts.trim()),
+        sig,
+    )
 }
 
 /// acebridge's webhook signature header value for a body sent at `timestamp` (unix seconds).
@@ -128,12 +126,21 @@ pub fn webhook_verify(
 ) -> Result<(), SignatureError> {
     let ts = timestamp.ok_or(SignatureError::Missing("X-Acebridge-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-Acebridge-Signature"))?;
-    let secs: i64 = ts
+    let secs = parse_timestamp(ts)?;
+    fresh(secs, now)?;
+    same(&webhook_sign(secret, secs, body), sig)
+}
+
+/// A timestamp header's number.
+fn parse_timestamp(header: &str) -> Result<i64, SignatureError> {
+    header
         .trim()
         .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
-    fresh(secs, now)?;
-    let expected = webhook_sign(secret, secs, body);
-    constant_time::verify_slices_are_equal(expected.as_bytes(), sig.trim().as_bytes())
+        .map_err(|_| SignatureError::BadTimestamp)
+}
+
+/// The received signature is the expected one (compared in constant time).
+fn same(expected: &str, received: &str) -> Result<(), SignatureError> {
+    constant_time::verify_slices_are_equal(expected.as_bytes(), received.trim().as_bytes())
         .map_err(|_| SignatureError::Mismatch)
 }
