@@ -46,6 +46,28 @@ impl Local {
     fn bus_name(&self) -> &str {
         &self.bus_name
     }
+
+    /// What reached acebridge's bus (the `acebridge.crm` events routed to the test queue).
+    async fn sent(&self) -> Vec<Value> {
+        local::drain_queue(&self.sdk, &self.queue).await.unwrap()
+    }
+
+    /// The inbound context on this bus, with no HubSpot app (Salesforce events only).
+    fn inbound<'a, R, C>(
+        &'a self,
+        remote: &'a R,
+        mapping: &'a MappingConfig,
+        mirror: &'a C,
+    ) -> Inbound<'a, R, C, EventBus> {
+        Inbound {
+            remote,
+            mapping,
+            mirror,
+            sink: &self.bus,
+            hubspot_client_secret: None,
+            hubspot_app_id: None,
+        }
+    }
 }
 
 async fn local() -> Local {
@@ -301,14 +323,7 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
         .await;
     let mapping = MappingConfig::load("salesforce-standard").unwrap();
     let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
-    let cx = Inbound {
-        remote: &sf,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &l.bus,
-        hubspot_client_secret: None,
-        hubspot_app_id: None,
-    };
+    let cx = l.inbound(&sf, &mapping, &mirror);
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 15, 30).unwrap();
     let event: Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/crm/salesforce/opportunity-change-event.eventbridge.json"
@@ -316,7 +331,7 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
     .unwrap();
     let report = inbound::handle(&cx, &event, now).await.unwrap();
     assert_eq!(report["sent"], 1, "{report}");
-    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    let events = l.sent().await;
     assert_eq!(events.len(), 1);
     let e = &events[0];
     assert_eq!(e["source"], "acebridge.crm");
@@ -356,7 +371,7 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
         .await;
     let report = inbound::handle(&cx, &event, now).await.unwrap();
     assert_eq!(report["sent"], 1, "{report}");
-    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    let events = l.sent().await;
     let o = &events[0]["detail"]["opportunity"];
     assert_eq!(o["id"], "O7777777");
     assert_eq!(o["life_cycle"]["stage"], "Technical Validation");
@@ -388,12 +403,7 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
         err.to_string().contains("not Salesforce Event Relay"),
         "{err}"
     );
-    assert!(
-        local::drain_queue(&l.sdk, &l.queue)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(l.sent().await.is_empty());
 }
 
 #[tokio::test]
@@ -423,26 +433,14 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
         )
         .await
         .unwrap();
-    let cx = Inbound {
-        remote: &sf,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &l.bus,
-        hubspot_client_secret: None,
-        hubspot_app_id: None,
-    };
+    let cx = l.inbound(&sf, &mapping, &mirror);
     let event: Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/crm/salesforce/platform-event.eventbridge.json"
     ))
     .unwrap();
     let report = inbound::handle(&cx, &event, Utc::now()).await.unwrap();
     assert_eq!(report["unchanged"], 1, "{report}");
-    assert!(
-        local::drain_queue(&l.sdk, &l.queue)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(l.sent().await.is_empty());
 }
 
 /// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
@@ -504,12 +502,9 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let (hs, mapping) = hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
-        remote: &hs,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &l.bus,
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        ..l.inbound(&hs, &mapping, &mirror)
     };
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
     let now = Utc::now();
@@ -543,7 +538,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
         report,
         json!({"named": 4, "sent": 1, "own_writes": 1, "unchanged": 0, "gone": 0, "ignored": 1})
     );
-    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    let events = l.sent().await;
     assert_eq!(events.len(), 1);
     let d = &events[0]["detail"];
     assert_eq!(d["crmId"], "901");
@@ -577,12 +572,9 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     let (hs, mapping) = hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
-        remote: &hs,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &l.bus,
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        ..l.inbound(&hs, &mapping, &mirror)
     };
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
     let now = Utc::now();
@@ -605,12 +597,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
             .unwrap()
             .contains("aws_use_case does not exist")
     );
-    assert!(
-        local::drain_queue(&l.sdk, &l.queue)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(l.sent().await.is_empty());
 }
 
 fn invitation(status: &str) -> SyncRecord {
@@ -681,19 +668,12 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
     // The user rejects it in Salesforce: crm-outbound gets the decision with its reason.
     let mapping = MappingConfig::load("salesforce-standard").unwrap();
     let sf = salesforce(&server).await;
-    let cx = Inbound {
-        remote: &sf,
-        mapping: &mapping,
-        mirror: &crm,
-        sink: &l.bus,
-        hubspot_client_secret: None,
-        hubspot_app_id: None,
-    };
+    let cx = l.inbound(&sf, &mapping, &crm);
     let report = inbound::handle(&cx, &referral_event(), Utc::now())
         .await
         .unwrap();
     assert_eq!(report["sent"], 1, "{report}");
-    let events = local::drain_queue(&l.sdk, &l.queue).await.unwrap();
+    let events = l.sent().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["detail-type"], "CRM Referral Decision");
     let decision: acebridge_sync::outbound::ReferralDecision =
@@ -710,12 +690,7 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
         .await
         .unwrap();
     assert_eq!(report["sent"], 0, "{report}");
-    assert!(
-        local::drain_queue(&l.sdk, &l.queue)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(l.sent().await.is_empty());
 }
 
 #[tokio::test]
