@@ -52,6 +52,15 @@ fn push<'a>(record: &'a Value, crm_id: &'a str, native: bool, ace: Option<&'a st
     }
 }
 
+/// Pushes a new deal for AWS opportunity O1, which the server is set up to refuse.
+async fn refused_push(server: &MockServer) -> acebridge_sync::error::PortError {
+    let r = record("O1");
+    adapter(server)
+        .push(&push(&r, "ACB-O1", false, Some("O1")))
+        .await
+        .expect_err("refused")
+}
+
 fn props(id: &str) -> Value {
     json!({"dealname": "Data lake", "dealstage": "contractsent", "closedate": "2027-01-31",
            "aws_review_status": "Approved", "aws_sync_status": "Succeeded", "aws_opportunity_id": id})
@@ -150,11 +159,7 @@ async fn validation_errors_name_the_property() {
         })))
         .mount(&server)
         .await;
-    let r = record("O1");
-    let e = adapter(&server)
-        .push(&push(&r, "ACB-O1", false, Some("O1")))
-        .await
-        .expect_err("refused");
+    let e = refused_push(&server).await;
     assert!(!e.retryable);
     assert!(e.message.contains("INVALID_OPTION [dealstage]"), "{e}");
 }
@@ -169,11 +174,7 @@ async fn an_invalid_token_is_permanent() {
         .expect(1)
         .mount(&server)
         .await;
-    let r = record("O1");
-    let e = adapter(&server)
-        .push(&push(&r, "ACB-O1", false, Some("O1")))
-        .await
-        .expect_err("refused");
+    let e = refused_push(&server).await;
     assert!(!e.retryable);
     assert!(e.message.contains("401"), "{e}");
 }
