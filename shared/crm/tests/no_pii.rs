@@ -57,11 +57,7 @@ fn record(id: &str) -> SyncRecord {
 #[test]
 fn crm_adapters_and_inbound_events_log_no_email_phone_or_name() {
     let out = CapturedLogs::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(out.subscriber(), || runtime.block_on(flows()));
+    out.run(flows()).unwrap();
     let logs = out.text();
     assert!(logs.lines().count() >= 5, "the flows logged: {logs}");
     let leaked: Vec<_> = PII.iter().filter(|p| logs.contains(*p)).collect();

@@ -65,4 +65,14 @@ impl CapturedLogs {
             .with_writer(move || out.clone())
             .finish()
     }
+
+    /// Runs `flow` to completion on a fresh single-thread runtime, everything it logs landing here.
+    pub fn run<F: std::future::Future>(&self, flow: F) -> std::io::Result<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(tracing::subscriber::with_default(self.subscriber(), || {
+            runtime.block_on(flow)
+        }))
+    }
 }

@@ -92,11 +92,7 @@ fn the_scan_finds_a_fixture_email_a_handler_would_log() {
 #[test]
 fn the_end_to_end_flows_log_no_email_phone_or_name() {
     let out = CapturedLogs::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(out.subscriber(), || runtime.block_on(flows()));
+    out.run(flows()).unwrap();
     let logs = out.text();
     assert!(logs.lines().count() > 20, "the flows logged: {logs}");
     let pii = personal_data();
