@@ -51,8 +51,8 @@ for name, res in template["Resources"].items():
         if "DataKmsKeyArn" not in repr(value):
             problems.append(f"{name}: {'.'.join(KEYED[res['Type']])} does not use DataKmsKeyArn")
         keyed += 1
-    if res.get("Type") == "AWS::Serverless::Function" and "UseDataKeyThroughServices" not in repr(props.get("Policies")):
-        problems.append(f"{name}: its policies have no UseDataKeyThroughServices statement for DataKmsKeyArn")
+    if res.get("Type") == "AWS::Serverless::Function" and "UseDataKeyPolicy" not in repr(props.get("Policies")):
+        problems.append(f"{name}: its policies do not attach UseDataKeyPolicy (DataKmsKeyArn)")
 for p in problems:
     print(p, file=sys.stderr)
 print(f"docs check: {len(template['Parameters'])} parameters, {len(template['Outputs'])} outputs documented; "
