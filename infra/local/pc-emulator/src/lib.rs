@@ -1,25 +1,42 @@
 //! A local AWS Partner Central Selling API for tests and the demo.
 //!
 //! It speaks the service's wire protocol (awsJson1_0: `POST /`, `X-Amz-Target:
-//! AWSPartnerCentralSelling.<Op>`, errors as `{"__type": …, "Message": …}` with the service's status
-//! codes), so the real `aws-sdk-partnercentralselling` client works against it by endpoint override.
+//! AWSPartnerCentralSelling.<Op>`, errors as `{"__type": …, "Message": …}`, an `x-amzn-RequestId` on
+//! every answer), so the real `aws-sdk-partnercentralselling` client works against it by endpoint
+//! override. It holds itself to AWS's published service model ([`model`], loaded from botocore): every
+//! request is validated against the operation's input shape (a violation is the `ValidationException`
+//! AWS sends, with the model's codes), and every answer against its output or error shape (a violation
+//! is answered as an `InternalServerException` naming it, and counted in `/_emulator/stats`, so the
+//! emulator cannot drift from the model unnoticed). Errors are only those the model lists for the
+//! operation. IAM is enforced when policies are given ([`iam`]): each caller, by the access key it
+//! signs with, gets what its policies allow and `AccessDeniedException` for the rest. `Start…Task`
+//! operations answer `IN_PROGRESS` and finish later ([`tasks`]).
+//!
 //! State is in memory, catalogs `AWS` and `Sandbox` apart. Quota enforcement (reads 10/s, writes 1/s)
 //! and fault injection are switchable; every action records the EventBridge events the service emits.
 //!
 //! Control endpoints (for the demo and tests; the [`Emulator`] handle does the same in-process):
 //! `POST /_emulator/seed`, `POST /_emulator/invite`, `POST /_emulator/aws-update`,
-//! `POST /_emulator/expire`, `POST /_emulator/quotas`, `POST /_emulator/faults`,
-//! `GET /_emulator/events[?after=N]`, `GET /_emulator/stats`.
+//! `POST /_emulator/expire`, `POST /_emulator/quotas`, `POST /_emulator/faults`
+//! (`{"fail_next", "status", "error", "delay_ms"}`), `POST /_emulator/tasks` (`{"delay_ms",
+//! "fail_next", "reason_code", "message"}`), `POST /_emulator/iam` (`{"AccessKeyId", "Policies"}` adds
+//! a caller; `{"enforce": false}` turns IAM off), `GET /_emulator/events[?after=N]`,
+//! `GET /_emulator/stats`.
 
+pub mod iam;
+pub mod model;
 pub mod state;
+pub mod tasks;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use model::ServiceModel;
 use serde_json::{Value, json};
 use state::{ApiError, Faults, Quotas, State};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
 
@@ -35,17 +52,35 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator on `addr` (port 0: any free port), serving until the runtime ends.
+    /// Starts an emulator on `addr` (port 0: any free port), serving until the runtime ends. Fails when
+    /// AWS's service model cannot be loaded ([`ServiceModel::get`]): the emulator never runs unchecked.
     pub async fn start(addr: &str) -> std::io::Result<Emulator> {
+        let model = ServiceModel::get().map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State::new()));
+        let mut fresh = State::new();
+        fresh.model = Some(model.clone());
+        let state = Arc::new(Mutex::new(fresh));
         let shared = state.clone();
+        // Tasks finish on their own time, whether or not anyone calls.
+        let ticking = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                let Some(state) = ticking.upgrade() else {
+                    return;
+                };
+                lock(&state).advance();
+            }
+        });
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = shared.clone();
+                let model = model.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                    let service = hyper::service::service_fn(move |req| {
+                        handle(state.clone(), model.clone(), req)
+                    });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -80,7 +115,39 @@ impl Emulator {
         let mut s = self.state();
         s.faults.fail_next = n;
         s.faults.status = 500;
+        s.faults.error = None;
     }
+
+    /// Enforces IAM: the caller signing with `access_key` gets what `policies` (IAM policy documents)
+    /// allow; callers without policies get nothing.
+    pub fn allow(&self, access_key: &str, policies: &[Value]) -> Result<(), String> {
+        let parsed = iam::Policies::parse(policies)?;
+        self.state()
+            .iam
+            .get_or_insert_with(Default::default)
+            .insert(access_key.to_string(), parsed);
+        Ok(())
+    }
+
+    /// Answers that broke the model so far (each was sent as an `InternalServerException`).
+    pub fn model_violations(&self) -> u64 {
+        self.state().stats.model_violations
+    }
+}
+
+static REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// A request id in the shape AWS's look like.
+fn request_id() -> String {
+    let n = REQUEST.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), n)
+}
+
+/// The access key id of a SigV4 `Authorization` header (`… Credential=<key>/<date>/…`).
+fn access_key(req: &Request<Incoming>) -> Option<String> {
+    let auth = req.headers().get("authorization")?.to_str().ok()?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split('/').next().map(str::to_string)
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -96,6 +163,9 @@ fn json_response(status: u16, body: &Value, error_type: Option<&str>) -> Respons
         "content-type",
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
     );
+    if let Ok(id) = hyper::header::HeaderValue::from_str(&request_id()) {
+        r.headers_mut().insert("x-amzn-requestid", id);
+    }
     if let Some(t) = error_type.and_then(|t| hyper::header::HeaderValue::from_str(t).ok()) {
         r.headers_mut().insert("x-amzn-errortype", t);
     }
@@ -108,6 +178,7 @@ fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
 
 async fn handle(
     state: Arc<Mutex<State>>,
+    model: Arc<ServiceModel>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let path = req.uri().path().to_string();
@@ -117,6 +188,7 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let caller = access_key(&req);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return Ok(error_response(&bad_request(&e.to_string()))),
@@ -127,9 +199,11 @@ async fn handle(
         match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(e) => {
-                return Ok(error_response(&bad_request(&format!(
-                    "body is not JSON: {e}"
-                ))));
+                return Ok(error_response(&ApiError::new(
+                    400,
+                    "SerializationException",
+                    format!("body is not JSON: {e}"),
+                )));
             }
         }
     };
@@ -139,12 +213,21 @@ async fn handle(
             Err(e) => error_response(&e),
         });
     }
-    let Some(op) = target
-        .as_deref()
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-    else {
-        return Ok(error_response(&bad_request(
+    let Some(name) = target.as_deref().and_then(|t| {
+        t.strip_prefix(&model.target_prefix)
+            .and_then(|t| t.strip_prefix('.'))
+    }) else {
+        return Ok(error_response(&ApiError::new(
+            400,
+            "UnknownOperationException",
             "missing X-Amz-Target: AWSPartnerCentralSelling.<Operation>",
+        )));
+    };
+    let Some(op) = model.operation(name) else {
+        return Ok(error_response(&ApiError::new(
+            400,
+            "UnknownOperationException",
+            format!("unknown operation {name}"),
         )));
     };
     let delay = lock(&state).faults.delay_ms;
@@ -153,14 +236,86 @@ async fn handle(
     }
     let result = {
         let mut s = lock(&state);
-        match s.take_fault() {
-            Some(e) => Err(e),
-            None => s.admit(op).and_then(|()| s.call(op, &json)),
+        s.advance();
+        let violations = op
+            .input
+            .as_deref()
+            .map(|shape| model.validate(shape, &json))
+            .unwrap_or_default();
+        if !violations.is_empty() {
+            Err(request_invalid(&violations))
+        } else {
+            s.authorize(name, caller.as_deref(), &json)
+                .and_then(|()| match s.take_fault(|e| op.errors.contains(e)) {
+                    Some(e) => Err(e),
+                    None => s.admit(name).and_then(|()| s.call(name, &json)),
+                })
         }
     };
-    Ok(match result {
-        Ok(v) => json_response(200, &strip_nulls(v), None),
-        Err(e) => error_response(&e),
+    let answer = result.map(strip_nulls);
+    let broken = check_answer(&model, op, &answer);
+    Ok(match (answer, broken) {
+        (_, Some(why)) => {
+            eprintln!("pc-emulator: {name}: answer breaks the service model: {why}");
+            lock(&state).stats.model_violations += 1;
+            error_response(&ApiError::new(
+                500,
+                "InternalServerException",
+                format!("emulator bug: the {name} answer breaks the service model: {why}"),
+            ))
+        }
+        (Ok(v), None) => json_response(200, &v, None),
+        (Err(e), None) => error_response(&e),
+    })
+}
+
+/// A request that breaks the model: `ValidationException` with one `ErrorList` entry per violation.
+fn request_invalid(violations: &[model::Violation]) -> ApiError {
+    ApiError::validation(
+        "REQUEST_VALIDATION_FAILED",
+        violations
+            .iter()
+            .map(|v| {
+                (
+                    (!v.field.is_empty()).then_some(v.field.as_str()),
+                    v.code,
+                    v.message.clone(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Why an answer breaks the model, if it does: an output that does not validate against the output
+/// shape, or an error the operation does not list (or whose body breaks its shape).
+fn check_answer(
+    model: &ServiceModel,
+    op: &model::Operation,
+    answer: &Result<Value, ApiError>,
+) -> Option<String> {
+    let violations = match answer {
+        Ok(v) => match op.output.as_deref() {
+            Some(shape) => model.validate(shape, v),
+            None if v.as_object().is_some_and(|m| m.is_empty()) => Vec::new(),
+            None => return Some(format!("the operation has no output, but {v} was built")),
+        },
+        Err(e) => {
+            if !op.errors.contains(e.kind) {
+                return Some(format!("{} is not one of the operation's errors", e.kind));
+            }
+            let mut body = e.body();
+            if let Some(m) = body.as_object_mut() {
+                m.remove("__type");
+            }
+            model.validate(e.kind, &body)
+        }
+    };
+    (!violations.is_empty()).then(|| {
+        violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     })
 }
 
@@ -194,6 +349,7 @@ fn control_call(
     body: &Value,
 ) -> Result<Value, ApiError> {
     let mut s = lock(state);
+    s.advance();
     let text = |k: &str| {
         body.get(k)
             .and_then(Value::as_str)
@@ -222,8 +378,35 @@ fn control_call(
             s.faults = Faults {
                 fail_next: body["fail_next"].as_u64().unwrap_or(0) as u32,
                 status: body["status"].as_u64().unwrap_or(500) as u16,
+                error: body["error"].as_str().map(str::to_string),
                 delay_ms: body["delay_ms"].as_u64().unwrap_or(0),
             };
+            Ok(json!({}))
+        }
+        "tasks" => {
+            if let Some(ms) = body["delay_ms"].as_u64() {
+                s.task_plan.delay_ms = ms;
+            }
+            let reason = body["reason_code"]
+                .as_str()
+                .unwrap_or("OpportunityValidationFailed");
+            let message = body["message"].as_str().unwrap_or("injected task failure");
+            for _ in 0..body["fail_next"].as_u64().unwrap_or(0) {
+                s.task_plan
+                    .failures
+                    .push_back((reason.to_string(), message.to_string()));
+            }
+            Ok(json!({}))
+        }
+        "iam" => {
+            if body["enforce"] == json!(false) {
+                s.iam = None;
+                return Ok(json!({}));
+            }
+            let key = text("AccessKeyId");
+            let docs = body["Policies"].as_array().cloned().unwrap_or_default();
+            let parsed = iam::Policies::parse(&docs).map_err(|e| bad_request(&e))?;
+            s.iam.get_or_insert_with(Default::default).insert(key, parsed);
             Ok(json!({}))
         }
         "events" => {
@@ -235,7 +418,8 @@ fn control_call(
             Ok(json!({ "events": events.get(after..).unwrap_or_default(), "next": events.len() }))
         }
         "stats" => Ok(
-            json!({ "calls": s.stats.calls, "throttled": s.stats.throttled, "faults_served": s.stats.faults_served }),
+            json!({ "calls": s.stats.calls, "throttled": s.stats.throttled, "faults_served": s.stats.faults_served,
+                "model_violations": s.stats.model_violations }),
         ),
         other => Err(ApiError {
             status: 404,

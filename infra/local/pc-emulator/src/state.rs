@@ -1,6 +1,9 @@
 //! The emulated service: opportunities, AWS summaries, invitations, solutions and tasks per catalog, the
 //! operations on them, and the EventBridge events each action emits.
 
+use crate::iam::{Decision, Policies};
+use crate::model::ServiceModel;
+use crate::tasks::{Task, TaskKind, TaskPlan};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -20,7 +23,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
+    /// An error with only a `Message`.
+    pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             kind,
@@ -30,7 +34,7 @@ impl ApiError {
     }
 
     /// `ValidationException` with its `ErrorList`.
-    fn validation(reason: &str, errors: Vec<(Option<&str>, &str, String)>) -> Self {
+    pub fn validation(reason: &str, errors: Vec<(Option<&str>, &str, String)>) -> Self {
         let list: Vec<Value> = errors
             .into_iter()
             .map(|(field, code, message)| {
@@ -69,7 +73,7 @@ impl ApiError {
 }
 
 /// Operations that count against the read quota (everything else is a write).
-pub const READS: [&str; 7] = [
+pub const READS: [&str; 8] = [
     "GetOpportunity",
     "GetAwsOpportunitySummary",
     "ListOpportunities",
@@ -77,6 +81,7 @@ pub const READS: [&str; 7] = [
     "GetEngagementInvitation",
     "ListEngagementInvitations",
     "ListEngagementByAcceptingInvitationTasks",
+    "ListEngagementFromOpportunityTasks",
 ];
 
 /// Quota enforcement: calls per second by group.
@@ -131,8 +136,11 @@ impl Quotas {
 /// Injected faults.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Faults {
-    /// The next N calls fail with `status` (an `InternalServerException`).
+    /// The next N calls (of operations whose model lists `error`) fail with `status`.
     pub fail_next: u32,
+    /// The modelled error they fail with (default `InternalServerException`): for example
+    /// `ServiceQuotaExceededException` or `AccessDeniedException`.
+    pub error: Option<String>,
     /// Status of injected failures (default 500).
     pub status: u16,
     /// Every call waits this long first.
@@ -148,6 +156,8 @@ pub struct Stats {
     pub throttled: u64,
     /// Calls failed by fault injection.
     pub faults_served: u64,
+    /// Answers that broke the service model (sent as `InternalServerException` instead).
+    pub model_violations: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +177,9 @@ pub struct State {
     invitations: BTreeMap<(String, String), Invitation>,
     solutions: Vec<Value>,
     tokens: HashMap<(String, &'static str, String), (Value, Value)>,
-    accept_tasks: Vec<Value>,
+    /// Invitations this partner sent (a submission invites AWS), for `ParticipantType: SENDER`.
+    sent_invitations: Vec<Value>,
+    tasks: Vec<Task>,
     events: Vec<Value>,
     next: u64,
     last_stamp: DateTime<Utc>,
@@ -177,6 +189,13 @@ pub struct State {
     pub faults: Faults,
     /// Call counts.
     pub stats: Stats,
+    /// How the next asynchronous tasks run.
+    pub task_plan: TaskPlan,
+    /// IAM, when enforced: each caller's policies by the access key id it signs with.
+    pub iam: Option<BTreeMap<String, Policies>>,
+    /// The service model seeded data is checked against (an invitation or opportunity that AWS could
+    /// never send is refused when it is seeded, not when a client first reads it).
+    pub model: Option<std::sync::Arc<ServiceModel>>,
     /// A concurrent AWS-side edit: right after the next GetOpportunity of (catalog, id) is answered,
     /// this patch is applied as [`State::aws_update`] does, so the reader's `LastModifiedDate` is stale.
     pub race: Option<(String, String, Value)>,
@@ -191,19 +210,24 @@ impl Default for State {
             invitations: BTreeMap::new(),
             solutions: Vec::new(),
             tokens: HashMap::new(),
-            accept_tasks: Vec::new(),
+            sent_invitations: Vec::new(),
+            tasks: Vec::new(),
             events: Vec::new(),
             next: 1,
             last_stamp: DateTime::<Utc>::MIN_UTC,
             quotas: None,
             faults: Faults::default(),
             stats: Stats::default(),
+            task_plan: TaskPlan::default(),
+            iam: None,
+            model: None,
             race: None,
         }
     }
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+/// A timestamp as the service writes it.
+pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -331,6 +355,23 @@ impl State {
         State::default()
     }
 
+    /// Refuses seeded data that breaks `shape` (a control call's error, naming every violation).
+    fn conforms(&self, what: &str, shape: &str, value: &Value) -> Result<(), ApiError> {
+        let Some(model) = &self.model else {
+            return Ok(());
+        };
+        let violations = model.validate(shape, value);
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        Err(ApiError::new(
+            400,
+            "ValidationException",
+            format!("{what} breaks {shape}: {}", list.join("; ")),
+        ))
+    }
+
     fn stamp(&mut self) -> DateTime<Utc> {
         let now = Utc::now().max(self.last_stamp + Duration::milliseconds(1));
         self.last_stamp = now;
@@ -415,6 +456,11 @@ impl State {
                 stored["RelatedEntityIdentifiers"] =
                     json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
             }
+            let mut as_read = stored.clone();
+            if let Some(m) = as_read.as_object_mut() {
+                m.remove("Origin");
+            }
+            self.conforms(&format!("opportunity {id}"), "GetOpportunityResponse", &as_read)?;
             self.opportunities.insert((cat, id), stored);
         }
         for i in seed["invitations"].as_array().into_iter().flatten() {
@@ -450,6 +496,9 @@ impl State {
                 m.insert(k.clone(), v.clone());
             }
         }
+        let mut as_read = view.clone();
+        as_read["Catalog"] = json!(cat);
+        self.conforms("the invitation", "GetEngagementInvitationResponse", &as_read)?;
         let detail = json!({ "engagementInvitation": {
             "arn": arn, "id": id, "engagementId": view["EngagementId"], "senderAccountId": "111122223333",
             "receiverAccountId": self.account, "senderCompanyName": "AWS",
@@ -479,11 +528,88 @@ impl State {
             .opportunities
             .get_mut(&(catalog.to_string(), id.to_string()))
             .ok_or_else(|| ApiError::not_found("Opportunity", id))?;
+        let before = o["LifeCycle"]["ReviewStatus"].clone();
         merge(o, patch.clone());
         o["LastModifiedDate"] = json!(iso(stamp));
+        let after = o["LifeCycle"]["ReviewStatus"].clone();
         let lmd = iso(stamp);
         self.opportunity_event("Opportunity Updated", catalog, id);
+        if before != after {
+            self.reviewed(catalog, id, after.as_str().unwrap_or_default());
+        }
         Ok(lmd)
+    }
+
+    /// AWS finished reviewing a submitted opportunity. As AWS's scenario table has it, an approval
+    /// accepts AWS's engagement invitation (Engagement Invitation Accepted, Engagement Member Added,
+    /// Engagement Resource Snapshot Created) and a rejection rejects it; the EventBridge reference's
+    /// `Opportunity Accepted` / `Opportunity Rejected` (no documented shape) are emitted then, with the
+    /// opportunity events' detail.
+    fn reviewed(&mut self, cat: &str, id: &str, status: &str) {
+        let (invitation_event, opportunity_event) = match status {
+            "Approved" => ("Engagement Invitation Accepted", "Opportunity Accepted"),
+            "Rejected" => ("Engagement Invitation Rejected", "Opportunity Rejected"),
+            _ => return,
+        };
+        let sent = self.sent_invitations.iter_mut().rev().find(|i| {
+            i["Catalog"] == json!(cat)
+                && i["Status"] == json!("PENDING")
+                && self
+                    .tasks
+                    .iter()
+                    .any(|t| t.opportunity_id.as_deref() == Some(id) && i["Id"] == json!(t.invitation_id))
+        });
+        if let Some(inv) = sent {
+            inv["Status"] = json!(if status == "Approved" { "ACCEPTED" } else { "REJECTED" });
+            let inv = inv.clone();
+            let arn = inv["Arn"].as_str().unwrap_or_default().to_string();
+            let engagement = inv["EngagementId"].as_str().unwrap_or_default().to_string();
+            self.emit(invitation_event, cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": inv["Id"], "engagementId": engagement, "participantType": "Sender", "senderAccountId": self.account, "receiverAccountId": "111122223333", "payloadType": "OpportunityInvitation" } }));
+            if status == "Approved" {
+                self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": "111122223333", "companyName": "AWS" } }));
+            }
+            self.snapshot_events(cat, &engagement, id, vec!["111122223333".into()]);
+        }
+        self.opportunity_event(opportunity_event, cat, id);
+    }
+
+    /// Decides an operation under the caller's IAM policies (when IAM is enforced):
+    /// `partnercentral:<Operation>` with the request's `partnercentral:Catalog`.
+    pub fn authorize(
+        &self,
+        op: &str,
+        access_key: Option<&str>,
+        body: &Value,
+    ) -> Result<(), ApiError> {
+        let Some(iam) = &self.iam else {
+            return Ok(());
+        };
+        let catalog = body["Catalog"].as_str().unwrap_or_default();
+        let identifier = ["Identifier", "OpportunityIdentifier", "RelatedOpportunityIdentifier"]
+            .iter()
+            .find_map(|k| body[*k].as_str())
+            .unwrap_or("*");
+        let resource = format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{catalog}/{identifier}",
+            self.account
+        );
+        let context = BTreeMap::from([("partnercentral:Catalog".to_string(), catalog.to_string())]);
+        let action = format!("partnercentral:{op}");
+        let decision = access_key
+            .and_then(|k| iam.get(k))
+            .map_or(Decision::ImplicitDeny, |p| p.decide(&action, &resource, &context));
+        if decision == Decision::Allow {
+            return Ok(());
+        }
+        let caller = access_key.unwrap_or("an unsigned caller");
+        Err(ApiError::new(
+            403,
+            "AccessDeniedException",
+            format!(
+                "User: {caller} is not authorized to perform: {action} on resource: {resource} ({} in an identity-based policy)",
+                if decision == Decision::ExplicitDeny { "explicit deny" } else { "no allow" }
+            ),
+        ))
     }
 
     /// One operation. Quotas and faults are applied by the caller ([`State::admit`]).
@@ -535,9 +661,14 @@ impl State {
                 Ok(json!({ "SolutionSummaries": items, "NextToken": next }))
             }
             "StartEngagementFromOpportunityTask" => {
-                self.idempotent(&cat, "StartEngagementFromOpportunityTask", body, |s| {
-                    s.submit(&cat, body)
-                })
+                let started =
+                    self.idempotent(&cat, "StartEngagementFromOpportunityTask", body, |s| {
+                        s.submit(&cat, body)
+                    })?;
+                Ok(self.task_view(&started))
+            }
+            "ListEngagementFromOpportunityTasks" => {
+                Ok(self.list_tasks(&cat, TaskKind::EngagementFromOpportunity, body))
             }
             "GetEngagementInvitation" => {
                 let id = text(body, "Identifier")?;
@@ -549,6 +680,16 @@ impl State {
                 let mut v = inv.view.clone();
                 v["Catalog"] = json!(cat);
                 Ok(v)
+            }
+            "ListEngagementInvitations" if body["ParticipantType"] == json!("SENDER") => {
+                let all: Vec<Value> = self
+                    .sent_invitations
+                    .iter()
+                    .filter(|i| i["Catalog"] == json!(cat))
+                    .cloned()
+                    .collect();
+                let (items, next) = page(&all, body, 20);
+                Ok(json!({ "EngagementInvitationSummaries": items, "NextToken": next }))
             }
             "ListEngagementInvitations" => {
                 let all: Vec<Value> = self
@@ -568,47 +709,22 @@ impl State {
                 let (items, next) = page(&all, body, 20);
                 Ok(json!({ "EngagementInvitationSummaries": items, "NextToken": next }))
             }
-            "StartEngagementByAcceptingInvitationTask" => self.idempotent(
-                &cat,
-                "StartEngagementByAcceptingInvitationTask",
-                body,
-                |s| s.accept(&cat, body),
-            ),
+            "StartEngagementByAcceptingInvitationTask" => {
+                let started =
+                    self.idempotent(&cat, "StartEngagementByAcceptingInvitationTask", body, |s| {
+                        s.accept(&cat, body)
+                    })?;
+                Ok(self.task_view(&started))
+            }
             "ListEngagementByAcceptingInvitationTasks" => {
-                let want = |filter: &str, field: &str, t: &Value| {
-                    body.get(filter)
-                        .and_then(Value::as_array)
-                        .is_none_or(|ids| ids.contains(&t[field]))
-                };
-                let all: Vec<Value> = self
-                    .accept_tasks
-                    .iter()
-                    .filter(|t| t["Catalog"] == json!(cat))
-                    .filter(|t| want("TaskIdentifier", "TaskId", t))
-                    .filter(|t| want("OpportunityIdentifier", "OpportunityId", t))
-                    .filter(|t| {
-                        want(
-                            "EngagementInvitationIdentifier",
-                            "EngagementInvitationId",
-                            t,
-                        )
-                    })
-                    .map(|t| {
-                        let mut t = t.clone();
-                        if let Some(m) = t.as_object_mut() {
-                            m.remove("Catalog");
-                        }
-                        t
-                    })
-                    .collect();
-                let (items, next) = page(&all, body, 20);
-                Ok(json!({ "TaskSummaries": items, "NextToken": next }))
+                Ok(self.list_tasks(&cat, TaskKind::AcceptInvitation, body))
             }
             "RejectEngagementInvitation" => self.reject(&cat, body),
+            // In the model, but not emulated: said as a server-side error (a modelled one).
             other => Err(ApiError::new(
-                400,
-                "UnknownOperationException",
-                format!("unknown operation {other}"),
+                500,
+                "InternalServerException",
+                format!("the emulator does not implement {other}"),
             )),
         }
     }
@@ -625,8 +741,14 @@ impl State {
     }
 
     /// Takes one injected fault, if any are left.
-    pub fn take_fault(&mut self) -> Option<ApiError> {
-        if self.faults.fail_next == 0 {
+    /// Only operations whose model lists the injected error take one (`modelled` says which do).
+    pub fn take_fault(&mut self, modelled: impl Fn(&str) -> bool) -> Option<ApiError> {
+        let kind = self
+            .faults
+            .error
+            .as_deref()
+            .unwrap_or("InternalServerException");
+        if self.faults.fail_next == 0 || !modelled(kind) {
             return None;
         }
         self.faults.fail_next -= 1;
@@ -636,11 +758,21 @@ impl State {
         } else {
             self.faults.status
         };
-        Some(ApiError::new(
-            status,
-            "InternalServerException",
-            "injected fault",
-        ))
+        let kind: &'static str = match self.faults.error.as_deref() {
+            Some("ServiceQuotaExceededException") => "ServiceQuotaExceededException",
+            Some("AccessDeniedException") => "AccessDeniedException",
+            Some("ThrottlingException") => "ThrottlingException",
+            Some("ConflictException") => "ConflictException",
+            _ => "InternalServerException",
+        };
+        let mut e = ApiError::new(status, kind, "injected fault");
+        if kind == "AccessDeniedException" {
+            e.extra.insert(
+                "Reason".into(),
+                json!("INCOMPATIBLE_BENEFIT_AWS_PARTNER_STATE"),
+            );
+        }
+        Some(e)
     }
 
     fn idempotent(
@@ -671,10 +803,24 @@ impl State {
     }
 
     fn get_opportunity(&self, cat: &str, id: &str) -> Result<Value, ApiError> {
-        self.opportunities
+        let mut o = self
+            .opportunities
             .get(&(cat.to_string(), id.to_string()))
             .cloned()
-            .ok_or_else(|| ApiError::not_found("Opportunity", id))
+            .ok_or_else(|| ApiError::not_found("Opportunity", id))?;
+        // Kept for GetAwsOpportunitySummary; GetOpportunity's output shape has no `Origin`.
+        if let Some(m) = o.as_object_mut() {
+            m.remove("Origin");
+        }
+        Ok(o)
+    }
+
+    fn origin(&self, cat: &str, id: &str) -> String {
+        self.opportunities
+            .get(&(cat.to_string(), id.to_string()))
+            .and_then(|o| o["Origin"].as_str())
+            .unwrap_or("Partner Referral")
+            .to_string()
     }
 
     fn list_opportunities(&self, cat: &str, body: &Value) -> Value {
@@ -750,6 +896,16 @@ impl State {
                 "Customer.Account.CompanyName is required".to_string(),
             ));
         }
+        // The model's documentation of CreateOpportunityRequest.Origin: "For all opportunities created
+        // with Catalog: AWS, this field must only be Partner Referral"; Sandbox may simulate AWS Referral.
+        if cat == "AWS" && body["Origin"] == json!("AWS Referral") {
+            missing.push((
+                Some("Origin"),
+                "INVALID_VALUE",
+                "Origin must be Partner Referral in the AWS catalog (AWS Referral only simulates one in Sandbox)"
+                    .to_string(),
+            ));
+        }
         if !missing.is_empty() {
             return Err(ApiError::validation("BUSINESS_VALIDATION_FAILED", missing));
         }
@@ -785,7 +941,11 @@ impl State {
     fn update_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?.to_string();
         let sent = text(body, "LastModifiedDate")?;
-        let stored = self.get_opportunity(cat, &id)?;
+        let stored = self
+            .opportunities
+            .get(&(cat.to_string(), id.clone()))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Opportunity", &id))?;
         let same_time = match (
             DateTime::parse_from_rfc3339(sent),
             stored["LastModifiedDate"]
@@ -893,13 +1053,13 @@ impl State {
             if let Some(c) = body["LifeCycle"].get("ReviewComments") {
                 o["LifeCycle"]["ReviewComments"] = c.clone();
             }
-            if let Some(s) = self.summaries.get_mut(&(cat.to_string(), id.clone())) {
-                s["LifeCycle"]["ReviewStatus"] = json!(wanted);
-            }
         }
         o["LastModifiedDate"] = json!(stamp);
         self.opportunities.insert((cat.to_string(), id.clone()), o);
         self.opportunity_event("Opportunity Updated", cat, &id);
+        if simulating {
+            self.reviewed(cat, &id, wanted.unwrap_or_default());
+        }
         Ok(json!({ "Id": id, "LastModifiedDate": stamp }))
     }
 
@@ -962,10 +1122,6 @@ impl State {
 
     fn submit(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?.to_string();
-        let involvement = body["AwsSubmission"]["InvolvementType"]
-            .as_str()
-            .unwrap_or("Co-Sell")
-            .to_string();
         let o = self.get_opportunity(cat, &id)?;
         let status = o["LifeCycle"]["ReviewStatus"].as_str().unwrap_or_default();
         if !matches!(status, "Pending Submission" | "Action Required") {
@@ -986,44 +1142,186 @@ impl State {
                 )],
             ));
         }
-        self.touch(cat, &id, |o| {
-            o["LifeCycle"]["ReviewStatus"] = json!("Submitted")
-        })?;
+        let mut task = self.start_task(TaskKind::EngagementFromOpportunity, cat);
+        task.opportunity_id = Some(id);
+        let submission = &body["AwsSubmission"];
+        task.submission = Some((
+            submission["InvolvementType"]
+                .as_str()
+                .unwrap_or("Co-Sell")
+                .to_string(),
+            submission["Visibility"]
+                .as_str()
+                .unwrap_or("Full")
+                .to_string(),
+        ));
+        let view = task.view();
+        self.tasks.push(task);
+        Ok(view)
+    }
+
+    /// A submission's task finishes: the opportunity is Submitted, AWS gets an engagement and an
+    /// invitation, and the events of AWS's scenario table go out.
+    fn complete_submit(&mut self, task: &mut Task, involvement: &str, visibility: &str) {
+        let cat = task.catalog.clone();
+        let Some(id) = task.opportunity_id.clone() else {
+            return;
+        };
+        let origin = self.origin(&cat, &id);
+        if self
+            .touch(&cat, &id, |o| {
+                o["LifeCycle"]["ReviewStatus"] = json!("Submitted")
+            })
+            .is_err()
+        {
+            task.status = "FAILED";
+            task.reason_code = Some("OpportunityValidationFailed".into());
+            task.message = Some(format!("Opportunity {id} no longer exists"));
+            return;
+        }
         let n = self.id();
         let engagement = format!("eng-{n:014}");
         let invitation = format!("engi-{n:013}");
         self.summaries.insert(
-            (cat.to_string(), id.clone()),
-            json!({ "Catalog": cat, "RelatedOpportunityId": id, "Origin": o["Origin"].as_str().unwrap_or("Partner Referral"),
-                "InvolvementType": involvement, "Visibility": body["AwsSubmission"]["Visibility"].as_str().unwrap_or("Full"),
-                "LifeCycle": { "Stage": "Prospect", "ReviewStatus": "Submitted" } }),
+            (cat.clone(), id.clone()),
+            json!({ "Catalog": cat, "RelatedOpportunityId": id, "Origin": origin,
+                "InvolvementType": involvement, "Visibility": visibility,
+                "LifeCycle": { "Stage": "Prospect" } }),
         );
-        let arn =
-            format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement/{engagement}");
-        self.emit("Engagement Created", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "CreatedAt": Utc::now().to_rfc3339(), "CreatedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
-        self.emit("Engagement Resource Snapshot Created", cat, vec![], json!({ "resourceSnapshot": { "engagementId": engagement, "resourceType": "Opportunity", "resourceId": id, "createdBy": self.account, "targetMemberAccounts": ["111122223333"], "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" } }));
-        self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
-        self.emit("Engagement Invitation Created", cat, vec![], json!({ "engagementInvitation": { "id": invitation, "engagementId": engagement, "participantType": "Sender", "payloadType": "OpportunityInvitation", "senderAccountId": self.account, "receiverAccountId": "111122223333" } }));
-        Ok(
-            json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-from-opportunity-task/oit-{n:013}"),
-            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": id, "EngagementId": engagement, "EngagementInvitationId": invitation }),
-        )
+        let arn = format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/engagement/{engagement}",
+            self.account
+        );
+        let invitation_arn =
+            format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{invitation}");
+        let now = self.stamp();
+        let expires = iso(now + Duration::days(15));
+        self.emit("Engagement Created", &cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "CreatedAt": iso(now), "CreatedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
+        self.snapshot_events(&cat, &engagement, &id, vec!["111122223333".into()]);
+        self.emit("Engagement Member Added", &cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
+        self.emit("Engagement Invitation Created", &cat, vec![invitation_arn.clone()], json!({ "engagementInvitation": {
+            "arn": invitation_arn, "id": invitation, "engagementId": engagement, "participantType": "Sender",
+            "payloadType": "OpportunityInvitation", "senderAccountId": self.account, "senderCompanyName": "Partner",
+            "receiverAccountId": "111122223333", "expirationDate": expires } }));
+        let title = self.opportunities.get(&(cat.clone(), id.clone())).map(|o| o["Project"]["Title"].clone());
+        self.sent_invitations.push(json!({ "Catalog": cat, "Arn": invitation_arn, "Id": invitation,
+            "EngagementId": engagement, "EngagementTitle": title, "Status": "PENDING",
+            "PayloadType": "OpportunityInvitation", "InvitationDate": iso(now), "ExpirationDate": expires,
+            "SenderAwsAccountId": self.account, "SenderCompanyName": "Partner",
+            "Receiver": { "Account": { "AwsAccountId": "111122223333" } }, "ParticipantType": "SENDER" }));
+        task.engagement_id = Some(engagement);
+        task.invitation_id = Some(invitation);
+        task.status = "COMPLETE";
+    }
+
+    fn snapshot_events(&mut self, cat: &str, engagement: &str, id: &str, members: Vec<String>) {
+        let snapshot = json!({ "engagementId": engagement, "resourceType": "Opportunity", "resourceId": id,
+            "createdBy": self.account, "targetMemberAccounts": members,
+            "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" });
+        let arn = format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/engagement/{engagement}/resource-snapshot/Opportunity/{id}",
+            self.account
+        );
+        let mut with_arn = snapshot.clone();
+        with_arn["arn"] = json!(arn);
+        self.emit("Engagement Resource Snapshot Created", cat, vec![arn.clone()], json!({ "resourceSnapshot": with_arn }));
+        // In AWS's EventBridge reference without a documented shape: emitted with the same detail.
+        self.emit("Resource Snapshot Created", cat, vec![arn], json!({ "resourceSnapshot": snapshot }));
+    }
+
+    fn start_task(&mut self, kind: TaskKind, cat: &str) -> Task {
+        let n = self.id();
+        let account = self.account.clone();
+        Task::start(kind, cat, &account, n, Utc::now(), &mut self.task_plan)
+    }
+
+    /// A Start…Task's answer, or a retry's with the same ClientToken: the task as it is now.
+    fn task_view(&self, started: &Value) -> Value {
+        self.tasks
+            .iter()
+            .find(|t| started["TaskId"] == json!(t.id))
+            .map_or_else(|| started.clone(), Task::view)
+    }
+
+    fn list_tasks(&self, cat: &str, kind: TaskKind, body: &Value) -> Value {
+        let mut all: Vec<Value> = self
+            .tasks
+            .iter()
+            .filter(|t| t.kind == kind && t.catalog == cat && t.listed(body))
+            .map(Task::view)
+            .collect();
+        if body["Sort"]["SortOrder"] == json!("DESCENDING") {
+            all.reverse();
+        }
+        let (items, next) = page(&all, body, 20);
+        json!({ "TaskSummaries": items, "NextToken": next })
+    }
+
+    /// Finishes every task whose time has come: its planned failure, or its effects.
+    pub fn advance(&mut self) {
+        let now = Utc::now();
+        let due: Vec<usize> = (0..self.tasks.len())
+            .filter(|i| self.tasks[*i].status == "IN_PROGRESS" && self.tasks[*i].due <= now)
+            .collect();
+        for i in due {
+            let mut task = self.tasks[i].clone();
+            if let Some((reason, message)) = task.planned_failure.take() {
+                task.status = "FAILED";
+                task.reason_code = Some(reason);
+                task.message = Some(message);
+            } else {
+                match task.kind {
+                    TaskKind::AcceptInvitation => self.complete_accept(&mut task),
+                    TaskKind::EngagementFromOpportunity => {
+                        let (involvement, visibility) = task
+                            .submission
+                            .clone()
+                            .unwrap_or(("Co-Sell".into(), "Full".into()));
+                        self.complete_submit(&mut task, &involvement, &visibility)
+                    }
+                }
+            }
+            self.tasks[i] = task;
+        }
     }
 
     fn accept(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
         let id = text(body, "Identifier")?;
         let id = id.rsplit('/').next().unwrap_or(id).to_string();
-        let key = (cat.to_string(), id.clone());
         let inv = self
             .invitations
-            .get(&key)
-            .cloned()
+            .get(&(cat.to_string(), id.clone()))
             .ok_or_else(|| ApiError::not_found("Engagement invitation", &id))?;
         if inv.view["Status"] != json!("PENDING") {
             return Err(ApiError::conflict(format!(
                 "Engagement invitation {id} is {}",
                 inv.view["Status"].as_str().unwrap_or("?")
             )));
+        }
+        let mut task = self.start_task(TaskKind::AcceptInvitation, cat);
+        task.invitation_id = Some(id);
+        let view = task.view();
+        self.tasks.push(task);
+        Ok(view)
+    }
+
+    /// An accept's task finishes: the opportunity is created from the invitation, the invitation is
+    /// accepted, and the events of AWS's scenario table go out.
+    fn complete_accept(&mut self, task: &mut Task) {
+        let cat = task.catalog.clone();
+        let id = task.invitation_id.clone().unwrap_or_default();
+        let key = (cat.clone(), id.clone());
+        let Some(inv) = self.invitations.get(&key).cloned() else {
+            return;
+        };
+        if inv.view["Status"] != json!("PENDING") {
+            task.status = "FAILED";
+            task.reason_code = Some("EngagementInvitationConflict".into());
+            task.message = Some(format!(
+                "Engagement invitation {id} is {}",
+                inv.view["Status"].as_str().unwrap_or("?")
+            ));
+            return;
         }
         let n = self.id();
         let opp = format!("O{}", 1_000_000 + n);
@@ -1044,53 +1342,55 @@ impl State {
         }
         o["RelatedEntityIdentifiers"] =
             json!({"Solutions": [], "AwsProducts": [], "AwsMarketplaceOffers": []});
-        self.opportunities.insert((cat.to_string(), opp.clone()), o);
+        self.opportunities.insert((cat.clone(), opp.clone()), o);
         self.summaries.insert(
-            (cat.to_string(), opp.clone()),
+            (cat.clone(), opp.clone()),
             json!({ "Catalog": cat, "RelatedOpportunityId": opp, "Origin": "AWS Referral",
                 "InvolvementType": "Co-Sell", "Visibility": "Full",
-                "LifeCycle": { "Stage": "Prospect", "ReviewStatus": "Approved" } }),
+                "LifeCycle": { "Stage": "Prospect" } }),
         );
         if let Some(i) = self.invitations.get_mut(&key) {
             i.view["Status"] = json!("ACCEPTED");
         }
-        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
-        let engagement = inv.view["EngagementId"].clone();
-        self.emit("Engagement Invitation Accepted", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
-        self.emit("Engagement Member Added", cat, vec![], json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } }));
-        self.opportunity_event("Opportunity Created", cat, &opp);
-        self.opportunity_event("Opportunity Updated", cat, &opp);
-        self.emit("Engagement Resource Snapshot Created", cat, vec![], json!({ "resourceSnapshot": { "engagementId": engagement, "resourceType": "Opportunity", "resourceId": opp, "createdBy": self.account, "targetMemberAccounts": [], "resourceSnapshotTemplateName": "AWSOpportunitySnapshot" } }));
-        let task = json!({ "TaskId": format!("oit-{n:013}"), "TaskArn": format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-by-accepting-invitation-task/oit-{n:013}"),
-            "StartTime": iso(Utc::now()), "TaskStatus": "COMPLETE", "OpportunityId": opp, "EngagementInvitationId": id });
-        let mut listed = task.clone();
-        listed["Catalog"] = json!(cat);
-        self.accept_tasks.push(listed);
-        Ok(task)
+        let engagement = inv.view["EngagementId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.invitation_event("Engagement Invitation Accepted", &cat, &inv.view);
+        self.member_joined(&cat, &engagement);
+        self.opportunity_event("Opportunity Created", &cat, &opp);
+        self.opportunity_event("Opportunity Updated", &cat, &opp);
+        self.snapshot_events(&cat, &engagement, &opp, vec![]);
+        task.opportunity_id = Some(opp);
+        task.engagement_id = Some(engagement);
+        task.status = "COMPLETE";
+    }
+
+    /// The partner (or AWS) becomes a member of an engagement: Engagement Member Added (the
+    /// developer guide), Engagement Member Joined (the EventBridge reference, shape undocumented: the
+    /// same detail) and Engagement Updated.
+    fn member_joined(&mut self, cat: &str, engagement: &str) {
+        let detail = json!({ "engagement": { "id": engagement }, "engagementMember": { "accountId": self.account, "companyName": "Partner" } });
+        self.emit("Engagement Member Added", cat, vec![], detail.clone());
+        self.emit("Engagement Member Joined", cat, vec![], detail);
+        let arn = format!(
+            "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/engagement/{engagement}",
+            self.account
+        );
+        self.emit("Engagement Updated", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "LastModifiedAt": iso(Utc::now()), "LastModifiedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
+    }
+
+    /// An Engagement Invitation Accepted / Rejected / Expired event for a received invitation (these
+    /// have no senderCompanyName or expirationDate, as AWS's examples show).
+    fn invitation_event(&mut self, detail_type: &str, cat: &str, view: &Value) {
+        let arn = view["Arn"].as_str().unwrap_or_default().to_string();
+        self.emit(detail_type, cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": view["Id"], "engagementId": view["EngagementId"], "participantType": "Receiver", "senderAccountId": view["SenderAwsAccountId"], "receiverAccountId": self.account, "payloadType": view["PayloadType"] } }));
     }
 
     fn reject(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
-        const REASONS: [&str; 5] = [
-            "Customer problem unclear",
-            "Next steps unclear",
-            "Unable to support",
-            "Duplicate of Partner Referral",
-            "Other",
-        ];
+        // `RejectionReason` is free text within the model's pattern (checked before this runs).
         let id = text(body, "Identifier")?;
         let id = id.rsplit('/').next().unwrap_or(id).to_string();
-        if let Some(r) = body.get("RejectionReason").and_then(Value::as_str)
-            && !REASONS.contains(&r)
-        {
-            return Err(ApiError::validation(
-                "REQUEST_VALIDATION_FAILED",
-                vec![(
-                    Some("RejectionReason"),
-                    "INVALID_ENUM_VALUE",
-                    format!("{r} is not a rejection reason"),
-                )],
-            ));
-        }
         let key = (cat.to_string(), id.clone());
         let inv = self
             .invitations
@@ -1104,9 +1404,8 @@ impl State {
         }
         inv.view["Status"] = json!("REJECTED");
         inv.view["RejectionReason"] = body.get("RejectionReason").cloned().unwrap_or(Value::Null);
-        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
-        let engagement = inv.view["EngagementId"].clone();
-        self.emit("Engagement Invitation Rejected", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
+        let view = inv.view.clone();
+        self.invitation_event("Engagement Invitation Rejected", cat, &view);
         Ok(json!({}))
     }
 
@@ -1117,9 +1416,8 @@ impl State {
             .get_mut(&(cat.to_string(), id.to_string()))
             .ok_or_else(|| ApiError::not_found("Engagement invitation", id))?;
         inv.view["Status"] = json!("EXPIRED");
-        let arn = inv.view["Arn"].as_str().unwrap_or_default().to_string();
-        let engagement = inv.view["EngagementId"].clone();
-        self.emit("Engagement Invitation Expired", cat, vec![arn.clone()], json!({ "engagementInvitation": { "arn": arn, "id": id, "engagementId": engagement, "participantType": "Receiver", "senderAccountId": "111122223333", "receiverAccountId": self.account, "payloadType": "OpportunityInvitation" } }));
+        let view = inv.view.clone();
+        self.invitation_event("Engagement Invitation Expired", cat, &view);
         Ok(())
     }
 }

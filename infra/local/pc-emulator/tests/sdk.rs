@@ -123,6 +123,47 @@ async fn link(
     Ok(())
 }
 
+/// Polls a task (ListEngagementByAcceptingInvitationTasks or ListEngagementFromOpportunityTasks by its
+/// id) until it leaves IN_PROGRESS; its final summary as (status, reason code, opportunity id).
+async fn finished(c: &Client, task_id: &str, accept: bool) -> (String, Option<String>, Option<String>) {
+    for _ in 0..200 {
+        let (status, reason, opportunity) = if accept {
+            let out = c
+                .list_engagement_by_accepting_invitation_tasks()
+                .catalog("Sandbox")
+                .task_identifier(task_id)
+                .send()
+                .await
+                .unwrap();
+            let t = &out.task_summaries()[0];
+            (
+                t.task_status().unwrap().as_str().to_string(),
+                t.reason_code().map(|r| r.as_str().to_string()),
+                t.opportunity_id().map(str::to_string),
+            )
+        } else {
+            let out = c
+                .list_engagement_from_opportunity_tasks()
+                .catalog("Sandbox")
+                .task_identifier(task_id)
+                .send()
+                .await
+                .unwrap();
+            let t = &out.task_summaries()[0];
+            (
+                t.task_status().unwrap().as_str().to_string(),
+                t.reason_code().map(|r| r.as_str().to_string()),
+                t.opportunity_id().map(str::to_string),
+            )
+        };
+        if status != "IN_PROGRESS" {
+            return (status, reason, opportunity);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("task {task_id} never finished");
+}
+
 async fn create(c: &Client, token: &str, title: &str) -> String {
     c.create_opportunity()
         .catalog("Sandbox")
@@ -262,6 +303,12 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
         .await
         .unwrap();
     assert_eq!(task.opportunity_id(), Some(id.as_str()));
+    // Asynchronous, as AWS runs it: IN_PROGRESS first, a task id of the model's pattern.
+    assert_eq!(task.task_status().map(|s| s.as_str()), Some("IN_PROGRESS"));
+    let task_id = task.task_id().unwrap();
+    assert!(task_id.starts_with("task-") && task_id.len() == 18, "{task_id}");
+    let (status, _, _) = finished(&c, task_id, false).await;
+    assert_eq!(status, "COMPLETE");
     let summary = c
         .get_aws_opportunity_summary()
         .catalog("Sandbox")
@@ -283,6 +330,7 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
             "Opportunity Updated".into(),
             "Engagement Created".into(),
             "Engagement Resource Snapshot Created".into(),
+            "Resource Snapshot Created".into(),
             "Engagement Member Added".into(),
             "Engagement Invitation Created".into()
         ]),
@@ -311,6 +359,19 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
             .unwrap_err(),
     );
     assert_eq!(v.error_list()[0].field_name(), Some("Project.Title"));
+    let types: Vec<String> = e
+        .events()
+        .iter()
+        .map(|v| v["detail-type"].as_str().unwrap().to_string())
+        .collect();
+    for t in [
+        "Opportunity Accepted",
+        "Engagement Invitation Accepted",
+        "Engagement Member Added",
+    ] {
+        assert!(types.contains(&t.to_string()), "{t} missing from {types:?}");
+    }
+    assert_eq!(e.model_violations(), 0);
 }
 
 #[tokio::test]
@@ -373,7 +434,8 @@ async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
         json!({ "Catalog": "Sandbox",
         "Invitation": { "Payload": { "OpportunityInvitation": { "ReceiverResponsibilities": ["Co-Sell Facilitator"],
             "Customer": { "CompanyName": "Example Corp", "CountryCode": "US", "Industry": "Software and Internet", "WebsiteUrl": "https://example.com" },
-            "Project": { "Title": title, "BusinessProblem": "Needs a partner", "ExpectedCustomerSpend": [] } } } },
+            "Project": { "Title": title, "BusinessProblem": "Needs a partner to migrate its data",
+                "TargetCompletionDate": "2027-03-31", "ExpectedCustomerSpend": [] } } } },
         "Opportunity": { "Customer": { "Account": { "CompanyName": "Example Corp" } }, "Project": { "Title": title } } })
     };
     let a = e.state().invite(&spec("Accept me")).unwrap();
@@ -396,8 +458,15 @@ async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
     assert_eq!(got.status().map(|s| s.as_str()), Some("PENDING"));
 
     let t1 = accept(&c, &a, "acc-1").await.unwrap();
+    assert_eq!(t1.task_status().map(|s| s.as_str()), Some("IN_PROGRESS"));
+    assert_eq!(t1.opportunity_id(), None);
+    let (status, _, opportunity) = finished(&c, t1.task_id().unwrap(), true).await;
+    assert_eq!(status, "COMPLETE");
+    assert!(opportunity.is_some());
+    // The same ClientToken answers the same task, as it is now.
     let t2 = accept(&c, &a, "acc-1").await.unwrap();
-    assert_eq!(t1.opportunity_id(), t2.opportunity_id());
+    assert_eq!(t1.task_id(), t2.task_id());
+    assert_eq!(t2.opportunity_id().map(str::to_string), opportunity);
     let other_token = accept(&c, &a, "acc-2").await.unwrap_err();
     assert!(other_token.into_service_error().is_conflict_exception());
     let tasks = c
@@ -412,15 +481,16 @@ async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
         .reject_engagement_invitation()
         .catalog("Sandbox")
         .identifier(&r)
-        .rejection_reason("Too busy")
+        .rejection_reason("x".repeat(81))
         .send()
         .await
         .unwrap_err();
     assert!(bad.into_service_error().is_validation_exception());
+    // Free text within the model's pattern (1–80 printable characters), e.g. AWS's own example.
     c.reject_engagement_invitation()
         .catalog("Sandbox")
         .identifier(&r)
-        .rejection_reason("Unable to support")
+        .rejection_reason("Duplicate of partner referral")
         .send()
         .await
         .unwrap();
@@ -542,4 +612,100 @@ async fn associate_disassociate_and_assign_change_the_record_and_emit_updates_an
         .await
         .unwrap();
     assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_task_planned_to_fail_ends_failed_with_its_reason_and_changes_nothing() {
+    let (e, c) = client().await;
+    let id = e
+        .state()
+        .invite(&json!({ "Catalog": "Sandbox",
+            "Invitation": { "Payload": { "OpportunityInvitation": { "ReceiverResponsibilities": ["Co-Sell Facilitator"],
+                "Customer": { "CompanyName": "Example Corp", "CountryCode": "US", "Industry": "Software and Internet", "WebsiteUrl": "https://example.com" },
+                "Project": { "Title": "Fails", "BusinessProblem": "Needs a partner to migrate its data",
+                    "TargetCompletionDate": "2027-03-31", "ExpectedCustomerSpend": [] } } } },
+            "Opportunity": { "Customer": { "Account": { "CompanyName": "Example Corp" } }, "Project": { "Title": "Fails" } } }))
+        .unwrap();
+    {
+        let mut s = e.state();
+        s.task_plan.delay_ms = 50;
+        s.task_plan.failures.push_back((
+            "InvitationAccessDenied".into(),
+            "the receiver may not accept".into(),
+        ));
+    }
+    let t = accept(&c, &id, "fail-1").await.unwrap();
+    assert_eq!(t.task_status().map(|s| s.as_str()), Some("IN_PROGRESS"));
+    let (status, reason, opportunity) = finished(&c, t.task_id().unwrap(), true).await;
+    assert_eq!(
+        (status.as_str(), reason.as_deref(), opportunity),
+        ("FAILED", Some("InvitationAccessDenied"), None)
+    );
+    let got = c
+        .get_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().map(|s| s.as_str()), Some("PENDING"));
+    assert_eq!(e.model_violations(), 0);
+}
+
+#[tokio::test]
+async fn iam_refuses_what_the_callers_policy_does_not_allow_and_the_other_catalog() {
+    let (e, c) = client().await;
+    // The client signs with access key "local".
+    e.allow(
+        "local",
+        &[json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow",
+            "Action": ["partnercentral:ListOpportunities"], "Resource": "*",
+            "Condition": { "StringEquals": { "partnercentral:Catalog": "Sandbox" } } }] })],
+    )
+    .unwrap();
+    c.list_opportunities().catalog("Sandbox").send().await.unwrap();
+    let denied = c
+        .list_opportunities()
+        .catalog("AWS")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(denied.is_access_denied_exception(), "{denied:?}");
+    let denied = c
+        .create_opportunity()
+        .catalog("Sandbox")
+        .client_token("t")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(denied.is_access_denied_exception(), "{denied:?}");
+    assert!(
+        denied
+            .meta()
+            .message()
+            .unwrap()
+            .contains("partnercentral:CreateOpportunity")
+    );
+}
+
+#[tokio::test]
+async fn origin_aws_referral_is_refused_in_the_aws_catalog_as_the_model_documents() {
+    let (_e, c) = client().await;
+    let refused = c
+        .create_opportunity()
+        .catalog("AWS")
+        .client_token("origin-1")
+        .origin(aws_sdk_partnercentralselling::types::OpportunityOrigin::AwsReferral)
+        .customer(customer("Example Corp"))
+        .project(project("Referral"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    let aws_sdk_partnercentralselling::operation::create_opportunity::CreateOpportunityError::ValidationException(v) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(v.error_list()[0].field_name(), Some("Origin"));
 }

@@ -1,0 +1,142 @@
+//! Asynchronous tasks, as AWS runs them: a `Start…Task` answers `IN_PROGRESS`, and the task finishes
+//! later as `COMPLETE` or `FAILED` (with a `ReasonCode` and a message), which the matching `List…Tasks`
+//! operation shows. The control endpoint `POST /_emulator/tasks` sets how long tasks take and which of
+//! the next ones fail, so a client's handling of every state can be exercised.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::VecDeque;
+
+/// Which `Start…Task` operation started a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// StartEngagementByAcceptingInvitationTask.
+    AcceptInvitation,
+    /// StartEngagementFromOpportunityTask.
+    EngagementFromOpportunity,
+}
+
+impl TaskKind {
+    /// The resource type in the task's ARN.
+    fn arn_type(self) -> &'static str {
+        match self {
+            TaskKind::AcceptInvitation => "engagement-by-accepting-invitation-task",
+            TaskKind::EngagementFromOpportunity => "engagement-from-opportunity-task",
+        }
+    }
+}
+
+/// One task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// What started it.
+    pub kind: TaskKind,
+    /// Its catalog.
+    pub catalog: String,
+    /// `task-…` (the model's pattern `.*task-[0-9a-z]{13}`).
+    pub id: String,
+    /// Its ARN.
+    pub arn: String,
+    /// When it started.
+    pub started: DateTime<Utc>,
+    /// When it finishes.
+    pub due: DateTime<Utc>,
+    /// `IN_PROGRESS`, `COMPLETE` or `FAILED`.
+    pub status: &'static str,
+    /// The failure it is planned to end with (reason code, message), if any.
+    pub planned_failure: Option<(String, String)>,
+    /// `ReasonCode` once failed.
+    pub reason_code: Option<String>,
+    /// `Message` once failed.
+    pub message: Option<String>,
+    /// The opportunity (given, or created on completion).
+    pub opportunity_id: Option<String>,
+    /// The invitation accepted, or the one sent on submission.
+    pub invitation_id: Option<String>,
+    /// The engagement.
+    pub engagement_id: Option<String>,
+    /// A submission's (InvolvementType, Visibility).
+    pub submission: Option<(String, String)>,
+}
+
+impl Task {
+    /// A new task, `IN_PROGRESS` until `due`.
+    pub fn start(
+        kind: TaskKind,
+        catalog: &str,
+        account: &str,
+        n: u64,
+        now: DateTime<Utc>,
+        plan: &mut TaskPlan,
+    ) -> Task {
+        let id = format!("task-{n:013}");
+        Task {
+            kind,
+            catalog: catalog.to_string(),
+            arn: format!(
+                "arn:aws:partnercentral:us-east-1:{account}:catalog/{catalog}/{}/{id}",
+                kind.arn_type()
+            ),
+            id,
+            started: now,
+            due: now + chrono::Duration::milliseconds(plan.delay_ms as i64),
+            status: "IN_PROGRESS",
+            planned_failure: plan.failures.pop_front(),
+            reason_code: None,
+            message: None,
+            opportunity_id: None,
+            invitation_id: None,
+            engagement_id: None,
+            submission: None,
+        }
+    }
+
+    /// The task as the Start… response and the List… summaries show it (the two shapes share their
+    /// members, but for `EngagementId`, which only the engagement-from-opportunity shapes have).
+    pub fn view(&self) -> Value {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                m.insert(k.to_string(), json!(v));
+            }
+        };
+        put("TaskId", Some(&self.id));
+        put("TaskArn", Some(&self.arn));
+        put("TaskStatus", Some(self.status));
+        put("ReasonCode", self.reason_code.as_deref());
+        put("Message", self.message.as_deref());
+        put("OpportunityId", self.opportunity_id.as_deref());
+        put("EngagementInvitationId", self.invitation_id.as_deref());
+        if self.kind == TaskKind::EngagementFromOpportunity {
+            put("EngagementId", self.engagement_id.as_deref());
+        }
+        m.insert("StartTime".into(), json!(crate::state::iso(self.started)));
+        Value::Object(m)
+    }
+
+    /// Whether this task passes a List…Tasks request's filters.
+    pub fn listed(&self, body: &Value) -> bool {
+        let want = |filter: &str, value: Option<&str>| {
+            body.get(filter)
+                .and_then(Value::as_array)
+                .is_none_or(|ids| value.is_some_and(|v| ids.iter().any(|x| x == v)))
+        };
+        want("TaskIdentifier", Some(&self.id))
+            && want("TaskStatus", Some(self.status))
+            && want("OpportunityIdentifier", self.opportunity_id.as_deref())
+            && want(
+                "EngagementInvitationIdentifier",
+                self.invitation_id.as_deref(),
+            )
+            && want("EngagementIdentifier", self.engagement_id.as_deref())
+    }
+}
+
+/// How the next tasks run: how long they take, and which of them fail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskPlan {
+    /// Time from start to finish, for every task started from now on.
+    pub delay_ms: u64,
+    /// The next tasks to start fail with these (reason code, message), in order.
+    pub failures: VecDeque<(String, String)>,
+}
