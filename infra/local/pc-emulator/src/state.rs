@@ -467,6 +467,7 @@ impl State {
             self.invite(i)?;
         }
         for s in seed["solutions"].as_array().into_iter().flatten() {
+            self.conforms("a solution", "SolutionBase", s)?;
             self.solutions.push(s.clone());
         }
         Ok(())
