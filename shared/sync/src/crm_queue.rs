@@ -148,7 +148,7 @@ where
                     })
             }
             CrmEvent::Decision(d) => {
-                outbound::decide_referral(cx.pc, cx.catalog, d)
+                outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d)
                     .await
                     .map(|r| {
                         let id = d.invitation_id.as_str();

@@ -34,6 +34,7 @@ pub mod record;
 pub mod replay;
 pub mod scanner;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 
 pub use error::PortError;

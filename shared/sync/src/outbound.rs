@@ -6,10 +6,13 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
-use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, carry_out};
+use crate::partner_central::{
+    FieldError, PartnerCentral, Refusal, Submission, carry_out, referral_failed,
+};
 use crate::policy::Decision;
 use crate::policy::RejectionReason;
 use crate::record::RecordKind;
+use crate::tasks::{self, Follow, TaskKind};
 use acebridge_mapping::validate::{self, Format, Intent};
 use acebridge_mapping::{Catalog, Opportunity};
 use chrono::{DateTime, Utc};
@@ -331,7 +334,22 @@ async fn create(
             .submit(catalog, &created.id, &submit_token(&created.id), s)
             .await?
         {
-            Ok(()) => submitted = true,
+            // The submission is a task: followed to its end, and a failure reaches the CRM record.
+            Ok(started) => {
+                let task = tasks::follow(
+                    pc,
+                    catalog,
+                    TaskKind::EngagementFromOpportunity,
+                    started,
+                    Follow::default(),
+                )
+                .await?;
+                if task.is_failed() {
+                    errors.push(task.failure());
+                } else {
+                    submitted = true;
+                }
+            }
             Err(r) => errors.extend(refusal_errors(&r)),
         }
     }
@@ -550,6 +568,8 @@ pub async fn release_held(
 /// The CRM's decision on an AWS referral, sent before the invitation expires.
 pub async fn decide_referral(
     pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
     catalog: Catalog,
     decision: &ReferralDecision,
 ) -> Result<Result<String, String>, PortError> {
@@ -584,13 +604,24 @@ pub async fn decide_referral(
             )));
         }
     };
-    Ok(Ok(
-        match (carry_out(pc, catalog, id, &decided).await?, &decided) {
-            (Some(task), _) => format!("accepted (task {}, {})", task.task_id, task.status),
-            (None, Decision::Reject { reason, .. }) => format!("rejected: {}", reason.as_str()),
-            (None, _) => "nothing to do".to_string(),
+    Ok(
+        match (
+            carry_out(pc, catalog, id, &decided, Follow::default()).await?,
+            &decided,
+        ) {
+            (Some(task), _) if task.is_failed() => {
+                referral_failed(ledger, crm, catalog, id, &task).await?;
+                Err(task.failure())
+            }
+            (Some(task), _) => Ok(format!(
+                "accepted (task {}, opportunity {})",
+                task.task_id,
+                task.opportunity_id.as_deref().unwrap_or("not yet known")
+            )),
+            (None, Decision::Reject { reason, .. }) => Ok(format!("rejected: {}", reason.as_str())),
+            (None, _) => Ok("nothing to do".to_string()),
         },
-    ))
+    )
 }
 
 #[cfg(test)]

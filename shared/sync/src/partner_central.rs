@@ -10,6 +10,7 @@ use crate::outcomes::{Outcome, Outcomes};
 use crate::policy::{Decision, InvitationPolicy, RejectionReason};
 use crate::record::RecordKind;
 use crate::record::SyncRecord;
+use crate::tasks::{self, Follow, TaskKind, TaskState};
 use acebridge_mapping::{Catalog, Invitation, Opportunity};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,19 +33,6 @@ pub struct ChangedPage {
     pub items: Vec<Changed>,
     /// The next page's token.
     pub next: Option<String>,
-}
-
-/// What an accept started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AcceptTask {
-    /// `oit-…`.
-    pub task_id: String,
-    /// `IN_PROGRESS`, `COMPLETE`, `FAILED`.
-    pub status: String,
-    /// The opportunity created, once known.
-    pub opportunity_id: Option<String>,
-    /// Why it failed, if it did.
-    pub message: Option<String>,
 }
 
 /// A field-level refusal (a `ValidationException` entry), for the CRM record.
@@ -138,13 +126,23 @@ pub trait PartnerCentral: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<Invitation>, PortError>> + Send;
 
-    /// Accepts an invitation (StartEngagementByAcceptingInvitationTask) with `client_token`.
+    /// Accepts an invitation (StartEngagementByAcceptingInvitationTask) with `client_token`: the task as
+    /// it is when the call answers (usually `IN_PROGRESS`; see [`tasks::follow`]).
     fn accept(
         &self,
         catalog: Catalog,
         id: &str,
         client_token: &str,
-    ) -> impl Future<Output = Result<AcceptTask, PortError>> + Send;
+    ) -> impl Future<Output = Result<TaskState, PortError>> + Send;
+
+    /// A task by id (ListEngagementByAcceptingInvitationTasks or ListEngagementFromOpportunityTasks,
+    /// filtered on `TaskIdentifier`); `None` when Partner Central does not list it.
+    fn task(
+        &self,
+        catalog: Catalog,
+        kind: TaskKind,
+        task_id: &str,
+    ) -> impl Future<Output = Result<Option<TaskState>, PortError>> + Send;
 
     /// Rejects an invitation.
     fn reject(
@@ -185,14 +183,14 @@ pub trait PartnerCentral: Send + Sync {
         entity: &str,
     ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
 
-    /// StartEngagementFromOpportunityTask with `client_token`.
+    /// StartEngagementFromOpportunityTask with `client_token`: the task as it is when the call answers.
     fn submit(
         &self,
         catalog: Catalog,
         id: &str,
         client_token: &str,
         submission: &Submission,
-    ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
+    ) -> impl Future<Output = Result<Result<TaskState, Refusal>, PortError>> + Send;
 }
 
 /// The ClientToken of an accept: derived from the invitation, so a retried invocation (or a second
@@ -291,8 +289,8 @@ pub struct InvitationHandled {
     pub decision: String,
     /// Why.
     pub why: Option<String>,
-    /// The accept task, if accepted.
-    pub task: Option<AcceptTask>,
+    /// The accept task, followed to its end, if accepted.
+    pub task: Option<TaskState>,
     /// The referral's title.
     pub title: Option<String>,
     /// When it expires.
@@ -337,7 +335,10 @@ pub async fn handle_new_invitation(
         });
     }
     let decision = policy.decide(&invitation);
-    let task = carry_out(pc, catalog, id, &decision).await?;
+    let task = carry_out(pc, catalog, id, &decision, Follow::default()).await?;
+    if let Some(t) = task.as_ref().filter(|t| t.is_failed()) {
+        referral_failed(ledger, crm, catalog, id, t).await?;
+    }
     let handled = InvitationHandled {
         crm: crm_outcome,
         decision: decision.name().into(),
@@ -354,19 +355,26 @@ pub async fn handle_new_invitation(
 }
 
 /// Carries out a decision on an invitation: an accept (StartEngagementByAcceptingInvitationTask with a
-/// ClientToken derived from the invitation, so it never accepts twice) or a reject; `Wait` calls nothing.
-/// Policy decisions and CRM decisions both go through here.
+/// ClientToken derived from the invitation, so it never accepts twice, followed to its end) or a reject;
+/// `Wait` calls nothing. Policy decisions and CRM decisions both go through here. A failed accept is
+/// returned as such (the caller shows it on the referral), never taken for an accepted one.
 pub async fn carry_out(
     pc: &impl PartnerCentral,
     catalog: Catalog,
     id: &str,
     decision: &Decision,
-) -> Result<Option<AcceptTask>, PortError> {
+    how: Follow,
+) -> Result<Option<TaskState>, PortError> {
     match decision {
         Decision::Wait => Ok(None),
         Decision::Accept { why } => {
-            let task = pc.accept(catalog, id, &accept_token(id)).await?;
-            info!(invitation = id, task = %task.task_id, status = %task.status, %why, "invitation accepted");
+            let started = pc.accept(catalog, id, &accept_token(id)).await?;
+            let task = tasks::follow(pc, catalog, TaskKind::AcceptInvitation, started, how).await?;
+            if task.is_failed() {
+                warn!(invitation = id, task = %task.task_id, reason = ?task.reason_code, %why, "accepting the invitation failed");
+            } else {
+                info!(invitation = id, task = %task.task_id, opportunity = ?task.opportunity_id, %why, "invitation accepted");
+            }
             Ok(Some(task))
         }
         Decision::Reject { reason, why } => {
@@ -375,6 +383,51 @@ pub async fn carry_out(
             Ok(None)
         }
     }
+}
+
+/// A failed accept reaches the referral: the ledger entry and the CRM record of the invitation carry
+/// AWS's reason code and message (the invitation stays pending in Partner Central, so a new decision can
+/// still be made before it expires).
+pub async fn referral_failed(
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    invitation_id: &str,
+    task: &TaskState,
+) -> Result<(), PortError> {
+    let now = Utc::now();
+    let result = ledger::AwsResult {
+        success: false,
+        errors: vec![task.failure()],
+        source: TaskKind::AcceptInvitation.operation().into(),
+        at: now,
+    };
+    let target = ledger::ResultTarget {
+        kind: RecordKind::Invitation,
+        catalog,
+        ace_id: Some(invitation_id),
+        crm_id: None,
+    };
+    ledger::attach_result(ledger, target, result.clone(), now).await?;
+    match crm
+        .find_by_ace_id(RecordKind::Invitation, invitation_id)
+        .await?
+    {
+        Some(record) => {
+            crm.record_aws_result(
+                RecordKind::Invitation,
+                &record.crm_id,
+                Some(invitation_id),
+                &result,
+            )
+            .await?;
+        }
+        None => warn!(
+            invitation = invitation_id,
+            "the CRM has no referral to show the failed accept on"
+        ),
+    }
+    Ok(())
 }
 
 /// The alert name stored in the ledger once `Referral Expiring` went out for an invitation.

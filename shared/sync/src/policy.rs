@@ -7,33 +7,43 @@
 //! rules, `INVITATION_RULES`: a JSON list, first match wins:
 //! `[{"when": {"countries": ["US"], "industries": ["Software and Internet"], "min_monthly_spend": 1000,
 //!    "title_keywords": ["migration"]}, "then": "accept"},
-//!   {"when": {"countries": ["KP"]}, "then": "reject", "reason": "Unable to support"}]`
+//!   {"when": {"countries": ["AQ"]}, "then": "reject", "reason": "Unable to support"}]`
 
 use acebridge_mapping::Invitation;
 use serde::Deserialize;
 
-/// The rejection reasons `RejectEngagementInvitation` accepts.
-pub const REJECTION_REASONS: [&str; 5] = [
+/// Rejection reasons AWS's documentation gives as examples. The service model makes
+/// `RejectEngagementInvitation.RejectionReason` free text (`RejectionReasonString`: 1–80 printable
+/// characters, pattern `[\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]{1,80}`), so any such text is sent as it is.
+pub const SUGGESTED_REJECTION_REASONS: [&str; 5] = [
     "Customer problem unclear",
     "Next steps unclear",
     "Unable to support",
-    "Duplicate of Partner Referral",
+    "Duplicate of partner referral",
     "Other",
 ];
 
-/// A valid rejection reason.
+/// A rejection reason the service accepts (the model's `RejectionReasonString`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectionReason(String);
 
 impl RejectionReason {
-    /// Parses one of [`REJECTION_REASONS`].
+    /// Parses free text of 1–80 characters from the model's ranges (printable ASCII and the
+    /// non-control Unicode planes): what AWS would refuse is refused here, before a write is spent.
     pub fn parse(s: &str) -> Result<Self, PolicyError> {
-        if REJECTION_REASONS.contains(&s) {
+        let n = s.chars().count();
+        let printable = |c: char| matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}');
+        if (1..=80).contains(&n) && s.chars().all(printable) {
             Ok(RejectionReason(s.to_string()))
         } else {
             Err(PolicyError(format!(
-                "rejection reason {s:?} is not one of {}",
-                REJECTION_REASONS.join(", ")
+                "rejection reason must be 1 to 80 printable characters (AWS's RejectionReasonString), got {n}{}; for example: {}",
+                if s.chars().all(printable) {
+                    ""
+                } else {
+                    " with a control character"
+                },
+                SUGGESTED_REJECTION_REASONS.join(", ")
             )))
         }
     }

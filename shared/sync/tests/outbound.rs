@@ -318,9 +318,9 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
             decision: d.to_string(),
             reason: reason.map(str::to_string),
         };
-        let pc = &s.pc;
+        let (pc, ledger, crm) = (&s.pc, &s.ledger, &s.crm);
         async move {
-            decide_referral(pc, Catalog::Sandbox, &decision)
+            decide_referral(pc, ledger, crm, Catalog::Sandbox, &decision)
                 .await
                 .unwrap()
         }
@@ -331,7 +331,7 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
             .unwrap()
             .starts_with("accepted")
     );
-    let bad = decide(&r, "reject", Some("Too busy")).await;
+    let bad = decide(&r, "reject", Some(&"x".repeat(81))).await;
     assert!(bad.unwrap_err().contains("rejection reason"));
     assert_eq!(
         decide(&r, "reject", Some("Other")).await.unwrap(),
@@ -595,4 +595,91 @@ async fn two_functions_writing_at_once_share_one_write_per_second_through_the_le
         "{throttled} writes throttled: the shared gate did not keep the two functions at 1 write/s"
     );
     assert_eq!(s.emulator.state().stats.calls["AssociateOpportunity"], 6);
+}
+
+/// A CRM change that creates and submits, with the emulator's tasks taking 400 ms and the given
+/// failures planned: what push_opportunity did, and the CRM record's AWS result.
+async fn submit_with_tasks(
+    crm_id: &str,
+    failures: &[(&str, &str)],
+) -> (PcStack, Pushed, acebridge_sync::ledger::AwsResult) {
+    let s = stack().await;
+    {
+        let mut st = s.emulator.state();
+        st.task_plan.delay_ms = 400;
+        for (reason, message) in failures {
+            st.task_plan
+                .failures
+                .push_back((reason.to_string(), message.to_string()));
+        }
+    }
+    let crm_opp = crm_opportunity(crm_id);
+    in_crm(&s, crm_id, &crm_opp).await;
+    let mut c = change(crm_id, crm_opp);
+    c.submit = Some(Submission {
+        involvement_type: "Co-Sell".into(),
+        visibility: Some("Full".into()),
+    });
+    let pushed = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+        .await
+        .unwrap();
+    let rec = s
+        .crm
+        .get(RecordKind::Opportunity, crm_id)
+        .await
+        .unwrap()
+        .unwrap();
+    (s, pushed, rec.aws_sync.unwrap())
+}
+
+#[tokio::test]
+async fn a_submission_in_progress_is_followed_to_complete_before_the_crm_is_told() {
+    let (s, pushed, aws) = submit_with_tasks("OP-T1", &[]).await;
+    let Pushed::Created { id, submitted } = pushed else {
+        panic!("{pushed:?}")
+    };
+    assert!(submitted);
+    assert!(aws.success, "{aws:?}");
+    assert_eq!(
+        opportunities(&s, "OP-T1")[0]["LifeCycle"]["ReviewStatus"],
+        json!("Submitted")
+    );
+    let calls = s.emulator.state().stats.calls.clone();
+    assert!(
+        calls["ListEngagementFromOpportunityTasks"] >= 1,
+        "{calls:?} {id}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_submission_reaches_the_crm_record_with_aws_reason() {
+    let (s, pushed, aws) = submit_with_tasks(
+        "OP-T2",
+        &[(
+            "OpportunityValidationFailed",
+            "Customer.Account.Duns is not valid",
+        )],
+    )
+    .await;
+    assert!(
+        matches!(
+            pushed,
+            Pushed::Created {
+                submitted: false,
+                ..
+            }
+        ),
+        "{pushed:?}"
+    );
+    assert!(!aws.success);
+    assert!(
+        aws.errors[0].contains("OpportunityValidationFailed")
+            && aws.errors[0].contains("Duns is not valid"),
+        "{:?}",
+        aws.errors
+    );
+    assert_eq!(
+        opportunities(&s, "OP-T2")[0]["LifeCycle"]["ReviewStatus"],
+        json!("Pending Submission")
+    );
 }

@@ -189,11 +189,11 @@ async fn a_rejecting_policy_rejects_with_a_valid_reason_and_the_crm_shows_it() {
 async fn rules_accept_and_reject_by_country_spend_and_title_and_leave_the_rest_to_the_crm() {
     let rules = r#"[
         {"when": {"countries": ["US"], "min_monthly_spend": 1000, "title_keywords": ["migration"]}, "then": "accept"},
-        {"when": {"countries": ["KP"]}, "then": "reject", "reason": "Unable to support"}
+        {"when": {"countries": ["AQ"]}, "then": "reject", "reason": "Unable to support"}
     ]"#;
     let mut s = pc_stack(InvitationPolicy::parse("rules", Some(rules)).unwrap()).await;
     let accept = s.invite(&referral("SAP Migration", "US", "2500"));
-    let reject = s.invite(&referral("Anything", "KP", "90000"));
+    let reject = s.invite(&referral("Anything", "AQ", "90000"));
     let wait = s.invite(&referral("SAP Migration", "US", "500"));
     let out = s.deliver().await;
     let decision = |id: &str| {
@@ -227,7 +227,18 @@ async fn a_retried_accept_creates_one_opportunity() {
         s.pc.accept(Catalog::Sandbox, &id, &accept_token(&id))
             .await
             .unwrap();
-    assert_eq!(first, again);
+    // The same ClientToken answers the same task (as it is by then), never a second one.
+    assert_eq!(first.task_id, again.task_id);
+    let done = acebridge_sync::tasks::follow(
+        &s.pc,
+        Catalog::Sandbox,
+        acebridge_sync::tasks::TaskKind::AcceptInvitation,
+        again,
+        acebridge_sync::tasks::Follow::default(),
+    )
+    .await
+    .unwrap();
+    assert!(done.is_complete(), "{done:?}");
     assert_eq!(created(&s), 1);
     // And the full handler on a redelivered Invitation Created accepts nothing twice.
     let invited = s.emulator.events()[0].clone();
@@ -394,4 +405,88 @@ fn fixture_schedule() -> Value {
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Tasks take this long in the emulator, so acebridge sees them IN_PROGRESS first.
+fn slow_tasks(s: &common::PcStack, failures: &[(&str, &str)]) {
+    let mut st = s.emulator.state();
+    st.task_plan.delay_ms = 400;
+    for (reason, message) in failures {
+        st.task_plan
+            .failures
+            .push_back((reason.to_string(), message.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn an_accept_in_progress_is_followed_to_complete_and_the_crm_gets_the_opportunity() {
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    slow_tasks(&s, &[]);
+    let id = s.invite(&referral("Slow accept", "US", "5000"));
+    let out = s.deliver().await;
+    let task = &out[0]["handled"]["task"];
+    assert_eq!(task["status"], json!("COMPLETE"), "{out:?}");
+    let opportunity = task["opportunity_id"].as_str().unwrap().to_string();
+    // Partner Central answered IN_PROGRESS first: acebridge read the task until it finished.
+    let st = s.emulator.state().stats.calls.clone();
+    assert!(
+        st["ListEngagementByAcceptingInvitationTasks"] >= 1,
+        "{st:?}"
+    );
+    s.deliver().await;
+    let rec = s.record(RecordKind::Invitation, &id).await;
+    assert_eq!(rec.summary.status.as_deref(), Some("ACCEPTED"));
+    let opp = s.record(RecordKind::Opportunity, &opportunity).await;
+    assert_eq!(opp.summary.title.as_deref(), Some("Slow accept"));
+}
+
+#[tokio::test]
+async fn a_failed_accept_reaches_the_crm_referral_with_aws_reason_and_it_stays_pending() {
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    slow_tasks(
+        &s,
+        &[(
+            "InvitationAccessDenied",
+            "the invitation cannot be accepted",
+        )],
+    );
+    let id = s.invite(&referral("Failing accept", "US", "5000"));
+    let out = s.deliver().await;
+    assert_eq!(
+        out[0]["handled"]["task"]["status"],
+        json!("FAILED"),
+        "{out:?}"
+    );
+    let rec = s.record(RecordKind::Invitation, &id).await;
+    assert_eq!(rec.summary.status.as_deref(), Some("PENDING"));
+    let aws = rec.aws_sync.expect("the referral shows the failed accept");
+    assert!(!aws.success);
+    assert!(
+        aws.errors[0].contains("InvitationAccessDenied")
+            && aws.errors[0].contains("the invitation cannot be accepted"),
+        "{:?}",
+        aws.errors
+    );
+    let entry = s
+        .ledger
+        .get(&RecordKey::ace(
+            RecordKind::Invitation,
+            Catalog::Sandbox,
+            &id,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        entry
+            .aws_result
+            .is_some_and(|r| !r.success && r.errors[0].contains("InvitationAccessDenied"))
+    );
+    // Nothing was created.
+    assert!(
+        !s.emulator
+            .events()
+            .iter()
+            .any(|e| e["detail-type"] == json!("Opportunity Created"))
+    );
 }

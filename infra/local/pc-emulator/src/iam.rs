@@ -170,7 +170,10 @@ fn condition(
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str());
-    let negated = matches!(op, "StringNotEquals" | "StringNotLike" | "StringNotEqualsIgnoreCase");
+    let negated = matches!(
+        op,
+        "StringNotEquals" | "StringNotLike" | "StringNotEqualsIgnoreCase"
+    );
     let Some(actual) = present else {
         if op == "Null" {
             return Some(values.iter().any(|v| v == "true"));
@@ -255,7 +258,11 @@ mod tests {
              "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01"}}}]})])
         .unwrap();
         assert_eq!(
-            p.decide("partnercentral:RejectEngagementInvitation", "x", &ctx("AWS")),
+            p.decide(
+                "partnercentral:RejectEngagementInvitation",
+                "x",
+                &ctx("AWS")
+            ),
             Decision::ExplicitDeny
         );
         assert_eq!(

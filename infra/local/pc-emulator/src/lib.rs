@@ -245,11 +245,12 @@ async fn handle(
         if !violations.is_empty() {
             Err(request_invalid(&violations))
         } else {
-            s.authorize(name, caller.as_deref(), &json)
-                .and_then(|()| match s.take_fault(|e| op.errors.contains(e)) {
+            s.authorize(name, caller.as_deref(), &json).and_then(|()| {
+                match s.take_fault(|e| op.errors.contains(e)) {
                     Some(e) => Err(e),
                     None => s.admit(name).and_then(|()| s.call(name, &json)),
-                })
+                }
+            })
         }
     };
     let answer = result.map(strip_nulls);
@@ -406,7 +407,9 @@ fn control_call(
             let key = text("AccessKeyId");
             let docs = body["Policies"].as_array().cloned().unwrap_or_default();
             let parsed = iam::Policies::parse(&docs).map_err(|e| bad_request(&e))?;
-            s.iam.get_or_insert_with(Default::default).insert(key, parsed);
+            s.iam
+                .get_or_insert_with(Default::default)
+                .insert(key, parsed);
             Ok(json!({}))
         }
         "events" => {

@@ -307,7 +307,10 @@ impl ServiceModel {
             })
         };
         let Some(s) = self.shapes.get(shape) else {
-            bad("INVALID_VALUE", format!("shape {shape} is not in the model"));
+            bad(
+                "INVALID_VALUE",
+                format!("shape {shape} is not in the model"),
+            );
             return;
         };
         match s {

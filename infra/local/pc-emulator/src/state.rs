@@ -460,7 +460,11 @@ impl State {
             if let Some(m) = as_read.as_object_mut() {
                 m.remove("Origin");
             }
-            self.conforms(&format!("opportunity {id}"), "GetOpportunityResponse", &as_read)?;
+            self.conforms(
+                &format!("opportunity {id}"),
+                "GetOpportunityResponse",
+                &as_read,
+            )?;
             self.opportunities.insert((cat, id), stored);
         }
         for i in seed["invitations"].as_array().into_iter().flatten() {
@@ -499,7 +503,11 @@ impl State {
         }
         let mut as_read = view.clone();
         as_read["Catalog"] = json!(cat);
-        self.conforms("the invitation", "GetEngagementInvitationResponse", &as_read)?;
+        self.conforms(
+            "the invitation",
+            "GetEngagementInvitationResponse",
+            &as_read,
+        )?;
         let detail = json!({ "engagementInvitation": {
             "arn": arn, "id": id, "engagementId": view["EngagementId"], "senderAccountId": "111122223333",
             "receiverAccountId": self.account, "senderCompanyName": "AWS",
@@ -555,13 +563,16 @@ impl State {
         let sent = self.sent_invitations.iter_mut().rev().find(|i| {
             i["Catalog"] == json!(cat)
                 && i["Status"] == json!("PENDING")
-                && self
-                    .tasks
-                    .iter()
-                    .any(|t| t.opportunity_id.as_deref() == Some(id) && i["Id"] == json!(t.invitation_id))
+                && self.tasks.iter().any(|t| {
+                    t.opportunity_id.as_deref() == Some(id) && i["Id"] == json!(t.invitation_id)
+                })
         });
         if let Some(inv) = sent {
-            inv["Status"] = json!(if status == "Approved" { "ACCEPTED" } else { "REJECTED" });
+            inv["Status"] = json!(if status == "Approved" {
+                "ACCEPTED"
+            } else {
+                "REJECTED"
+            });
             let inv = inv.clone();
             let arn = inv["Arn"].as_str().unwrap_or_default().to_string();
             let engagement = inv["EngagementId"].as_str().unwrap_or_default().to_string();
@@ -586,10 +597,14 @@ impl State {
             return Ok(());
         };
         let catalog = body["Catalog"].as_str().unwrap_or_default();
-        let identifier = ["Identifier", "OpportunityIdentifier", "RelatedOpportunityIdentifier"]
-            .iter()
-            .find_map(|k| body[*k].as_str())
-            .unwrap_or("*");
+        let identifier = [
+            "Identifier",
+            "OpportunityIdentifier",
+            "RelatedOpportunityIdentifier",
+        ]
+        .iter()
+        .find_map(|k| body[*k].as_str())
+        .unwrap_or("*");
         let resource = format!(
             "arn:aws:partnercentral:us-east-1:{}:catalog/{catalog}/{identifier}",
             self.account
@@ -598,7 +613,9 @@ impl State {
         let action = format!("partnercentral:{op}");
         let decision = access_key
             .and_then(|k| iam.get(k))
-            .map_or(Decision::ImplicitDeny, |p| p.decide(&action, &resource, &context));
+            .map_or(Decision::ImplicitDeny, |p| {
+                p.decide(&action, &resource, &context)
+            });
         if decision == Decision::Allow {
             return Ok(());
         }
@@ -608,7 +625,11 @@ impl State {
             "AccessDeniedException",
             format!(
                 "User: {caller} is not authorized to perform: {action} on resource: {resource} ({} in an identity-based policy)",
-                if decision == Decision::ExplicitDeny { "explicit deny" } else { "no allow" }
+                if decision == Decision::ExplicitDeny {
+                    "explicit deny"
+                } else {
+                    "no allow"
+                }
             ),
         ))
     }
@@ -711,10 +732,12 @@ impl State {
                 Ok(json!({ "EngagementInvitationSummaries": items, "NextToken": next }))
             }
             "StartEngagementByAcceptingInvitationTask" => {
-                let started =
-                    self.idempotent(&cat, "StartEngagementByAcceptingInvitationTask", body, |s| {
-                        s.accept(&cat, body)
-                    })?;
+                let started = self.idempotent(
+                    &cat,
+                    "StartEngagementByAcceptingInvitationTask",
+                    body,
+                    |s| s.accept(&cat, body),
+                )?;
                 Ok(self.task_view(&started))
             }
             "ListEngagementByAcceptingInvitationTasks" => {
@@ -1193,8 +1216,9 @@ impl State {
             "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/engagement/{engagement}",
             self.account
         );
-        let invitation_arn =
-            format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{invitation}");
+        let invitation_arn = format!(
+            "arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{invitation}"
+        );
         let now = self.stamp();
         let expires = iso(now + Duration::days(15));
         self.emit("Engagement Created", &cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "CreatedAt": iso(now), "CreatedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
@@ -1204,7 +1228,10 @@ impl State {
             "arn": invitation_arn, "id": invitation, "engagementId": engagement, "participantType": "Sender",
             "payloadType": "OpportunityInvitation", "senderAccountId": self.account, "senderCompanyName": "Partner",
             "receiverAccountId": "111122223333", "expirationDate": expires } }));
-        let title = self.opportunities.get(&(cat.clone(), id.clone())).map(|o| o["Project"]["Title"].clone());
+        let title = self
+            .opportunities
+            .get(&(cat.clone(), id.clone()))
+            .map(|o| o["Project"]["Title"].clone());
         self.sent_invitations.push(json!({ "Catalog": cat, "Arn": invitation_arn, "Id": invitation,
             "EngagementId": engagement, "EngagementTitle": title, "Status": "PENDING",
             "PayloadType": "OpportunityInvitation", "InvitationDate": iso(now), "ExpirationDate": expires,
@@ -1225,9 +1252,19 @@ impl State {
         );
         let mut with_arn = snapshot.clone();
         with_arn["arn"] = json!(arn);
-        self.emit("Engagement Resource Snapshot Created", cat, vec![arn.clone()], json!({ "resourceSnapshot": with_arn }));
+        self.emit(
+            "Engagement Resource Snapshot Created",
+            cat,
+            vec![arn.clone()],
+            json!({ "resourceSnapshot": with_arn }),
+        );
         // In AWS's EventBridge reference without a documented shape: emitted with the same detail.
-        self.emit("Resource Snapshot Created", cat, vec![arn], json!({ "resourceSnapshot": snapshot }));
+        self.emit(
+            "Resource Snapshot Created",
+            cat,
+            vec![arn],
+            json!({ "resourceSnapshot": snapshot }),
+        );
     }
 
     fn start_task(&mut self, kind: TaskKind, cat: &str) -> Task {

@@ -125,7 +125,11 @@ async fn link(
 
 /// Polls a task (ListEngagementByAcceptingInvitationTasks or ListEngagementFromOpportunityTasks by its
 /// id) until it leaves IN_PROGRESS; its final summary as (status, reason code, opportunity id).
-async fn finished(c: &Client, task_id: &str, accept: bool) -> (String, Option<String>, Option<String>) {
+async fn finished(
+    c: &Client,
+    task_id: &str,
+    accept: bool,
+) -> (String, Option<String>, Option<String>) {
     for _ in 0..200 {
         let (status, reason, opportunity) = if accept {
             let out = c
@@ -306,7 +310,10 @@ async fn submit_then_review_rules_refuse_edits_in_review_and_frozen_fields_after
     // Asynchronous, as AWS runs it: IN_PROGRESS first, a task id of the model's pattern.
     assert_eq!(task.task_status().map(|s| s.as_str()), Some("IN_PROGRESS"));
     let task_id = task.task_id().unwrap();
-    assert!(task_id.starts_with("task-") && task_id.len() == 18, "{task_id}");
+    assert!(
+        task_id.starts_with("task-") && task_id.len() == 18,
+        "{task_id}"
+    );
     let (status, _, _) = finished(&c, task_id, false).await;
     assert_eq!(status, "COMPLETE");
     let summary = c
@@ -658,12 +665,18 @@ async fn iam_refuses_what_the_callers_policy_does_not_allow_and_the_other_catalo
     // The client signs with access key "local".
     e.allow(
         "local",
-        &[json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow",
+        &[
+            json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow",
             "Action": ["partnercentral:ListOpportunities"], "Resource": "*",
-            "Condition": { "StringEquals": { "partnercentral:Catalog": "Sandbox" } } }] })],
+            "Condition": { "StringEquals": { "partnercentral:Catalog": "Sandbox" } } }] }),
+        ],
     )
     .unwrap();
-    c.list_opportunities().catalog("Sandbox").send().await.unwrap();
+    c.list_opportunities()
+        .catalog("Sandbox")
+        .send()
+        .await
+        .unwrap();
     let denied = c
         .list_opportunities()
         .catalog("AWS")

@@ -3,13 +3,31 @@
 //! client-side limiter, throttling and 5xx retried by the SDK with backoff.
 
 use super::classify;
+
+/// A task's state from any of the SDK's task shapes (Start… outputs and List… summaries share these
+/// accessors, but no trait).
+macro_rules! task_state {
+    ($t:expr) => {
+        TaskState {
+            task_id: $t.task_id().unwrap_or_default().to_string(),
+            status: $t
+                .task_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            opportunity_id: $t.opportunity_id().map(str::to_string),
+            reason_code: $t.reason_code().map(|r| r.as_str().to_string()),
+            message: $t.message().map(str::to_string),
+        }
+    };
+}
 use crate::error::PortError;
 use crate::limiter::RateLimiter;
 use crate::partner_central::{
-    AcceptTask, Changed, ChangedPage, Created, FieldError, PartnerCentral, PendingInvitation,
-    Refusal, Submission,
+    Changed, ChangedPage, Created, FieldError, PartnerCentral, PendingInvitation, Refusal,
+    Submission,
 };
 use crate::policy::RejectionReason;
+use crate::tasks::{TaskKind, TaskState};
 use acebridge_mapping::api::Shape;
 use acebridge_mapping::api::sdk::SdkOpportunity;
 use acebridge_mapping::api::sdk::{apply_aws_summary, from_get_opportunity, invitation_from_sdk};
@@ -288,7 +306,7 @@ impl PartnerCentral for SdkPartnerCentral {
         catalog: Catalog,
         id: &str,
         client_token: &str,
-    ) -> Result<AcceptTask, PortError> {
+    ) -> Result<TaskState, PortError> {
         self.write_slot().await;
         let out = self
             .client
@@ -305,14 +323,47 @@ impl PartnerCentral for SdkPartnerCentral {
                     e,
                 )
             })?;
-        Ok(AcceptTask {
-            task_id: out.task_id().unwrap_or_default().to_string(),
-            status: out
-                .task_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            opportunity_id: out.opportunity_id().map(str::to_string),
-            message: out.message().map(str::to_string),
+        Ok(task_state!(out))
+    }
+
+    async fn task(
+        &self,
+        catalog: Catalog,
+        kind: TaskKind,
+        task_id: &str,
+    ) -> Result<Option<TaskState>, PortError> {
+        self.reads.wait().await;
+        Ok(match kind {
+            TaskKind::AcceptInvitation => self
+                .client
+                .list_engagement_by_accepting_invitation_tasks()
+                .catalog(catalog.as_str())
+                .task_identifier(task_id)
+                .send()
+                .await
+                .map_err(|e| {
+                    classify(
+                        "partner-central",
+                        "ListEngagementByAcceptingInvitationTasks",
+                        e,
+                    )
+                })?
+                .task_summaries()
+                .iter()
+                .find(|t| t.task_id() == Some(task_id))
+                .map(|t| task_state!(t)),
+            TaskKind::EngagementFromOpportunity => self
+                .client
+                .list_engagement_from_opportunity_tasks()
+                .catalog(catalog.as_str())
+                .task_identifier(task_id)
+                .send()
+                .await
+                .map_err(|e| classify("partner-central", "ListEngagementFromOpportunityTasks", e))?
+                .task_summaries()
+                .iter()
+                .find(|t| t.task_id() == Some(task_id))
+                .map(|t| task_state!(t)),
         })
     }
 
@@ -450,7 +501,7 @@ impl PartnerCentral for SdkPartnerCentral {
         id: &str,
         client_token: &str,
         submission: &Submission,
-    ) -> Result<Result<(), Refusal>, PortError> {
+    ) -> Result<Result<TaskState, Refusal>, PortError> {
         let aws = AwsSubmission::builder()
             .involvement_type(SalesInvolvementType::from(
                 submission.involvement_type.as_str(),
@@ -469,7 +520,7 @@ impl PartnerCentral for SdkPartnerCentral {
             .send()
             .await
         {
-            Ok(_) => Ok(Ok(())),
+            Ok(out) => Ok(Ok(task_state!(out))),
             Err(e) => refusal("StartEngagementFromOpportunityTask", e, |x| match x {
                 aws_sdk_partnercentralselling::operation::start_engagement_from_opportunity_task::StartEngagementFromOpportunityTaskError::ValidationException(v) => Some(v),
                 _ => None,
