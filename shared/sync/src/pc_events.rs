@@ -85,6 +85,14 @@ pub enum PcEvent {
     OpportunityCreated(OpportunityDetail),
     /// Opportunity Updated.
     OpportunityUpdated(OpportunityDetail),
+    /// Opportunity Accepted / Opportunity Rejected: in AWS's EventBridge reference without a documented
+    /// shape; read as AWS's verdict on a submitted opportunity, with the opportunity events' detail.
+    OpportunityReviewed {
+        /// The detail.
+        detail: OpportunityDetail,
+        /// Accepted (true) or rejected (false).
+        accepted: bool,
+    },
     /// Engagement Invitation Created.
     InvitationCreated(InvitationDetail),
     /// Engagement Invitation Accepted.
@@ -107,6 +115,7 @@ impl PcEvent {
     pub fn catalog(&self) -> &str {
         match self {
             PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => &d.catalog,
+            PcEvent::OpportunityReviewed { detail, .. } => &detail.catalog,
             PcEvent::InvitationCreated(d)
             | PcEvent::InvitationAccepted(d)
             | PcEvent::InvitationRejected(d)
@@ -161,6 +170,20 @@ pub fn parse(e: &EventBridgeEvent<Value>) -> Result<Parsed, MalformedEvent> {
     let event = match e.detail_type.as_str() {
         "Opportunity Created" => PcEvent::OpportunityCreated(detail(e)?),
         "Opportunity Updated" => PcEvent::OpportunityUpdated(detail(e)?),
+        "Opportunity Accepted" | "Opportunity Rejected" => match detail(e) {
+            Ok(d) => PcEvent::OpportunityReviewed {
+                detail: d,
+                accepted: e.detail_type == "Opportunity Accepted",
+            },
+            // No shape is documented: one acebridge cannot read is acknowledged, not failed (the
+            // Opportunity Updated that AWS sends with every change brings the same news).
+            Err(why) => {
+                return Ok(Parsed::Ignored(format!(
+                    "{} with an undocumented detail ({}: {})",
+                    e.detail_type, why.field, why.message
+                )));
+            }
+        },
         "Engagement Invitation Created" => PcEvent::InvitationCreated(detail(e)?),
         "Engagement Invitation Accepted" => PcEvent::InvitationAccepted(detail(e)?),
         "Engagement Invitation Rejected" => PcEvent::InvitationRejected(detail(e)?),
@@ -168,7 +191,9 @@ pub fn parse(e: &EventBridgeEvent<Value>) -> Result<Parsed, MalformedEvent> {
         "Engagement Created"
         | "Engagement Updated"
         | "Engagement Member Added"
-        | "Engagement Resource Snapshot Created" => PcEvent::Engagement {
+        | "Engagement Member Joined"
+        | "Engagement Resource Snapshot Created"
+        | "Resource Snapshot Created" => PcEvent::Engagement {
             detail_type: e.detail_type.clone(),
             catalog: detail::<CatalogOnly>(e)?.catalog,
         },
@@ -278,6 +303,17 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm, O: Outcomes>(
             // CRM changes held while the opportunity could not take them go out now if it can.
             let released = crate::outbound::release_held(pc, ledger, crm, catalog, &id).await?;
             json!({ "opportunity": id, "sync": synced, "released": released })
+        }
+        PcEvent::OpportunityReviewed { detail, accepted } => {
+            // AWS approved or rejected a submitted opportunity: the CRM record takes the review status
+            // and AWS's comments from GetOpportunity, and changes held during the review go out now.
+            let id = detail.opportunity.identifier;
+            let synced =
+                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source).await?;
+            info!(opportunity = %id, accepted, outcome = ?synced, "AWS's review reached the CRM");
+            let released = crate::outbound::release_held(pc, ledger, crm, catalog, &id).await?;
+            json!({ "opportunity": id, "reviewed": if accepted { "accepted" } else { "rejected" },
+                "sync": synced, "released": released })
         }
         PcEvent::InvitationCreated(d) => {
             let id = d.engagement_invitation.id;

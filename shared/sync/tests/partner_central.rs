@@ -490,3 +490,65 @@ async fn a_failed_accept_reaches_the_crm_referral_with_aws_reason_and_it_stays_p
             .any(|e| e["detail-type"] == json!("Opportunity Created"))
     );
 }
+
+#[tokio::test]
+async fn aws_approval_arrives_as_opportunity_accepted_and_the_crm_record_shows_it() {
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    let mut o = api_opportunity("Reviewed by AWS");
+    o["LifeCycle"]["ReviewStatus"] = json!("Submitted");
+    o["Id"] = json!("O7000001");
+    s.seed(vec![o]);
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            "O7000001",
+            &json!({ "LifeCycle": { "ReviewStatus": "Approved" } }),
+        )
+        .unwrap();
+    let out = s.deliver().await;
+    let reviewed: Vec<&Value> = out.iter().filter(|o| o.get("reviewed").is_some()).collect();
+    assert_eq!(reviewed.len(), 1, "{out:?}");
+    assert_eq!(reviewed[0]["reviewed"], json!("accepted"));
+    let rec = s.record(RecordKind::Opportunity, "O7000001").await;
+    assert_eq!(rec.summary.status.as_deref(), Some("Approved"));
+}
+
+#[tokio::test]
+async fn every_detail_type_the_emulator_emits_is_handled_or_acknowledged_without_error() {
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    s.invite(&referral("Every event", "US", "5000"));
+    let out = s.deliver().await;
+    let opportunity = out[0]["handled"]["task"]["opportunity_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            &opportunity,
+            &json!({ "LifeCycle": { "Stage": "Qualified" } }),
+        )
+        .unwrap();
+    s.deliver().await;
+    let seen: std::collections::BTreeSet<String> = s
+        .emulator
+        .events()
+        .iter()
+        .map(|e| e["detail-type"].as_str().unwrap().to_string())
+        .collect();
+    for t in [
+        "Engagement Invitation Created",
+        "Engagement Invitation Accepted",
+        "Engagement Member Added",
+        "Engagement Member Joined",
+        "Engagement Updated",
+        "Opportunity Created",
+        "Opportunity Updated",
+        "Engagement Resource Snapshot Created",
+        "Resource Snapshot Created",
+    ] {
+        assert!(seen.contains(t), "{t} not emitted: {seen:?}");
+    }
+}
