@@ -12,7 +12,7 @@ use acebridge_sync::outbound::{
 use acebridge_sync::partner_central::{PartnerCentral, Submission};
 use acebridge_sync::policy::InvitationPolicy;
 use acebridge_sync::record::{RecordKind, SyncRecord};
-use common::{PcStack, api_opportunity, pc_stack, referral};
+use common::{PcStack, api_opportunity, referral};
 use serde_json::{Value, json};
 
 /// The CRM's opportunity in canonical form (the aws-samples create request, through the mapping).
@@ -33,7 +33,7 @@ fn change(crm_id: &str, opportunity: Value) -> OpportunityChanged {
 }
 
 async fn stack() -> PcStack {
-    let s = pc_stack(InvitationPolicy::Manual).await;
+    let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
     s.emulator
         .state()
         .seed(&json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test",
@@ -558,8 +558,12 @@ async fn two_functions_writing_at_once_share_one_write_per_second_through_the_le
             1,
         )
     };
-    let a = SdkPartnerCentral::new(&sdk, Some(&s.emulator.url())).with_shared_writes(gate());
-    let b = SdkPartnerCentral::new(&sdk, Some(&s.emulator.url())).with_shared_writes(gate());
+    // Two writers with their own process limiters (two crm-outbound instances, or crm-outbound and the
+    // events function: the gate does not care who), each signing under crm-outbound's role, which is the
+    // one that may associate.
+    let outbound = common::signing_as(&sdk, "crm-outbound");
+    let a = SdkPartnerCentral::new(&outbound, Some(&s.emulator.url())).with_shared_writes(gate());
+    let b = SdkPartnerCentral::new(&outbound, Some(&s.emulator.url())).with_shared_writes(gate());
     let read = |pc: &SdkPartnerCentral, id: &str| {
         let (client, id) = (pc.client().clone(), id.to_string());
         async move {
@@ -635,11 +639,11 @@ async fn submit_with_tasks(
 #[tokio::test]
 async fn a_submission_in_progress_is_followed_to_complete_before_the_crm_is_told() {
     let (s, pushed, aws) = submit_with_tasks("OP-T1", &[]).await;
+    assert!(aws.success, "{aws:?}");
     let Pushed::Created { id, submitted } = pushed else {
         panic!("{pushed:?}")
     };
     assert!(submitted);
-    assert!(aws.success, "{aws:?}");
     assert_eq!(
         opportunities(&s, "OP-T1")[0]["LifeCycle"]["ReviewStatus"],
         json!("Submitted")

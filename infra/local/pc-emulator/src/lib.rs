@@ -248,7 +248,10 @@ async fn handle(
             s.authorize(name, caller.as_deref(), &json).and_then(|()| {
                 match s.take_fault(|e| op.errors.contains(e)) {
                     Some(e) => Err(e),
-                    None => s.admit(name).and_then(|()| s.call(name, &json)),
+                    None => s.admit(name).and_then(|()| {
+                        s.caller = caller.clone();
+                        s.call(name, &json)
+                    }),
                 }
             })
         }

@@ -193,6 +193,8 @@ pub struct State {
     pub task_plan: TaskPlan,
     /// IAM, when enforced: each caller's policies by the access key id it signs with.
     pub iam: Option<BTreeMap<String, Policies>>,
+    /// The access key of the call being answered (a task it starts runs with its permissions).
+    pub caller: Option<String>,
     /// The service model seeded data is checked against (an invitation or opportunity that AWS could
     /// never send is refused when it is seeded, not when a client first reads it).
     pub model: Option<std::sync::Arc<ServiceModel>>,
@@ -221,6 +223,7 @@ impl Default for State {
             task_plan: TaskPlan::default(),
             iam: None,
             model: None,
+            caller: None,
             race: None,
         }
     }
@@ -583,6 +586,11 @@ impl State {
             self.snapshot_events(cat, &engagement, id, vec!["111122223333".into()]);
         }
         self.opportunity_event(opportunity_event, cat, id);
+    }
+
+    /// Whether the caller may run `op` in `catalog` (a task's dependent action).
+    fn may(&self, caller: Option<&str>, op: &str, catalog: &str) -> Result<(), ApiError> {
+        self.authorize(op, caller, &json!({ "Catalog": catalog }))
     }
 
     /// Decides an operation under the caller's IAM policies (when IAM is enforced):
@@ -1270,7 +1278,9 @@ impl State {
     fn start_task(&mut self, kind: TaskKind, cat: &str) -> Task {
         let n = self.id();
         let account = self.account.clone();
-        Task::start(kind, cat, &account, n, Utc::now(), &mut self.task_plan)
+        let mut task = Task::start(kind, cat, &account, n, Utc::now(), &mut self.task_plan);
+        task.caller = self.caller.clone();
+        task
     }
 
     /// A Start…Task's answer, or a retry's with the same ClientToken: the task as it is now.
@@ -1303,7 +1313,16 @@ impl State {
             .collect();
         for i in due {
             let mut task = self.tasks[i].clone();
-            if let Some((reason, message)) = task.planned_failure.take() {
+            let denied = task
+                .kind
+                .dependent_actions()
+                .iter()
+                .find_map(|(op, reason)| {
+                    self.may(task.caller.as_deref(), op, &task.catalog)
+                        .err()
+                        .map(|e| (reason.to_string(), e.message))
+                });
+            if let Some((reason, message)) = task.planned_failure.take().or(denied) {
                 task.status = "FAILED";
                 task.reason_code = Some(reason);
                 task.message = Some(message);

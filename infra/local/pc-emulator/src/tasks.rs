@@ -17,6 +17,40 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// The operations the task runs as its caller, with the `ReasonCode` it fails with when the caller
+    /// may not: AWS's API reference lists them (StartEngagementByAcceptingInvitationTask: "accepting the
+    /// invitation, creating an opportunity in the partner's account from the AWS opportunity, and copying
+    /// details"; StartEngagementFromOpportunityTask: "GetOpportunity, CreateEngagement (if it doesn't
+    /// exist), CreateResourceSnapshot, CreateResourceSnapshotJob, CreateEngagementInvitation (if not already
+    /// invited/accepted), and SubmitOpportunity").
+    pub fn dependent_actions(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            TaskKind::AcceptInvitation => &[
+                ("AcceptEngagementInvitation", "InvitationAccessDenied"),
+                ("CreateOpportunity", "OpportunityAccessDenied"),
+                (
+                    "CreateResourceSnapshotJob",
+                    "ResourceSnapshotJobAccessDenied",
+                ),
+                (
+                    "StartResourceSnapshotJob",
+                    "ResourceSnapshotJobAccessDenied",
+                ),
+            ],
+            TaskKind::EngagementFromOpportunity => &[
+                ("GetOpportunity", "OpportunityAccessDenied"),
+                ("CreateEngagement", "EngagementAccessDenied"),
+                ("CreateResourceSnapshot", "ResourceSnapshotAccessDenied"),
+                (
+                    "CreateResourceSnapshotJob",
+                    "ResourceSnapshotJobAccessDenied",
+                ),
+                ("CreateEngagementInvitation", "InvitationAccessDenied"),
+                ("SubmitOpportunity", "OpportunitySubmissionFailed"),
+            ],
+        }
+    }
+
     /// The resource type in the task's ARN.
     fn arn_type(self) -> &'static str {
         match self {
@@ -57,6 +91,8 @@ pub struct Task {
     pub engagement_id: Option<String>,
     /// A submission's (InvolvementType, Visibility).
     pub submission: Option<(String, String)>,
+    /// The access key that started it: the task's dependent actions run with its permissions.
+    pub caller: Option<String>,
 }
 
 impl Task {
@@ -88,6 +124,7 @@ impl Task {
             invitation_id: None,
             engagement_id: None,
             submission: None,
+            caller: None,
         }
     }
 

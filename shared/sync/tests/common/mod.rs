@@ -203,9 +203,56 @@ pub struct PcStack {
     pub delivered: usize,
 }
 
+/// The IAM policy documents the template gives a function's role (by crate name), as AWS creates the
+/// role: SAM's own transform of template.yaml, resolved for the default parameters
+/// (`infra/local/function-policies.py`).
+pub fn role_policies(function: &str) -> Vec<serde_json::Value> {
+    static ROLES: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let roles = ROLES.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let out = std::process::Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("infra/local/function-policies.py"))
+            .output()
+            .expect("the venv's python (make setup)");
+        assert!(
+            out.status.success(),
+            "function-policies.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    });
+    roles[function]["policies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("the template has no function {function}"))
+}
+
+/// `sdk` signing with access key id `function`: the name the emulator's IAM knows a function's role by.
+pub fn signing_as(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .credentials_provider(
+            aws_sdk_partnercentralselling::config::SharedCredentialsProvider::new(
+                aws_sdk_partnercentralselling::config::Credentials::new(
+                    function, "local", None, None, "role",
+                ),
+            ),
+        )
+        .build()
+}
+
+/// The events function's stack: its Partner Central calls are made under its role.
 pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
+    pc_stack_as("partner-central-events", policy).await
+}
+
+/// A stack whose Partner Central client signs as `function` (the access key id the emulator knows it
+/// by), and the emulator enforces that function's role from the template: a call the role does not
+/// allow fails with AccessDeniedException naming the function and the action.
+pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
     let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    emulator.allow(function, &role_policies(function)).unwrap();
     let sdk = local::sdk_config("us-east-1").await;
+    let as_function = signing_as(&sdk, function);
     let ledger_table = unique("pc-ledger");
     let crm_table = unique("pc-crm");
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -221,7 +268,7 @@ pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
         ),
         sdk: sdk.clone(),
         outcome_queue,
-        pc: SdkPartnerCentral::new(&sdk, Some(&emulator.url())),
+        pc: SdkPartnerCentral::new(&as_function, Some(&emulator.url())),
         emulator,
         ledger: DynamoLedger::new(ddb.clone(), ledger_table.clone()),
         ledger_table,

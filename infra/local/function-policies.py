@@ -1,0 +1,177 @@
+"""Each Lambda function's IAM role, as AWS would create it from template.yaml: the template goes through
+SAM's own transform (samtranslator, from the venv), then the role's inline policies and the template's
+managed policies it attaches are resolved for one set of parameter values.
+
+    python infra/local/function-policies.py [Name=Value ...]
+
+prints JSON: {"<crate name, e.g. partner-central-events>": {"function": "<logical id>",
+"policies": [<policy documents>], "aws_managed": [<ARNs of AWS managed policies>]}}.
+Functions a variant does not create (their Condition is false) are left out.
+
+References to resources of the stack (a table, a queue, a bucket) resolve to "*" in their place, since the
+test stacks name theirs at random: the roles are checked action by action, and resources as far as the
+template's own ARN shapes go (`arn:aws:s3:::*/opportunity-inbound/*`). Parameters resolve to the values
+given (or the template's defaults).
+"""
+import json
+import os
+import pathlib
+import sys
+
+import yaml
+from samtranslator.translator.transform import transform
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+          "AWS::StackName": "acebridge", "AWS::URLSuffix": "amazonaws.com"}
+NO_VALUE = object()
+
+
+class Loader(yaml.SafeLoader):
+    pass
+
+
+def tag(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Condition":
+        return {"Condition": value}
+    return {name: value}
+
+
+Loader.add_multi_constructor("!", tag)
+
+
+class NoManagedPolicies:
+    """SAM asks IAM for managed policy ARNs only for policies named without an ARN; acebridge names none."""
+
+    def load(self):
+        return {}
+
+
+class Resolver:
+    def __init__(self, template, params):
+        self.template = template
+        self.params = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+        self.params.update(params)
+        self.conditions = template.get("Conditions", {})
+
+    def condition(self, name):
+        return bool(self.value(self.conditions[name]))
+
+    def value(self, v):
+        if isinstance(v, list):
+            out = [self.value(x) for x in v]
+            return [x for x in out if x is not NO_VALUE]
+        if not isinstance(v, dict):
+            return v
+        if len(v) == 1:
+            (k, arg), = v.items()
+            if k == "Ref":
+                if arg == "AWS::NoValue":
+                    return NO_VALUE
+                if arg in PSEUDO:
+                    return PSEUDO[arg]
+                if arg in self.params:
+                    return self.params[arg]
+                return "*"
+            if k == "Fn::GetAtt":
+                return "*"
+            if k == "Fn::If":
+                name, yes, no = arg
+                return self.value(yes if self.condition(name) else no)
+            if k == "Fn::Equals":
+                a, b = (self.value(x) for x in arg)
+                return str(a) == str(b)
+            if k == "Fn::Not":
+                return not self.value(arg[0])
+            if k == "Fn::And":
+                return all(self.value(x) for x in arg)
+            if k == "Fn::Or":
+                return any(self.value(x) for x in arg)
+            if k == "Condition":
+                return self.condition(arg)
+            if k == "Fn::Join":
+                sep, parts = arg
+                return sep.join(str(self.value(p)) for p in self.value(parts))
+            if k == "Fn::Select":
+                i, items = arg
+                items = self.value(items)
+                i = int(self.value(i))
+                return items[i] if i < len(items) else "*"  # a part of a stack resource's "*"
+            if k == "Fn::Split":
+                sep, text = arg
+                return str(self.value(text)).split(sep)
+            if k == "Fn::Sub":
+                text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+                values = {name: self.value(x) for name, x in extra.items()}
+                out, rest = "", text
+                while "${" in rest:
+                    before, _, after = rest.partition("${")
+                    name, _, rest = after.partition("}")
+                    out += before
+                    if name.startswith("!"):
+                        out += "${" + name[1:] + "}"
+                    elif name in values:
+                        out += str(values[name])
+                    else:
+                        ref = {"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)}
+                        out += str(self.value(ref))
+                return out + rest
+        out = {k: self.value(x) for k, x in v.items()}
+        return {k: x for k, x in out.items() if x is not NO_VALUE}
+
+
+def main():
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # SAM's transform fills in AWS::Region
+    params = dict(a.split("=", 1) for a in sys.argv[1:])
+    source = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    params.setdefault("PartnerId", "1234567890")
+    # `sam deploy` uploads the code and puts its S3 location in CodeUri before the transform runs.
+    for res in source["Resources"].values():
+        if res.get("Type") == "AWS::Serverless::Function":
+            res.setdefault("Properties", {})["CodeUri"] = "s3://acebridge-artifacts/function.zip"
+    transformed = transform(source, params, NoManagedPolicies())
+    r = Resolver(transformed, params)
+    resources = transformed["Resources"]
+    original = source["Resources"]
+    out = {}
+    for name, res in resources.items():
+        if res["Type"] != "AWS::Lambda::Function":
+            continue
+        if "Condition" in res and not r.condition(res["Condition"]):
+            continue
+        binary = original.get(name, {}).get("Metadata", {}).get("BuildProperties", {}).get("Binary", name)
+        role_ref = res["Properties"]["Role"]
+        role_name = role_ref["Fn::GetAtt"][0] if "Fn::GetAtt" in role_ref else None
+        role = r.value(resources[role_name]["Properties"]) if role_name else {}
+        policies = [p["PolicyDocument"] for p in role.get("Policies", [])]
+        aws_managed = []
+        for arn in resources[role_name]["Properties"].get("ManagedPolicyArns", []) if role_name else []:
+            resolved_ref = None
+            if isinstance(arn, dict) and "Fn::If" in arn:
+                cond, yes, no = arn["Fn::If"]
+                arn = yes if r.condition(cond) else no
+            if isinstance(arn, dict) and "Ref" in arn and arn["Ref"] in resources:
+                resolved_ref = arn["Ref"]
+            if resolved_ref:
+                managed = resources[resolved_ref]
+                if "Condition" not in managed or r.condition(managed["Condition"]):
+                    policies.append(r.value(managed["Properties"]["PolicyDocument"]))
+                continue
+            value = r.value(arn)
+            if value is not NO_VALUE:
+                aws_managed.append(value)
+        out[binary] = {"function": name, "policies": policies, "aws_managed": aws_managed}
+    json.dump(out, sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()
