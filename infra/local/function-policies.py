@@ -8,10 +8,12 @@ prints JSON: {"<crate name, e.g. partner-central-events>": {"function": "<logica
 "policies": [<policy documents>], "aws_managed": [<ARNs of AWS managed policies>]}}.
 Functions a variant does not create (their Condition is false) are left out.
 
-References to resources of the stack (a table, a queue, a bucket) resolve to "*" in their place, since the
-test stacks name theirs at random: the roles are checked action by action, and resources as far as the
-template's own ARN shapes go (`arn:aws:s3:::*/opportunity-inbound/*`). Parameters resolve to the values
-given (or the template's defaults).
+A resource of the stack resolves to the name CloudFormation would give it, with the stack's name and
+CloudFormation's random suffix as wildcards: the name its properties give (`acebridge-landing-*`,
+`acebridge-*` for the event bus) or `*-<LogicalId>-*` (a table without a TableName is named
+`<stack>-LedgerTable-<random>`). Tests name their tables, buckets and buses to fit, so the roles are checked
+resource by resource as well as action by action. Parameters resolve to the values given (or the template's
+defaults).
 """
 import json
 import os
@@ -22,8 +24,18 @@ import yaml
 from samtranslator.translator.transform import transform
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-          "AWS::StackName": "acebridge", "AWS::URLSuffix": "amazonaws.com"}
+ACCOUNT = "123456789012"
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": ACCOUNT,
+          "AWS::StackName": "*", "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/*/*",
+          "AWS::URLSuffix": "amazonaws.com"}
+# How each kind of resource names itself, and its ARN.
+NAMED = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName",
+         "AWS::Events::EventBus": "Name", "AWS::SNS::Topic": "TopicName"}
+ARNS = {"AWS::DynamoDB::Table": "arn:aws:dynamodb:us-east-1:%s:table/{}" % ACCOUNT,
+        "AWS::SQS::Queue": "arn:aws:sqs:us-east-1:%s:{}" % ACCOUNT,
+        "AWS::S3::Bucket": "arn:aws:s3:::{}",
+        "AWS::Events::EventBus": "arn:aws:events:us-east-1:%s:event-bus/{}" % ACCOUNT,
+        "AWS::SNS::Topic": "arn:aws:sns:us-east-1:%s:{}" % ACCOUNT}
 NO_VALUE = object()
 
 
@@ -62,6 +74,29 @@ class Resolver:
         self.params = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
         self.params.update(params)
         self.conditions = template.get("Conditions", {})
+        self.resources = template.get("Resources", {})
+
+    def name(self, logical):
+        res = self.resources[logical]
+        prop = NAMED.get(res.get("Type"))
+        given = res.get("Properties", {}).get(prop) if prop else None
+        return str(self.value(given)) if given is not None else f"*-{logical}-*"
+
+    def ref(self, logical):
+        kind = self.resources[logical].get("Type")
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/{self.name(logical)}"
+        if kind in NAMED:
+            return self.name(logical)
+        return "*"
+
+    def get_att(self, logical, attribute):
+        kind = self.resources.get(logical, {}).get("Type")
+        if attribute == "Arn" and kind in ARNS:
+            return ARNS[kind].format(self.name(logical))
+        if attribute == "QueueName" and kind == "AWS::SQS::Queue":
+            return self.name(logical)
+        return "*"
 
     def condition(self, name):
         return bool(self.value(self.conditions[name]))
@@ -81,9 +116,10 @@ class Resolver:
                     return PSEUDO[arg]
                 if arg in self.params:
                     return self.params[arg]
-                return "*"
+                return self.ref(arg) if arg in self.resources else "*"
             if k == "Fn::GetAtt":
-                return "*"
+                logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.get_att(logical, attribute)
             if k == "Fn::If":
                 name, yes, no = arg
                 return self.value(yes if self.condition(name) else no)

@@ -552,3 +552,21 @@ async fn every_detail_type_the_emulator_emits_is_handled_or_acknowledged_without
         assert!(seen.contains(t), "{t} not emitted: {seen:?}");
     }
 }
+
+#[tokio::test]
+async fn the_events_function_works_within_its_role_for_every_aws_service_it_calls() {
+    // The gate decided each DynamoDB and EventBridge call under the template's role: what it saw is
+    // what the function's code calls, and all of it was allowed (a refused one fails the flow).
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    s.invite(&referral("Within the role", "US", "5000"));
+    s.deliver().await;
+    s.deliver().await;
+    let calls = s.gate.calls();
+    let actions: std::collections::BTreeSet<&str> =
+        calls.iter().map(|c| c.action.as_str()).collect();
+    for a in ["dynamodb:GetItem", "dynamodb:PutItem", "events:PutEvents"] {
+        assert!(actions.contains(a), "{a} not seen: {actions:?}");
+    }
+    assert!(calls.iter().all(|c| c.allowed), "{calls:?}");
+    assert!(calls.iter().all(|c| c.caller == "partner-central-events"));
+}

@@ -24,6 +24,7 @@
 //! `GET /_emulator/stats`.
 
 pub mod iam;
+pub mod iam_gate;
 pub mod model;
 pub mod state;
 pub mod tasks;

@@ -189,6 +189,8 @@ use acebridge_sync::policy::InvitationPolicy;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 
 pub struct PcStack {
+    /// The IAM gate the function's AWS calls pass.
+    pub gate: acebridge_pc_emulator::iam_gate::Gate,
     pub outcomes: acebridge_sync::adapters::eventbridge::EventBus,
     pub sdk: aws_config::SdkConfig,
     ledger_table: String,
@@ -208,23 +210,47 @@ pub struct PcStack {
 /// (`infra/local/function-policies.py`).
 pub fn role_policies(function: &str) -> Vec<serde_json::Value> {
     static ROLES: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    let roles = ROLES.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let out = std::process::Command::new(root.join(".venv/bin/python"))
-            .arg(root.join("infra/local/function-policies.py"))
-            .output()
-            .expect("the venv's python (make setup)");
-        assert!(
-            out.status.success(),
-            "function-policies.py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    });
+    let roles = ROLES.get_or_init(|| rendered_roles(&[]));
     roles[function]["policies"]
         .as_array()
         .cloned()
         .unwrap_or_else(|| panic!("the template has no function {function}"))
+}
+
+/// Every function's role for these template parameters (`Name=Value`).
+pub fn rendered_roles(parameters: &[String]) -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("infra/local/function-policies.py"))
+        .args(parameters)
+        .output()
+        .expect("the venv's python (make setup)");
+    assert!(
+        out.status.success(),
+        "function-policies.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An IAM gate in front of moto enforcing `policies` for `function`, and `sdk` signing as `function`
+/// through it: every S3, DynamoDB, EventBridge, SQS, Secrets Manager and KMS call is decided under the
+/// function's role, and one the role does not allow fails with AccessDenied naming both.
+pub async fn through_gate(
+    sdk: &aws_config::SdkConfig,
+    function: &str,
+    policies: &[serde_json::Value],
+) -> (acebridge_pc_emulator::iam_gate::Gate, aws_config::SdkConfig) {
+    let moto = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
+    let gate = acebridge_pc_emulator::iam_gate::Gate::start(&moto)
+        .await
+        .unwrap();
+    gate.allow(function, policies).unwrap();
+    let config = signing_as(sdk, function)
+        .to_builder()
+        .endpoint_url(gate.url())
+        .build();
+    (gate, config)
 }
 
 /// `sdk` signing with access key id `function`: the name the emulator's IAM knows a function's role by.
@@ -253,17 +279,23 @@ pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
     emulator.allow(function, &role_policies(function)).unwrap();
     let sdk = local::sdk_config("us-east-1").await;
     let as_function = signing_as(&sdk, function);
-    let ledger_table = unique("pc-ledger");
-    let crm_table = unique("pc-crm");
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    acebridge_sync::adapters::dynamodb::ensure_tables(&ddb, &ledger_table, &crm_table)
+    // Named as CloudFormation names the template's tables (`<stack>-<LogicalId>-<random>`), so the
+    // role's resources match them as they would in AWS.
+    let ledger_table = unique("pc-LedgerTable");
+    let crm_table = unique("pc-CrmStoreTable");
+    let setup = aws_sdk_dynamodb::Client::new(&sdk);
+    acebridge_sync::adapters::dynamodb::ensure_tables(&setup, &ledger_table, &crm_table)
         .await
         .expect("the local stack (moto) must be running: make local-up");
     let bus = unique("acebridge-bus");
     let outcome_queue = local::create_outcome_bus(&sdk, &bus).await.unwrap();
+    // The function's own calls (ledger, CRM store, outcome events) go through the IAM gate under its role.
+    let (gate, gated) = through_gate(&sdk, function, &role_policies(function)).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&gated);
     PcStack {
+        gate,
         outcomes: acebridge_sync::adapters::eventbridge::EventBus::new(
-            aws_sdk_eventbridge::Client::new(&sdk),
+            aws_sdk_eventbridge::Client::new(&gated),
             bus,
         ),
         sdk: sdk.clone(),
