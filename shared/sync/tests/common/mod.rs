@@ -253,6 +253,26 @@ pub async fn through_gate(
     (gate, config)
 }
 
+/// What the gate refused, as `<function> may not <action> on <resource>`.
+pub fn refused(gate: &acebridge_pc_emulator::iam_gate::Gate) -> Vec<String> {
+    gate.calls()
+        .iter()
+        .filter(|c| !c.allowed)
+        .map(|c| format!("{} may not {} on {}", c.caller, c.action, c.resource))
+        .collect()
+}
+
+impl Drop for PcStack {
+    /// Every test on this stack also proves the function's role: a call the role refused fails the
+    /// test even where the flow tolerated the error (a CRM write that failed is only recorded).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let refused = refused(&self.gate);
+            assert!(refused.is_empty(), "the role refused: {refused:?}");
+        }
+    }
+}
+
 /// `sdk` signing with access key id `function`: the name the emulator's IAM knows a function's role by.
 pub fn signing_as(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
     sdk.to_builder()
