@@ -39,6 +39,7 @@ sam-validate:
 	cfn-lint template.yaml
 	# BC_SKIP_MAPPING: no attempt to fetch Prisma Cloud guideline ids (no network in CI; it only printed a traceback).
 	BC_SKIP_MAPPING=TRUE checkov -f template.yaml --framework cloudformation --compact --quiet
+	bash infra/local/lint-variants.sh
 	.venv/bin/python infra/local/check-docs.py
 
 build: setup ## Lambda bootstraps for arm64 (cargo-lambda + zig from .venv).

@@ -51,8 +51,22 @@ pub async fn ace_bucket() -> Result<crate::adapters::s3::S3Bucket, String> {
     let sdk = sdk_config(Some(&region)).await;
     Ok(
         crate::adapters::s3::S3Bucket::new(s3_client(&sdk), env("ACE_BUCKET")?)
-            .with_kms_key(env_opt("ACE_KMS_KEY_ARN")),
+            .with_kms_key(env_opt("ACE_KMS_KEY_ARN"))
+            .with_expected_owner(Some(ace_bucket_owner()?)),
     )
+}
+
+/// The account that owns the ACE bucket (`ACE_BUCKET_OWNER`, 12 digits): required, so that no call
+/// reaches a bucket of the right name in someone else's account.
+pub fn ace_bucket_owner() -> Result<String, String> {
+    let owner = env("ACE_BUCKET_OWNER")?;
+    if owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(owner)
+    } else {
+        Err(format!(
+            "ACE_BUCKET_OWNER must be the 12-digit AWS account id that owns the ACE bucket, not {owner:?}"
+        ))
+    }
 }
 
 /// acebridge's landing bucket (`LANDING_BUCKET`), in the stack's region.

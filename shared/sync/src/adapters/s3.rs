@@ -17,6 +17,7 @@ pub struct S3Bucket {
     bucket: String,
     kms_key: Option<String>,
     acl: Option<ObjectCannedAcl>,
+    expected_owner: Option<String>,
 }
 
 impl S3Bucket {
@@ -27,7 +28,16 @@ impl S3Bucket {
             bucket: bucket.into(),
             kms_key: None,
             acl: None,
+            expected_owner: None,
         }
+    }
+
+    /// Every call names the account that must own the bucket (`ExpectedBucketOwner`): S3 refuses the
+    /// call with 403 when another account owns it. The ACE bucket is trusted by its owner, not by its
+    /// name alone (anyone can create a bucket of that name in another account once AWS drops it).
+    pub fn with_expected_owner(mut self, account: Option<String>) -> Self {
+        self.expected_owner = account.filter(|a| !a.is_empty());
+        self
     }
 
     /// Writes are encrypted with this KMS key (the ACE bucket's key, given by AWS per stage).
@@ -71,6 +81,7 @@ impl ObjectStore for S3Bucket {
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .prefix(prefix)
             .set_continuation_token(token)
             .send()
@@ -103,6 +114,7 @@ impl ObjectStore for S3Bucket {
             .client
             .head_object()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .key(key)
             .send()
             .await
@@ -128,6 +140,7 @@ impl ObjectStore for S3Bucket {
             .client
             .get_object()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .key(key)
             .send()
             .await
@@ -168,6 +181,7 @@ impl ObjectStore for S3Bucket {
             .client
             .put_object()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .key(key)
             .content_type("application/json")
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
@@ -195,6 +209,7 @@ impl ObjectStore for S3Bucket {
         self.client
             .delete_object()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .key(key)
             .send()
             .await
