@@ -139,6 +139,16 @@ PY
   done
 }
 
+echo "  Like AWS's, the emulator's Start...Task operations answer IN_PROGRESS; here they take 1.5 s to finish:"
+emulator tasks '{"delay_ms": 1500}'
+task_reads() { # how often acebridge read a task (List...Tasks) so far
+  .venv/bin/python - "$pc_port" <<'PY'
+import sys, json, urllib.request
+calls = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_emulator/stats").read())["calls"]
+print(", ".join(f"{op} x{n}" for op, n in sorted(calls.items()) if op.endswith("Tasks")) or "none")
+PY
+}
+
 echo; echo "== 8. cargo lambda invoke partner-central-events (the reconcile schedule: first run backfills)"
 invoke partner-central-events functions/partner-central-events/events/reconcile.json
 echo
@@ -146,6 +156,7 @@ echo
 echo; echo "== 9. AWS refers an opportunity (Engagement Invitation Created); INVITATION_POLICY=accept"
 emulator invite infra/local/demo/partner-central-invitation.json
 deliver
+echo "  the accept was IN_PROGRESS; acebridge followed it to COMPLETE (task reads: $(task_reads))"
 echo; echo "== 10. the accept's events (Invitation Accepted, Opportunity Created, ...) reach the function"
 deliver
 
@@ -163,6 +174,13 @@ created = [e for e in got["events"] if e["detail-type"] == "Opportunity Created"
 print("  Partner Central now has:", ", ".join(e["detail"]["opportunity"]["identifier"] for e in created))
 print("  last events:", ", ".join(e["detail-type"] for e in got["events"][-5:]))
 PY
+echo "  the submission task was followed to its end (task reads: $(task_reads))"
+
+echo; echo "== 12b. a submission AWS fails (the task ends FAILED with a ReasonCode): the CRM record shows why"
+emulator tasks '{"fail_next": 1, "reason_code": "OpportunityValidationFailed", "message": "Customer.Account.Duns does not match the company"}'
+sed 's/CRM-2001/CRM-2002/g; s/000000000001"/000000000002"/g' functions/crm-outbound/events/opportunity-changed.sqs.json >"$state/opportunity-changed-2.sqs.json"
+invoke crm-outbound "$state/opportunity-changed-2.sqs.json"
+echo
 
 echo; echo "== 13. CRM -> AWS, S3 channel (CHANNEL=s3): the same change as an inbound file in the ACE bucket"
 kill -- "-$watch_pid" 2>/dev/null || true

@@ -266,7 +266,11 @@ where
 /// The outcome event of a pushed change (none while it is held or unchanged: the CRM shows why).
 fn pushed_outcome(crm_id: &str, p: &Pushed) -> Option<Outcome> {
     match p {
-        Pushed::Created { id, submitted } => Some(Outcome::sync_succeeded(
+        // Created, but a refused association or a failed submission task: the seller must act.
+        Pushed::Created { id, errors, .. } if !errors.is_empty() => {
+            Some(Outcome::sync_failed(crm_id, Some(id), "api", errors))
+        }
+        Pushed::Created { id, submitted, .. } => Some(Outcome::sync_succeeded(
             crm_id,
             Some(id),
             "api",

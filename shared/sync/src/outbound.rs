@@ -67,6 +67,9 @@ pub enum Pushed {
         id: String,
         /// Submitted to AWS too.
         submitted: bool,
+        /// What AWS refused after the create (an association, or the submission's task), as the CRM
+        /// record shows it.
+        errors: Vec<String>,
     },
     /// Changes written (some may be held: see `held`).
     Updated {
@@ -359,13 +362,14 @@ async fn create(
         &change.crm_id,
         Some(&created.id),
         errors.is_empty(),
-        errors,
+        errors.clone(),
         now,
     )
     .await?;
     Ok(Pushed::Created {
         id: created.id,
         submitted,
+        errors,
     })
 }
 

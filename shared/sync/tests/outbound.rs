@@ -101,7 +101,8 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
         retried,
         Pushed::Created {
             id: first.id.clone(),
-            submitted: true
+            submitted: true,
+            errors: vec![]
         }
     );
     // And once more (a duplicate event): the ledger knows the id; nothing is created.
@@ -184,6 +185,7 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
     let Pushed::Created {
         id,
         submitted: true,
+        ..
     } = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
         .await
         .unwrap()
@@ -640,7 +642,7 @@ async fn submit_with_tasks(
 async fn a_submission_in_progress_is_followed_to_complete_before_the_crm_is_told() {
     let (s, pushed, aws) = submit_with_tasks("OP-T1", &[]).await;
     assert!(aws.success, "{aws:?}");
-    let Pushed::Created { id, submitted } = pushed else {
+    let Pushed::Created { id, submitted, .. } = pushed else {
         panic!("{pushed:?}")
     };
     assert!(submitted);
