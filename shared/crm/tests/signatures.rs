@@ -1,6 +1,8 @@
 //! Signatures: HubSpot v3 (what HubSpot sends) and acebridge's webhook (what we send), each checked
 //! against an independent HMAC-SHA256 and refused when tampered with or stale.
 
+mod common;
+
 use acebridge_crm::signature::{self, SignatureError};
 use base64::Engine;
 use chrono::{TimeZone, Utc};
@@ -55,7 +57,7 @@ fn hubspot_v3_refuses_tampering_staleness_and_missing_headers() {
     let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
     let uri = "https://abc.lambda-url.us-east-1.on.aws/";
     let ts = (now.timestamp() * 1000).to_string();
-    let sig = signature::hubspot_v3_sign(SECRET, "POST", uri, BODY, &ts);
+    let sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &ts);
     let tampered = String::from_utf8_lossy(BODY).replace("closedwon", "closedlost");
     assert_eq!(
         signature::hubspot_v3_verify(
@@ -83,7 +85,7 @@ fn hubspot_v3_refuses_tampering_staleness_and_missing_headers() {
     );
     // Signed six minutes ago: a replay.
     let old = ((now.timestamp() - 360) * 1000).to_string();
-    let old_sig = signature::hubspot_v3_sign(SECRET, "POST", uri, BODY, &old);
+    let old_sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &old);
     assert!(matches!(
         signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&old), Some(&old_sig), now),
         Err(SignatureError::Stale { age_secs: 360 })

@@ -35,3 +35,36 @@ pub async fn requests(server: &MockServer, method: &str, path: Option<&str>) -> 
         .filter(|r| r.method.as_str() == method && path.is_none_or(|p| r.url.path() == p))
         .collect()
 }
+
+/// HMAC-SHA256 by the RustCrypto `hmac` crate: signatures in tests are computed by code acebridge did
+/// not write, from the vendors' documented constructions, never by acebridge's own signer.
+pub fn independent_hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("key");
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// HubSpot's v3 signature as HubSpot documents it: base64(HMAC-SHA256(client secret, method + URI +
+/// body + timestamp)), over the URI as HubSpot signs it.
+pub fn hubspot_v3_independent(
+    secret: &[u8],
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    ts: &str,
+) -> String {
+    use base64::Engine;
+    let message = [method.as_bytes(), uri.as_bytes(), body, ts.as_bytes()].concat();
+    base64::engine::general_purpose::STANDARD.encode(independent_hmac(secret, &message))
+}
+
+/// acebridge's documented webhook signature (docs/mapping.md): `v1=` + hex(HMAC-SHA256(secret,
+/// "<timestamp>.<body>")).
+pub fn webhook_v1_independent(secret: &[u8], ts: &str, body: &[u8]) -> String {
+    let mac = independent_hmac(secret, &[ts.as_bytes(), b".", body].concat());
+    format!(
+        "v1={}",
+        mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
