@@ -442,40 +442,6 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
     assert!(l.sent().await.is_empty());
 }
 
-/// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
-fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
-    let secret = common::hubspot_secret(
-        &json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
-                "app_id": "54321", "base_url": server.uri()})
-        .to_string(),
-    );
-    let mapping = MappingConfig::load("hubspot-deals").unwrap();
-    let hs = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
-        &secret,
-        mapping.clone(),
-    );
-    (hs, mapping)
-}
-
-fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
-    let template = include_str!("../../../tests/fixtures/crm/hubspot/function-url.template.json");
-    let mut event: Value = serde_json::from_str(template).unwrap();
-    let ts = signed_at_ms.to_string();
-    let uri = "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/";
-    event["headers"]["x-hubspot-request-timestamp"] = json!(ts);
-    // Signed as HubSpot documents it, by test code (not acebridge's signer).
-    event["headers"]["x-hubspot-signature-v3"] = json!(common::hubspot_v3_independent(
-        secret,
-        "POST",
-        uri,
-        body.as_bytes(),
-        &ts
-    ));
-    event["body"] = json!(body);
-    event
-}
-
 #[tokio::test]
 async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let l = local().await;
@@ -499,7 +465,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
         .expect(1)
         .mount(&server)
         .await;
-    let (hs, mapping) = hubspot(&server);
+    let (hs, mapping) = common::hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
@@ -510,12 +476,12 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let now = Utc::now();
 
     // Tampered body: 401, nothing read, nothing sent.
-    let mut tampered = hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
+    let mut tampered = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
     tampered["body"] = json!(body.replace("qualifiedtobuy", "closedwon"));
     let answer = inbound::handle(&cx, &tampered, now).await.unwrap();
     assert_eq!(answer["statusCode"], 401, "{answer}");
     // Signed seven minutes ago: a replay, 401.
-    let stale = hubspot_call(body, b"hs-client-secret", now.timestamp_millis() - 420_000);
+    let stale = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis() - 420_000);
     let answer = inbound::handle(&cx, &stale, now).await.unwrap();
     assert_eq!(answer["statusCode"], 401, "{answer}");
     assert!(
@@ -527,7 +493,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     // on a contact (not mapped).
     let answer = inbound::handle(
         &cx,
-        &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
+        &common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
         now,
     )
     .await
@@ -569,7 +535,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
             "status": "error", "message": "Property aws_use_case does not exist", "category": "VALIDATION_ERROR"})))
         .mount(&server)
         .await;
-    let (hs, mapping) = hubspot(&server);
+    let (hs, mapping) = common::hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
@@ -580,7 +546,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     let now = Utc::now();
     let answer = inbound::handle(
         &cx,
-        &hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
+        &common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
         now,
     )
     .await

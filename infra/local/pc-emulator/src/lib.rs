@@ -26,6 +26,7 @@
 pub mod iam;
 pub mod iam_gate;
 pub mod model;
+pub mod roles;
 pub mod state;
 pub mod tasks;
 

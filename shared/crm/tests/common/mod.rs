@@ -1,7 +1,11 @@
 //! Helpers shared by the CRM tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use acebridge_crm::config::MappingConfig;
+use acebridge_crm::http::{HttpClient, RetryPolicy};
+use acebridge_crm::hubspot::Hubspot;
 use acebridge_crm::secrets::{CrmSecret, HubspotSecret, SalesforceSecret, WebhookSecret};
+use serde_json::Value;
 use wiremock::{MockServer, Request};
 
 pub fn salesforce_secret(json: &str) -> SalesforceSecret {
@@ -67,4 +71,39 @@ pub fn webhook_v1_independent(secret: &[u8], ts: &str, body: &[u8]) -> String {
         "v1={}",
         mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
     )
+}
+
+/// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
+pub fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
+    let secret = hubspot_secret(
+        &serde_json::json!({"kind": "hubspot", "access_token": "pat-na1-test", "client_secret": "hs-client-secret",
+                "app_id": "54321", "base_url": server.uri()})
+        .to_string(),
+    );
+    let mapping = MappingConfig::load("hubspot-deals").unwrap();
+    let hs = Hubspot::new(
+        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        &secret,
+        mapping.clone(),
+    );
+    (hs, mapping)
+}
+
+pub fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
+    let template =
+        include_str!("../../../../tests/fixtures/crm/hubspot/function-url.template.json");
+    let mut event: Value = serde_json::from_str(template).unwrap();
+    let ts = signed_at_ms.to_string();
+    let uri = "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/";
+    event["headers"]["x-hubspot-request-timestamp"] = serde_json::json!(ts);
+    // Signed as HubSpot documents it, by test code (not acebridge's signer).
+    event["headers"]["x-hubspot-signature-v3"] = serde_json::json!(hubspot_v3_independent(
+        secret,
+        "POST",
+        uri,
+        body.as_bytes(),
+        &ts
+    ));
+    event["body"] = serde_json::json!(body);
+    event
 }

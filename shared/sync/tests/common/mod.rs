@@ -205,62 +205,10 @@ pub struct PcStack {
     pub delivered: usize,
 }
 
-/// The IAM policy documents the template gives a function's role (by crate name), as AWS creates the
-/// role: SAM's own transform of template.yaml, resolved for the default parameters
-/// (`infra/local/function-policies.py`).
-pub fn role_policies(function: &str) -> Vec<serde_json::Value> {
-    static ROLES: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    let roles = ROLES.get_or_init(|| rendered_roles(&[]));
-    roles[function]["policies"]
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| panic!("the template has no function {function}"))
-}
-
-/// Every function's role for these template parameters (`Name=Value`).
-pub fn rendered_roles(parameters: &[String]) -> serde_json::Value {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = std::process::Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("infra/local/function-policies.py"))
-        .args(parameters)
-        .output()
-        .expect("the venv's python (make setup)");
-    assert!(
-        out.status.success(),
-        "function-policies.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// An IAM gate in front of moto enforcing `policies` for `function`, and `sdk` signing as `function`
-/// through it: every S3, DynamoDB, EventBridge, SQS, Secrets Manager and KMS call is decided under the
-/// function's role, and one the role does not allow fails with AccessDenied naming both.
-pub async fn through_gate(
-    sdk: &aws_config::SdkConfig,
-    function: &str,
-    policies: &[serde_json::Value],
-) -> (acebridge_pc_emulator::iam_gate::Gate, aws_config::SdkConfig) {
-    let moto = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
-    let gate = acebridge_pc_emulator::iam_gate::Gate::start(&moto)
-        .await
-        .unwrap();
-    gate.allow(function, policies).unwrap();
-    let config = signing_as(sdk, function)
-        .to_builder()
-        .endpoint_url(gate.url())
-        .build();
-    (gate, config)
-}
-
-/// What the gate refused, as `<function> may not <action> on <resource>`.
-pub fn refused(gate: &acebridge_pc_emulator::iam_gate::Gate) -> Vec<String> {
-    gate.calls()
-        .iter()
-        .filter(|c| !c.allowed)
-        .map(|c| format!("{} may not {} on {}", c.caller, c.action, c.resource))
-        .collect()
-}
+#[allow(unused_imports)]
+pub use acebridge_pc_emulator::roles::{
+    CRM_SECRET_ARN, refused, rendered_roles, role_policies, signing_as, through_gate,
+};
 
 impl Drop for PcStack {
     /// Every test on this stack also proves the function's role: a call the role refused fails the
@@ -271,19 +219,6 @@ impl Drop for PcStack {
             assert!(refused.is_empty(), "the role refused: {refused:?}");
         }
     }
-}
-
-/// `sdk` signing with access key id `function`: the name the emulator's IAM knows a function's role by.
-pub fn signing_as(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
-    sdk.to_builder()
-        .credentials_provider(
-            aws_sdk_partnercentralselling::config::SharedCredentialsProvider::new(
-                aws_sdk_partnercentralselling::config::Credentials::new(
-                    function, "local", None, None, "role",
-                ),
-            ),
-        )
-        .build()
 }
 
 /// The events function's stack: its Partner Central calls are made under its role.
