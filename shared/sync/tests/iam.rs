@@ -198,3 +198,74 @@ async fn the_ingest_works_within_its_role_for_a_good_file_and_a_quarantined_one(
         assert!(actions.contains(a), "{a} never called: {actions:?}");
     }
 }
+
+#[tokio::test]
+async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_and_owner() {
+    let partner = partner_id();
+    let (ace_name, _landing) = buckets(&partner).await;
+    let key = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let roles = rendered_roles(&[
+        format!("PartnerId={partner}"),
+        "Channel=s3".to_string(),
+        format!("AceKmsKeyArn={key}"),
+    ]);
+    let policies = roles["crm-outbound"]["policies"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let west = local::sdk_config("us-west-2").await;
+    let (gate, west_gated) = through_gate(&west, "crm-outbound", &policies).await;
+    let ace = S3Bucket::new(s3_client(&west_gated), &ace_name)
+        .with_owner_full_control()
+        .with_kms_key(Some(key.to_string()))
+        .with_expected_owner(Some(LOCAL_ACCOUNT.to_string()));
+    let direct = local::sdk_config("us-east-1").await;
+    let (ledger_table, crm_table) = (unique("t-LedgerTable"), unique("t-CrmStoreTable"));
+    acebridge_sync::adapters::dynamodb::ensure_tables(
+        &aws_sdk_dynamodb::Client::new(&direct),
+        &ledger_table,
+        &crm_table,
+    )
+    .await
+    .unwrap();
+    let east_gated = signing_as(&direct, "crm-outbound")
+        .to_builder()
+        .endpoint_url(gate.url())
+        .build();
+    let ledger = DynamoLedger::new(aws_sdk_dynamodb::Client::new(&east_gated), ledger_table);
+    let api: acebridge_mapping::api::ApiOpportunity =
+        serde_json::from_value(common::api_opportunity("Over S3, within the role")).unwrap();
+    let change = acebridge_sync::outbound::OpportunityChanged {
+        crm_id: "OP-IAM-1".into(),
+        opportunity: serde_json::to_value(api.to_canonical().unwrap()).unwrap(),
+        solutions: vec![],
+        aws_products: vec![],
+        submit: None,
+    };
+    let up = acebridge_sync::outbound_s3::upload(
+        &ace,
+        &ledger,
+        &acebridge_mapping::PartnerId::parse(&partner).unwrap(),
+        Catalog::Sandbox,
+        &[change],
+        &[],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(up.files.len(), 1, "{up:?}");
+    let refused = refused(&gate);
+    assert!(refused.is_empty(), "the role refused: {refused:?}");
+    let calls = gate.calls();
+    let put = calls
+        .iter()
+        .find(|c| c.action == "s3:PutObject")
+        .expect("an upload");
+    assert_eq!(put.expected_owner.as_deref(), Some(LOCAL_ACCOUNT));
+    for a in ["s3:PutObjectAcl", "kms:GenerateDataKey"] {
+        assert!(
+            calls.iter().any(|c| c.action == a),
+            "{a} not asked: {calls:?}"
+        );
+    }
+}
