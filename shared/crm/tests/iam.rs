@@ -119,15 +119,10 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
     };
-    let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
     let now = chrono::Utc::now();
-    let answer = inbound::handle(
-        &cx,
-        &common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
-        now,
-    )
-    .await
-    .unwrap();
+    let answer = inbound::handle(&cx, &common::deal_webhook_call(now), now)
+        .await
+        .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let refused = refused(&gate);
     assert!(refused.is_empty(), "the role refused: {refused:?}");

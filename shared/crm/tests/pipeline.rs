@@ -491,13 +491,9 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
 
     // Genuine: two events on deal 901 (one read), one by acebridge's own app on 902 (dropped), one
     // on a contact (not mapped).
-    let answer = inbound::handle(
-        &cx,
-        &common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
-        now,
-    )
-    .await
-    .unwrap();
+    let answer = inbound::handle(&cx, &common::deal_webhook_call(now), now)
+        .await
+        .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let report: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -544,13 +540,8 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     };
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
     let now = Utc::now();
-    let answer = inbound::handle(
-        &cx,
-        &common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis()),
-        now,
-    )
-    .await
-    .unwrap();
+    let call = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
+    let answer = inbound::handle(&cx, &call, now).await.unwrap();
     // Answered 200 (HubSpot would retry a permanent error for days), and told.
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let told = local::drain_queue(&l.sdk, &outcomes).await.unwrap();

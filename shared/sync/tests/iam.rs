@@ -59,6 +59,20 @@ async fn as_function(
     (gate, west_gated, east_gated)
 }
 
+/// The ledger and CRM store tables, named as CloudFormation names the template's
+/// (`<stack>-<LogicalId>-<random>`), so the roles' resources match them.
+async fn tables(direct: &aws_config::SdkConfig) -> (String, String) {
+    let (ledger_table, crm_table) = (unique("t-LedgerTable"), unique("t-CrmStoreTable"));
+    acebridge_sync::adapters::dynamodb::ensure_tables(
+        &aws_sdk_dynamodb::Client::new(direct),
+        &ledger_table,
+        &crm_table,
+    )
+    .await
+    .unwrap();
+    (ledger_table, crm_table)
+}
+
 async fn outbound_files(ace_bucket: &str, n: usize) {
     let ace = S3Bucket::new(s3_client(&local::sdk_config("us-west-2").await), ace_bucket);
     for i in 0..n {
@@ -128,15 +142,7 @@ async fn the_ingest_works_within_its_role_for_a_good_file_and_a_quarantined_one(
     let (_ace, landing_name) = buckets(&partner).await;
     let (gate, _west, east) = as_function("ace-file-ingest", &partner).await;
     let direct = local::sdk_config("us-east-1").await;
-    // Named as CloudFormation names the template's tables and bus.
-    let (ledger_table, crm_table) = (unique("t-LedgerTable"), unique("t-CrmStoreTable"));
-    acebridge_sync::adapters::dynamodb::ensure_tables(
-        &aws_sdk_dynamodb::Client::new(&direct),
-        &ledger_table,
-        &crm_table,
-    )
-    .await
-    .unwrap();
+    let (ledger_table, crm_table) = tables(&direct).await;
     let bus = unique("acebridge-bus");
     local::create_outcome_bus(&direct, &bus).await.unwrap();
     let setup_landing = S3Bucket::new(s3_client(&direct), &landing_name);
@@ -220,14 +226,7 @@ async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_an
         .with_kms_key(Some(key.to_string()))
         .with_expected_owner(Some(LOCAL_ACCOUNT.to_string()));
     let direct = local::sdk_config("us-east-1").await;
-    let (ledger_table, crm_table) = (unique("t-LedgerTable"), unique("t-CrmStoreTable"));
-    acebridge_sync::adapters::dynamodb::ensure_tables(
-        &aws_sdk_dynamodb::Client::new(&direct),
-        &ledger_table,
-        &crm_table,
-    )
-    .await
-    .unwrap();
+    let (ledger_table, _crm_table) = tables(&direct).await;
     let east_gated = signing_as(&direct, "crm-outbound")
         .to_builder()
         .endpoint_url(gate.url())

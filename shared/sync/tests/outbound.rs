@@ -610,15 +610,7 @@ async fn submit_with_tasks(
     failures: &[(&str, &str)],
 ) -> (PcStack, Pushed, acebridge_sync::ledger::AwsResult) {
     let s = stack().await;
-    {
-        let mut st = s.emulator.state();
-        st.task_plan.delay_ms = 400;
-        for (reason, message) in failures {
-            st.task_plan
-                .failures
-                .push_back((reason.to_string(), message.to_string()));
-        }
-    }
+    s.slow_tasks(failures);
     let crm_opp = crm_opportunity(crm_id);
     in_crm(&s, crm_id, &crm_opp).await;
     let mut c = change(crm_id, crm_opp);

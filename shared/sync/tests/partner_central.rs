@@ -161,15 +161,7 @@ async fn an_accepted_invitation_becomes_an_opportunity_in_the_crm_and_an_aws_upd
     );
 
     // AWS moves the stage: Opportunity Updated → the CRM has it.
-    s.emulator
-        .state()
-        .aws_update(
-            "Sandbox",
-            &opportunity,
-            &json!({ "LifeCycle": { "Stage": "Qualified" } }),
-        )
-        .unwrap();
-    s.deliver().await;
+    s.aws_moves_stage(&opportunity, "Qualified").await;
     let opp = s.record(RecordKind::Opportunity, &opportunity).await;
     assert_eq!(opp.summary.stage.as_deref(), Some("Qualified"));
 }
@@ -407,21 +399,10 @@ fn fixture_schedule() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Tasks take this long in the emulator, so acebridge sees them IN_PROGRESS first.
-fn slow_tasks(s: &common::PcStack, failures: &[(&str, &str)]) {
-    let mut st = s.emulator.state();
-    st.task_plan.delay_ms = 400;
-    for (reason, message) in failures {
-        st.task_plan
-            .failures
-            .push_back((reason.to_string(), message.to_string()));
-    }
-}
-
 #[tokio::test]
 async fn an_accept_in_progress_is_followed_to_complete_and_the_crm_gets_the_opportunity() {
     let mut s = pc_stack(InvitationPolicy::Accept).await;
-    slow_tasks(&s, &[]);
+    s.slow_tasks(&[]);
     let id = s.invite(&referral("Slow accept", "US", "5000"));
     let out = s.deliver().await;
     let task = &out[0]["handled"]["task"];
@@ -443,13 +424,10 @@ async fn an_accept_in_progress_is_followed_to_complete_and_the_crm_gets_the_oppo
 #[tokio::test]
 async fn a_failed_accept_reaches_the_crm_referral_with_aws_reason_and_it_stays_pending() {
     let mut s = pc_stack(InvitationPolicy::Accept).await;
-    slow_tasks(
-        &s,
-        &[(
-            "InvitationAccessDenied",
-            "the invitation cannot be accepted",
-        )],
-    );
+    s.slow_tasks(&[(
+        "InvitationAccessDenied",
+        "the invitation cannot be accepted",
+    )]);
     let id = s.invite(&referral("Failing accept", "US", "5000"));
     let out = s.deliver().await;
     assert_eq!(
@@ -523,15 +501,7 @@ async fn every_detail_type_the_emulator_emits_is_handled_or_acknowledged_without
         .as_str()
         .unwrap()
         .to_string();
-    s.emulator
-        .state()
-        .aws_update(
-            "Sandbox",
-            &opportunity,
-            &json!({ "LifeCycle": { "Stage": "Qualified" } }),
-        )
-        .unwrap();
-    s.deliver().await;
+    s.aws_moves_stage(&opportunity, "Qualified").await;
     let seen: std::collections::BTreeSet<String> = s
         .emulator
         .events()

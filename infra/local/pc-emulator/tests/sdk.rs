@@ -130,34 +130,36 @@ async fn finished(
     task_id: &str,
     accept: bool,
 ) -> (String, Option<String>, Option<String>) {
-    for _ in 0..200 {
-        let (status, reason, opportunity) = if accept {
-            let out = c
-                .list_engagement_by_accepting_invitation_tasks()
-                .catalog("Sandbox")
-                .task_identifier(task_id)
-                .send()
-                .await
-                .unwrap();
+    // The two List…Tasks outputs share their summaries' accessors, but no type.
+    macro_rules! first {
+        ($out:expr) => {{
+            let out = $out;
             let t = &out.task_summaries()[0];
             (
                 t.task_status().unwrap().as_str().to_string(),
                 t.reason_code().map(|r| r.as_str().to_string()),
                 t.opportunity_id().map(str::to_string),
             )
+        }};
+    }
+    for _ in 0..200 {
+        let (status, reason, opportunity) = if accept {
+            first!(
+                c.list_engagement_by_accepting_invitation_tasks()
+                    .catalog("Sandbox")
+                    .task_identifier(task_id)
+                    .send()
+                    .await
+                    .unwrap()
+            )
         } else {
-            let out = c
-                .list_engagement_from_opportunity_tasks()
-                .catalog("Sandbox")
-                .task_identifier(task_id)
-                .send()
-                .await
-                .unwrap();
-            let t = &out.task_summaries()[0];
-            (
-                t.task_status().unwrap().as_str().to_string(),
-                t.reason_code().map(|r| r.as_str().to_string()),
-                t.opportunity_id().map(str::to_string),
+            first!(
+                c.list_engagement_from_opportunity_tasks()
+                    .catalog("Sandbox")
+                    .task_identifier(task_id)
+                    .send()
+                    .await
+                    .unwrap()
             )
         };
         if status != "IN_PROGRESS" {

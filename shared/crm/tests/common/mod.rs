@@ -107,3 +107,10 @@ pub fn hubspot_call(body: &str, secret: &[u8], signed_at_ms: i64) -> Value {
     event["body"] = serde_json::json!(body);
     event
 }
+
+/// The fixture HubSpot webhook call (deal 901 changed twice, one own write, one contact event) as HubSpot
+/// sends it to the function URL, signed with `hs-client-secret` at `now`.
+pub fn deal_webhook_call(now: chrono::DateTime<chrono::Utc>) -> Value {
+    let body = include_str!("../../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
+    hubspot_call(body, b"hs-client-secret", now.timestamp_millis())
+}

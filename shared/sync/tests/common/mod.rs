@@ -366,6 +366,31 @@ impl PcStack {
         self.ledger_table.clone()
     }
 
+    /// The emulator's tasks take 400 ms (acebridge sees them IN_PROGRESS first), and the next ones end
+    /// FAILED with these (reason code, message).
+    pub fn slow_tasks(&self, failures: &[(&str, &str)]) {
+        let mut st = self.emulator.state();
+        st.task_plan.delay_ms = 400;
+        for (reason, message) in failures {
+            st.task_plan
+                .failures
+                .push_back((reason.to_string(), message.to_string()));
+        }
+    }
+
+    /// AWS moves an opportunity's stage in Partner Central (Opportunity Updated), delivered.
+    pub async fn aws_moves_stage(&mut self, opportunity: &str, stage: &str) {
+        self.emulator
+            .state()
+            .aws_update(
+                "Sandbox",
+                opportunity,
+                &serde_json::json!({ "LifeCycle": { "Stage": stage } }),
+            )
+            .unwrap();
+        self.deliver().await;
+    }
+
     pub fn calls(&self) -> u64 {
         self.emulator.state().stats.calls.values().sum()
     }
