@@ -163,6 +163,7 @@ keys! {
     ClosedLostReason = "closedLostReason", "LifeCycle.ClosedLostReason";
     AcceptanceStatus = "partnerAcceptanceStatus", "PartnerAcceptanceStatus";
     RejectionReason = "rejectionReason", "RejectionReason";
+    Origin = "opportunityOwnership", "Origin";
     NextSteps = "nextStep", "LifeCycle.NextSteps";
     AdditionalComments = "additionalComments", "Project.AdditionalComments";
     SoftwareCurrency = "customerSoftwareValueCurrency", "SoftwareRevenue.Value.CurrencyCode";
@@ -548,6 +549,19 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             }
             v.required(Key::TargetCloseDate, &l.target_close_date, "");
             v.required_list(Key::ExpectedSpend, &p.expected_spend, "");
+            // AWS's service model, CreateOpportunityRequest.Origin: "For all opportunities created with
+            // Catalog: AWS, this field must only be Partner Referral"; AWS Referral simulates a referral
+            // in the Sandbox catalog only.
+            if format == Format::Api
+                && o.catalog == Some(crate::Catalog::Aws)
+                && o.origin.value() == Some(&Origin::AwsReferral)
+            {
+                v.add(
+                    Key::Origin,
+                    Code::InvalidValue,
+                    "must be Partner Referral in the AWS catalog (AWS Referral only simulates a referral in Sandbox)",
+                );
+            }
             v.required_list(Key::DeliveryModels, &p.delivery_models, "");
             v.required(Key::UseCase, &p.use_case, "");
             v.required_list(Key::SalesActivities, &p.sales_activities, "");

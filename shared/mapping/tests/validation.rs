@@ -499,3 +499,18 @@ fn lead_status_and_stage_take_standard_values() {
     l.stage = Field::Value(LeadStage::Accepted);
     assert!(validate::lead(&l).is_empty());
 }
+
+#[test]
+fn an_aws_referral_can_only_be_simulated_in_sandbox_before_a_write_is_spent() {
+    let mut o = valid();
+    o.origin = Field::Value(Origin::AwsReferral);
+    o.catalog = Some(acebridge_mapping::Catalog::Aws);
+    let errors = errors_in(&o, Format::Api, &ctx(Intent::Create));
+    assert!(
+        errors.contains(&("Origin".to_string(), Code::InvalidValue)),
+        "{errors:?}"
+    );
+    o.catalog = Some(acebridge_mapping::Catalog::Sandbox);
+    let errors = errors_in(&o, Format::Api, &ctx(Intent::Create));
+    assert!(!errors.iter().any(|(f, _)| f == "Origin"), "{errors:?}");
+}

@@ -295,6 +295,8 @@ async fn create(
     now: DateTime<Utc>,
 ) -> Result<Pushed, PortError> {
     let mut opportunity = parse_opportunity(&change.opportunity)?;
+    // The catalog it goes to decides what AWS accepts (an AWS Referral origin only in Sandbox).
+    opportunity.catalog = Some(catalog);
     opportunity.crm_id = acebridge_mapping::CrmId::parse(&change.crm_id)
         .map(acebridge_mapping::Field::Value)
         .map_err(|e| PortError::permanent("crm", e.to_string()))?;
