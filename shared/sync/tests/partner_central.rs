@@ -541,3 +541,45 @@ async fn the_events_function_works_within_its_role_for_every_aws_service_it_call
     assert!(refused.is_empty(), "the role refused: {refused:?}");
     assert!(calls.iter().all(|c| c.caller == "partner-central-events"));
 }
+
+#[tokio::test]
+async fn a_quota_exceeded_accept_is_retried_later_and_access_denied_is_not() {
+    let mut s = pc_stack(InvitationPolicy::Accept).await;
+    s.invite(&referral("Over quota", "US", "5000"));
+    let invited = s.emulator.events()[0].clone();
+    s.skip_events();
+    {
+        let mut st = s.emulator.state();
+        st.faults.fail_next = 1;
+        st.faults.status = 400;
+        st.faults.error = Some("ServiceQuotaExceededException".into());
+    }
+    let e: EventBridgeEvent<Value> = serde_json::from_value(invited.clone()).unwrap();
+    let err = acebridge_sync::pc_events::handle(&s.cx(), &e, || true)
+        .await
+        .unwrap_err();
+    assert!(err.retryable(), "{err}");
+    assert!(
+        err.to_string().contains("ServiceQuotaExceededException"),
+        "{err}"
+    );
+    // The redelivery goes through (the fault is spent): accepted once.
+    let out = s.handle(&invited).await;
+    assert_eq!(out["handled"]["task"]["status"], json!("COMPLETE"), "{out}");
+
+    // AccessDeniedException (with its Reason) is not retried: it needs a person.
+    s.invite(&referral("Denied", "US", "5000"));
+    let denied = s.emulator.events().last().unwrap().clone();
+    {
+        let mut st = s.emulator.state();
+        st.faults.fail_next = 1;
+        st.faults.status = 400;
+        st.faults.error = Some("AccessDeniedException".into());
+    }
+    let e: EventBridgeEvent<Value> = serde_json::from_value(denied).unwrap();
+    let err = acebridge_sync::pc_events::handle(&s.cx(), &e, || true)
+        .await
+        .unwrap_err();
+    assert!(!err.retryable(), "{err}");
+    assert!(err.to_string().contains("AccessDeniedException"), "{err}");
+}

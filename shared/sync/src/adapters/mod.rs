@@ -11,8 +11,11 @@ use crate::error::PortError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-/// Error codes that mean "slow down and try again".
-const RETRYABLE_CODES: [&str; 8] = [
+/// Error codes that mean "slow down and try again". Partner Central's ServiceQuotaExceededException
+/// (a quota the request would exceed, daily ones included) clears with time: the event or message is
+/// retried later by EventBridge or SQS, never dropped.
+const RETRYABLE_CODES: [&str; 9] = [
+    "ServiceQuotaExceededException",
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
