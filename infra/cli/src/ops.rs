@@ -267,7 +267,15 @@ pub async fn show(
                 let what = ["operation", "policyDecision", "expiresAt"]
                     .iter()
                     .find_map(|k| d[*k].as_str().map(str::to_string))
-                    .or_else(|| d["errors"].as_array().map(|a| format!("{a:?}")))
+                    // AWS's errors as text, one after the other (not as JSON values).
+                    .or_else(|| {
+                        d["errors"].as_array().map(|a| {
+                            a.iter()
+                                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                    })
                     .unwrap_or_default();
                 vec![
                     e["detail-type"].as_str().unwrap_or("-").to_string(),
