@@ -86,15 +86,25 @@ impl DateExpr {
             Some(b'-') => (-1, &rest[1..]),
             _ => return Err(format!("`{t}`: expected `today+Nd` or `today-Nd`")),
         };
-        let (num, unit) = rest.split_at(rest.len().saturating_sub(1));
+        // The unit is the last character (split on a char boundary, whatever the input holds).
+        let Some(unit) = rest.chars().last() else {
+            return Err(format!("`{t}`: expected `today+Nd` or `today-Nd`"));
+        };
+        let num = &rest[..rest.len() - unit.len_utf8()];
         let n: i64 = num
             .parse()
             .map_err(|_| format!("`{t}`: `{num}` is not a number of days or weeks"))?;
-        let days = match unit {
-            "d" => n,
-            "w" => n * 7,
+        let per = match unit {
+            'd' => 1,
+            'w' => 7,
             _ => return Err(format!("`{t}`: the unit is `d` (days) or `w` (weeks)")),
         };
+        // A date more than 100 years away is no fallback anyone means (and would overflow).
+        const LIMIT_DAYS: i64 = 36_525;
+        let days = n
+            .checked_mul(per)
+            .filter(|d| *d <= LIMIT_DAYS)
+            .ok_or_else(|| format!("`{t}`: at most {LIMIT_DAYS} days (100 years) from today"))?;
         Ok(DateExpr { days: sign * days })
     }
 

@@ -38,8 +38,9 @@ fn mac(secret: &[u8], message: &[u8]) -> hmac::Tag {
 }
 
 fn fresh(ts_secs: i64, now: DateTime<Utc>) -> Result<(), SignatureError> {
-    let age = now.timestamp() - ts_secs;
-    if age.abs() > TOLERANCE_SECS {
+    // Saturating: a timestamp of i64::MIN (or any extreme) is stale, never an overflow.
+    let age = now.timestamp().saturating_sub(ts_secs);
+    if age.saturating_abs() > TOLERANCE_SECS {
         return Err(SignatureError::Stale { age_secs: age });
     }
     Ok(())

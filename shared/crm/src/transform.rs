@@ -122,7 +122,11 @@ pub fn to_crm_changes(
 /// A CRM value as the canonical field wants it.
 fn canonical_value(f: &FieldMapping, v: &Value) -> Value {
     let typed = match (f.value_type, v) {
-        (ValueType::Date, Value::String(s)) if s.len() > 10 => Value::String(s[..10].to_string()),
+        // A date-time keeps its date part; cut by characters, so a value with multi-byte characters
+        // (not a date at all: validation refuses it later, naming the field) cannot split one.
+        (ValueType::Date, Value::String(s)) if s.chars().count() > 10 => {
+            Value::String(s.chars().take(10).collect())
+        }
         (ValueType::Number, Value::Number(n)) => Value::String(n.to_string()),
         (ValueType::List, Value::String(s)) => Value::Array(
             s.split(';')
