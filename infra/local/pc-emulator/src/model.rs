@@ -561,6 +561,61 @@ mod tests {
         assert!(!p.matches("no*star"));
     }
 
+    /// A small model in botocore's format.
+    fn tiny() -> ServiceModel {
+        ServiceModel::from_json(
+            serde_json::json!({
+                "metadata": {"targetPrefix": "T"},
+                "operations": {"Op": {"input": {"shape": "In"}, "errors": []}},
+                "shapes": {
+                    "In": {"type": "structure", "required": ["Id"], "members": {
+                        "Id": {"shape": "Id"}, "Tags": {"shape": "Tags"}, "Pick": {"shape": "Pick"},
+                        "N": {"shape": "N"}}},
+                    "Id": {"type": "string", "pattern": "O[0-9]{1,19}"},
+                    "Tags": {"type": "list", "member": {"shape": "Id"}, "max": 2},
+                    "Pick": {"type": "structure", "union": true, "members": {
+                        "A": {"shape": "Id"}, "B": {"shape": "Id"}}},
+                    "N": {"type": "integer", "min": 1, "max": 100},
+                    "ValidationExceptionErrorCode": {"type": "string", "enum": ["INVALID_VALUE"]}
+                }
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn codes(v: &[Violation]) -> Vec<(String, &'static str)> {
+        v.iter().map(|x| (x.field.clone(), x.code)).collect()
+    }
+
+    #[test]
+    fn what_botocore_cannot_send_is_refused_too() {
+        let m = tiny();
+        // An unknown member, a union with two members, a list too long, a number too big.
+        let v = m.validate(
+            "In",
+            &serde_json::json!({"Id": "O1", "Extra": 1, "Pick": {"A": "O1", "B": "O2"},
+                "Tags": ["O1", "O2", "O3"], "N": 101}),
+        );
+        let got = codes(&v);
+        for want in [
+            ("Extra".to_string(), "INVALID_VALUE"),
+            ("Pick".to_string(), "INVALID_VALUE"),
+            ("Tags".to_string(), "TOO_MANY_VALUES"),
+            ("N".to_string(), "VALUE_OUT_OF_RANGE"),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+        assert_eq!(
+            codes(&m.validate("In", &serde_json::json!({"Tags": ["x"]}))),
+            vec![
+                ("Id".to_string(), "REQUIRED_FIELD_MISSING"),
+                ("Tags[0]".to_string(), "INVALID_STRING_FORMAT")
+            ]
+        );
+    }
+
     #[test]
     fn patterns_match_the_whole_value() {
         let p = Pattern::compile("O[0-9]{1,19}").unwrap();
