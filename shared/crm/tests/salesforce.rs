@@ -320,6 +320,29 @@ async fn unavailable_and_throttled_calls_are_retried_with_backoff() {
     assert_eq!(patches, 3);
 }
 
+/// Salesforce's REST API answers an org over its API request limits with HTTP 403 and
+/// `REQUEST_LIMIT_EXCEEDED` ("Status Codes and Error Responses", REST API Developer Guide): not a
+/// permission error, and not worth retrying within the invocation (the allocation is per rolling 24 h).
+#[tokio::test]
+async fn request_limit_exceeded_is_a_403_retried_later_not_now() {
+    let server = MockServer::start().await;
+    token_endpoint(&server, "00Dt", None).await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]),
+        ))
+        .mount(&server)
+        .await;
+    let r = record();
+    let e = adapter(&server)
+        .push(&push(&r, "006000000000002AAA", true, None))
+        .await
+        .expect_err("over the org's limit");
+    assert!(e.retryable, "the event comes back later: {e}");
+    assert!(e.message.contains("REQUEST_LIMIT_EXCEEDED"), "{e}");
+    assert_eq!(common::requests(&server, "PATCH", None).await.len(), 1);
+}
+
 #[tokio::test]
 async fn field_errors_name_each_field_and_never_quote_contact_data() {
     let server = MockServer::start().await;
