@@ -292,12 +292,18 @@ pub async fn ingest_file(
                     crm_id,
                 };
                 let id = crm_id.or(ace_id).unwrap_or_default();
-                published.push(if result.success {
+                let (success, mut errors) = (result.success, result.errors.clone());
+                let outcome = apply::attach_result(ledger, crm, target, result, now).await?;
+                // The outcome event says what the CRM now shows: a result that reached no CRM record is a
+                // failure of the sync whatever AWS answered (the error report says the same).
+                if let Err(f) = &outcome {
+                    errors.push(f.message.clone());
+                }
+                published.push(if success && outcome.is_ok() {
                     Outcome::sync_succeeded(id, ace_id, "s3", "accepted in a results file")
                 } else {
-                    Outcome::sync_failed(id, ace_id, "s3", &result.errors)
+                    Outcome::sync_failed(id, ace_id, "s3", &errors)
                 });
-                let outcome = apply::attach_result(ledger, crm, target, result, now).await?;
                 match outcome {
                     Ok(_) => tally.counts.results += 1,
                     Err(f) => tally.failed.push(failed_record(

@@ -332,7 +332,9 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
             {"partnerCrmUniqueIdentifier": "OP-2", "apnCrmUniqueIdentifier": "O9100002",
              "isSuccess": false, "errors": ["Record not editable"], "warnings": null},
             {"partnerCrmUniqueIdentifier": "OP-404", "apnCrmUniqueIdentifier": null,
-             "isSuccess": false, "errors": ["Required: Use Case"], "warnings": null}
+             "isSuccess": false, "errors": ["Required: Use Case"], "warnings": null},
+            {"partnerCrmUniqueIdentifier": "OP-405", "apnCrmUniqueIdentifier": "O9100405",
+             "isSuccess": true, "errors": null, "warnings": null}
         ]
     });
     let out = s
@@ -342,7 +344,7 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
         )
         .await;
     let c = processed(&out);
-    assert_eq!((c.records, c.results, c.failed), (3, 2, 1));
+    assert_eq!((c.records, c.results, c.failed), (4, 2, 2));
 
     let ok = s.by_crm_id("OP-1").await;
     let sync = ok.aws_sync.unwrap();
@@ -391,8 +393,17 @@ async fn a_results_file_updates_the_ledger_and_crm_status_of_exactly_the_right_r
         vec![
             ("ACE Sync Succeeded", "OP-1"),
             ("ACE Sync Failed", "OP-2"),
-            ("ACE Sync Failed", "OP-404")
+            ("ACE Sync Failed", "OP-404"),
+            // AWS accepted it, but no CRM record holds it: never reported as a success.
+            ("ACE Sync Failed", "OP-405")
         ]
+    );
+    assert!(
+        published[3]["detail"]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("OP-405"),
+        "{published:?}"
     );
     assert_eq!(
         published[1]["detail"]["errors"],
