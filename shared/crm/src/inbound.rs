@@ -597,8 +597,14 @@ where
             ));
         };
         if let Err(e) = call.verify_hubspot(secret, now) {
-            warn!(error = %e, "HubSpot call refused");
-            return Ok(http_answer(401, &json!({"error": e.to_string()})));
+            // The caller learns nothing of which check failed or of the server's clock; the log keeps the
+            // reason and where the call came from (no body, no secret).
+            let source_ip = event
+                .pointer("/requestContext/http/sourceIp")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            warn!(reason = %e, source_ip, "HubSpot call refused");
+            return Ok(http_answer(401, &json!({"error": "unauthorized"})));
         }
         let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report)
         {

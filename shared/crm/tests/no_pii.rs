@@ -4,6 +4,8 @@
 //! name used is looked for in what was logged. Needs the local stack (moto) for the mirror and the bus.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use acebridge_crm::config::MappingConfig;
 use acebridge_crm::http::{HttpClient, RetryPolicy};
 use acebridge_crm::hubspot::Hubspot;
@@ -11,7 +13,6 @@ use acebridge_crm::inbound::{self, Inbound};
 use acebridge_crm::mirror::{AnyRemote, MirroredCrm};
 use acebridge_crm::salesforce::Salesforce;
 use acebridge_crm::secrets::CrmSecret;
-use acebridge_crm::signature;
 use acebridge_crm::webhook::Webhook;
 use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::dynamodb::DynamoCrmStore;
@@ -62,6 +63,13 @@ fn crm_adapters_and_inbound_events_log_no_email_phone_or_name() {
     assert!(logs.lines().count() >= 5, "the flows logged: {logs}");
     let leaked: Vec<_> = PII.iter().filter(|p| logs.contains(*p)).collect();
     assert!(leaked.is_empty(), "PII in logs: {leaked:?}\n{logs}");
+    // A refused HubSpot call is logged with its reason and where it came from (the fixture's address).
+    assert!(
+        logs.lines().any(|l| l.contains("HubSpot call refused")
+            && l.contains("54.174.60.10")
+            && l.contains("signature")),
+        "{logs}"
+    );
     // The check itself would catch a careless line.
     let probe = CapturedLogs::default();
     tracing::subscriber::with_default(probe.subscriber(), || {
@@ -179,7 +187,8 @@ async fn flows() {
     ))
     .unwrap();
     event["headers"]["x-hubspot-request-timestamp"] = json!(ts);
-    event["headers"]["x-hubspot-signature-v3"] = json!(signature::hubspot_v3_sign(
+    // Signed as HubSpot documents it, by test code (not acebridge's signer).
+    event["headers"]["x-hubspot-signature-v3"] = json!(common::hubspot_v3_independent(
         b"cs",
         "POST",
         uri,
@@ -202,5 +211,10 @@ async fn flows() {
     event["body"] = json!(body.replace("qualifiedtobuy", "x"));
     let answer = inbound::handle(&cx, &event, now).await.unwrap();
     assert_eq!(answer["statusCode"], 401);
+    assert_eq!(
+        answer["body"],
+        json!(r#"{"error":"unauthorized"}"#),
+        "no detail for the caller"
+    );
     let _ = local::drain_queue(&sdk, &queue).await.unwrap();
 }
