@@ -14,8 +14,7 @@ use acebridge_sync::adapters::dynamodb::DynamoCrmStore;
 use acebridge_sync::adapters::eventbridge::EventBus;
 use acebridge_sync::local;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 fn unique(prefix: &str) -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -100,15 +99,7 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
     let bus = EventBus::new(aws_sdk_eventbridge::Client::new(&config), bus_name);
 
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/deals/901"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "901",
-            "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
-                           "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"}
-        })))
-        .mount(&server)
-        .await;
+    common::mock_deal_901(&server, None, None).await;
     let (hs, mapping) = common::hubspot(&server);
     let mirror = MirroredCrm::<acebridge_crm::hubspot::Hubspot>::new(store, None);
     let cx = Inbound {

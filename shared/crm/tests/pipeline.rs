@@ -446,17 +446,7 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
 async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let l = local().await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/deals/901"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "901",
-            "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
-                           "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"},
-            "associations": {"companies": {"results": [{"id": "555", "type": "deal_to_company"}]}}
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::mock_deal_901(&server, Some("555"), Some(1)).await;
     Mock::given(method("GET"))
         .and(path_regex("^/crm/v3/objects/companies/555$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({

@@ -68,18 +68,8 @@ impl Gate {
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(Gatekeeping::default()));
         let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (state, upstream) = (shared.clone(), upstream.clone());
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        pass(state.clone(), upstream.clone(), req)
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        crate::serve(listener, move |req| {
+            pass(shared.clone(), upstream.clone(), req)
         });
         Ok(Gate { addr, state })
     }
@@ -125,24 +115,11 @@ fn header<'a>(req: &'a Parts, name: &str) -> Option<&'a str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Percent-decoding of a path segment.
+/// Percent-decoding of a path segment (or query value).
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// What a request asks for: (action, resource) pairs, and the bucket for S3.

@@ -75,19 +75,8 @@ impl Emulator {
                 lock(&state).advance();
             }
         });
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let state = shared.clone();
-                let model = model.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        handle(state.clone(), model.clone(), req)
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        serve(listener, move |req| {
+            handle(shared.clone(), model.clone(), req)
         });
         Ok(Emulator { addr, state })
     }
@@ -135,6 +124,27 @@ impl Emulator {
     pub fn model_violations(&self) -> u64 {
         self.state().stats.model_violations
     }
+}
+
+/// Serves HTTP/1 on `listener` until the runtime ends, one task per connection, each request answered
+/// by `answer` (the emulator and the IAM gate).
+pub(crate) fn serve<F, Fut>(listener: TcpListener, answer: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<Full<Bytes>>, std::convert::Infallible>>
+        + Send
+        + 'static,
+{
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), hyper::service::service_fn(answer))
+                    .await;
+            });
+        }
+    });
 }
 
 static REQUEST: AtomicU64 = AtomicU64::new(1);

@@ -114,3 +114,25 @@ pub fn deal_webhook_call(now: chrono::DateTime<chrono::Utc>) -> Value {
     let body = include_str!("../../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
     hubspot_call(body, b"hs-client-secret", now.timestamp_millis())
 }
+
+/// HubSpot's deal 901 on `server` (the deal the webhook fixture names), answered `times` times at most;
+/// `company` adds its association to that company id.
+pub async fn mock_deal_901(server: &MockServer, company: Option<&str>, times: Option<u64>) {
+    use wiremock::matchers::{method, path};
+    let mut deal = serde_json::json!({
+        "id": "901",
+        "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
+                       "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"}
+    });
+    if let Some(c) = company {
+        deal["associations"] =
+            serde_json::json!({"companies": {"results": [{"id": c, "type": "deal_to_company"}]}});
+    }
+    let mock = wiremock::Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/deals/901"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(deal));
+    match times {
+        Some(n) => mock.expect(n).mount(server).await,
+        None => mock.mount(server).await,
+    }
+}
