@@ -6,9 +6,7 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
-use crate::partner_central::{
-    FieldError, PartnerCentral, Refusal, Submission, carry_out, referral_failed,
-};
+use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, carry_out};
 use crate::policy::Decision;
 use crate::policy::RejectionReason;
 use crate::record::RecordKind;
@@ -612,13 +610,10 @@ pub async fn decide_referral(
     };
     Ok(
         match (
-            carry_out(pc, catalog, id, &decided, Follow::default()).await?,
+            carry_out(pc, ledger, crm, catalog, id, &decided).await?,
             &decided,
         ) {
-            (Some(task), _) if task.is_failed() => {
-                referral_failed(ledger, crm, catalog, id, &task).await?;
-                Err(task.failure())
-            }
+            (Some(task), _) if task.is_failed() => Err(task.failure()),
             (Some(task), _) => Ok(format!(
                 "accepted (task {}, opportunity {})",
                 task.task_id,

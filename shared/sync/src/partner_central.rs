@@ -335,10 +335,7 @@ pub async fn handle_new_invitation(
         });
     }
     let decision = policy.decide(&invitation);
-    let task = carry_out(pc, catalog, id, &decision, Follow::default()).await?;
-    if let Some(t) = task.as_ref().filter(|t| t.is_failed()) {
-        referral_failed(ledger, crm, catalog, id, t).await?;
-    }
+    let task = carry_out(pc, ledger, crm, catalog, id, &decision).await?;
     let handled = InvitationHandled {
         crm: crm_outcome,
         decision: decision.name().into(),
@@ -357,21 +354,30 @@ pub async fn handle_new_invitation(
 /// Carries out a decision on an invitation: an accept (StartEngagementByAcceptingInvitationTask with a
 /// ClientToken derived from the invitation, so it never accepts twice, followed to its end) or a reject;
 /// `Wait` calls nothing. Policy decisions and CRM decisions both go through here. A failed accept is
-/// returned as such (the caller shows it on the referral), never taken for an accepted one.
+/// returned as such, never taken for an accepted one, and shown on the referral ([`referral_failed`]).
 pub async fn carry_out(
     pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
     catalog: Catalog,
     id: &str,
     decision: &Decision,
-    how: Follow,
 ) -> Result<Option<TaskState>, PortError> {
     match decision {
         Decision::Wait => Ok(None),
         Decision::Accept { why } => {
             let started = pc.accept(catalog, id, &accept_token(id)).await?;
-            let task = tasks::follow(pc, catalog, TaskKind::AcceptInvitation, started, how).await?;
+            let task = tasks::follow(
+                pc,
+                catalog,
+                TaskKind::AcceptInvitation,
+                started,
+                Follow::default(),
+            )
+            .await?;
             if task.is_failed() {
                 warn!(invitation = id, task = %task.task_id, reason = ?task.reason_code, %why, "accepting the invitation failed");
+                referral_failed(ledger, crm, catalog, id, &task).await?;
             } else {
                 info!(invitation = id, task = %task.task_id, opportunity = ?task.opportunity_id, %why, "invitation accepted");
             }
