@@ -20,7 +20,7 @@ pub struct Decimal(String);
 
 /// Not a decimal number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a decimal number: {0:?}")]
+#[error("not a decimal number: {}", crate::quoted(.0))]
 pub struct DecimalError(String);
 
 impl Decimal {
@@ -47,6 +47,54 @@ impl Decimal {
         }
         Decimal::parse(&format!("{v}"))
     }
+
+    /// From the text of a JSON number as written (`100`, `100.0`, `1e38`, `-2.5E-3`): exponent forms
+    /// become plain decimal text (`1e38` → `100000000000000000000000000000000000000`), exactly. Exponents
+    /// beyond ±[`Decimal::MAX_EXPONENT`] are refused rather than expanded.
+    pub fn from_json_number(text: &str) -> Result<Self, DecimalError> {
+        let t = text.trim();
+        let Some(at) = t.find(['e', 'E']) else {
+            return Decimal::parse(t);
+        };
+        let err = || DecimalError(text.chars().take(64).collect());
+        let (mantissa, exp) = (&t[..at], &t[at + 1..]);
+        let exp: i32 = exp
+            .strip_prefix('+')
+            .unwrap_or(exp)
+            .parse()
+            .map_err(|_| err())?;
+        if exp.unsigned_abs() > Self::MAX_EXPONENT {
+            return Err(err());
+        }
+        Decimal::parse(mantissa).map_err(|_| err())?;
+        let negative = mantissa.starts_with('-');
+        let body = mantissa.trim_start_matches('-');
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let digits = format!("{int}{frac}");
+        // The decimal point sits after `point` digits of `digits`.
+        let point = i64::try_from(int.len()).map_err(|_| err())? + i64::from(exp);
+        let plain = if point <= 0 {
+            let zeros = usize::try_from(-point).map_err(|_| err())?;
+            format!("0.{}{digits}", "0".repeat(zeros))
+        } else {
+            let point = usize::try_from(point).map_err(|_| err())?;
+            if point >= digits.len() {
+                format!("{digits}{}", "0".repeat(point - digits.len()))
+            } else {
+                format!("{}.{}", &digits[..point], &digits[point..])
+            }
+        };
+        let plain = plain.trim_start_matches('0');
+        let plain = if plain.is_empty() || plain.starts_with('.') {
+            format!("0{plain}")
+        } else {
+            plain.to_string()
+        };
+        Decimal::parse(&if negative { format!("-{plain}") } else { plain })
+    }
+
+    /// The largest exponent [`Decimal::from_json_number`] expands.
+    pub const MAX_EXPONENT: u32 = 64;
 
     /// As a JSON number.
     pub fn to_f64(&self) -> f64 {
@@ -731,6 +779,19 @@ mod tests {
         assert!(Decimal::parse("1.").is_err() && Decimal::parse("abc").is_err());
         assert_eq!(Decimal::from_f64(100.0).unwrap().as_str(), "100");
         assert_eq!(Decimal::from_f64(100.0).unwrap().to_f64(), 100.0);
+    }
+
+    #[test]
+    fn json_exponent_numbers_become_plain_decimal_text() {
+        let plain = |t: &str| Decimal::from_json_number(t).map(|d| d.as_str().to_string());
+        assert_eq!(plain("1e38").unwrap(), format!("1{}", "0".repeat(38)));
+        assert_eq!(plain("1.25E+3").unwrap(), "1250");
+        assert_eq!(plain("-2.5e-3").unwrap(), "-0.0025");
+        assert_eq!(plain("12.5e1").unwrap(), "125");
+        assert_eq!(plain("100.0").unwrap(), "100.0");
+        assert_eq!(plain("0e5").unwrap(), "0");
+        assert!(plain("1e65").is_err() && plain("1e").is_err() && plain("e5").is_err());
+        assert!(plain("1e99999999999999999999").is_err());
     }
 
     #[test]

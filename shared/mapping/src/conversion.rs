@@ -19,15 +19,19 @@ impl ConversionError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         ConversionError {
             field: field.to_string(),
-            message: message.into(),
+            message: crate::capped(message),
         }
     }
 }
 
 /// Reads a `YYYY-MM-DD` date.
 pub(crate) fn parse_date(s: &str, field: &str) -> Result<NaiveDate, ConversionError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ConversionError::new(field, format!("expected a date YYYY-MM-DD, got {s:?}")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        ConversionError::new(
+            field,
+            format!("expected a date YYYY-MM-DD, got {}", crate::quoted(s)),
+        )
+    })
 }
 
 /// Writes a `YYYY-MM-DD` date.
@@ -42,7 +46,10 @@ pub(crate) fn parse_datetime(s: &str, field: &str) -> Result<DateTime<Utc>, Conv
         .map_err(|_| {
             ConversionError::new(
                 field,
-                format!("expected an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS.000Z), got {s:?}"),
+                format!(
+                    "expected an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS.000Z), got {}",
+                    crate::quoted(s)
+                ),
             )
         })
 }

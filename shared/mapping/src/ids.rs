@@ -9,7 +9,10 @@ use std::fmt;
 
 /// Why a string is not an identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be 1 to {max} characters without spaces, got {value:?}")]
+#[error(
+    "{kind} must be 1 to {max} characters without spaces, got {}",
+    crate::quoted(value)
+)]
 pub struct IdError {
     kind: &'static str,
     max: usize,

@@ -14,6 +14,7 @@ pub mod conversion;
 pub mod data;
 pub mod field;
 pub mod ids;
+pub mod quote;
 pub mod validate;
 pub mod vocab;
 
@@ -21,3 +22,4 @@ pub use canonical::{Invitation, Lead, Opportunity};
 pub use conversion::ConversionError;
 pub use field::{Field, Nullable, is_masked_json, merge_json};
 pub use ids::{Catalog, CrmId, InvitationId, LeadId, OpportunityId, PartnerId};
+pub use quote::{capped, quoted};

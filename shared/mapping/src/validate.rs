@@ -324,8 +324,9 @@ impl Check<'_> {
                 key,
                 Code::InvalidStringFormat,
                 format!(
-                    "{} must be exactly {n} digits, got {s:?}",
-                    key.name(self.format)
+                    "{} must be exactly {n} digits, got {}",
+                    key.name(self.format),
+                    crate::quoted(s)
                 ),
             );
         }
@@ -821,7 +822,10 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
                 v.add(
                     Key::Solutions,
                     Code::InvalidStringFormat,
-                    format!("solution id {s:?} must look like S-1234567 (or be Other)"),
+                    format!(
+                        "solution id {} must look like S-1234567 (or be Other)",
+                        crate::quoted(s)
+                    ),
                 );
             }
         }
@@ -991,7 +995,7 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
             add(
                 field,
                 Code::InvalidEnumValue,
-                format!("{bad:?} is not a standard value of {field}"),
+                format!("{} is not a standard value of {field}", crate::quoted(&bad)),
             );
         }
     }
@@ -1000,7 +1004,10 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
             add(
                 "useCaseWorkload",
                 Code::InvalidEnumValue,
-                format!("{w:?} is not a standard value of useCaseWorkload"),
+                format!(
+                    "{} is not a standard value of useCaseWorkload",
+                    crate::quoted(w)
+                ),
             );
         }
     }

@@ -73,7 +73,10 @@ pub fn parse(body: &str) -> Result<CrmEvent, String> {
         REFERRAL_DECISION => serde_path_to_error::deserialize(&e.detail)
             .map(CrmEvent::Decision)
             .map_err(detail),
-        other => Err(format!("unknown detail-type {other:?}")),
+        other => Err(format!(
+            "unknown detail-type {}",
+            acebridge_mapping::quoted(other)
+        )),
     }
 }
 

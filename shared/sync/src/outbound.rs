@@ -604,7 +604,8 @@ pub async fn decide_referral(
         },
         other => {
             return Ok(Err(format!(
-                "decision must be accept or reject, not {other:?}"
+                "decision must be accept or reject, not {}",
+                acebridge_mapping::quoted(other)
             )));
         }
     };

@@ -55,7 +55,12 @@ pub fn decision_record(
             o.life_cycle.acceptance_status = Field::Value(AcceptanceStatus::from_ace("Rejected"));
             o.life_cycle.rejection_reason = Field::Value(AceRejection::from_ace(reason));
         }
-        other => return Err(format!("decision must be accept or reject, not {other:?}")),
+        other => {
+            return Err(format!(
+                "decision must be accept or reject, not {}",
+                acebridge_mapping::quoted(other)
+            ));
+        }
     }
     Ok(AceOpportunity::from_canonical(&o).inbound_only())
 }

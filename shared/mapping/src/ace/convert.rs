@@ -8,7 +8,7 @@
 //!   code in a country field is written by name (`US` → `United States`);
 //! - masked values are written back as `Accept to View` (opportunities) / `Accept To View` (leads).
 
-use super::wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
+use super::wire::{AceLead, AceNumber, AceOpportunity, AceRecordResult, AceResultsFile};
 use crate::canonical::*;
 use crate::conversion::{
     ConversionError, format_date, format_datetime, parse_date, parse_datetime,
@@ -18,7 +18,6 @@ use crate::ids::{CrmId, LeadId, OpportunityId};
 use crate::vocab::*;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::Number;
 
 /// Mask literal AWS writes in opportunity files.
 pub const OPPORTUNITY_MASK: &str = "Accept to View";
@@ -64,10 +63,12 @@ fn datetime(n: &Nullable<String>, field: &str) -> Result<Field<DateTime<Utc>>, C
     text(n).try_map(|s| parse_datetime(&s, field))
 }
 
-fn number(n: &Nullable<Number>, field: &str) -> Result<Field<Decimal>, ConversionError> {
+fn number(n: &Nullable<AceNumber>, field: &str) -> Result<Field<Decimal>, ConversionError> {
     Field::from(n.clone()).try_map(|v| {
-        Decimal::parse(&v.to_string())
-            .map_err(|_| ConversionError::new(field, format!("not a plain number: {v}")))
+        Decimal::from_json_number(v.as_str()).map_err(|_| {
+            let shown: String = v.as_str().chars().take(64).collect();
+            ConversionError::new(field, format!("not a decimal number: {shown}"))
+        })
     })
 }
 
@@ -106,19 +107,8 @@ fn out_datetime(f: &Field<DateTime<Utc>>, mask: &str) -> Nullable<String> {
     out_with(f, mask, |d| format_datetime(d, SecondsFormat::Millis))
 }
 
-fn out_number(f: &Field<Decimal>) -> Nullable<Number> {
-    f.clone().to_nullable().map(|d| decimal_to_number(&d))
-}
-
-/// A decimal as a JSON number, keeping integer vs float as written (`100` vs `100.0`).
-pub(crate) fn decimal_to_number(d: &Decimal) -> Number {
-    let s = d.as_str();
-    if !s.contains('.')
-        && let Ok(i) = s.parse::<i64>()
-    {
-        return Number::from(i);
-    }
-    Number::from_f64(d.to_f64()).unwrap_or_else(|| Number::from(0))
+fn out_number(f: &Field<Decimal>) -> Nullable<AceNumber> {
+    f.clone().to_nullable().map(|d| AceNumber::from_decimal(&d))
 }
 
 /// The first entry of an ACE single-contact slot.
@@ -156,11 +146,11 @@ fn person(name: &Nullable<String>, email: &Nullable<String>) -> Person {
     }
 }
 
-fn ace_spend(n: &Nullable<Number>) -> Result<Field<Vec<Spend>>, ConversionError> {
+fn ace_spend(n: &Nullable<AceNumber>) -> Result<Field<Vec<Spend>>, ConversionError> {
     Ok(number(n, "expectedMonthlyAwsRevenue")?.map(|d| vec![Spend::monthly_aws_usd(d)]))
 }
 
-fn spend_out(f: &Field<Vec<Spend>>) -> Nullable<Number> {
+fn spend_out(f: &Field<Vec<Spend>>) -> Nullable<AceNumber> {
     match f {
         Field::Absent | Field::Masked => Nullable::Absent,
         Field::Null => Nullable::Null,
@@ -168,7 +158,7 @@ fn spend_out(f: &Field<Vec<Spend>>) -> Nullable<Number> {
             .iter()
             .find(|s| s.is_monthly_aws_usd())
             .map_or(Nullable::Null, |s| {
-                Nullable::Value(decimal_to_number(&s.amount))
+                Nullable::Value(AceNumber::from_decimal(&s.amount))
             }),
     }
 }

@@ -11,7 +11,7 @@ pub mod writer;
 
 pub use crate::conversion::ConversionError;
 pub use convert::{ResultRecord, Results};
-pub use wire::{AceLead, AceOpportunity, AceRecordResult, AceResultsFile};
+pub use wire::{AceLead, AceNumber, AceOpportunity, AceRecordResult, AceResultsFile};
 
 use crate::field::Nullable;
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -267,6 +267,22 @@ pub fn record_to_json<R: WireRecord>(r: &R) -> Value {
     v
 }
 
+/// Serializes a record, with its unknown keys back in place, straight to JSON text: numbers keep
+/// their exact digits (a `Value` would hold them as `f64`).
+pub fn record_to_raw<R: WireRecord>(r: &R) -> Result<Box<RawValue>, serde_json::Error> {
+    let text = serde_json::to_string(r)?;
+    if r.extensions().is_empty() {
+        return RawValue::from_string(text);
+    }
+    let mut m: BTreeMap<String, Box<RawValue>> = serde_json::from_str(&text)?;
+    for (k, x) in r.extensions() {
+        if !m.contains_key(k) {
+            m.insert(k.clone(), serde_json::value::to_raw_value(x)?);
+        }
+    }
+    serde_json::value::to_raw_value(&m)
+}
+
 /// Reads any ACE file. A UTF-8 BOM is skipped.
 pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -278,7 +294,7 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
         Err(e) => {
             return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
                 Ok(_) => FileError::NotAnObject(top_level_kind(bytes)),
-                Err(_) => FileError::NotJson(e.to_string()),
+                Err(_) => FileError::NotJson(crate::capped(e.to_string())),
             });
         }
     };
@@ -294,7 +310,7 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
                 .map(AceFile::Results)
                 .map_err(|e| FileError::InvalidResults {
                     field: e.path().to_string(),
-                    message: e.inner().to_string(),
+                    message: crate::capped(e.inner().to_string()),
                 })
         }
         None => Err(FileError::UnknownKind),
@@ -351,11 +367,29 @@ fn parse_record<R: WireRecord>(index: usize, raw: Box<RawValue>) -> Result<R, Re
     let mut de = serde_json::Deserializer::from_str(raw.get());
     match serde_path_to_error::deserialize::<_, R>(&mut de) {
         Ok(mut r) => {
+            // Unknown keys are kept; one that cannot be kept (nested deeper than serde_json's limit)
+            // refuses the record with its name, never drops the others silently.
             let mut de = serde_json::Deserializer::from_str(raw.get());
-            if let Ok(extra) = (UnknownKeys(R::KEYS)).deserialize(&mut de) {
-                *r.extensions_mut() = extra;
+            let mut last_key = None;
+            match (UnknownKeys(R::KEYS, &mut last_key)).deserialize(&mut de) {
+                Ok(extra) => {
+                    *r.extensions_mut() = extra;
+                    Ok(r)
+                }
+                Err(e) => Err(RejectedRecord {
+                    index,
+                    id: record_id(&raw),
+                    message: if e.to_string().contains("recursion limit") {
+                        "an unknown key nests deeper than serde_json's 128-level limit; acebridge keeps unknown keys \
+                         verbatim and cannot keep this one"
+                            .to_string()
+                    } else {
+                        crate::capped(e.to_string())
+                    },
+                    field: last_key,
+                    raw,
+                }),
             }
-            Ok(r)
         }
         Err(e) => {
             let path = e.path().to_string();
@@ -363,7 +397,7 @@ fn parse_record<R: WireRecord>(index: usize, raw: Box<RawValue>) -> Result<R, Re
                 index,
                 id: record_id(&raw),
                 field: (path != "." && !path.is_empty()).then_some(path),
-                message: e.inner().to_string(),
+                message: crate::capped(e.inner().to_string()),
                 raw,
             })
         }
@@ -386,17 +420,18 @@ pub fn record_id(raw: &RawValue) -> Option<String> {
     })
 }
 
-/// Collects the keys of a JSON object that are not in a known list, skipping known values cheaply.
-struct UnknownKeys(&'static [&'static str]);
+/// Collects the keys of a JSON object that are not in a known list, skipping known values cheaply;
+/// the last key read is left in the second member, so a failure can name it.
+struct UnknownKeys<'k>(&'static [&'static str], &'k mut Option<String>);
 
-impl<'de> DeserializeSeed<'de> for UnknownKeys {
+impl<'de> DeserializeSeed<'de> for UnknownKeys<'_> {
     type Value = BTreeMap<String, Value>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for UnknownKeys {
+impl<'de> Visitor<'de> for UnknownKeys<'_> {
     type Value = BTreeMap<String, Value>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -407,7 +442,9 @@ impl<'de> Visitor<'de> for UnknownKeys {
             if self.0.contains(&k.as_ref()) {
                 map.next_value::<IgnoredAny>()?;
             } else {
-                out.insert(k.into_owned(), map.next_value::<Value>()?);
+                *self.1 = Some(k.to_string());
+                let v = map.next_value::<Value>()?;
+                out.insert(k.into_owned(), v);
             }
         }
         Ok(out)

@@ -3,8 +3,48 @@
 
 use crate::field::Nullable;
 use serde::{Deserialize, Serialize};
-use serde_json::{Number, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+
+/// A JSON number of an ACE file, kept as the text it was written with, so an amount of any size
+/// survives exactly (a 38-digit `ExpectedCustomerSpend` is written as its digits, never as `1e38`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AceNumber(String);
+
+impl AceNumber {
+    /// The number's text, as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// From a canonical decimal (plain digits).
+    pub fn from_decimal(d: &crate::canonical::Decimal) -> Self {
+        AceNumber(d.as_str().to_string())
+    }
+}
+
+impl Serialize for AceNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(self.0.clone()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AceNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let text = raw.get().trim();
+        if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(AceNumber(text.to_string()))
+        } else {
+            let shown: String = text.chars().take(40).collect();
+            Err(serde::de::Error::custom(format!(
+                "invalid type: {shown}, expected a number"
+            )))
+        }
+    }
+}
 
 /// Defines a wire record: `rust_name: Type = "jsonName" | "alias"…`, plus `KEYS`, every spelling read.
 macro_rules! wire_record {
@@ -47,7 +87,7 @@ wire_record! {
         street_address: String = "streetAddress",
         customer_duns: String = "customerDuns",
         target_close_date: String = "targetCloseDate",
-        expected_monthly_aws_revenue: Number = "expectedMonthlyAwsRevenue",
+        expected_monthly_aws_revenue: AceNumber = "expectedMonthlyAwsRevenue",
         delivery_model: String = "deliveryModel",
         use_case: String = "useCase",
         sales_activities: String = "salesActivities",
@@ -87,7 +127,7 @@ wire_record! {
         customer_phone: String = "customerPhone",
         customer_title: String = "customerTitle",
         procurement_type: String = "procurementType",
-        customer_software_value: Number = "customerSoftwareValue",
+        customer_software_value: AceNumber = "customerSoftwareValue",
         customer_software_value_currency: String = "customerSoftwareValueCurrency",
         contract_start_date: String = "contractStartDate",
         contract_end_date: String = "contractEndDate",
@@ -186,7 +226,7 @@ wire_record! {
         lead_owner_email: String = "leadOwnerEmail",
         lead_owner_name: String = "leadOwnerName",
         lead_source: String = "leadSource",
-        lead_age: Number = "leadAge",
+        lead_age: AceNumber = "leadAge",
         level_of_aws_usage: String = "levelofAWSUsage",
         campaign_name: String = "campaignName" | "Campaign Name",
         campaign_member_status: String = "campaignMemberStatus" | "CampaignMemberStatus",

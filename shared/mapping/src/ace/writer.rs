@@ -3,10 +3,12 @@
 //! AWS's rules: JSON only, payload version 2.0 for opportunities, the partner's `spmsId`, a unique name
 //! `{name}_MMDDYYYYHHMMSS.json` (a reused name is not processed), at most 1 MB and 50 records a file.
 
-use super::{AceLead, AceOpportunity, MAX_FILE_BYTES, MAX_RECORDS, WireRecord, record_to_json};
+use super::{AceLead, AceOpportunity, MAX_FILE_BYTES, MAX_RECORDS, WireRecord, record_to_raw};
 use crate::ids::PartnerId;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
 /// One file ready to upload.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,14 @@ pub enum WriteError {
     /// The file name would not be accepted.
     #[error("file name {0:?} must be 1-100 characters of letters, digits, '-' and '_'")]
     BadName(String),
+    /// A record cannot be written as JSON (an unknown key kept from the source that JSON cannot hold).
+    #[error("record {index} cannot be written as JSON: {message}")]
+    Unserializable {
+        /// Position of the record in the input.
+        index: usize,
+        /// serde_json's reason.
+        message: String,
+    },
 }
 
 /// Which inbound folder and envelope.
@@ -85,12 +95,21 @@ pub fn lead_files(
     write(Kind::Lead, records, partner, name, now)
 }
 
-fn envelope(kind: Kind, partner: &PartnerId, records: Vec<Value>) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert("version".into(), Value::String(kind.version().into()));
-    m.insert("spmsId".into(), Value::String(partner.as_str().into()));
-    m.insert(kind.key().into(), Value::Array(records));
-    serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
+fn envelope(kind: Kind, partner: &PartnerId, records: Vec<Box<RawValue>>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        version: &'a str,
+        #[serde(rename = "spmsId")]
+        spms_id: &'a str,
+        #[serde(flatten)]
+        records: BTreeMap<&'a str, Vec<Box<RawValue>>>,
+    }
+    serde_json::to_vec(&Envelope {
+        version: kind.version(),
+        spms_id: partner.as_str(),
+        records: BTreeMap::from([(kind.key(), records)]),
+    })
+    .unwrap_or_default()
 }
 
 fn write<R: WireRecord>(
@@ -109,14 +128,15 @@ fn write<R: WireRecord>(
         return Err(WriteError::BadName(name.to_string()));
     }
     let overhead = envelope(kind, partner, vec![]).len();
-    let mut chunks: Vec<Vec<Value>> = vec![];
-    let mut current: Vec<Value> = vec![];
+    let mut chunks: Vec<Vec<Box<RawValue>>> = vec![];
+    let mut current: Vec<Box<RawValue>> = vec![];
     let mut size = overhead;
     for (index, r) in records.iter().enumerate() {
-        let v = record_to_json(r);
-        let bytes = serde_json::to_vec(&v)
-            .map(|b| b.len())
-            .unwrap_or(usize::MAX);
+        let v = record_to_raw(r).map_err(|e| WriteError::Unserializable {
+            index,
+            message: e.to_string(),
+        })?;
+        let bytes = v.get().len();
         if overhead + bytes > MAX_FILE_BYTES {
             return Err(WriteError::RecordTooLarge { index, bytes });
         }
@@ -159,6 +179,7 @@ mod tests {
     use super::*;
     use crate::field::Nullable;
     use chrono::TimeZone;
+    use serde_json::Value;
 
     fn opp(i: usize, description_len: usize) -> AceOpportunity {
         AceOpportunity {
