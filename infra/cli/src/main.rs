@@ -7,6 +7,9 @@
 //!   `failed/<key>.errors.json` report) or a quarantined file back for the ingest function.
 //! - `acebridge show --ledger-table T --crm-table T [--bucket LANDING]` prints the CRM store, the sync
 //!   ledger, quarantined files and error reports.
+//! - `acebridge forget --ledger-table T --crm-table T [--bucket LANDING] --email E|--company C|--phone P
+//!   [--dry-run]` erases one customer from the CRM store, the ledger's snapshots and the landing bucket's
+//!   files (old versions too), and prints what it removed.
 //! - `acebridge local-init ...` creates the buckets and tables on the local stack.
 //!
 //! AWS access comes from the usual environment (profile, `AWS_REGION`); `AWS_ENDPOINT_URL` points it at
@@ -85,6 +88,30 @@ enum Command {
         event_bus: Option<String>,
     },
     /// Create the ACE bucket, landing bucket and tables on the local stack (moto).
+    /// Erase one customer: CRM store records, ledger snapshots, landing-bucket files (docs/operations.md).
+    Forget {
+        /// The sync ledger table.
+        #[arg(long)]
+        ledger_table: String,
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+        /// The landing bucket (S3 channel): processed/, failed/ and quarantine/ are searched.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// The customer's contact email (repeatable).
+        #[arg(long = "email")]
+        emails: Vec<String>,
+        /// The customer's company name, exactly as in the records (repeatable).
+        #[arg(long = "company")]
+        companies: Vec<String>,
+        /// The customer's phone number, exactly as in the records (repeatable).
+        #[arg(long = "phone")]
+        phones: Vec<String>,
+        /// Say what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     LocalInit {
         /// The ACE bucket (created in us-west-2).
         #[arg(long)]
@@ -167,6 +194,24 @@ fn main() -> ExitCode {
             bucket.as_deref(),
             event_bus.as_deref(),
         )),
+        Command::Forget {
+            ledger_table,
+            crm_table,
+            bucket,
+            emails,
+            companies,
+            phones,
+            dry_run,
+        } => {
+            let terms: Vec<String> = emails.into_iter().chain(companies).chain(phones).collect();
+            aws(ops::forget(
+                &ledger_table,
+                &crm_table,
+                bucket.as_deref(),
+                &terms,
+                dry_run,
+            ))
+        }
         Command::LocalInit {
             ace_bucket,
             landing_bucket,

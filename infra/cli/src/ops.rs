@@ -293,3 +293,30 @@ pub async fn show(
     }
     Ok(())
 }
+
+/// `acebridge forget`: erases one customer and prints, as JSON, what was removed.
+pub async fn forget(
+    ledger_table: &str,
+    crm_table: &str,
+    bucket: Option<&str>,
+    terms: &[String],
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let subject = acebridge_sync::forget::Subject::new(terms)?;
+    let sdk = sdk_config(None).await;
+    let ddb = dynamodb_client(&sdk);
+    let crm = DynamoCrmStore::new(ddb.clone(), crm_table);
+    let ledger = DynamoLedger::new(ddb, ledger_table);
+    let landing = bucket.map(|b| S3Bucket::new(s3_client(&sdk), b));
+    let done = acebridge_sync::forget::forget(
+        &subject,
+        &crm,
+        &ledger,
+        landing.as_ref(),
+        dry_run,
+        chrono::Utc::now(),
+    )
+    .await?;
+    println!("{}", serde_json::to_string_pretty(&done)?);
+    Ok(())
+}

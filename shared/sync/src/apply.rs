@@ -95,7 +95,16 @@ async fn apply(
         }
         Ok(done) => {
             let crm_id = done.crm_id().to_string();
-            ledger::finish(ledger, &key, &version, Some(&crm_id), Ok(()), now).await?;
+            ledger::finish(
+                ledger,
+                &key,
+                &version,
+                Some(&crm_id),
+                Ok(()),
+                record.is_closed(),
+                now,
+            )
+            .await?;
             Ok(Ok(Applied::Written {
                 new_referral: first_time && record.is_new_aws_referral(),
                 crm_id,
@@ -103,7 +112,16 @@ async fn apply(
         }
         Err(e) if e.retryable => Err(e),
         Err(e) => {
-            ledger::finish(ledger, &key, &version, None, Err(vec![e.to_string()]), now).await?;
+            ledger::finish(
+                ledger,
+                &key,
+                &version,
+                None,
+                Err(vec![e.to_string()]),
+                false,
+                now,
+            )
+            .await?;
             Ok(Err(RecordFailure {
                 field: None,
                 message: e.to_string(),

@@ -148,6 +148,10 @@ pub struct LedgerEntry {
     /// Alerts already published for this record (e.g. `Referral Expiring`), so each goes out once.
     #[serde(default)]
     pub alerts: Vec<String>,
+    /// When the record was first seen closed (Launched, Closed Lost, rejected, expired): from then on
+    /// the entry may expire after the retention period. Cleared if the record opens again.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
     /// First time acebridge saw the record.
     pub first_seen: DateTime<Utc>,
     /// Last change of this entry.
@@ -179,6 +183,7 @@ impl LedgerEntry {
             held: None,
             crm_snapshot: None,
             alerts: Vec::new(),
+            closed_at: None,
             first_seen: now,
             updated_at: now,
             revision: 0,
@@ -436,13 +441,15 @@ pub async fn claim(
 }
 
 /// Records the end of an apply. If a newer version was claimed meanwhile, that claim owns the entry
-/// and this call changes nothing (returns false).
+/// and this call changes nothing (returns false). `closed`: the version applied closes the record
+/// (see [`LedgerEntry::closed_at`]).
 pub async fn finish(
     ledger: &impl Ledger,
     key: &RecordKey,
     version: &Version,
     crm_id: Option<&str>,
     outcome: Result<(), Vec<String>>,
+    closed: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, PortError> {
     for _ in 0..CONTENTION_ATTEMPTS {
@@ -460,6 +467,7 @@ pub async fn finish(
             Ok(()) => {
                 entry.status = Some(RecordStatus::Synced);
                 entry.errors.clear();
+                entry.closed_at = closed.then(|| entry.closed_at.unwrap_or(now));
             }
             Err(errors) => {
                 entry.status = Some(RecordStatus::Failed);

@@ -19,6 +19,7 @@ pub mod crm;
 pub mod crm_queue;
 pub mod deadline;
 pub mod error;
+pub mod forget;
 pub mod ingest;
 pub mod ledger;
 pub mod limiter;

@@ -117,6 +117,34 @@ impl SyncRecord {
         }
     }
 
+    /// The record is over: an opportunity Launched, Closed Lost or rejected by AWS; a lead disqualified
+    /// or rejected; an invitation rejected or expired. Its ledger and store entries may expire after the
+    /// retention period (`CLOSED_RECORD_RETENTION_DAYS`).
+    pub fn is_closed(&self) -> bool {
+        use acebridge_mapping::vocab::{
+            InvitationStatus, LeadStage, LeadStatus, ReviewStatus, Stage,
+        };
+        match self {
+            SyncRecord::Opportunity(o) => {
+                matches!(
+                    o.life_cycle.stage.value(),
+                    Some(Stage::Launched | Stage::ClosedLost)
+                ) || matches!(
+                    o.life_cycle.review_status.value(),
+                    Some(ReviewStatus::Rejected)
+                )
+            }
+            SyncRecord::Lead(l) => {
+                matches!(l.status.value(), Some(LeadStatus::Disqualified))
+                    || matches!(l.stage.value(), Some(LeadStage::Rejected))
+            }
+            SyncRecord::Invitation(i) => matches!(
+                i.status.value(),
+                Some(InvitationStatus::Rejected | InvitationStatus::Expired)
+            ),
+        }
+    }
+
     /// A new AWS referral: AWS's id set and no CRM id (`partnerCrmUniqueIdentifier` blank).
     pub fn is_new_aws_referral(&self) -> bool {
         self.ace_id().is_some() && self.crm_id().is_none()

@@ -88,10 +88,29 @@ pub fn tables(
     String,
 > {
     let client = dynamodb_client(sdk);
+    let retention = closed_record_retention()?;
     Ok((
-        crate::adapters::dynamodb::DynamoLedger::new(client.clone(), env("LEDGER_TABLE")?),
-        crate::adapters::dynamodb::DynamoCrmStore::new(client, env("CRM_TABLE")?),
+        crate::adapters::dynamodb::DynamoLedger::new(client.clone(), env("LEDGER_TABLE")?)
+            .with_retention(retention),
+        crate::adapters::dynamodb::DynamoCrmStore::new(client, env("CRM_TABLE")?)
+            .with_retention(retention),
     ))
+}
+
+/// `CLOSED_RECORD_RETENTION_DAYS`: how long the ledger and the store keep a closed record (0 or unset:
+/// for ever).
+pub fn closed_record_retention() -> Result<Option<chrono::Duration>, String> {
+    let Some(v) = env_opt("CLOSED_RECORD_RETENTION_DAYS") else {
+        return Ok(None);
+    };
+    match v.trim().parse::<u32>() {
+        Ok(0) => Ok(None),
+        Ok(days) if days <= 36_500 => Ok(Some(chrono::Duration::days(i64::from(days)))),
+        _ => Err(format!(
+            "CLOSED_RECORD_RETENTION_DAYS must be a number of days from 0 to 36500, not {}",
+            acebridge_mapping::quoted(&v)
+        )),
+    }
 }
 
 /// acebridge's event bus for outcome events (`EVENT_BUS`).

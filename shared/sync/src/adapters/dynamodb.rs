@@ -177,20 +177,44 @@ async fn scan_prefix(client: &Client, table: &str, prefix: &str) -> Result<Vec<I
 pub struct DynamoLedger {
     client: Client,
     table: String,
+    retention: Option<chrono::Duration>,
+}
+
+/// The attribute DynamoDB's Time to Live reads (epoch seconds; the template enables TTL on it).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// `expires_at` for an item closed at `closed_at`, when a retention period is set.
+fn expiry(
+    closed_at: Option<DateTime<Utc>>,
+    retention: Option<chrono::Duration>,
+) -> Option<AttributeValue> {
+    let at = closed_at? + retention?;
+    u64::try_from(at.timestamp()).ok().map(n)
 }
 
 impl DynamoLedger {
-    /// The ledger in `table`.
+    /// The ledger in `table`; entries of closed records are kept for ever (see [`Self::with_retention`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoLedger {
             client,
             table: table.into(),
+            retention: None,
         }
     }
 
-    fn entry_item(entry: &LedgerEntry) -> Result<Item, PortError> {
+    /// Entries of closed records carry `expires_at` = closed + `retention`, and DynamoDB deletes them
+    /// after that (TTL deletes within days of the time, not to the second).
+    pub fn with_retention(mut self, retention: Option<chrono::Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    fn entry_item(&self, entry: &LedgerEntry) -> Result<Item, PortError> {
         let mut item = to_item(entry)?;
         item.insert("pk".into(), s(entry.key.storage_key()));
+        if let Some(at) = expiry(entry.closed_at, self.retention) {
+            item.insert(TTL_ATTRIBUTE.into(), at);
+        }
         if let Some(c) = &entry.crm_id {
             item.insert(
                 "crm_key".into(),
@@ -214,13 +238,7 @@ impl Ledger for DynamoLedger {
         entry: &LedgerEntry,
         expected: Option<u64>,
     ) -> Result<Result<(), Conflict>, PortError> {
-        put_if(
-            &self.client,
-            &self.table,
-            Self::entry_item(entry)?,
-            expected,
-        )
-        .await
+        put_if(&self.client, &self.table, self.entry_item(entry)?, expected).await
     }
 
     async fn delete(
@@ -342,6 +360,7 @@ impl Ledger for DynamoLedger {
 pub struct DynamoCrmStore {
     client: Client,
     table: String,
+    retention: Option<chrono::Duration>,
 }
 
 fn store_pk(kind: RecordKind, crm_id: &str) -> String {
@@ -352,12 +371,19 @@ fn store_pk(kind: RecordKind, crm_id: &str) -> String {
 const STORE_ATTEMPTS: usize = 8;
 
 impl DynamoCrmStore {
-    /// The store in `table`.
+    /// The store in `table`; closed records are kept for ever (see [`Self::with_retention`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoCrmStore {
             client,
             table: table.into(),
+            retention: None,
         }
+    }
+
+    /// Closed records (see [`SyncRecord::is_closed`]) carry `expires_at` = last write + `retention`.
+    pub fn with_retention(mut self, retention: Option<chrono::Duration>) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The CRM id the store gives a new AWS record: derived from AWS's id, so that a retried create
@@ -392,6 +418,12 @@ impl DynamoCrmStore {
         if let Some(a) = &record.ace_id {
             item.insert("ace_key".into(), s(format!("{}#{a}", record.kind)));
         }
+        let closed = SyncRecord::from_json(record.kind, &record.record)
+            .is_ok_and(|r| r.is_closed())
+            .then_some(record.updated_at);
+        if let Some(at) = expiry(closed, self.retention) {
+            item.insert(TTL_ATTRIBUTE.into(), at);
+        }
         put_if(&self.client, &self.table, item, expected).await
     }
 
@@ -403,6 +435,21 @@ impl DynamoCrmStore {
             .filter(|i| !matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(PUSHED_PREFIX)))
             .map(from_item)
             .collect()
+    }
+
+    /// Deletes a record and what was last pushed of it to the real CRM (`acebridge forget`).
+    pub async fn delete(&self, kind: RecordKind, crm_id: &str) -> Result<(), PortError> {
+        let pk = store_pk(kind, crm_id);
+        for key in [format!("{PUSHED_PREFIX}{pk}"), pk] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(key))
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb", "DeleteItem", e))?;
+        }
+        Ok(())
     }
 
     /// What was last written to the real CRM for a record (see `acebridge_crm::mirror`).
@@ -668,6 +715,20 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
             .send()
             .await
             .map_err(|e| classify("dynamodb", "CreateTable", e))?;
+        // As the template: DynamoDB deletes items whose expires_at has passed.
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "UpdateTimeToLive", e))?;
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ pub struct Stack {
     pub crm: DynamoCrmStore,
     pub config: IngestConfig,
     pub s3: aws_sdk_s3::Client,
+    pub ledger_table: String,
+    pub crm_table: String,
 }
 
 /// The CRM record of an AWS id (it must exist).
@@ -70,10 +72,12 @@ pub async fn stack() -> Stack {
         sdk: east.clone(),
         ace: S3Bucket::new(s3_client(&west), ace_name),
         landing: S3Bucket::new(s3_client(&east), landing_name),
-        ledger: DynamoLedger::new(ddb.clone(), ledger_table),
-        crm: DynamoCrmStore::new(ddb, crm_table),
+        ledger: DynamoLedger::new(ddb.clone(), ledger_table.clone()),
+        crm: DynamoCrmStore::new(ddb, crm_table.clone()),
         config: IngestConfig::new(Catalog::Sandbox),
         s3: s3_client(&east),
+        ledger_table,
+        crm_table,
     }
 }
 
