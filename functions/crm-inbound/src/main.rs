@@ -2,7 +2,7 @@
 //! bus) and HubSpot webhook calls (Lambda Function URL, v3 signature checked) become
 //! `CRM Opportunity Changed` events on acebridge's bus.
 //! Environment: `CRM_KIND` (`salesforce` | `hubspot`), `CRM_SECRET_ARN`, `CRM_MAPPING`, `CRM_TABLE`,
-//! `LEDGER_TABLE`, `EVENT_BUS`.
+//! `LEDGER_TABLE`, `EVENT_BUS`, `REPLAY_TABLE` (HubSpot: signatures already seen).
 
 use acebridge_crm::inbound::{self, Inbound};
 use acebridge_crm::mirror::MirroredCrm;
@@ -22,6 +22,9 @@ async fn main() -> Result<(), Error> {
     };
     let mirror: &MirroredCrm = &setup.crm;
     let bus = config::event_bus(&sdk)?;
+    let replay = config::env_opt("REPLAY_TABLE").map(|t| {
+        acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(config::dynamodb_client(&sdk), t)
+    });
     let cx = Inbound {
         remote,
         mapping,
@@ -32,14 +35,15 @@ async fn main() -> Result<(), Error> {
             .as_ref()
             .map(|s| s.expose_secret().as_bytes()),
         hubspot_app_id: setup.hubspot_app_id.as_deref(),
+        replay: replay.as_ref(),
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let cx = &cx;
         async move {
-            inbound::handle(cx, &event.payload, chrono::Utc::now())
-                .await
-                .map_err(Error::from)
+            let answer = inbound::handle(cx, &event.payload, chrono::Utc::now()).await;
+            acebridge_sync::metrics::flush();
+            answer.map_err(Error::from)
         }
     }))
     .await

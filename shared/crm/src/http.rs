@@ -176,6 +176,20 @@ impl std::fmt::Debug for HttpClient {
     }
 }
 
+/// The largest CRM response body read (8 MiB): Salesforce's and HubSpot's largest pages are well under it.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+fn too_large(system: &'static str, req: &Request, bytes: usize) -> PortError {
+    PortError::permanent(
+        system,
+        format!(
+            "{} {}: response body of {bytes} bytes or more is over acebridge's cap of {MAX_RESPONSE_BYTES}",
+            req.method,
+            path(&req.url)
+        ),
+    )
+}
+
 impl HttpClient {
     /// A client for `system` (named in errors: `salesforce`, `hubspot`, `webhook`). HTTPS with the
     /// system's roots; plain HTTP only for loopback servers (tests, the local demo).
@@ -193,7 +207,7 @@ impl HttpClient {
         })
     }
 
-    /// One attempt.
+    /// One attempt. A response body larger than [`MAX_RESPONSE_BYTES`] fails the call (permanently).
     pub async fn send_once(&self, req: &Request) -> Result<Response, PortError> {
         let uri: http::Uri = req
             .url
@@ -230,10 +244,27 @@ impl HttpClient {
                 )
             })?;
             let (parts, body) = response.into_parts();
-            let body = body
+            // A CRM answer is a few kilobytes; a body past the cap (a misbehaving or hostile server)
+            // is refused, not buffered without bound.
+            if let Some(len) = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                && len > MAX_RESPONSE_BYTES
+            {
+                return Err(too_large(self.system, req, len));
+            }
+            let body = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
                 .collect()
                 .await
-                .map_err(|e| PortError::retryable(self.system, format!("reading response: {e}")))?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        too_large(self.system, req, MAX_RESPONSE_BYTES + 1)
+                    } else {
+                        PortError::retryable(self.system, format!("reading response: {e}"))
+                    }
+                })?
                 .to_bytes();
             Ok(Response {
                 status: parts.status,

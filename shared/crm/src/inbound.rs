@@ -558,6 +558,33 @@ pub struct Inbound<'a, R, C, S> {
     pub hubspot_client_secret: Option<&'a [u8]>,
     /// HubSpot's app id.
     pub hubspot_app_id: Option<&'a str>,
+    /// Signatures already seen (`REPLAY_TABLE`): a HubSpot call replayed within its five minutes is
+    /// refused. Without it, only the timestamp limits a replay.
+    pub replay: Option<&'a acebridge_sync::adapters::dynamodb::DynamoReplayCache>,
+}
+
+/// The largest HubSpot call body read (1 MiB). HubSpot sends at most 100 events a call, each well under
+/// a kilobyte; a larger body is refused before it is decoded or its signature computed.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// How long a HubSpot signature is remembered: its timestamp is accepted for five minutes.
+const REPLAY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A refused call to the public endpoint: logged with its reason and source address (never the body or
+/// a secret), counted (`CallsRefused`, alarmed), and answered with nothing but its status.
+fn refuse(event: &Value, status: u16, reason: &str) -> Value {
+    let source_ip = event
+        .pointer("/requestContext/http/sourceIp")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    warn!(reason, source_ip, status, "HubSpot call refused");
+    acebridge_sync::metrics::refused_call();
+    let error = if status == 413 {
+        "payload too large"
+    } else {
+        "unauthorized"
+    };
+    http_answer(status, &json!({ "error": error }))
 }
 
 /// Why an invocation failed (the event is delivered again, then kept in the DLQ).
@@ -586,6 +613,23 @@ where
     let mut report = Report::default();
     let today = now.date_naive();
     if event.pointer("/requestContext/http").is_some() {
+        let raw_len = event
+            .get("body")
+            .and_then(Value::as_str)
+            .map_or(0, str::len);
+        // base64 carries 3 bytes in 4 characters.
+        let decoded_len = if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+            raw_len / 4 * 3
+        } else {
+            raw_len
+        };
+        if decoded_len > MAX_REQUEST_BYTES {
+            return Ok(refuse(
+                event,
+                413,
+                &format!("body of {decoded_len} bytes is over the cap of {MAX_REQUEST_BYTES}"),
+            ));
+        }
         let call = match HttpCall::from_function_url(event) {
             Ok(c) => c,
             Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
@@ -599,12 +643,21 @@ where
         if let Err(e) = call.verify_hubspot(secret, now) {
             // The caller learns nothing of which check failed or of the server's clock; the log keeps the
             // reason and where the call came from (no body, no secret).
-            let source_ip = event
-                .pointer("/requestContext/http/sourceIp")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            warn!(reason = %e, source_ip, "HubSpot call refused");
-            return Ok(http_answer(401, &json!({"error": "unauthorized"})));
+            return Ok(refuse(event, 401, &e.to_string()));
+        }
+        if let (Some(cache), Some(sig)) = (cx.replay, call.header("x-hubspot-signature-v3")) {
+            match cache
+                .first_use(&format!("HUBSPOT#{}", sig.trim()), now + REPLAY_WINDOW, now)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return Ok(refuse(event, 401, "signature already used (replay)")),
+                // Unknown whether it is a replay: HubSpot retries a 5xx answer.
+                Err(e) => {
+                    warn!(error = %e, "replay cache unavailable");
+                    return Ok(http_answer(503, &json!({"error": "unavailable"})));
+                }
+            }
         }
         let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report)
         {

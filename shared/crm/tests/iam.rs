@@ -97,6 +97,17 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
     let (gate, config) = through_gate(&sdk, "crm-inbound", &policies).await;
     let store = DynamoCrmStore::new(aws_sdk_dynamodb::Client::new(&config), store_table);
     let bus = EventBus::new(aws_sdk_eventbridge::Client::new(&config), bus_name);
+    let replay_table = unique("t-ReplayCacheTable");
+    acebridge_sync::adapters::dynamodb::ensure_replay_table(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        &replay_table,
+    )
+    .await
+    .unwrap();
+    let replay = acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        replay_table,
+    );
 
     let server = MockServer::start().await;
     common::mock_deal_901(&server, None, None).await;
@@ -109,6 +120,7 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         sink: &bus,
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        replay: Some(&replay),
     };
     let now = chrono::Utc::now();
     let answer = inbound::handle(&cx, &common::deal_webhook_call(now), now)
@@ -123,6 +135,10 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
     assert!(
         actions.iter().any(|a| a.starts_with("dynamodb:")),
         "{actions:?}"
+    );
+    assert!(
+        actions.contains("dynamodb:PutItem"),
+        "the replay cache: {actions:?}"
     );
     assert_eq!(local::drain_queue(&sdk, &queue).await.unwrap().len(), 1);
 }

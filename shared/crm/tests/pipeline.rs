@@ -65,6 +65,7 @@ impl Local {
             sink: &self.bus,
             hubspot_client_secret: None,
             hubspot_app_id: None,
+            replay: None,
         }
     }
 }
@@ -669,4 +670,54 @@ async fn credentials_come_from_secrets_manager() {
     .await
     .expect_err("missing");
     assert!(!missing.retryable, "{missing}");
+}
+
+/// The public endpoint (issue 16): a genuine HubSpot call replayed within its five minutes is refused
+/// (the replay cache on DynamoDB, a conditional write), a body over the cap is refused before it is
+/// read, each answer is a bare status, and each refusal is counted in `CallsRefused`.
+#[tokio::test]
+async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    // Deal 901 is read once: by the genuine call, not by its replay.
+    common::mock_deal_901(&server, None, Some(1)).await;
+    let (hs, mapping) = common::hubspot(&server);
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let ddb = aws_sdk_dynamodb::Client::new(&l.sdk);
+    let table = unique("ReplayCacheTable");
+    acebridge_sync::adapters::dynamodb::ensure_replay_table(&ddb, &table)
+        .await
+        .unwrap();
+    let cache = acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(ddb, table);
+    let cx = Inbound {
+        hubspot_client_secret: Some(b"hs-client-secret"),
+        hubspot_app_id: Some("54321"),
+        replay: Some(&cache),
+        ..l.inbound(&hs, &mapping, &mirror)
+    };
+    let now = Utc::now();
+    let call = common::deal_webhook_call(now);
+    let _ = acebridge_sync::metrics::take(0);
+
+    let first = inbound::handle(&cx, &call, now).await.unwrap();
+    assert_eq!(first["statusCode"], 200, "{first}");
+    let again = inbound::handle(&cx, &call, now + chrono::Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(again["statusCode"], 401, "{again}");
+    assert_eq!(again["body"], json!(r#"{"error":"unauthorized"}"#));
+
+    // Over the cap: 413 before the body is decoded or the signature computed.
+    let big = "x".repeat(inbound::MAX_REQUEST_BYTES + 1);
+    let oversized = common::hubspot_call(&big, b"hs-client-secret", now.timestamp_millis());
+    let answer = inbound::handle(&cx, &oversized, now).await.unwrap();
+    assert_eq!(answer["statusCode"], 413, "{answer}");
+    assert_eq!(answer["body"], json!(r#"{"error":"payload too large"}"#));
+
+    let refused: f64 = acebridge_sync::metrics::take(0)
+        .iter()
+        .filter_map(|d| d["CallsRefused"].as_f64())
+        .sum();
+    assert!(refused >= 2.0, "CallsRefused {refused}");
+    assert_eq!(l.sent().await.len(), 1, "only the genuine call was sent on");
 }

@@ -59,3 +59,66 @@ fn extreme_signature_timestamps_are_stale_not_an_overflow() {
         );
     }
 }
+
+/// A CRM answer larger than the cap is refused, whether it says its length or streams it (chunked):
+/// the client never buffers an unbounded body.
+#[tokio::test]
+async fn a_crm_response_body_over_the_cap_is_refused_not_buffered() {
+    use acebridge_crm::http::{HttpClient, MAX_RESPONSE_BYTES, Request, RetryPolicy};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Declared length (wiremock sets Content-Length).
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/big"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_bytes(vec![
+            b'x';
+            MAX_RESPONSE_BYTES
+                + 1
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = HttpClient::new("hubspot", RetryPolicy::default()).expect("client");
+    let e = client
+        .send_once(&Request::new(
+            http::Method::GET,
+            format!("{}/big", server.uri()),
+        ))
+        .await
+        .expect_err("over the cap");
+    assert!(!e.retryable && e.message.contains("cap"), "{e}");
+
+    // Streamed without a length: 1 MiB chunks until the client stops reading.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..16 {
+            let head = format!("{:x}\r\n", chunk.len());
+            if sock.write_all(head.as_bytes()).await.is_err()
+                || sock.write_all(&chunk).await.is_err()
+                || sock.write_all(b"\r\n").await.is_err()
+            {
+                return;
+            }
+        }
+        let _ = sock.write_all(b"0\r\n\r\n").await;
+    });
+    let e = client
+        .send_once(&Request::new(
+            http::Method::GET,
+            format!("http://{addr}/stream"),
+        ))
+        .await
+        .expect_err("over the cap");
+    assert!(!e.retryable && e.message.contains("cap"), "{e}");
+}

@@ -5,7 +5,8 @@
 //! Metrics: `RecordsSynced`, `RecordsSkipped` (stale or duplicate versions, held changes),
 //! `RecordsFailed`, and `SyncLagSeconds` (from AWS's `LastModifiedDate` to the CRM write, AWS → CRM;
 //! one value per record, so CloudWatch gives percentiles). Dimensions: `Channel` (`s3` | `api`) and
-//! `Direction` (`aws_to_crm` | `crm_to_aws`).
+//! `Direction` (`aws_to_crm` | `crm_to_aws`). `CallsRefused` (no dimension) counts calls to the public
+//! crm-inbound endpoint refused (bad or replayed signature, stale timestamp, body over the cap).
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -56,6 +57,13 @@ struct Tally {
 
 static TALLY: Mutex<BTreeMap<(Channel, Direction), Tally>> = Mutex::new(BTreeMap::new());
 
+static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one refused call to the public endpoint.
+pub fn refused_call() {
+    REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Counts one record.
 pub fn record(channel: Channel, direction: Direction, outcome: Outcome) {
     let mut tally = TALLY.lock().unwrap_or_else(|p| p.into_inner());
@@ -75,6 +83,9 @@ pub fn record(channel: Channel, direction: Direction, outcome: Outcome) {
 /// The EMF documents of everything counted since the last call (and forgets it).
 pub fn take(timestamp_ms: i64) -> Vec<Value> {
     let tally = std::mem::take(&mut *TALLY.lock().unwrap_or_else(|p| p.into_inner()));
+    let refused = REFUSED.swap(0, std::sync::atomic::Ordering::Relaxed);
+    let refused =
+        (refused > 0).then(|| gauge("CallsRefused", refused as f64, "Count", timestamp_ms));
     tally
         .into_iter()
         .map(|((channel, direction), t)| {
@@ -113,6 +124,7 @@ pub fn take(timestamp_ms: i64) -> Vec<Value> {
             );
             Value::Object(doc)
         })
+        .chain(refused)
         .collect()
 }
 

@@ -664,6 +664,93 @@ impl SharedRate {
     }
 }
 
+/// Signed calls already seen (HubSpot webhook signatures), so that a captured call replayed within its
+/// five-minute freshness window is refused. One item per signature, written on condition that it is new
+/// (or expired: TTL deletes late), with `expires_at` at the end of the window.
+#[derive(Debug, Clone)]
+pub struct DynamoReplayCache {
+    client: Client,
+    table: String,
+}
+
+impl DynamoReplayCache {
+    /// The cache in `table` (`REPLAY_TABLE`).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoReplayCache {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Records `key` as used until `until`. True the first time; false when it was already used and
+    /// has not expired (a replay).
+    pub async fn first_use(
+        &self,
+        key: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PortError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item(
+                TTL_ATTRIBUTE,
+                n(u64::try_from(until.timestamp()).unwrap_or(0)),
+            )
+            .condition_expression("attribute_not_exists(pk) OR #e < :now")
+            .expression_attribute_names("#e", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(u64::try_from(now.timestamp()).unwrap_or(0)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("dynamodb", "PutItem", e)),
+        }
+    }
+}
+
+/// Creates the replay-cache table (local stack and tests; `template.yaml` creates it in AWS).
+pub async fn ensure_replay_table(client: &Client, table: &str) -> Result<(), PortError> {
+    if client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?,
+        )
+        .send()
+        .await
+        .map_err(|e| classify("dynamodb", "CreateTable", e))?;
+    Ok(())
+}
+
 /// Creates the ledger and store tables (on-demand, with their indexes) if they do not exist. For the
 /// local stack and tests; `template.yaml` creates them in AWS.
 pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result<(), PortError> {
