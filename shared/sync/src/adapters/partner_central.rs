@@ -54,6 +54,19 @@ use std::time::Duration;
 /// The only region the Selling API lives in.
 pub const REGION: &str = "us-east-1";
 
+/// One attempt's limit (connect, send, read the answer).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A call's limit, its retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(40);
+
+fn timeouts(attempt: Duration, operation: Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(3100).min(attempt))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build()
+}
+
 /// The Partner Central adapter.
 #[derive(Debug)]
 pub struct SdkPartnerCentral {
@@ -66,6 +79,10 @@ pub struct SdkPartnerCentral {
 impl SdkPartnerCentral {
     /// A client from the shared configuration, pinned to us-east-1; `endpoint` overrides the
     /// endpoint (the local emulator). Retries: standard mode, 8 attempts, exponential backoff.
+    /// Timeouts: [`ATTEMPT_TIMEOUT`] per attempt, [`OPERATION_TIMEOUT`] for a call with its retries, so
+    /// that a slow service fails the call as retryable well inside the function's 60 s (the SDK sets no
+    /// read timeout of its own: without these a hung connection held the invocation until Lambda
+    /// killed it).
     pub fn new(config: &SdkConfig, endpoint: Option<&str>) -> Self {
         let mut b = aws_sdk_partnercentralselling::config::Builder::from(config)
             .region(aws_config::Region::new(REGION))
@@ -74,7 +91,8 @@ impl SdkPartnerCentral {
                     .with_max_attempts(8)
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(10)),
-            );
+            )
+            .timeout_config(timeouts(ATTEMPT_TIMEOUT, OPERATION_TIMEOUT));
         if let Some(e) = endpoint {
             b = b.endpoint_url(e);
         }
@@ -84,6 +102,18 @@ impl SdkPartnerCentral {
             writes: RateLimiter::per_second(1),
             shared_writes: None,
         }
+    }
+
+    /// Other timeouts (tests: a slow emulator without waiting the defaults out).
+    pub fn with_timeouts(mut self, attempt: Duration, operation: Duration) -> Self {
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .timeout_config(timeouts(attempt, operation))
+            .build();
+        self.client = Client::from_conf(conf);
+        self
     }
 
     /// Writes also wait for a slot shared with every other function on the same table (1/s in all).
