@@ -6,11 +6,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// itself (e.g. 600000), which is read as "from now".
 pub fn deadline(ms: u64) -> SystemTime {
     const YEAR_2001_MS: u64 = 1_000_000_000_000;
-    if ms < YEAR_2001_MS {
-        SystemTime::now() + Duration::from_millis(ms)
+    // Checked: a value past SystemTime's range is "no deadline soon", never an overflow panic.
+    let base = if ms < YEAR_2001_MS {
+        SystemTime::now()
     } else {
-        UNIX_EPOCH + Duration::from_millis(ms)
-    }
+        UNIX_EPOCH
+    };
+    base.checked_add(Duration::from_millis(ms))
+        .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(900))
 }
 
 /// How long before the deadline to stop starting work: `DEADLINE_MARGIN_MS`, default 15 s.
@@ -43,5 +46,11 @@ mod tests {
             .as_millis() as u64
             - 1;
         assert!(!time_left(past, Duration::ZERO)());
+    }
+
+    #[test]
+    fn a_deadline_past_the_clock_s_range_is_not_an_overflow() {
+        let mut ok = time_left(u64::MAX, Duration::from_secs(15));
+        assert!(ok());
     }
 }

@@ -638,7 +638,7 @@ impl SharedRate {
                 .item("pk", s(self.key.clone()))
                 .item(
                     "next",
-                    AttributeValue::N((slot + self.interval_ms).to_string()),
+                    AttributeValue::N(slot.saturating_add(self.interval_ms).to_string()),
                 );
             req = match next {
                 None => req.condition_expression("attribute_not_exists(pk)"),
