@@ -202,6 +202,12 @@ PY
 echo; echo "== 14. acebridge show"
 "$cli" show --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" --event-bus "$bus"
 
+echo; echo "== 14b. a customer asks to be erased: acebridge forget --email test@test.com (the sample customer)"
+summary() { .venv/bin/python infra/local/demo/forget-summary.py; }
+"$cli" forget --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" --email test@test.com | summary
+echo "  and again (--dry-run): nothing of the customer is left"
+"$cli" forget --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" --email test@test.com --dry-run | summary
+
 echo; echo "== 15. a partner's own system behind a signed webhook (CRM_KIND=webhook): a reference receiver prints what it gets"
 wh_port="${WEBHOOK_PORT:-9780}"
 ACEBRIDGE_WEBHOOK_SECRET=demo-webhook-secret "$cli" webhook-receiver --port "$wh_port" >"$state/webhook.log" 2>"$state/webhook.err" &
