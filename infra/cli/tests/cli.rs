@@ -198,3 +198,79 @@ fn convert_prints_the_good_records_and_names_the_bad_one() {
         out.stderr
     );
 }
+
+/// `acebridge forget` as an operator runs it, against the local stack (moto, started by `make test`): a
+/// term too short to name a customer is refused before anything is read; a run on fresh tables removes
+/// nothing and says so as JSON. (What it removes is tested in acebridge-sync's `data_lifetime` tests.)
+#[test]
+fn forget_refuses_a_vague_customer_and_reports_what_it_removed_as_json() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or("http://127.0.0.1:4566".into());
+    let n = std::process::id();
+    let (ledger, crm, landing) = (
+        format!("cli-ledger-{n}"),
+        format!("cli-crm-{n}"),
+        format!("cli-landing-{n}"),
+    );
+    let cli = |args: &[&str], code: i32| {
+        let out = Command::cargo_bin("acebridge")
+            .unwrap()
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env("AWS_REGION", "us-east-1")
+            .args(args)
+            .assert()
+            .code(code);
+        let o = out.get_output();
+        (
+            String::from_utf8(o.stdout.clone()).unwrap(),
+            String::from_utf8(o.stderr.clone()).unwrap(),
+        )
+    };
+    let (_, err) = cli(
+        &[
+            "forget",
+            "--ledger-table",
+            &ledger,
+            "--crm-table",
+            &crm,
+            "--company",
+            "ab",
+        ],
+        2,
+    );
+    assert!(err.contains("\"ab\" is too short"), "{err}");
+    cli(
+        &[
+            "local-init",
+            "--ace-bucket",
+            &format!("cli-ace-{n}"),
+            "--landing-bucket",
+            &landing,
+            "--ledger-table",
+            &ledger,
+            "--crm-table",
+            &crm,
+        ],
+        0,
+    );
+    let (out, err) = cli(
+        &[
+            "forget",
+            "--ledger-table",
+            &ledger,
+            "--crm-table",
+            &crm,
+            "--bucket",
+            &landing,
+            "--email",
+            "nobody@example.com",
+        ],
+        0,
+    );
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert_eq!(
+        v,
+        json!({"store_records": [], "ledger_entries": [], "files": [], "old_versions": 0, "dry_run": false})
+    );
+}
