@@ -210,7 +210,9 @@ echo "  and again (--dry-run): nothing of the customer is left"
 
 echo; echo "== 15. a partner's own system behind a signed webhook (CRM_KIND=webhook): a reference receiver prints what it gets"
 wh_port="${WEBHOOK_PORT:-9780}"
-ACEBRIDGE_WEBHOOK_SECRET=demo-webhook-secret "$cli" webhook-receiver --port "$wh_port" >"$state/webhook.log" 2>"$state/webhook.err" &
+# The reference receiver verifies with the Standard Webhooks library (infra/local/webhook_receiver.py).
+wh_secret="whsec_$(printf 'acebridge-demo-webhook-key-0123' | base64)"
+ACEBRIDGE_WEBHOOK_SECRETS="$wh_secret" .venv/bin/python infra/local/webhook_receiver.py --port "$wh_port" >"$state/webhook.log" 2>"$state/webhook.err" &
 wh_pid=$!
 trap 'kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 100); do
@@ -218,10 +220,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 # The credentials live in Secrets Manager (moto here), never in the environment.
-secret_arn=$(.venv/bin/python - "$port" "$wh_port" <<'PY'
+secret_arn=$(.venv/bin/python - "$port" "$wh_port" "$wh_secret" <<'PY'
 import sys, json, boto3
 sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1")
-value = {"kind": "webhook", "url": f"http://127.0.0.1:{sys.argv[2]}/acebridge", "signing_secret": "demo-webhook-secret"}
+value = {"kind": "webhook", "url": f"http://127.0.0.1:{sys.argv[2]}/acebridge", "signing_secret": sys.argv[3]}
 print(sm.create_secret(Name="acebridge/demo/crm", SecretString=json.dumps(value))["ARN"])
 PY
 )
@@ -238,12 +240,15 @@ invoke partner-central-events functions/partner-central-events/events/reconcile.
 echo
 echo "  a forged delivery (wrong secret) for comparison:"
 .venv/bin/python - "$wh_port" <<'PY'
-import sys, time, hmac, hashlib, urllib.request, urllib.error
-body = b'{"type":"acebridge.record","kind":"opportunity","crmId":"forged"}'
-ts = str(int(time.time()))
-sig = "v1=" + hmac.new(b"not-the-secret", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/acebridge", data=body, method="POST",
-                             headers={"x-acebridge-timestamp": ts, "x-acebridge-signature": sig})
+import sys, time, base64, urllib.request, urllib.error
+from datetime import datetime, timezone
+from standardwebhooks.webhooks import Webhook
+body = '{"type":"acebridge.record","kind":"opportunity","crmId":"forged"}'
+forger = Webhook("whsec_" + base64.b64encode(b"not-the-secret-key-0123456789ab").decode())
+sig = forger.sign("msg_forged", datetime.now(timezone.utc), body)
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/acebridge", data=body.encode(), method="POST",
+                             headers={"webhook-id": "msg_forged", "webhook-timestamp": str(int(time.time())),
+                                      "webhook-signature": sig})
 try:
     urllib.request.urlopen(req)
 except urllib.error.HTTPError as e:

@@ -143,16 +143,6 @@ enum Command {
         #[arg(long)]
         crm_table: String,
     },
-    /// Run a reference webhook receiver: verifies acebridge's signature on each delivery and prints
-    /// its ids and list-view fields (what a partner's own system would receive).
-    WebhookReceiver {
-        /// Port on 127.0.0.1.
-        #[arg(long, default_value_t = 9780)]
-        port: u16,
-        /// The environment variable holding the signing secret.
-        #[arg(long, default_value = "ACEBRIDGE_WEBHOOK_SECRET")]
-        secret_env: String,
-    },
 }
 
 /// What `convert` produces.
@@ -227,9 +217,6 @@ fn main() -> ExitCode {
         )),
         Command::MappingCheck { configs } => crm::mapping_check(&configs),
         Command::CrmPushAll { crm_table } => aws(crm::push_all(&crm_table)),
-        Command::WebhookReceiver { port, secret_env } => {
-            aws(crm::webhook_receiver(port, &secret_env))
-        }
     };
     ExitCode::from(code)
 }

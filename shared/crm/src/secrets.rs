@@ -74,8 +74,12 @@ pub struct HubspotSecret {
 pub struct WebhookSecret {
     /// Where records are POSTed.
     pub url: String,
-    /// The HMAC-SHA256 key.
+    /// The signing secret: `whsec_<base64 of 24 to 64 random bytes>` (Standard Webhooks).
     pub signing_secret: SecretString,
+    /// During a key rotation, the secret being retired: deliveries carry a signature by each, so a
+    /// receiver verifies with either until it has switched.
+    #[serde(default)]
+    pub previous_signing_secret: Option<SecretString>,
 }
 
 /// A CRM secret, by kind.

@@ -2,9 +2,15 @@
 //! acebridge's own webhook signature (made on what we send a partner's system, and verified by the
 //! reference receiver).
 //!
-//! acebridge webhook: `X-Acebridge-Timestamp: <unix seconds>` and
-//! `X-Acebridge-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver rejects a
-//! timestamp more than five minutes from its clock (replay) and compares in constant time.
+//! acebridge's webhook deliveries are signed as **Standard Webhooks** (<https://www.standardwebhooks.com/>):
+//! `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature`, a space-separated list of
+//! `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>` (one per signing key: two during a key
+//! rotation), the key being the base64 after the `whsec_` prefix of the secret. Any Standard Webhooks
+//! library verifies them.
+//!
+//! The scheme before it (`X-Acebridge-Timestamp`, `X-Acebridge-Signature: v1=<hex HMAC-SHA256(secret,
+//! "<timestamp>.<body>")>`, keyed with the secret's text) is still sent alongside for one release
+//! (docs/mapping.md, "Migrating a receiver").
 
 use aws_lc_rs::{constant_time, hmac};
 use base64::Engine;
@@ -108,7 +114,28 @@ pub fn hubspot_v3_verify(
     )
 }
 
-/// acebridge's webhook signature header value for a body sent at `timestamp` (unix seconds).
+/// The Standard Webhooks key of a `whsec_<base64>` secret; `None` for a secret of another form.
+pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
+    let b64 = secret.trim().strip_prefix("whsec_")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .ok()
+        .filter(|k| !k.is_empty())
+}
+
+/// One `v1,<base64>` entry of a Standard Webhooks `webhook-signature` header.
+pub fn standard_webhooks_sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut message = format!("{id}.{timestamp}.").into_bytes();
+    message.extend_from_slice(body);
+    let tag = mac(key, &message);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    )
+}
+
+/// acebridge's former webhook signature header value (`X-Acebridge-Signature`) for a body sent at
+/// `timestamp` (unix seconds); sent beside the Standard Webhooks headers for one release.
 pub fn webhook_sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let mut message = format!("{timestamp}.").into_bytes();
     message.extend_from_slice(body);

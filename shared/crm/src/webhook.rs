@@ -6,8 +6,11 @@
 //!  "record": { …canonical… }, "sync": {"status": "…", "message": "…"}}
 //! ```
 //!
-//! `X-Acebridge-Delivery` is the same for the same content, so a receiver can drop repeats. The
-//! receiver answers 2xx; 4xx (but 429) is final and reported; its body is not read.
+//! Signed as Standard Webhooks (see [`crate::signature`]): `webhook-id` (`msg_…`) is the same for the
+//! same content, so a receiver can drop repeats; `webhook-timestamp` and `webhook-signature` are made
+//! again for each attempt. The former headers (`X-Acebridge-Delivery`, `-Timestamp`, `-Signature`) are
+//! sent too, for one release. The receiver answers 2xx; 4xx (but 429) is final and reported; its body is
+//! not read.
 
 use crate::http::{self, HttpClient, Request};
 use crate::paths::Kind;
@@ -27,15 +30,28 @@ pub struct Webhook {
     http: HttpClient,
     url: String,
     secret: SecretString,
+    /// Standard Webhooks keys: the current secret's, then the one being retired.
+    keys: Vec<Vec<u8>>,
 }
 
 impl Webhook {
     /// The adapter.
     pub fn new(http: HttpClient, secret: WebhookSecret) -> Self {
+        let keys = std::iter::once(&secret.signing_secret)
+            .chain(secret.previous_signing_secret.as_ref())
+            .filter_map(|s| signature::standard_webhooks_key(s.expose_secret()))
+            .collect::<Vec<_>>();
+        if keys.is_empty() {
+            tracing::warn!(
+                "the webhook signing secret is not a Standard Webhooks secret (whsec_<base64>): \
+                 deliveries carry only the former X-Acebridge-Signature"
+            );
+        }
         Webhook {
             http,
             url: secret.url,
             secret: secret.signing_secret,
+            keys,
         }
     }
 
@@ -77,8 +93,22 @@ impl RemoteCrm for Webhook {
         // The signature is made again for every attempt: a retry later still has a fresh timestamp.
         let signed = || {
             let now = chrono::Utc::now().timestamp();
+            let id = format!("msg_{delivery}");
+            let signatures = self
+                .keys
+                .iter()
+                .map(|k| signature::standard_webhooks_sign(k, &id, now, &body))
+                .collect::<Vec<_>>()
+                .join(" ");
             let mut req = Request::new(Method::POST, self.url.clone())
-                .header("content-type", "application/json")
+                .header("content-type", "application/json");
+            if !signatures.is_empty() {
+                req = req
+                    .header("webhook-id", id)
+                    .header("webhook-timestamp", now.to_string())
+                    .header("webhook-signature", signatures);
+            }
+            let mut req = req
                 .header("x-acebridge-timestamp", now.to_string())
                 .header(
                     "x-acebridge-signature",

@@ -138,3 +138,71 @@ fn webhook_signature_is_hmac_of_timestamp_dot_body() {
         Err(SignatureError::Mismatch)
     );
 }
+
+/// HubSpot's own client (`hubspot-api-client`, `Signature.is_valid`, v3) and acebridge's check agree on
+/// a genuine call and on each change HubSpot's client refuses: method, URI, body, timestamp, secret. The
+/// genuine signature is HubSpot's client's verdict, not acebridge's.
+#[test]
+fn hubspot_v3_agrees_with_hubspots_official_client() {
+    let now = Utc::now();
+    let uri = "https://abc.lambda-url.us-east-1.on.aws/";
+    let body = std::str::from_utf8(BODY).expect("utf-8");
+    let ts = now.timestamp_millis().to_string();
+    let sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &ts);
+    let later = (now.timestamp_millis() + 1).to_string();
+    let cases = [
+        ("POST", uri, body.to_string(), ts.clone(), SECRET),
+        ("PUT", uri, body.to_string(), ts.clone(), SECRET),
+        (
+            "POST",
+            "https://abc.lambda-url.us-east-1.on.aws/x",
+            body.to_string(),
+            ts.clone(),
+            SECRET,
+        ),
+        (
+            "POST",
+            uri,
+            body.replace("closedwon", "closedlost"),
+            ts.clone(),
+            SECRET,
+        ),
+        ("POST", uri, body.to_string(), later, SECRET),
+        (
+            "POST",
+            uri,
+            body.to_string(),
+            ts.clone(),
+            b"another-client-secret".as_slice(),
+        ),
+    ];
+    let calls: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|(m, u, b, t, _)| serde_json::json!({"method": m, "uri": u, "body": b, "timestamp": t, "signature": sig}))
+        .collect();
+    for (i, (method, uri, body, ts, secret)) in cases.iter().enumerate() {
+        let hubspot = common::verify_with_vendor_libraries(&serde_json::json!({"hubspot_v3": {
+            "client_secret": std::str::from_utf8(secret).expect("utf-8"), "calls": [calls[i].clone()]}}));
+        let theirs = hubspot["hubspot_v3"][0] == serde_json::json!(true);
+        let ours = signature::hubspot_v3_verify(
+            secret,
+            method,
+            uri,
+            body.as_bytes(),
+            Some(ts),
+            Some(&sig),
+            now,
+        )
+        .is_ok();
+        assert_eq!(
+            theirs,
+            i == 0,
+            "case {i}: HubSpot's client said {}",
+            hubspot["hubspot_v3"][0]
+        );
+        assert_eq!(
+            ours, theirs,
+            "case {i}: acebridge and HubSpot's client disagree"
+        );
+    }
+}

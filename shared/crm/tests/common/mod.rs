@@ -73,6 +73,49 @@ pub fn webhook_v1_independent(secret: &[u8], ts: &str, body: &[u8]) -> String {
     )
 }
 
+/// Runs `tests/support/verify_signatures.py` in the project's venv (installed by `make setup`): the
+/// Standard Webhooks reference library and HubSpot's official client check what the request names.
+pub fn verify_with_vendor_libraries(request: &Value) -> Value {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("../../.venv/bin/python");
+    let mut child = std::process::Command::new(&python)
+        .arg(root.join("tests/support/verify_signatures.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (run make setup)", python.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "verify_signatures.py failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What the Standard Webhooks library says of each request (`null`: verified), with `secret`.
+pub fn standard_webhooks_verdicts(secret: &str, requests: &[Request]) -> Vec<Value> {
+    let deliveries: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            let headers: serde_json::Map<String, Value> = r
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.to_string(), Value::String(v.to_str().ok()?.into()))))
+                .collect();
+            serde_json::json!({"headers": headers, "body": String::from_utf8_lossy(&r.body)})
+        })
+        .collect();
+    let out = verify_with_vendor_libraries(
+        &serde_json::json!({"standard_webhooks": {"secret": secret, "deliveries": deliveries}}),
+    );
+    out["standard_webhooks"].as_array().unwrap().clone()
+}
+
 /// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
 pub fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
     let secret = hubspot_secret(
