@@ -297,11 +297,19 @@ impl HttpClient {
             let result = self.send_once(&req).await;
             let retry_in = match &result {
                 Err(e) if e.retryable => Some(wait),
-                Ok(r) if retryable_status(r.status) => match r.retry_after() {
-                    Some(after) if after > self.retry.max_retry_after => None,
-                    Some(after) => Some(after),
-                    None => Some(wait.min(self.retry.max)),
-                },
+                Ok(r) if retryable_status(r.status) => {
+                    match rate_limit_policy(r).map(|p| p.pause(attempt)) {
+                        // HubSpot's daily limit: nothing to gain before the day rolls over.
+                        Some(None) => None,
+                        Some(Some(pause)) if pause > self.retry.max_retry_after => None,
+                        Some(Some(pause)) => Some(pause),
+                        None => match r.retry_after() {
+                            Some(after) if after > self.retry.max_retry_after => None,
+                            Some(after) => Some(after),
+                            None => Some(wait.min(self.retry.max)),
+                        },
+                    }
+                }
                 _ => None,
             };
             match retry_in {
@@ -321,6 +329,49 @@ impl HttpClient {
                 _ => return result,
             }
         }
+    }
+}
+
+/// Which of HubSpot's rate limits a 429 names, as HubSpot's own client reads it
+/// (`@hubspot/api-client`, `RetryDecorator`: `policyName` `TEN_SECONDLY_ROLLING` waits 10 s per attempt,
+/// the message "You have reached your secondly limit." 1 s per attempt; `DAILY` is not retried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitPolicy {
+    /// The per-second limit (search endpoints).
+    Secondly,
+    /// The rolling ten-second limit (100–190 calls per app by tier).
+    TenSecondlyRolling,
+    /// The daily limit of the portal.
+    Daily,
+}
+
+impl RateLimitPolicy {
+    /// How long to wait before attempt `attempt + 1`; `None`: do not retry.
+    pub fn pause(self, attempt: u32) -> Option<Duration> {
+        match self {
+            RateLimitPolicy::Secondly => Some(Duration::from_secs(1) * attempt),
+            RateLimitPolicy::TenSecondlyRolling => Some(Duration::from_secs(10) * attempt),
+            RateLimitPolicy::Daily => None,
+        }
+    }
+}
+
+/// The rate limit a 429's body names (HubSpot's `policyName`), if any.
+pub fn rate_limit_policy(r: &Response) -> Option<RateLimitPolicy> {
+    if r.status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let body = r.json();
+    match body.get("policyName").and_then(serde_json::Value::as_str) {
+        Some("DAILY") => Some(RateLimitPolicy::Daily),
+        Some("TEN_SECONDLY_ROLLING") => Some(RateLimitPolicy::TenSecondlyRolling),
+        Some("SECONDLY") => Some(RateLimitPolicy::Secondly),
+        _ if body.get("message").and_then(serde_json::Value::as_str)
+            == Some("You have reached your secondly limit.") =>
+        {
+            Some(RateLimitPolicy::Secondly)
+        }
+        _ => None,
     }
 }
 

@@ -29,6 +29,11 @@ pub struct Hubspot {
     mapping: MappingConfig,
 }
 
+/// The `objectWriteTraceId` of a batch's `i`-th input (unique within the batch).
+fn trace_id(i: usize) -> String {
+    format!("acebridge-{i}")
+}
+
 fn describe(body: &Value) -> String {
     let mut out = vec![http::redact(
         body.get("message")
@@ -100,11 +105,19 @@ impl Hubspot {
     }
 
     fn refusal(what: &str, response: &Response) -> PortError {
+        let limit = match http::rate_limit_policy(response) {
+            Some(http::RateLimitPolicy::Daily) => {
+                " (HubSpot's daily API limit for the portal is used up: the change is delivered again \
+                 later and goes through once the limit resets at midnight in the portal's time zone)"
+            }
+            Some(_) => " (HubSpot's rate limit: delivered again later)",
+            None => "",
+        };
         PortError {
             system: SYSTEM,
             retryable: http::retryable_status(response.status),
             message: format!(
-                "{what}: HTTP {}: {}",
+                "{what}: HTTP {}: {}{limit}",
                 response.status.as_u16(),
                 describe(&response.json())
             ),
@@ -219,8 +232,15 @@ impl Hubspot {
             if nothing {
                 continue;
             }
+            // HubSpot answers per input, keyed by this id (multi-status, 207), instead of failing the
+            // whole batch for one invalid record (HubSpot's OpenAPI: `objectWriteTraceId` on
+            // SimplePublicObjectBatchInput(Upsert); docs, "Error handling", multi-status errors).
+            let trace = trace_id(i);
             if p.native {
-                updates.push((i, json!({"id": p.crm_id, "properties": own})));
+                updates.push((
+                    i,
+                    json!({"id": p.crm_id, "properties": own, "objectWriteTraceId": trace}),
+                ));
             } else {
                 let Some(ace) = p.ace_id else {
                     return Err(PortError::permanent(
@@ -231,7 +251,8 @@ impl Hubspot {
                 own.insert(mapping.aws_id_field.clone(), Value::String(ace.to_string()));
                 upserts.push((
                     i,
-                    json!({"idProperty": mapping.aws_id_field, "id": ace, "properties": own}),
+                    json!({"idProperty": mapping.aws_id_field, "id": ace, "properties": own,
+                           "objectWriteTraceId": trace}),
                 ));
             }
         }
@@ -254,16 +275,38 @@ impl Hubspot {
                     }
                     continue;
                 }
-                // Results come back keyed by the upsert key (or id), not in input order.
+                // Results come back in any order, each with its input's objectWriteTraceId; a 207 lists
+                // the inputs it refused under `errors`, each naming its trace id in `context`.
                 let results = body["results"].as_array().cloned().unwrap_or_default();
+                let errors = body["errors"].as_array().cloned().unwrap_or_default();
                 for (i, input) in chunk {
-                    let key = input["id"].as_str().unwrap_or_default();
-                    let found = results.iter().find(|res| match verb {
-                        "upsert" => res["properties"][&mapping.aws_id_field].as_str() == Some(key),
-                        _ => res["id"].as_str() == Some(key),
+                    let trace = input["objectWriteTraceId"].as_str().unwrap_or_default();
+                    let refused = errors.iter().find(|e| {
+                        e["context"]["objectWriteTraceId"]
+                            .as_array()
+                            .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(trace)))
                     });
-                    let found =
-                        found.or((chunk.len() == 1 && results.len() == 1).then(|| &results[0]));
+                    if let Some(e) = refused {
+                        out[*i] = Some(Err(PortError::permanent(
+                            SYSTEM,
+                            format!("batch {verb} {object}: {}", describe(e)),
+                        )));
+                        continue;
+                    }
+                    let key = input["id"].as_str().unwrap_or_default();
+                    let found = results
+                        .iter()
+                        .find(|res| res["objectWriteTraceId"].as_str() == Some(trace))
+                        // Answers without trace ids: by the upsert key (or id) echoed back.
+                        .or_else(|| {
+                            results.iter().find(|res| match verb {
+                                "upsert" => {
+                                    res["properties"][&mapping.aws_id_field].as_str() == Some(key)
+                                }
+                                _ => res["id"].as_str() == Some(key),
+                            })
+                        })
+                        .or((chunk.len() == 1 && results.len() == 1).then(|| &results[0]));
                     out[*i] = Some(match found {
                         Some(res) => Ok(Pushed {
                             remote_id: res["id"].as_str().map(String::from),
@@ -271,7 +314,10 @@ impl Hubspot {
                         }),
                         None => Err(PortError::permanent(
                             SYSTEM,
-                            format!("batch {verb} {object}: {}", describe(&body)),
+                            format!(
+                                "batch {verb} {object}: HubSpot answered no result for this record: {}",
+                                describe(&body)
+                            ),
                         )),
                     });
                 }

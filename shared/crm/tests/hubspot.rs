@@ -74,15 +74,16 @@ async fn batch_upsert_by_the_aws_id_property() {
         .and(header("authorization", "Bearer pat-na1-test"))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({"inputs": [
-            {"idProperty": "aws_opportunity_id", "id": "O1", "properties": props("O1")},
-            {"idProperty": "aws_opportunity_id", "id": "O2", "properties": props("O2")}
+            {"idProperty": "aws_opportunity_id", "id": "O1", "properties": props("O1"), "objectWriteTraceId": "acebridge-0"},
+            {"idProperty": "aws_opportunity_id", "id": "O2", "properties": props("O2"), "objectWriteTraceId": "acebridge-1"}
         ]})))
-        // Results are not in input order.
+        // Results are not in input order, and need not echo the properties: each names its input's
+        // objectWriteTraceId.
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": "COMPLETE",
+            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
             "results": [
-                {"id": "902", "properties": {"aws_opportunity_id": "O2"}, "new": false},
-                {"id": "901", "properties": {"aws_opportunity_id": "O1"}, "new": true}
+                {"id": "902", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-1"},
+                {"id": "901", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-0"}
             ]
         })))
         .expect(1)
@@ -104,45 +105,147 @@ async fn batch_upsert_by_the_aws_id_property() {
     assert!(out[0].as_ref().is_ok_and(|p| p.created));
 }
 
+/// A 429 as HubSpot's own client reads it (`@hubspot/api-client`, RetryDecorator): its secondly limit
+/// waits a second and retries; the ten-secondly limit waits ten seconds, more than this invocation may
+/// wait (the change is delivered again later); the daily limit is not retried; a 429 naming no policy
+/// honours `Retry-After`.
 #[tokio::test]
-async fn a_429_waits_for_retry_after() {
+async fn a_429_is_handled_by_the_policy_hubspot_names() {
+    async fn case(body: Value, retry_after: Option<&str>) -> (Result<(), String>, usize, Duration) {
+        let server = MockServer::start().await;
+        let mut limited = ResponseTemplate::new(429).set_body_json(body);
+        if let Some(s) = retry_after {
+            limited = limited.insert_header("retry-after", s);
+        }
+        Mock::given(method("POST"))
+            .and(path("/crm/v3/objects/deals/batch/update"))
+            .respond_with(limited)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/crm/v3/objects/deals/batch/update"))
+            .and(body_json(json!({"inputs": [{"id": "12345", "properties": {
+                "dealname": "Data lake", "dealstage": "contractsent", "closedate": "2027-01-31",
+                "aws_review_status": "Approved", "aws_sync_status": "Succeeded", "aws_opportunity_id": "O1"},
+                "objectWriteTraceId": "acebridge-0"}]})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"status": "COMPLETE", "results": [{"id": "12345", "properties": {}, "objectWriteTraceId": "acebridge-0"}]}),
+            ))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        let r = record("O1");
+        let started = Instant::now();
+        let done = adapter(&server)
+            .push(&push(&r, "12345", true, Some("O1")))
+            .await;
+        let calls = server.received_requests().await.unwrap_or_default().len();
+        (
+            done.map(|_| ())
+                .map_err(|e| format!("{} {}", e.retryable, e.message)),
+            calls,
+            started.elapsed(),
+        )
+    }
+    let limit = |policy: &str, message: &str| {
+        json!({"status": "error", "message": message, "errorType": "RATE_LIMIT",
+               "correlationId": "c-1", "policyName": policy})
+    };
+
+    let (r, calls, took) = case(
+        json!({"status": "error", "message": "You have reached your secondly limit.", "errorType": "RATE_LIMIT", "correlationId": "c-1"}),
+        None,
+    )
+    .await;
+    assert!(
+        r.is_ok() && calls == 2 && took >= Duration::from_secs(1),
+        "secondly: {r:?} {calls} {took:?}"
+    );
+
+    let (r, calls, _) = case(
+        limit(
+            "TEN_SECONDLY_ROLLING",
+            "You have reached your ten_secondly_rolling limit.",
+        ),
+        Some("1"),
+    )
+    .await;
+    let e = r.expect_err("ten-secondly: not waited out inside the invocation");
+    assert!(
+        calls == 1 && e.starts_with("true") && e.contains("rate limit"),
+        "{e}"
+    );
+
+    let (r, calls, _) = case(
+        limit("DAILY", "You have reached your daily limit."),
+        Some("1"),
+    )
+    .await;
+    let e = r.expect_err("daily: not retried");
+    assert!(
+        calls == 1 && e.starts_with("true") && e.contains("daily API limit"),
+        "{e}"
+    );
+
+    let (r, calls, took) = case(
+        json!({"status": "error", "message": "slow down"}),
+        Some("1"),
+    )
+    .await;
+    assert!(
+        r.is_ok() && calls == 2 && took >= Duration::from_secs(1),
+        "Retry-After: {r:?} {calls} {took:?}"
+    );
+}
+
+/// One invalid deal among three: HubSpot answers 207 with the two it wrote and an error naming the
+/// invalid one's objectWriteTraceId. The two are written, the third fails alone with HubSpot's reason
+/// (before, one invalid deal failed the whole batch).
+#[tokio::test]
+async fn a_207_fails_only_the_record_hubspot_refused() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/crm/v3/objects/deals/batch/update"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                                      "errorType": "RATE_LIMIT", "correlationId": "c-1", "policyName": "TEN_SECONDLY_ROLLING"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/crm/v3/objects/deals/batch/update"))
-        .and(body_json(json!({"inputs": [{"id": "12345", "properties": {
-            "dealname": "Data lake", "dealstage": "contractsent", "closedate": "2027-01-31",
-            "aws_review_status": "Approved", "aws_sync_status": "Succeeded", "aws_opportunity_id": "O1"}}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"status": "COMPLETE", "results": [{"id": "12345", "properties": {}}]}),
-        ))
-        .with_priority(2)
+        .and(path("/crm/v3/objects/deals/batch/upsert"))
+        .respond_with(ResponseTemplate::new(207).set_body_json(json!({
+            "status": "COMPLETE", "numErrors": 1,
+            "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+            "results": [
+                {"id": "903", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-2"},
+                {"id": "901", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-0"}
+            ],
+            "errors": [{
+                "status": "error", "category": "VALIDATION_ERROR",
+                "message": "Property values were not valid: closedate",
+                "context": {"objectWriteTraceId": ["acebridge-1"]},
+                "errors": [{"message": "closedate is not a valid date", "code": "INVALID_DATE",
+                            "context": {"propertyName": ["closedate"]}}],
+                "links": {}
+            }]
+        })))
         .expect(1)
         .mount(&server)
         .await;
-    let r = record("O1");
-    let started = Instant::now();
-    let done = adapter(&server)
-        .push(&push(&r, "12345", true, Some("O1")))
+    let (a, b, c) = (record("O1"), record("O2"), record("O3"));
+    let out = adapter(&server)
+        .push_many(&[
+            push(&a, "ACB-O1", false, Some("O1")),
+            push(&b, "ACB-O2", false, Some("O2")),
+            push(&c, "ACB-O3", false, Some("O3")),
+        ])
         .await
-        .expect("after the wait");
-    // The fast test policy backs off in milliseconds; only Retry-After explains a second.
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After honoured"
+        .expect("batch");
+    assert_eq!(
+        out[0].as_ref().ok().and_then(|p| p.remote_id.as_deref()),
+        Some("901")
     );
-    assert_eq!(done.remote_id.as_deref(), Some("12345"));
+    assert_eq!(
+        out[2].as_ref().ok().and_then(|p| p.remote_id.as_deref()),
+        Some("903")
+    );
+    let e = out[1].as_ref().expect_err("refused");
+    assert!(!e.retryable && e.message.contains("closedate"), "{e}");
 }
 
 #[tokio::test]
@@ -287,7 +390,7 @@ async fn aws_leads_become_contacts_upserted_by_the_aws_lead_id() {
         .and(path("/crm/v3/objects/contacts/batch/upsert"))
         .and(body_json(json!({"inputs": [{"idProperty": "aws_lead_id", "id": "L1234567", "properties": {
             "aws_lead_id": "L1234567", "firstname": "Ana", "lastname": "Lopez", "company": "Example Corp",
-            "country": "US"}}]})))
+            "country": "US"}, "objectWriteTraceId": "acebridge-0"}]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "status": "COMPLETE", "results": [{"id": "77", "properties": {"aws_lead_id": "L1234567"}, "new": true}]})))
         .expect(1)
@@ -307,4 +410,81 @@ async fn aws_leads_become_contacts_upserted_by_the_aws_lead_id() {
     };
     let done = adapter(&server).push(&p).await.expect("contact");
     assert_eq!(done.remote_id.as_deref(), Some("77"));
+}
+
+/// What the adapter sends to HubSpot's batch endpoints validates against the schemas HubSpot publishes
+/// (its OpenAPI spec, checked by `jsonschema`, not by acebridge): upserts and updates alike, every
+/// property value a string, every input with its own objectWriteTraceId.
+#[tokio::test]
+async fn batch_bodies_validate_against_hubspots_openapi_schemas() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE", "results": []})),
+        )
+        .mount(&server)
+        .await;
+    let (a, b, c) = (record("O1"), record("O2"), record("O3"));
+    let mut numeric = record("O4");
+    numeric["project"]["expected_spend"] = json!([{"amount": "1500", "currency": "USD", "frequency": "Monthly", "target_company": "AWS"}]);
+    let hs = adapter(&server);
+    let _ = hs
+        .push_many(&[
+            push(&a, "ACB-O1", false, Some("O1")),
+            push(&b, "ACB-O2", false, Some("O2")),
+            push(&numeric, "ACB-O4", false, Some("O4")),
+        ])
+        .await;
+    let _ = hs.push(&push(&c, "12345", true, Some("O3"))).await;
+    let got = server.received_requests().await.unwrap_or_default();
+    let bodies: Vec<Value> = got
+        .iter()
+        .filter(|r| r.url.path().contains("/batch/"))
+        .map(|r| {
+            let schema = if r.url.path().ends_with("/batch/upsert") {
+                "BatchInputSimplePublicObjectBatchInputUpsert"
+            } else {
+                "BatchInputSimplePublicObjectBatchInput"
+            };
+            let body: Value = serde_json::from_slice(&r.body).expect("json");
+            let traces: std::collections::BTreeSet<_> = body["inputs"]
+                .as_array()
+                .expect("inputs")
+                .iter()
+                .map(|i| {
+                    i["objectWriteTraceId"]
+                        .as_str()
+                        .expect("trace id")
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(
+                traces.len(),
+                body["inputs"].as_array().map_or(0, Vec::len),
+                "unique trace ids"
+            );
+            json!({"schema": schema, "body": body})
+        })
+        .collect();
+    assert_eq!(bodies.len(), 2, "one upsert batch, one update batch");
+    let schema_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/crm/hubspot/openapi-batch-inputs.json");
+    let verdicts = common::verify_with_vendor_libraries(&json!({"hubspot_openapi": {
+        "schema_file": schema_file, "bodies": bodies}}));
+    assert_eq!(
+        verdicts["hubspot_openapi"],
+        json!([null, null]),
+        "{verdicts}"
+    );
+    // And the check bites: a number where HubSpot wants a string is refused.
+    let mut wrong = bodies[0].clone();
+    wrong["body"]["inputs"][0]["properties"]["dealname"] = json!(12);
+    let verdict = common::verify_with_vendor_libraries(&json!({"hubspot_openapi": {
+        "schema_file": schema_file, "bodies": [wrong]}}));
+    assert!(
+        verdict["hubspot_openapi"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("is not of type 'string'")),
+        "{verdict}"
+    );
 }

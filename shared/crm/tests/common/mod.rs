@@ -73,14 +73,14 @@ pub fn webhook_v1_independent(secret: &[u8], ts: &str, body: &[u8]) -> String {
     )
 }
 
-/// Runs `tests/support/verify_signatures.py` in the project's venv (installed by `make setup`): the
+/// Runs `tests/support/vendor_checks.py` in the project's venv (installed by `make setup`): the
 /// Standard Webhooks reference library and HubSpot's official client check what the request names.
 pub fn verify_with_vendor_libraries(request: &Value) -> Value {
     use std::io::Write;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("../../.venv/bin/python");
     let mut child = std::process::Command::new(&python)
-        .arg(root.join("tests/support/verify_signatures.py"))
+        .arg(root.join("tests/support/vendor_checks.py"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
@@ -93,7 +93,7 @@ pub fn verify_with_vendor_libraries(request: &Value) -> Value {
         .write_all(request.to_string().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "verify_signatures.py failed");
+    assert!(out.status.success(), "vendor_checks.py failed");
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

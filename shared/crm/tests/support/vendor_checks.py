@@ -1,9 +1,11 @@
-"""Checks signatures with libraries acebridge did not write, for the Rust tests (JSON on stdin, JSON out).
-
+"""Checks with code acebridge did not write, for the Rust tests (JSON on stdin, JSON out): signatures by
+the Standard Webhooks library and HubSpot's official client, request bodies by HubSpot's published schemas.
 - {"standard_webhooks": {"secret": "whsec_…", "deliveries": [{"headers": {…}, "body": "…"}]}}
   → one entry per delivery: null when the Standard Webhooks library verifies it, else its reason.
 - {"hubspot_v3": {"client_secret": "…", "calls": [{"method", "uri", "body", "timestamp", "signature"}]}}
   → one entry per call: true/false from HubSpot's official client (hubspot-api-client), or its error.
+- {"hubspot_openapi": {"schema_file": "…", "bodies": [{"schema": "<name>", "body": {…}}]}}
+  → one entry per body: null when it validates (jsonschema) against the schema HubSpot publishes, else why.
 """
 import json
 import sys
@@ -34,4 +36,16 @@ if "hubspot_v3" in req:
         except Exception as e:  # the client raises on a stale or unreadable timestamp
             results.append(f"{type(e).__name__}: {e}")
     out["hubspot_v3"] = results
+if "hubspot_openapi" in req:
+    import jsonschema
+    ho = req["hubspot_openapi"]
+    with open(ho["schema_file"]) as f:
+        spec = json.load(f)
+    results = []
+    for b in ho["bodies"]:
+        schema = dict(spec, **{"$ref": f"#/components/schemas/{b['schema']}"})
+        errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(b["body"]), key=str)
+        results.append(None if not errors else "; ".join(
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors))
+    out["hubspot_openapi"] = results
 json.dump(out, sys.stdout)
