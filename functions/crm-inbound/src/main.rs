@@ -35,6 +35,7 @@ async fn main() -> Result<(), Error> {
             .as_ref()
             .map(|s| s.expose_secret().as_bytes()),
         hubspot_app_id: setup.hubspot_app_id.as_deref(),
+        salesforce_user_id: setup.salesforce_user_id.as_deref(),
         replay: replay.as_ref(),
     };
     acebridge_sync::telemetry::ready();

@@ -105,6 +105,10 @@ pub struct Report {
     pub gone: usize,
     /// Events of objects or kinds the mapping does not cover, and deletions.
     pub ignored: usize,
+    /// Salesforce changes that name no record one by one (a `006*` wildcard, `GAP_OVERFLOW`): reported
+    /// to operators (`CRM Change Not Sent`), since the records cannot be read from the event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 /// A malformed inbound message.
@@ -115,9 +119,18 @@ pub struct Malformed(pub String);
 /// Salesforce: the records an Event Relay event names. CDC (`detail.payload.ChangeEventHeader`) for
 /// the mapped opportunity object; or a platform event whose payload has `Record_Id__c` (and
 /// optionally `Object__c`).
+///
+/// As Salesforce's Change Data Capture guide documents: gap events (`GAP_CREATE`, `GAP_UPDATE`, …) carry
+/// ids but no fields, so the records are read like any other change; a `recordIds` wildcard (`006*`,
+/// every record of the object, after a field type conversion) and overflow events (`GAP_OVERFLOW`, more
+/// than 100,000 changes in one transaction) name no record that can be read, so they are reported in
+/// [`Report::unreadable`] instead of failing the invocation. A change committed by `own_user` (the
+/// integration user, `commitUser`) is acebridge's own, whatever API wrote it: sObject Collections do not
+/// always carry `Sforce-Call-Options` into `changeOrigin`.
 pub fn salesforce_changes(
     event: &Value,
     mapping: &MappingConfig,
+    own_user: Option<&str>,
     report: &mut Report,
 ) -> Result<Vec<Changed>, Malformed> {
     let source = event
@@ -150,7 +163,7 @@ pub fn salesforce_changes(
             .get("changeOrigin")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let ids: Vec<String> = header
+        let (wildcards, ids): (Vec<String>, Vec<String>) = header
             .get("recordIds")
             .and_then(Value::as_array)
             .ok_or_else(|| {
@@ -158,8 +171,12 @@ pub fn salesforce_changes(
             })?
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
-            .collect();
-        report.named += ids.len();
+            .partition(|id| id.ends_with('*'));
+        report.named += ids.len() + wildcards.len();
+        let commit_user = header
+            .get("commitUser")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let kind = if entity == opp.object {
             Kind::Opportunity
         } else if Some(entity) == referral {
@@ -172,17 +189,30 @@ pub fn salesforce_changes(
             report.ignored += ids.len();
             return Ok(Vec::new());
         }
-        if change == "GAP_OVERFLOW" {
-            warn!(
-                entity,
-                "Salesforce GAP_OVERFLOW: changes were not captured one by one; run a reconcile"
-            );
-            report.ignored += ids.len();
+        if origin.contains(crate::salesforce::CALL_OPTIONS)
+            || own_user.is_some_and(|u| !u.is_empty() && same_salesforce_id(u, commit_user))
+        {
+            report.own_writes += ids.len() + wildcards.len();
             return Ok(Vec::new());
         }
-        if origin.contains(crate::salesforce::CALL_OPTIONS) {
-            report.own_writes += ids.len();
-            return Ok(Vec::new());
+        if change == "GAP_OVERFLOW" || !wildcards.is_empty() {
+            let what = if change == "GAP_OVERFLOW" {
+                format!("{entity} {change} (more than 100,000 changes in one transaction)")
+            } else {
+                format!(
+                    "{entity} {} ({change} of every record, e.g. a field type conversion)",
+                    wildcards.join(" ")
+                )
+            };
+            warn!(
+                entity,
+                change, "Salesforce change names no readable record: {what}"
+            );
+            report.unreadable.push(what);
+            if change == "GAP_OVERFLOW" {
+                report.ignored += ids.len();
+                return Ok(Vec::new());
+            }
         }
         return Ok(ids.into_iter().map(|id| Changed { kind, id }).collect());
     }
@@ -209,6 +239,12 @@ pub fn salesforce_changes(
         kind,
         id: id.to_string(),
     }])
+}
+
+/// Salesforce ids compare by their first 15 characters (the 18-character form adds a case checksum).
+fn same_salesforce_id(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.len() >= 15 && b.len() >= 15 && a.get(..15) == b.get(..15)
 }
 
 /// An HTTP request as a Lambda Function URL delivers it.
@@ -558,6 +594,8 @@ pub struct Inbound<'a, R, C, S> {
     pub hubspot_client_secret: Option<&'a [u8]>,
     /// HubSpot's app id.
     pub hubspot_app_id: Option<&'a str>,
+    /// Salesforce's integration user (`integration_user_id` in the secret): its CDC events are own writes.
+    pub salesforce_user_id: Option<&'a str>,
     /// Signatures already seen (`REPLAY_TABLE`): a HubSpot call replayed within its five minutes is
     /// refused. Without it, only the timestamp limits a replay.
     pub replay: Option<&'a acebridge_sync::adapters::dynamodb::DynamoReplayCache>,
@@ -692,8 +730,20 @@ where
             }
         };
     }
-    let changed = salesforce_changes(event, cx.mapping, &mut report)
+    let changed = salesforce_changes(event, cx.mapping, cx.salesforce_user_id, &mut report)
         .map_err(|e| InboundError::Malformed(e.0))?;
+    if !report.unreadable.is_empty() {
+        // Operators learn of it (CRM Change Not Sent on acebridge's bus, alarmed): saving the records
+        // again in Salesforce sends them.
+        cx.sink
+            .not_sent(
+                "salesforce",
+                &report.unreadable,
+                "Salesforce reported changes without naming the records; save the affected records \
+                 again (or touch them with a mass update) to send them to AWS",
+            )
+            .await?;
+    }
     process(cx, changed, today, &mut report).await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))

@@ -152,6 +152,26 @@ fn jwt_assertion(
     Ok(format!("{signing_input}.{}", b64url(&sig)))
 }
 
+/// The JWT bearer flow's `aud` when the secret names none. Salesforce documents it as the authorization
+/// server, `https://login.salesforce.com` (production) or `https://test.salesforce.com` (sandboxes),
+/// not the org's My Domain (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server
+/// Integration"); a sandbox is told by its login URL. An Experience Cloud site sets `audience`.
+pub fn default_audience(login_url: &str) -> &'static str {
+    let host = login_url
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if host == "test.salesforce.com" || host.ends_with(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com"
+    } else {
+        "https://login.salesforce.com"
+    }
+}
+
 impl Salesforce {
     /// The adapter, with the configuration's object mappings.
     pub fn new(http: HttpClient, secret: SalesforceSecret, mapping: MappingConfig) -> Self {
@@ -190,7 +210,9 @@ impl Salesforce {
                 private_key,
                 audience,
             } => {
-                let aud = audience.as_deref().unwrap_or(login_url);
+                let aud = audience
+                    .as_deref()
+                    .unwrap_or_else(|| default_audience(login_url));
                 let assertion = jwt_assertion(
                     client_id,
                     username,

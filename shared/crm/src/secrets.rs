@@ -34,7 +34,8 @@ pub enum SalesforceAuth {
         username: String,
         /// The certificate's private key, PEM (PKCS#8 or PKCS#1 RSA).
         private_key: SecretString,
-        /// The JWT's `aud` (default: `login_url`).
+        /// The JWT's `aud` (default: `https://test.salesforce.com` for a sandbox login URL, else
+        /// `https://login.salesforce.com`; see `salesforce::default_audience`).
         #[serde(default)]
         audience: Option<String>,
     },
@@ -49,6 +50,10 @@ pub struct SalesforceSecret {
     /// REST API version (default `v62.0`).
     #[serde(default)]
     pub api_version: Option<String>,
+    /// The integration user's id (`005…`): a Change Data Capture event it committed (`commitUser`) is
+    /// acebridge's own write, even when `changeOrigin` lacks acebridge's client id.
+    #[serde(default)]
+    pub integration_user_id: Option<String>,
 }
 
 /// HubSpot credentials.

@@ -26,6 +26,8 @@ pub struct CrmSetup {
     pub hubspot_client_secret: Option<SecretString>,
     /// HubSpot's app id (own-write detection).
     pub hubspot_app_id: Option<String>,
+    /// Salesforce's integration user id (own-write detection).
+    pub salesforce_user_id: Option<String>,
 }
 
 fn default_mapping(kind: CrmKind) -> &'static str {
@@ -55,6 +57,7 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
             mapping: None,
             hubspot_client_secret: None,
             hubspot_app_id: None,
+            salesforce_user_id: None,
         });
     };
     let mapping_name = env_opt("CRM_MAPPING").unwrap_or_else(|| default_mapping(kind).to_string());
@@ -76,8 +79,10 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
     };
     let mut hubspot_client_secret = None;
     let mut hubspot_app_id = None;
+    let mut salesforce_user_id = None;
     let remote = match (kind, secret) {
         (CrmKind::Salesforce, CrmSecret::Salesforce(s)) => {
+            salesforce_user_id = s.integration_user_id.clone();
             AnyRemote::Salesforce(Box::new(Salesforce::new(
                 HttpClient::new("salesforce", retry).map_err(|e| e.to_string())?,
                 s,
@@ -105,6 +110,7 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
         mapping: Some(mapping),
         hubspot_client_secret,
         hubspot_app_id,
+        salesforce_user_id,
     })
 }
 

@@ -120,6 +120,7 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         sink: &bus,
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        salesforce_user_id: None,
         replay: Some(&replay),
     };
     let now = chrono::Utc::now();

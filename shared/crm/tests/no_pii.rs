@@ -204,6 +204,7 @@ async fn flows() {
         sink: &bus,
         hubspot_client_secret: Some(b"cs"),
         hubspot_app_id: Some("1"),
+        salesforce_user_id: None,
         replay: None,
     };
     let answer = inbound::handle(&cx, &event, now).await.unwrap();

@@ -65,6 +65,7 @@ impl Local {
             sink: &self.bus,
             hubspot_client_secret: None,
             hubspot_app_id: None,
+            salesforce_user_id: None,
             replay: None,
         }
     }
@@ -461,6 +462,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        salesforce_user_id: None,
         ..l.inbound(&hs, &mapping, &mirror)
     };
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
@@ -529,6 +531,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        salesforce_user_id: None,
         ..l.inbound(&hs, &mapping, &mirror)
     };
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
@@ -692,6 +695,7 @@ async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
         hubspot_app_id: Some("54321"),
+        salesforce_user_id: None,
         replay: Some(&cache),
         ..l.inbound(&hs, &mapping, &mirror)
     };
@@ -720,4 +724,90 @@ async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
         .sum();
     assert!(refused >= 2.0, "CallsRefused {refused}");
     assert_eq!(l.sent().await.len(), 1, "only the genuine call was sent on");
+}
+
+/// Salesforce's special change events, as its Change Data Capture guide documents them: a gap event
+/// (ids, no fields) is read like any change; a `recordIds` wildcard (`006*`) and an overflow event name
+/// no readable record, so they are told to operators (`CRM Change Not Sent`) instead of failing the
+/// invocation for good; a change committed by the integration user is acebridge's own even when its
+/// `changeOrigin` lacks acebridge's client id (sObject Collections), and is neither read nor sent.
+#[tokio::test]
+async fn salesforce_gap_wildcard_overflow_and_integration_user_events() {
+    let l = local().await;
+    let outcomes = local::create_outcome_bus(&l.sdk, l.bus_name())
+        .await
+        .unwrap();
+    let server = MockServer::start().await;
+    let sf = salesforce(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"Id": "006000000000001AAA", "AWS_Opportunity_Id__c": "O7777777",
+                         "Name": "Data lake", "StageName": "Needs Analysis", "CloseDate": "2027-03-01",
+                         "Submit_to_AWS__c": false}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mapping = MappingConfig::load("salesforce-standard").unwrap();
+    let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
+    let cx = Inbound {
+        salesforce_user_id: Some("005000000000009AAA"),
+        ..l.inbound(&sf, &mapping, &mirror)
+    };
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 15, 30).unwrap();
+    let event: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/salesforce/opportunity-change-event.eventbridge.json"
+    ))
+    .unwrap();
+    let with = |change: &str, ids: Value, user: &str| {
+        let mut e = event.clone();
+        let h = &mut e["detail"]["payload"]["ChangeEventHeader"];
+        h["changeType"] = json!(change);
+        h["recordIds"] = ids;
+        h["commitUser"] = json!(user);
+        e
+    };
+
+    // A gap event: read and sent (the one read the mock allows).
+    let gap = with(
+        "GAP_UPDATE",
+        json!(["006000000000001AAA"]),
+        "005000000000001AAA",
+    );
+    let report = inbound::handle(&cx, &gap, now).await.unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    assert_eq!(l.sent().await.len(), 1);
+
+    // A wildcard and an overflow: answered, told to operators, nothing read or sent.
+    for e in [
+        with("UPDATE", json!(["006*"]), "005000000000001AAA"),
+        with("GAP_OVERFLOW", json!(["006*"]), "005000000000001AAA"),
+    ] {
+        let report = inbound::handle(&cx, &e, now).await.unwrap();
+        assert_eq!(report["sent"], 0, "{report}");
+        assert_eq!(
+            report["unreadable"].as_array().map(Vec::len),
+            Some(1),
+            "{report}"
+        );
+    }
+    let told = local::drain_queue(&l.sdk, &outcomes).await.unwrap();
+    let not_sent: Vec<&Value> = told
+        .iter()
+        .filter(|t| t["detail-type"] == "CRM Change Not Sent")
+        .collect();
+    assert_eq!(not_sent.len(), 2, "{told:?}");
+    assert!(
+        not_sent[0]["detail"].to_string().contains("006*"),
+        "{}",
+        not_sent[0]
+    );
+
+    // Committed by the integration user (the 15-character form), no client id in changeOrigin: own.
+    let own = with("UPDATE", json!(["006000000000001AAA"]), "005000000000009");
+    let report = inbound::handle(&cx, &own, now).await.unwrap();
+    assert_eq!(report["own_writes"], 1, "{report}");
+    assert!(l.sent().await.is_empty());
 }

@@ -257,8 +257,9 @@ async fn jwt_bearer_flow_signs_a_valid_assertion() {
         .await;
     let sf = adapter_with(
         &server,
+        // No `audience`: the default must be Salesforce's authorization server, not the login URL.
         json!({"kind": "salesforce", "auth": "jwt_bearer", "login_url": server.uri(),
-               "audience": "https://login.salesforce.com", "client_id": "3MVG9-consumer-key",
+               "client_id": "3MVG9-consumer-key",
                "username": "integration@example.com", "private_key": pem}),
     );
     let r = record();
@@ -475,4 +476,35 @@ async fn fetch_reads_mapped_fields_with_soql_including_related_account_fields() 
         .await
         .expect_err("not an id");
     assert!(!e.retryable);
+}
+
+/// The JWT audience Salesforce documents: login.salesforce.com for production (My Domain included),
+/// test.salesforce.com for sandboxes, never the My Domain URL itself.
+#[test]
+fn the_jwt_audience_is_the_authorization_server_salesforce_documents() {
+    use acebridge_crm::salesforce::default_audience;
+    for (login, aud) in [
+        (
+            "https://login.salesforce.com",
+            "https://login.salesforce.com",
+        ),
+        (
+            "https://acme.my.salesforce.com",
+            "https://login.salesforce.com",
+        ),
+        (
+            "https://test.salesforce.com/",
+            "https://test.salesforce.com",
+        ),
+        (
+            "https://acme--uat.sandbox.my.salesforce.com",
+            "https://test.salesforce.com",
+        ),
+        (
+            "https://ACME--UAT.SANDBOX.MY.SALESFORCE.COM/",
+            "https://test.salesforce.com",
+        ),
+    ] {
+        assert_eq!(default_audience(login), aud, "{login}");
+    }
 }

@@ -200,7 +200,12 @@ impl Target {
                 if let Ok(v) = serde_json::from_slice::<Value>(input)
                     && let Some(m) = mapping("salesforce-standard")
                 {
-                    let _ = inbound::salesforce_changes(&v, m, &mut Report::default());
+                    let _ = inbound::salesforce_changes(
+                        &v,
+                        m,
+                        Some("005000000000001AAA"),
+                        &mut Report::default(),
+                    );
                 }
             }
             Target::HubSpotCall => hubspot_call(input),
