@@ -53,8 +53,40 @@ for name, res in template["Resources"].items():
         keyed += 1
     if res.get("Type") == "AWS::Serverless::Function" and "UseDataKeyPolicy" not in repr(props.get("Policies")):
         problems.append(f"{name}: its policies do not attach UseDataKeyPolicy (DataKmsKeyArn)")
+# The chat notifications: each rule matches an outcome event acebridge publishes, reads fields those events
+# carry, and renders what Amazon Q Developer in chat applications takes as a custom notification (AWS's
+# schema: "version" "1.0", "source" "custom", "content" with a "description").
+import json, re
+outcomes = (root / "shared" / "sync" / "src" / "outcomes.rs").read_text()
+kinds = set(re.findall(r'#\[serde\(rename = "([^"]+)"\)\]', outcomes))
+chat_rules = 0
+for name, res in template["Resources"].items():
+    if res.get("Type") != "AWS::Events::Rule" or not name.startswith("Chat"):
+        continue
+    chat_rules += 1
+    props = res["Properties"]
+    for dt in props["EventPattern"]["detail-type"]:
+        if dt not in kinds:
+            problems.append(f"{name}: detail-type {dt!r} is not an outcome acebridge publishes")
+    for target in props["Targets"]:
+        t = target["InputTransformer"]
+        rendered = t["InputTemplate"]
+        for var, path in t["InputPathsMap"].items():
+            field = path.rsplit(".", 1)[-1]
+            if f'"{field}"' not in outcomes:
+                problems.append(f"{name}: {path} is not a field of acebridge's outcome events")
+            rendered = rendered.replace(f"<{var}>", "sample")
+        try:
+            n = json.loads(rendered)
+            ok = n.get("version") == "1.0" and n.get("source") == "custom" and n["content"]["description"]
+            if not ok or "<" in rendered:
+                problems.append(f"{name}: not a custom notification: {rendered}")
+        except (ValueError, KeyError) as e:
+            problems.append(f"{name}: InputTemplate is not a custom notification ({e})")
+if chat_rules != 3:
+    problems.append(f"expected 3 chat rules, found {chat_rules}")
 for p in problems:
     print(p, file=sys.stderr)
 print(f"docs check: {len(template['Parameters'])} parameters, {len(template['Outputs'])} outputs documented; "
-      f"DataKmsKeyArn on {keyed} data resources and every function" if not problems else "docs check failed")
+      f"DataKmsKeyArn on {keyed} data resources and every function; {chat_rules} chat rules render custom notifications" if not problems else "docs check failed")
 sys.exit(1 if problems else 0)
