@@ -29,6 +29,15 @@ pub struct Hubspot {
     mapping: MappingConfig,
 }
 
+/// An id HubSpot sends as a string or (associations) as a number.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// The `objectWriteTraceId` of a batch's `i`-th input (unique within the batch).
 fn trace_id(i: usize) -> String {
     format!("acebridge-{i}")
@@ -102,6 +111,67 @@ impl Hubspot {
             req = req.json(b);
         }
         self.http.send(&req).await
+    }
+
+    /// The first associated company of each deal (v4 associations batch read).
+    async fn first_companies<'a>(
+        &self,
+        object: &str,
+        deals: impl Iterator<Item = &'a String>,
+    ) -> Result<Vec<(String, String)>, PortError> {
+        let inputs: Vec<Value> = deals.map(|id| json!({"id": id})).collect();
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/crm/v4/associations/{object}/companies/batch/read"),
+                Some(&json!({ "inputs": inputs })),
+            )
+            .await?;
+        if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
+            return Err(Self::refusal("batch read company associations", &r));
+        }
+        Ok(r.json()["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                Some((
+                    id_text(&a["from"]["id"])?,
+                    id_text(&a["to"][0]["toObjectId"])?,
+                ))
+            })
+            .collect())
+    }
+
+    /// Companies' properties by id (v3 batch read).
+    async fn companies(
+        &self,
+        deal_company: &[(String, String)],
+        names: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, Value>, PortError> {
+        let unique: std::collections::BTreeSet<&String> =
+            deal_company.iter().map(|(_, c)| c).collect();
+        let mut out = std::collections::BTreeMap::new();
+        let unique: Vec<&String> = unique.into_iter().collect();
+        for chunk in unique.chunks(BATCH_LIMIT) {
+            let inputs: Vec<Value> = chunk.iter().map(|id| json!({"id": id})).collect();
+            let r = self
+                .call(
+                    Method::POST,
+                    "/crm/v3/objects/companies/batch/read",
+                    Some(&json!({"inputs": inputs, "properties": names, "propertiesWithHistory": []})),
+                )
+                .await?;
+            if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
+                return Err(Self::refusal("batch read companies", &r));
+            }
+            for res in r.json()["results"].as_array().into_iter().flatten() {
+                if let Some(id) = id_text(&res["id"]) {
+                    out.insert(id, res["properties"].clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn refusal(what: &str, response: &Response) -> PortError {
@@ -375,6 +445,68 @@ impl RemoteCrm for Hubspot {
                 .map_or(pushes.len(), |n| start + n);
             out.extend(self.batch(&pushes[start..end]).await?);
             start = end;
+        }
+        Ok(out)
+    }
+
+    /// HubSpot's batch reads (HubSpot OpenAPI, CRM objects v3 and associations v4): 100 deals a call,
+    /// their company associations in one more, the companies in one more. A deal HubSpot does not
+    /// have (a 207 error, or no result) is `None`, as `fetch`'s 404.
+    async fn fetch_many(
+        &self,
+        kind: Kind,
+        ids: &[String],
+    ) -> Result<Vec<Option<Value>>, PortError> {
+        let mapping = self.mapping(kind)?;
+        let object = mapping.object.as_str();
+        let (company_props, own): (Vec<&str>, Vec<&str>) = mapping
+            .crm_fields_read()
+            .into_iter()
+            .partition(|f| f.starts_with(COMPANY));
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_LIMIT) {
+            let inputs: Vec<Value> = chunk.iter().map(|id| json!({"id": id})).collect();
+            let r = self
+                .call(
+                    Method::POST,
+                    &format!("/crm/v3/objects/{object}/batch/read"),
+                    Some(
+                        &json!({"inputs": inputs, "properties": own, "propertiesWithHistory": []}),
+                    ),
+                )
+                .await?;
+            if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
+                return Err(Self::refusal(&format!("batch read {object}"), &r));
+            }
+            let mut found: std::collections::BTreeMap<String, Map<String, Value>> =
+                r.json()["results"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|res| {
+                        let id = id_text(&res["id"])?;
+                        let mut record = res["properties"].as_object().cloned().unwrap_or_default();
+                        record.insert("hs_object_id".into(), Value::String(id.clone()));
+                        Some((id, record))
+                    })
+                    .collect();
+            if !company_props.is_empty() && !found.is_empty() {
+                let deal_company = self.first_companies(object, found.keys()).await?;
+                let names: Vec<&str> = company_props.iter().map(|f| &f[COMPANY.len()..]).collect();
+                let companies = self.companies(&deal_company, &names).await?;
+                for (deal, company) in deal_company {
+                    if let (Some(record), Some(props)) =
+                        (found.get_mut(&deal), companies.get(&company))
+                    {
+                        record.insert("company".into(), props.clone());
+                    }
+                }
+            }
+            out.extend(
+                chunk
+                    .iter()
+                    .map(|id| found.remove(id.as_str()).map(Value::Object)),
+            );
         }
         Ok(out)
     }

@@ -416,6 +416,9 @@ fn differs_from_mirror(map: &ObjectMapping, crm_raw: &Value, mirror: &Value) -> 
         })
 }
 
+/// Records read and their changes sent per step: HubSpot's batch read takes 100.
+const SEND_CHUNK: usize = 100;
+
 /// Reads each changed record from the CRM, maps it, compares it with the mirror, and sends a
 /// `CRM Opportunity Changed` for each that changed. Retryable CRM/bus errors fail the call (the
 /// caller answers 5xx or fails the invocation, so the event is delivered again).
@@ -432,33 +435,48 @@ where
 {
     let (remote, mapping, mirror, sink) = (cx.remote, cx.mapping, cx.mirror, cx.sink);
     let unique: BTreeSet<Changed> = changed.into_iter().collect();
-    let mut out = Vec::new();
-    let mut decisions = Vec::new();
-    for c in unique {
-        let Some(map) = mapping.object(c.kind) else {
-            report.ignored += 1;
-            continue;
-        };
-        let Some(record) = remote.fetch(c.kind, &c.id).await? else {
-            report.gone += 1;
-            continue;
-        };
-        if c.kind == Kind::Referral {
-            match referral_decision(map, &record, mirror).await? {
-                Some(d) => decisions.push(d),
-                None => report.unchanged += 1,
-            }
+    // Read per kind with the CRM's batch read (HubSpot: 100 records a call) or a few reads at a time, and
+    // send each chunk of changes as soon as it is ready instead of after the last read.
+    for kind in [Kind::Opportunity, Kind::Lead, Kind::Referral] {
+        let ids: Vec<String> = unique
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.id.clone())
+            .collect();
+        if ids.is_empty() {
             continue;
         }
-        match opportunity_change(map, &record, &c.id, mirror, today).await? {
-            Some(change) => out.push(change),
-            None => report.unchanged += 1,
+        let Some(map) = mapping.object(kind) else {
+            report.ignored += ids.len();
+            continue;
+        };
+        for chunk in ids.chunks(SEND_CHUNK) {
+            let records = remote.fetch_many(kind, chunk).await?;
+            let mut out = Vec::new();
+            let mut decisions = Vec::new();
+            for (id, record) in chunk.iter().zip(records) {
+                let Some(record) = record else {
+                    report.gone += 1;
+                    continue;
+                };
+                if kind == Kind::Referral {
+                    match referral_decision(map, &record, mirror).await? {
+                        Some(d) => decisions.push(d),
+                        None => report.unchanged += 1,
+                    }
+                    continue;
+                }
+                match opportunity_change(map, &record, id, mirror, today).await? {
+                    Some(change) => out.push(change),
+                    None => report.unchanged += 1,
+                }
+            }
+            // The bus adapter puts them ten a call (PutEvents' limit).
+            sink.send(&out).await?;
+            sink.decide(&decisions).await?;
+            report.sent += out.len() + decisions.len();
         }
     }
-    // The bus adapter puts them ten a call (PutEvents' limit).
-    sink.send(&out).await?;
-    sink.decide(&decisions).await?;
-    report.sent += out.len() + decisions.len();
     Ok(())
 }
 

@@ -67,7 +67,31 @@ pub trait RemoteCrm: Send + Sync {
         kind: Kind,
         native_id: &str,
     ) -> impl Future<Output = Result<Option<Value>, PortError>> + Send;
+
+    /// Many records of one kind, in the order of `ids` (`None`: no such record). By default
+    /// [`FETCH_CONCURRENCY`] reads at a time; a CRM with a batch read overrides it.
+    fn fetch_many(
+        &self,
+        kind: Kind,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<Value>>, PortError>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(FETCH_CONCURRENCY) {
+                let mut reads = Vec::with_capacity(chunk.len());
+                for id in chunk {
+                    reads.push(self.fetch(kind, id.as_str()));
+                }
+                out.extend(futures_util::future::try_join_all(reads).await?);
+            }
+            Ok(out)
+        }
+    }
 }
+
+/// Reads in flight at once for CRMs without a batch read (Salesforce's REST limits are per org and
+/// per 24 h, not per second; a handful in parallel keeps an inbound batch well inside its timeout).
+pub const FETCH_CONCURRENCY: usize = 8;
 
 /// False for the CRM ids acebridge's store gives records created from AWS referrals (`ACB-…`), true
 /// for ids the CRM gave.

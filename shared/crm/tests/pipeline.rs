@@ -22,7 +22,7 @@ use acebridge_sync::record::{RecordKind, SyncRecord};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -449,11 +449,13 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let l = local().await;
     let server = MockServer::start().await;
     common::mock_deal_901(&server, Some("555"), Some(1)).await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/crm/v3/objects/companies/555$"))
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/companies/batch/read"))
+        .and(wiremock::matchers::body_partial_json(json!({"inputs": [{"id": "555"}]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "555", "properties": {"name": "Example Corp", "domain": "example.com", "country": "US",
-                                        "zip": "98101", "state": "Washington", "industry": "COMPUTER_SOFTWARE"}})))
+            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+            "results": [{"id": "555", "properties": {"name": "Example Corp", "domain": "example.com", "country": "US",
+                                        "zip": "98101", "state": "Washington", "industry": "COMPUTER_SOFTWARE"}}]})))
         .expect(1)
         .mount(&server)
         .await;
@@ -520,8 +522,8 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
         .unwrap();
     let server = MockServer::start().await;
     // The mapping names a property this portal does not have: HubSpot refuses the read.
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/deals/901"))
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/deals/batch/read"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "status": "error", "message": "Property aws_use_case does not exist", "category": "VALIDATION_ERROR"})))
         .mount(&server)

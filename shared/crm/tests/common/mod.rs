@@ -167,15 +167,40 @@ pub async fn mock_deal_901(server: &MockServer, company: Option<&str>, times: Op
         "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
                        "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"}
     });
-    if let Some(c) = company {
-        deal["associations"] =
-            serde_json::json!({"companies": {"results": [{"id": c, "type": "deal_to_company"}]}});
-    }
-    let mock = wiremock::Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/deals/901"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(deal));
+    // crm-inbound reads with HubSpot's batch read (CRM objects v3), as HubSpot's OpenAPI spec has it.
+    let mock = wiremock::Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/deals/batch/read"))
+        .and(wiremock::matchers::body_partial_json(serde_json::json!({
+            "inputs": [{"id": "901"}], "propertiesWithHistory": []})))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+            "results": [deal.clone()]})));
     match times {
         Some(n) => mock.expect(n).mount(server).await,
         None => mock.mount(server).await,
     }
+    // Its company, by the v4 associations batch read (HubSpot sends toObjectId as a number).
+    let to = company.map_or_else(Vec::new, |c| {
+        vec![
+            serde_json::json!({"toObjectId": c.parse::<u64>().unwrap(), "associationTypes": [
+            {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": null}]}),
+        ]
+    });
+    wiremock::Mock::given(method("POST"))
+        .and(path("/crm/v4/associations/deals/companies/batch/read"))
+        .and(wiremock::matchers::body_json(serde_json::json!({"inputs": [{"id": "901"}]})))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+            "results": [{"from": {"id": "901"}, "to": to}]})))
+        .mount(server)
+        .await;
+    if let Some(c) = company {
+        deal["associations"] =
+            serde_json::json!({"companies": {"results": [{"id": c, "type": "deal_to_company"}]}});
+    }
+    wiremock::Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/deals/901"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(deal))
+        .mount(server)
+        .await;
 }
