@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile fuzz local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-inbound fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -63,6 +63,9 @@ bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults
 
 fuzz: ## Long fuzz run: FUZZ_INPUTS (default 1,000,000) mutated inputs over every untrusted-input entry point; crashes saved to tests/fuzz/regressions/.
 	$(CARGO) run --profile fuzz -p acebridge-fuzz -- --inputs $(or $(FUZZ_INPUTS),1000000) --seed $(or $(FUZZ_SEED),1)
+
+bench-inbound: setup ## crm-inbound at scale: 1,000 HubSpot events against a HubSpot answering in 150 ms, batch reads vs one read per record.
+	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-crm --bench inbound_scale
 
 startup: setup ## Each function's time from process start to ready, cold vs warm invoke, under cargo lambda watch --release.
 	bash benches/startup.sh

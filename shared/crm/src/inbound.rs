@@ -419,6 +419,9 @@ fn differs_from_mirror(map: &ObjectMapping, crm_raw: &Value, mirror: &Value) -> 
 /// Records read and their changes sent per step: HubSpot's batch read takes 100.
 const SEND_CHUNK: usize = 100;
 
+/// Mirror lookups in flight at once.
+const MIRROR_CONCURRENCY: usize = 16;
+
 /// Reads each changed record from the CRM, maps it, compares it with the mirror, and sends a
 /// `CRM Opportunity Changed` for each that changed. Retryable CRM/bus errors fail the call (the
 /// caller answers 5xx or fails the invocation, so the event is delivered again).
@@ -454,21 +457,36 @@ where
             let records = remote.fetch_many(kind, chunk).await?;
             let mut out = Vec::new();
             let mut decisions = Vec::new();
-            for (id, record) in chunk.iter().zip(records) {
-                let Some(record) = record else {
-                    report.gone += 1;
-                    continue;
-                };
+            let read: Vec<(&String, Value)> = chunk
+                .iter()
+                .zip(records)
+                .filter_map(|(id, r)| r.map(|r| (id, r)))
+                .collect();
+            report.gone += chunk.len() - read.len();
+            // The mirror is looked up for several records at a time (one DynamoDB read each).
+            for group in read.chunks(MIRROR_CONCURRENCY) {
                 if kind == Kind::Referral {
-                    match referral_decision(map, &record, mirror).await? {
-                        Some(d) => decisions.push(d),
-                        None => report.unchanged += 1,
+                    let mut lookups = Vec::with_capacity(group.len());
+                    for (_, record) in group {
+                        lookups.push(referral_decision(map, record, mirror));
+                    }
+                    for d in futures_util::future::try_join_all(lookups).await? {
+                        match d {
+                            Some(d) => decisions.push(d),
+                            None => report.unchanged += 1,
+                        }
                     }
                     continue;
                 }
-                match opportunity_change(map, &record, id, mirror, today).await? {
-                    Some(change) => out.push(change),
-                    None => report.unchanged += 1,
+                let mut lookups = Vec::with_capacity(group.len());
+                for (id, record) in group {
+                    lookups.push(opportunity_change(map, record, id, mirror, today));
+                }
+                for change in futures_util::future::try_join_all(lookups).await? {
+                    match change {
+                        Some(change) => out.push(change),
+                        None => report.unchanged += 1,
+                    }
                 }
             }
             // The bus adapter puts them ten a call (PutEvents' limit).
