@@ -121,32 +121,26 @@ async fn forget_erases_one_customer_everywhere_and_keeps_the_others() {
     s.ledger.put(&e, Some(rev)).await.unwrap().unwrap();
 
     let subject = Subject::new(&["JANE@forgetme.example".into(), "Forget Me LLC".into()]).unwrap();
-    let dry = forget(
-        &subject,
-        &s.crm,
-        &s.ledger,
-        Some(&s.landing),
-        true,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let run = async |dry_run: bool| {
+        forget(
+            &subject,
+            &s.crm,
+            &s.ledger,
+            Some(&s.landing),
+            dry_run,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+    };
+    let dry = run(true).await;
     assert_eq!(dry.store_records, vec!["opportunity/crm-O9100001"]);
     assert!(
         s.by_crm_id("crm-O9100001").await.crm_id == "crm-O9100001",
         "a dry run changes nothing"
     );
 
-    let done = forget(
-        &subject,
-        &s.crm,
-        &s.ledger,
-        Some(&s.landing),
-        false,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let done = run(false).await;
     assert_eq!(done.store_records, vec!["opportunity/crm-O9100001"]);
     assert_eq!(done.ledger_entries, vec!["O9100001"]);
     assert!(
