@@ -60,9 +60,8 @@ impl Subject {
         match v {
             Value::String(s) => {
                 let s = s.trim();
-                self.terms
-                    .iter()
-                    .any(|t| s.eq_ignore_ascii_case(t) || s.to_lowercase() == *t)
+                let s = s.to_lowercase();
+                self.terms.iter().any(|t| s == *t)
             }
             Value::Array(a) => a.iter().any(|x| self.mentioned_in(x)),
             Value::Object(m) => m.values().any(|x| self.mentioned_in(x)),

@@ -256,15 +256,12 @@ impl<R: WireRecord> RecordsFile<R> {
     }
 }
 
-/// Serializes a record with its unknown keys back in place.
+/// Serializes a record with its unknown keys back in place, as a `Value` ([`record_to_raw`], read
+/// back; numbers beyond `f64` lose digits here, which is why files are written from the raw text).
 pub fn record_to_json<R: WireRecord>(r: &R) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        for (k, x) in r.extensions() {
-            m.entry(k.clone()).or_insert_with(|| x.clone());
-        }
-    }
-    v
+    record_to_raw(r)
+        .and_then(|raw| serde_json::from_str(raw.get()))
+        .unwrap_or(Value::Null)
 }
 
 /// Serializes a record, with its unknown keys back in place, straight to JSON text: numbers keep
