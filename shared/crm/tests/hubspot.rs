@@ -69,6 +69,18 @@ fn props(id: &str) -> Value {
 #[tokio::test]
 async fn batch_upsert_by_the_aws_id_property() {
     let server = MockServer::start().await;
+    // HubSpot's answer, as its published schema has it (checked below, not only our idea of it).
+    let upserted = json!({
+        "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+        "results": [
+            {"id": "902", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-1", "createdAt": "2026-11-30T10:00:00Z", "updatedAt": "2026-11-30T10:00:01Z", "archived": false, },
+            {"id": "901", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-0", "createdAt": "2026-11-30T10:00:00Z", "updatedAt": "2026-11-30T10:00:01Z", "archived": false, }
+        ]
+    });
+    assert_eq!(
+        common::hubspot_schema_verdicts(&[("BatchResponseSimplePublicUpsertObject", &upserted)]),
+        vec![Value::Null]
+    );
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/deals/batch/upsert"))
         .and(header("authorization", "Bearer pat-na1-test"))
@@ -79,13 +91,7 @@ async fn batch_upsert_by_the_aws_id_property() {
         ]})))
         // Results are not in input order, and need not echo the properties: each names its input's
         // objectWriteTraceId.
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
-            "results": [
-                {"id": "902", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-1"},
-                {"id": "901", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-0"}
-            ]
-        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(upserted.clone()))
         .expect(1)
         .mount(&server)
         .await;
@@ -206,24 +212,33 @@ async fn a_429_is_handled_by_the_policy_hubspot_names() {
 #[tokio::test]
 async fn a_207_fails_only_the_record_hubspot_refused() {
     let server = MockServer::start().await;
+    let multi = json!({
+        "status": "COMPLETE", "numErrors": 1,
+        "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+        "results": [
+            {"id": "903", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-2", "createdAt": "2026-11-30T10:00:00Z", "updatedAt": "2026-11-30T10:00:01Z", "archived": false, },
+            {"id": "901", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-0", "createdAt": "2026-11-30T10:00:00Z", "updatedAt": "2026-11-30T10:00:01Z", "archived": false, }
+        ],
+        "errors": [{
+            "status": "error", "category": "VALIDATION_ERROR",
+            "message": "Property values were not valid: closedate",
+            "context": {"objectWriteTraceId": ["acebridge-1"]},
+            "errors": [{"message": "closedate is not a valid date", "code": "INVALID_DATE",
+                        "context": {"propertyName": ["closedate"]}}],
+            "links": {}
+        }]
+    });
+    assert_eq!(
+        common::hubspot_schema_verdicts(&[(
+            "BatchResponseSimplePublicUpsertObjectWithErrors",
+            &multi
+        )]),
+        vec![Value::Null],
+        "the 207 served is one HubSpot's schema allows"
+    );
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/deals/batch/upsert"))
-        .respond_with(ResponseTemplate::new(207).set_body_json(json!({
-            "status": "COMPLETE", "numErrors": 1,
-            "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
-            "results": [
-                {"id": "903", "properties": {}, "new": true, "objectWriteTraceId": "acebridge-2"},
-                {"id": "901", "properties": {}, "new": false, "objectWriteTraceId": "acebridge-0"}
-            ],
-            "errors": [{
-                "status": "error", "category": "VALIDATION_ERROR",
-                "message": "Property values were not valid: closedate",
-                "context": {"objectWriteTraceId": ["acebridge-1"]},
-                "errors": [{"message": "closedate is not a valid date", "code": "INVALID_DATE",
-                            "context": {"propertyName": ["closedate"]}}],
-                "links": {}
-            }]
-        })))
+        .respond_with(ResponseTemplate::new(207).set_body_json(multi.clone()))
         .expect(1)
         .mount(&server)
         .await;
@@ -468,7 +483,7 @@ async fn batch_bodies_validate_against_hubspots_openapi_schemas() {
         .collect();
     assert_eq!(bodies.len(), 2, "one upsert batch, one update batch");
     let schema_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/crm/hubspot/openapi-batch-inputs.json");
+        .join("../../tests/fixtures/crm/hubspot/openapi-batch.json");
     let verdicts = common::verify_with_vendor_libraries(&json!({"hubspot_openapi": {
         "schema_file": schema_file, "bodies": bodies}}));
     assert_eq!(

@@ -61,7 +61,7 @@ impl Subject {
             Value::String(s) => {
                 let s = s.trim();
                 let s = s.to_lowercase();
-                self.terms.iter().any(|t| s == *t)
+                self.terms.contains(&s)
             }
             Value::Array(a) => a.iter().any(|x| self.mentioned_in(x)),
             Value::Object(m) => m.values().any(|x| self.mentioned_in(x)),

@@ -116,6 +116,22 @@ pub fn standard_webhooks_verdicts(secret: &str, requests: &[Request]) -> Vec<Val
     out["standard_webhooks"].as_array().unwrap().clone()
 }
 
+/// What HubSpot's published OpenAPI schemas (`tests/fixtures/crm/hubspot/openapi-batch.json`, checked by
+/// `jsonschema`) say of each `(schema, body)`: `null` when it validates. Used on our requests and on the
+/// answers our local HubSpot serves, so that neither is only our idea of HubSpot.
+pub fn hubspot_schema_verdicts(bodies: &[(&str, &Value)]) -> Vec<Value> {
+    let schema_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/crm/hubspot/openapi-batch.json");
+    let bodies: Vec<Value> = bodies
+        .iter()
+        .map(|(schema, body)| serde_json::json!({"schema": schema, "body": body}))
+        .collect();
+    let out = verify_with_vendor_libraries(
+        &serde_json::json!({"hubspot_openapi": {"schema_file": schema_file, "bodies": bodies}}),
+    );
+    out["hubspot_openapi"].as_array().unwrap().clone()
+}
+
 /// The HubSpot adapter on `server` (app 54321, client secret `hs-client-secret`) with the shipped mapping.
 pub fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
     let secret = hubspot_secret(
@@ -167,14 +183,28 @@ pub async fn mock_deal_901(server: &MockServer, company: Option<&str>, times: Op
         "properties": {"dealname": "Data lake for the reporting team", "dealstage": "qualifiedtobuy",
                        "amount": "1500", "closedate": "2027-03-01T00:00:00Z", "submit_to_aws": "false"}
     });
-    // crm-inbound reads with HubSpot's batch read (CRM objects v3), as HubSpot's OpenAPI spec has it.
+    // crm-inbound reads with HubSpot's batch read (CRM objects v3), answered as HubSpot's published
+    // schema has it (checked here, so the answer is not only our idea of HubSpot's).
+    let mut read = deal.clone();
+    for (k, v) in [
+        ("createdAt", "2026-11-01T10:00:00Z"),
+        ("updatedAt", "2026-11-30T10:00:00Z"),
+    ] {
+        read[k] = serde_json::json!(v);
+    }
+    read["archived"] = serde_json::json!(false);
+    let answer = serde_json::json!({
+        "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+        "results": [read]});
+    assert_eq!(
+        hubspot_schema_verdicts(&[("BatchResponseSimplePublicObject", &answer)]),
+        vec![Value::Null]
+    );
     let mock = wiremock::Mock::given(method("POST"))
         .and(path("/crm/v3/objects/deals/batch/read"))
         .and(wiremock::matchers::body_partial_json(serde_json::json!({
             "inputs": [{"id": "901"}], "propertiesWithHistory": []})))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
-            "results": [deal.clone()]})));
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(answer));
     match times {
         Some(n) => mock.expect(n).mount(server).await,
         None => mock.mount(server).await,
