@@ -76,6 +76,20 @@ impl RemoteCrm for AnyRemote {
             AnyRemote::Webhook(c) => c.fetch(kind, native_id).await,
         }
     }
+
+    // Without this the deployed function (which holds an `AnyRemote`) would use the trait's default,
+    // one read per record, and never HubSpot's batch read.
+    async fn fetch_many(
+        &self,
+        kind: Kind,
+        ids: &[String],
+    ) -> Result<Vec<Option<Value>>, PortError> {
+        match self {
+            AnyRemote::Salesforce(c) => c.fetch_many(kind, ids).await,
+            AnyRemote::Hubspot(c) => c.fetch_many(kind, ids).await,
+            AnyRemote::Webhook(c) => c.fetch_many(kind, ids).await,
+        }
+    }
 }
 
 /// The store, and the real CRM behind it (none: the store is the CRM, as in the demo).

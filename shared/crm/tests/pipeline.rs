@@ -460,6 +460,8 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
         .mount(&server)
         .await;
     let (hs, mapping) = common::hubspot(&server);
+    // As deployed: crm-inbound holds the CRM as an `AnyRemote` (its batch read must reach HubSpot's).
+    let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = Inbound {
         hubspot_client_secret: Some(b"hs-client-secret"),
