@@ -1,8 +1,10 @@
 //! CRM → acebridge: Salesforce Event Relay events (EventBridge rule on the Salesforce partner event
 //! bus) and HubSpot webhook calls (Lambda Function URL, v3 signature checked) become
-//! `CRM Opportunity Changed` events on acebridge's bus.
+//! `CRM Opportunity Changed` events on acebridge's bus. With a work queue, HubSpot calls are answered
+//! once verified and queued, and this function drains the queue (SQS event source).
 //! Environment: `CRM_KIND` (`salesforce` | `hubspot`), `CRM_SECRET_ARN`, `CRM_MAPPING`, `CRM_TABLE`,
-//! `LEDGER_TABLE`, `EVENT_BUS`, `REPLAY_TABLE` (HubSpot: signatures already seen).
+//! `LEDGER_TABLE`, `EVENT_BUS`, `REPLAY_TABLE` (HubSpot: signatures already seen), `INBOUND_QUEUE`
+//! (the work queue's URL), `DEADLINE_MARGIN_MS`.
 
 use acebridge_crm::inbound::{self, Inbound};
 use acebridge_crm::mirror::MirroredCrm;
@@ -25,6 +27,8 @@ async fn main() -> Result<(), Error> {
     let replay = config::env_opt("REPLAY_TABLE").map(|t| {
         acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(config::dynamodb_client(&sdk), t)
     });
+    let queue = config::work_queue(&sdk, "INBOUND_QUEUE");
+    let margin = acebridge_sync::deadline::margin_from_env();
     let cx = Inbound {
         remote,
         mapping,
@@ -37,12 +41,15 @@ async fn main() -> Result<(), Error> {
         hubspot_app_id: setup.hubspot_app_id.as_deref(),
         salesforce_user_id: setup.salesforce_user_id.as_deref(),
         replay: replay.as_ref(),
+        queue: queue.as_ref(),
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let cx = &cx;
         async move {
-            let answer = inbound::handle(cx, &event.payload, chrono::Utc::now()).await;
+            let mut time_left = acebridge_sync::deadline::time_left(event.context.deadline, margin);
+            let answer =
+                inbound::handle_until(cx, &event.payload, chrono::Utc::now(), &mut time_left).await;
             acebridge_sync::metrics::flush();
             answer.map_err(Error::from)
         }

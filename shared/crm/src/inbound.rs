@@ -82,7 +82,7 @@ impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
 }
 
 /// A record the CRM says changed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Changed {
     /// The kind.
     pub kind: Kind,
@@ -109,6 +109,24 @@ pub struct Report {
     /// to operators (`CRM Change Not Sent`), since the records cannot be read from the event.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<String>,
+    /// Records put on the work queue to be read and sent by a later invocation: a HubSpot call is
+    /// acknowledged at once, and what is left when the deadline comes near is finished later.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deferred: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Changed records put aside for a later invocation (one message on crm-inbound's work queue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deferred {
+    /// The CRM that named them (`hubspot`, `salesforce`).
+    pub crm: String,
+    /// The records, at most [`SEND_CHUNK`].
+    pub changes: Vec<Changed>,
 }
 
 /// A malformed inbound message.
@@ -417,7 +435,7 @@ fn differs_from_mirror(map: &ObjectMapping, crm_raw: &Value, mirror: &Value) -> 
 }
 
 /// Records read and their changes sent per step: HubSpot's batch read takes 100.
-const SEND_CHUNK: usize = 100;
+pub const SEND_CHUNK: usize = 100;
 
 /// Mirror lookups in flight at once.
 const MIRROR_CONCURRENCY: usize = 16;
@@ -430,7 +448,8 @@ async fn process<R, C, S>(
     changed: Vec<Changed>,
     today: NaiveDate,
     report: &mut Report,
-) -> Result<(), PortError>
+    time_left: &mut (dyn FnMut() -> bool + Send),
+) -> Result<Vec<Changed>, PortError>
 where
     R: RemoteCrm,
     C: Crm,
@@ -438,6 +457,10 @@ where
 {
     let (remote, mapping, mirror, sink) = (cx.remote, cx.mapping, cx.mirror, cx.sink);
     let unique: BTreeSet<Changed> = changed.into_iter().collect();
+    // Chunks not started when the deadline comes near are returned to the caller, which puts them on
+    // the work queue; the first chunk is always done, so every invocation moves the work on.
+    let mut left = Vec::new();
+    let mut started = false;
     // Read per kind with the CRM's batch read (HubSpot: 100 records a call) or a few reads at a time, and
     // send each chunk of changes as soon as it is ready instead of after the last read.
     for kind in [Kind::Opportunity, Kind::Lead, Kind::Referral] {
@@ -454,6 +477,14 @@ where
             continue;
         };
         for chunk in ids.chunks(SEND_CHUNK) {
+            if started && (!left.is_empty() || !time_left()) {
+                left.extend(chunk.iter().map(|id| Changed {
+                    kind,
+                    id: id.clone(),
+                }));
+                continue;
+            }
+            started = true;
             let records = remote.fetch_many(kind, chunk).await?;
             let mut out = Vec::new();
             let mut decisions = Vec::new();
@@ -495,7 +526,33 @@ where
             report.sent += out.len() + decisions.len();
         }
     }
-    Ok(())
+    Ok(left)
+}
+
+/// Puts `changes` on the work queue, [`SEND_CHUNK`] records a message. False when there is no queue
+/// (the caller does the work itself).
+async fn defer<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    crm: &str,
+    changes: &[Changed],
+    report: &mut Report,
+) -> Result<bool, PortError> {
+    let Some(queue) = cx.queue else {
+        return Ok(false);
+    };
+    let bodies: Vec<String> = changes
+        .chunks(SEND_CHUNK)
+        .map(|c| {
+            serde_json::to_string(&Deferred {
+                crm: crm.to_string(),
+                changes: c.to_vec(),
+            })
+            .unwrap_or_default()
+        })
+        .collect();
+    queue.send_all(&bodies).await?;
+    report.deferred += changes.len();
+    Ok(true)
 }
 
 /// The `CRM Opportunity Changed` for a CRM record, unless nothing sent to AWS differs from the mirror.
@@ -635,6 +692,10 @@ pub struct Inbound<'a, R, C, S> {
     /// Signatures already seen (`REPLAY_TABLE`): a HubSpot call replayed within its five minutes is
     /// refused. Without it, only the timestamp limits a replay.
     pub replay: Option<&'a acebridge_sync::adapters::dynamodb::DynamoReplayCache>,
+    /// The work queue (`INBOUND_QUEUE`): with it, a HubSpot call is answered as soon as it is verified
+    /// and its records are read by the invocation that drains the queue, and work left at the deadline
+    /// waits there. Without it, everything is done in the invocation that got the call.
+    pub queue: Option<&'a acebridge_sync::adapters::sqs::WorkQueue>,
 }
 
 /// The largest HubSpot call body read (1 MiB). HubSpot sends at most 100 events a call, each well under
@@ -672,8 +733,7 @@ pub enum InboundError {
     Port(#[from] PortError),
 }
 
-/// Handles one invocation: a Function URL call (HubSpot webhooks) answered with an HTTP response, or
-/// a Salesforce Event Relay event from EventBridge.
+/// Handles one invocation with all the time it needs; see [`handle_until`].
 pub async fn handle<R, C, S>(
     cx: &Inbound<'_, R, C, S>,
     event: &Value,
@@ -684,87 +744,34 @@ where
     C: Crm,
     S: ChangeSink,
 {
+    handle_until(cx, event, now, &mut || true).await
+}
+
+/// Handles one invocation: a Function URL call (HubSpot webhooks) answered with an HTTP response, a
+/// Salesforce Event Relay event from EventBridge, or a batch of the work queue's messages (answered with
+/// SQS's partial batch response). `time_left` says whether there is time to start more work before the
+/// invocation's deadline; with a work queue, what is not started in time goes on the queue.
+pub async fn handle_until<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    event: &Value,
+    now: DateTime<Utc>,
+    time_left: &mut (dyn FnMut() -> bool + Send),
+) -> Result<Value, InboundError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    // Without a queue there is nowhere to leave work: it is all done here.
+    let queued = cx.queue.is_some();
+    let mut time_left = move || !queued || time_left();
     let mut report = Report::default();
     let today = now.date_naive();
+    if let Some(records) = sqs_records(event) {
+        return Ok(handle_queued(cx, &records, today, &mut time_left).await);
+    }
     if event.pointer("/requestContext/http").is_some() {
-        let raw_len = event
-            .get("body")
-            .and_then(Value::as_str)
-            .map_or(0, str::len);
-        // base64 carries 3 bytes in 4 characters.
-        let decoded_len = if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-            raw_len / 4 * 3
-        } else {
-            raw_len
-        };
-        if decoded_len > MAX_REQUEST_BYTES {
-            return Ok(refuse(
-                event,
-                413,
-                &format!("body of {decoded_len} bytes is over the cap of {MAX_REQUEST_BYTES}"),
-            ));
-        }
-        let call = match HttpCall::from_function_url(event) {
-            Ok(c) => c,
-            Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
-        };
-        let Some(secret) = cx.hubspot_client_secret else {
-            return Ok(http_answer(
-                404,
-                &json!({"error": "no HubSpot app configured"}),
-            ));
-        };
-        if let Err(e) = call.verify_hubspot(secret, now) {
-            // The caller learns nothing of which check failed or of the server's clock; the log keeps the
-            // reason and where the call came from (no body, no secret).
-            return Ok(refuse(event, 401, &e.to_string()));
-        }
-        if let (Some(cache), Some(sig)) = (cx.replay, call.header("x-hubspot-signature-v3")) {
-            match cache
-                .first_use(&format!("HUBSPOT#{}", sig.trim()), now + REPLAY_WINDOW, now)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return Ok(refuse(event, 401, "signature already used (replay)")),
-                // Unknown whether it is a replay: HubSpot retries a 5xx answer.
-                Err(e) => {
-                    warn!(error = %e, "replay cache unavailable");
-                    return Ok(http_answer(503, &json!({"error": "unavailable"})));
-                }
-            }
-        }
-        let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, &mut report)
-        {
-            Ok(c) => c,
-            Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
-        };
-        let ids: Vec<String> = changed.iter().map(|c| c.id.clone()).collect();
-        return match process(cx, changed, today, &mut report).await {
-            Ok(()) => {
-                info!(?report, "HubSpot webhook handled");
-                Ok(http_answer(
-                    200,
-                    &serde_json::to_value(&report).unwrap_or(Value::Null),
-                ))
-            }
-            // HubSpot retries a 5xx answer later; a permanent failure is answered 200 so that it is
-            // not retried for days, and logged.
-            Err(e) if e.retryable => Ok(http_answer(503, &json!({"error": e.message}))),
-            Err(e) => {
-                // Counted (the failed-records alarm fires) and published for operators; the records
-                // stay as they are in HubSpot, and saving them again once fixed sends them.
-                warn!(error = %e, "HubSpot webhook: records could not be read");
-                for _ in &ids {
-                    acebridge_sync::metrics::record(
-                        acebridge_sync::metrics::Channel::Api,
-                        acebridge_sync::metrics::Direction::CrmToAws,
-                        acebridge_sync::metrics::Outcome::Failed,
-                    );
-                }
-                cx.sink.not_sent("hubspot", &ids, &e.message).await?;
-                Ok(http_answer(200, &json!({"error": e.message})))
-            }
-        };
+        return hubspot_call(cx, event, now, &mut report, &mut time_left).await;
     }
     let changed = salesforce_changes(event, cx.mapping, cx.salesforce_user_id, &mut report)
         .map_err(|e| InboundError::Malformed(e.0))?;
@@ -780,7 +787,207 @@ where
             )
             .await?;
     }
-    process(cx, changed, today, &mut report).await?;
+    let left = process(cx, changed, today, &mut report, &mut time_left).await?;
+    defer(cx, "salesforce", &left, &mut report).await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
+}
+
+/// The `(messageId, body)` of an SQS event's records, if the event is one.
+fn sqs_records(event: &Value) -> Option<Vec<(String, String)>> {
+    let records = event.get("Records")?.as_array()?;
+    let first = records.first()?;
+    if first.get("eventSource").and_then(Value::as_str) != Some("aws:sqs") {
+        return None;
+    }
+    Some(
+        records
+            .iter()
+            .map(|r| {
+                let text = |k: &str| {
+                    r.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (text("messageId"), text("body"))
+            })
+            .collect(),
+    )
+}
+
+/// The work queue's messages: each read, compared and sent like a call's records. A message is
+/// answered as failed (SQS delivers it again; after the queue's receive limit it waits in the dead-letter
+/// queue) when its work failed in a way worth retrying or when the deadline came before it was started;
+/// records left mid-message go back on the queue as a new message, so none is lost or sent twice.
+async fn handle_queued<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    messages: &[(String, String)],
+    today: NaiveDate,
+    time_left: &mut (dyn FnMut() -> bool + Send),
+) -> Value
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    let mut failed = Vec::new();
+    let mut report = Report::default();
+    for (n, (id, body)) in messages.iter().enumerate() {
+        if n > 0 && !time_left() {
+            failed.push(id.clone());
+            continue;
+        }
+        let work: Deferred = match serde_json::from_str(body) {
+            Ok(w) => w,
+            Err(e) => {
+                // Only crm-inbound writes this queue; left for the dead-letter queue, where an operator
+                // sees it.
+                warn!(message_id = %id, error = %e, "work queue message is not acebridge's");
+                failed.push(id.clone());
+                continue;
+            }
+        };
+        let ids: Vec<String> = work.changes.iter().map(|c| c.id.clone()).collect();
+        report.named += ids.len();
+        let done = match process(cx, work.changes, today, &mut report, time_left).await {
+            Ok(left) => defer(cx, &work.crm, &left, &mut report).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(()) => {}
+            Err(e) if e.retryable => {
+                warn!(message_id = %id, error = %e, "deferred CRM changes: will retry");
+                failed.push(id.clone());
+            }
+            Err(e) => {
+                if let Err(e) = not_sent(cx, &work.crm, &ids, &e.message).await {
+                    warn!(message_id = %id, error = %e, "deferred CRM changes: will retry");
+                    failed.push(id.clone());
+                }
+            }
+        }
+    }
+    info!(
+        ?report,
+        failed = failed.len(),
+        "deferred CRM changes handled"
+    );
+    json!({
+        "batchItemFailures": failed
+            .into_iter()
+            .map(|id| json!({"itemIdentifier": id}))
+            .collect::<Vec<_>>()
+    })
+}
+
+/// Records that could not be read for good: counted (the failed-records alarm fires) and published for
+/// operators. They stay as they are in the CRM, and saving them again once fixed sends them.
+async fn not_sent<R, C, S: ChangeSink>(
+    cx: &Inbound<'_, R, C, S>,
+    crm: &str,
+    ids: &[String],
+    reason: &str,
+) -> Result<(), PortError> {
+    warn!(crm, error = reason, "CRM records could not be read");
+    for _ in ids {
+        acebridge_sync::metrics::record(
+            acebridge_sync::metrics::Channel::Api,
+            acebridge_sync::metrics::Direction::CrmToAws,
+            acebridge_sync::metrics::Outcome::Failed,
+        );
+    }
+    cx.sink.not_sent(crm, ids, reason).await
+}
+
+/// A HubSpot webhook call through the Function URL: size, signature and replay checked before anything
+/// is read. With a work queue the call is answered as soon as its records are on the queue (HubSpot
+/// retries a call not answered within its timeout), otherwise once they are read and sent.
+async fn hubspot_call<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    event: &Value,
+    now: DateTime<Utc>,
+    report: &mut Report,
+    time_left: &mut (dyn FnMut() -> bool + Send),
+) -> Result<Value, InboundError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    let raw_len = event
+        .get("body")
+        .and_then(Value::as_str)
+        .map_or(0, str::len);
+    // base64 carries 3 bytes in 4 characters.
+    let decoded_len = if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+        raw_len / 4 * 3
+    } else {
+        raw_len
+    };
+    if decoded_len > MAX_REQUEST_BYTES {
+        return Ok(refuse(
+            event,
+            413,
+            &format!("body of {decoded_len} bytes is over the cap of {MAX_REQUEST_BYTES}"),
+        ));
+    }
+    let call = match HttpCall::from_function_url(event) {
+        Ok(c) => c,
+        Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
+    };
+    let Some(secret) = cx.hubspot_client_secret else {
+        return Ok(http_answer(
+            404,
+            &json!({"error": "no HubSpot app configured"}),
+        ));
+    };
+    if let Err(e) = call.verify_hubspot(secret, now) {
+        // The caller learns nothing of which check failed or of the server's clock; the log keeps the
+        // reason and where the call came from (no body, no secret).
+        return Ok(refuse(event, 401, &e.to_string()));
+    }
+    if let (Some(cache), Some(sig)) = (cx.replay, call.header("x-hubspot-signature-v3")) {
+        match cache
+            .first_use(&format!("HUBSPOT#{}", sig.trim()), now + REPLAY_WINDOW, now)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Ok(refuse(event, 401, "signature already used (replay)")),
+            // Unknown whether it is a replay: HubSpot retries a 5xx answer.
+            Err(e) => {
+                warn!(error = %e, "replay cache unavailable");
+                return Ok(http_answer(503, &json!({"error": "unavailable"})));
+            }
+        }
+    }
+    let changed = match hubspot_changes(&call.body, cx.mapping, cx.hubspot_app_id, report) {
+        Ok(c) => c,
+        Err(e) => return Ok(http_answer(400, &json!({"error": e.0}))),
+    };
+    let ids: Vec<String> = changed.iter().map(|c| c.id.clone()).collect();
+    let done = if cx.queue.is_some() {
+        defer(cx, "hubspot", &changed, report).await.map(|_| ())
+    } else {
+        match process(cx, changed, now.date_naive(), report, time_left).await {
+            Ok(left) => defer(cx, "hubspot", &left, report).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(()) => {
+            info!(?report, "HubSpot webhook handled");
+            Ok(http_answer(
+                200,
+                &serde_json::to_value(&*report).unwrap_or(Value::Null),
+            ))
+        }
+        // HubSpot retries a 5xx answer later; a permanent failure is answered 200 so that it is
+        // not retried for days, and logged.
+        Err(e) if e.retryable => Ok(http_answer(503, &json!({"error": e.message}))),
+        Err(e) => {
+            not_sent(cx, "hubspot", &ids, &e.message).await?;
+            Ok(http_answer(200, &json!({"error": e.message})))
+        }
+    }
 }

@@ -109,6 +109,20 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         replay_table,
     );
 
+    // The work queue, named as CloudFormation names the template's queue.
+    let work_url = aws_sdk_sqs::Client::new(&sdk)
+        .create_queue()
+        .queue_name(unique("t-CrmInboundWorkQueue"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let work = acebridge_sync::adapters::sqs::WorkQueue::new(
+        aws_sdk_sqs::Client::new(&config),
+        work_url.clone(),
+    );
+
     let server = MockServer::start().await;
     common::mock_deal_901(&server, None, None).await;
     let (hs, mapping) = common::hubspot(&server);
@@ -122,9 +136,20 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         hubspot_app_id: Some("54321"),
         salesforce_user_id: None,
         replay: Some(&replay),
+        queue: None,
     };
     let now = chrono::Utc::now();
     let answer = inbound::handle(&cx, &common::deal_webhook_call(now), now)
+        .await
+        .unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    // With the work queue: the call is queued (SendMessageBatch, granted by sqs:SendMessage).
+    let queued = Inbound {
+        queue: Some(&work),
+        ..cx
+    };
+    let later = now + chrono::Duration::seconds(1);
+    let answer = inbound::handle(&queued, &common::deal_webhook_call(later), later)
         .await
         .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -133,6 +158,7 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
     let actions: std::collections::BTreeSet<String> =
         gate.calls().into_iter().map(|c| c.action).collect();
     assert!(actions.contains("events:PutEvents"), "{actions:?}");
+    assert!(actions.contains("sqs:SendMessage"), "{actions:?}");
     assert!(
         actions.iter().any(|a| a.starts_with("dynamodb:")),
         "{actions:?}"

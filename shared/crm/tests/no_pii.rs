@@ -206,6 +206,7 @@ async fn flows() {
         hubspot_app_id: Some("1"),
         salesforce_user_id: None,
         replay: None,
+        queue: None,
     };
     let answer = inbound::handle(&cx, &event, now).await.unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");

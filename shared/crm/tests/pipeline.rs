@@ -4,6 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "support/hubspot_portal.rs"]
+mod hubspot_portal;
+#[path = "support/work_queue.rs"]
+mod work_queue;
 
 use acebridge_crm::config::MappingConfig;
 use acebridge_crm::http::{HttpClient, RetryPolicy};
@@ -67,6 +71,7 @@ impl Local {
             hubspot_app_id: None,
             salesforce_user_id: None,
             replay: None,
+            queue: None,
         }
     }
 }
@@ -516,6 +521,135 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     );
 }
 
+/// A signed HubSpot call naming deals `ids` (one `deal.propertyChange` each, by a user).
+fn deals_call(ids: impl Iterator<Item = u64>, now: chrono::DateTime<Utc>) -> Value {
+    let events: Vec<Value> = ids
+        .enumerate()
+        .map(|(n, id)| {
+            json!({"eventId": n, "subscriptionType": "deal.propertyChange", "objectId": id,
+                              "propertyName": "dealstage", "sourceId": "userId:1"})
+        })
+        .collect();
+    common::hubspot_call(
+        &serde_json::to_string(&events).unwrap(),
+        b"hs-client-secret",
+        now.timestamp_millis(),
+    )
+}
+
+#[tokio::test]
+async fn with_a_work_queue_a_hubspot_call_is_answered_before_any_read_and_finished_from_the_queue()
+{
+    let l = local().await;
+    let (work, url) = work_queue::create(&l.sdk, &unique("inbound-work")).await;
+    let server = MockServer::start().await;
+    hubspot_portal::mount(&server, std::time::Duration::ZERO).await;
+    let (hs, mapping) = common::hubspot(&server);
+    let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let cx = Inbound {
+        hubspot_client_secret: Some(b"hs-client-secret"),
+        hubspot_app_id: Some("54321"),
+        queue: Some(&work),
+        ..l.inbound(&hs, &mapping, &mirror)
+    };
+    let now = Utc::now();
+
+    // Answered once verified and queued: HubSpot has not been read, nothing is on the bus yet.
+    let answer = inbound::handle(&cx, &deals_call(1..=150, now), now)
+        .await
+        .unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let report: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(report["deferred"], 150, "{report}");
+    assert_eq!(report["sent"], 0, "{report}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    assert!(l.sent().await.is_empty());
+    // A tampered call is still refused before anything is queued.
+    let mut tampered = deals_call(1..=2, now);
+    tampered["body"] = json!("[]");
+    let answer = inbound::handle(&cx, &tampered, now).await.unwrap();
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+
+    // The queue's delivery (two messages: 100 + 50 records) reads and sends every deal once.
+    let (event, receipts) = work_queue::receive(&l.sdk, &url).await.unwrap();
+    assert_eq!(receipts.len(), 2, "{event}");
+    let answer = inbound::handle(&cx, &event, now).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(work_queue::ack(&l.sdk, &url, &receipts, &answer).await, 0);
+    assert!(work_queue::receive(&l.sdk, &url).await.is_none());
+    let mut sent: Vec<String> = l
+        .sent()
+        .await
+        .iter()
+        .map(|e| e["detail"]["crmId"].as_str().unwrap().to_string())
+        .collect();
+    sent.sort_by_key(|id| id.parse::<u64>().unwrap());
+    let expected: Vec<String> = (1..=150).map(|n| n.to_string()).collect();
+    assert_eq!(sent, expected);
+}
+
+#[tokio::test]
+async fn work_left_at_the_deadline_goes_back_on_the_queue_and_every_change_is_sent_once() {
+    let l = local().await;
+    let (work, url) = work_queue::create(&l.sdk, &unique("inbound-work")).await;
+    let server = MockServer::start().await;
+    hubspot_portal::mount(&server, std::time::Duration::ZERO).await;
+    let (hs, mapping) = common::hubspot(&server);
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let cx = Inbound {
+        hubspot_client_secret: Some(b"hs-client-secret"),
+        hubspot_app_id: Some("54321"),
+        queue: Some(&work),
+        ..l.inbound(&hs, &mapping, &mirror)
+    };
+    // One message of 250 records (written as an older acebridge or an operator's replay could), and a
+    // second message behind it.
+    let body = |ids: std::ops::RangeInclusive<u64>| {
+        json!({"crm": "hubspot", "changes": ids.map(|n| json!({"kind": "opportunity", "id": n.to_string()})).collect::<Vec<_>>()})
+            .to_string()
+    };
+    work.send_all(&[body(1..=250), body(251..=260)])
+        .await
+        .unwrap();
+    let now = Utc::now();
+
+    // The deadline comes near after the first chunk: the rest of the first message goes back on the
+    // queue as new messages and the first message is done; the second is not started, so it is failed
+    // back to SQS for redelivery.
+    let (event, receipts) = work_queue::receive(&l.sdk, &url).await.unwrap();
+    assert_eq!(receipts.len(), 2);
+    let answer = inbound::handle_until(&cx, &event, now, &mut || false)
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": receipts[1].0}]),
+        "{answer}"
+    );
+    work_queue::ack(&l.sdk, &url, &receipts, &answer).await;
+    let ids = |events: Vec<Value>| -> Vec<u64> {
+        events
+            .iter()
+            .map(|e| e["detail"]["crmId"].as_str().unwrap().parse().unwrap())
+            .collect()
+    };
+    let mut sent = ids(l.sent().await);
+    assert_eq!(sent.len(), 100, "one chunk read and sent");
+
+    // Later invocations with time to spare finish the rest; no change is sent twice.
+    let mut rounds = 0;
+    while let Some((event, receipts)) = work_queue::receive(&l.sdk, &url).await {
+        let answer = inbound::handle(&cx, &event, now).await.unwrap();
+        assert_eq!(work_queue::ack(&l.sdk, &url, &receipts, &answer).await, 0);
+        rounds += 1;
+        assert!(rounds < 10, "the queue does not empty");
+    }
+    sent.extend(ids(l.sent().await));
+    sent.sort_unstable();
+    assert_eq!(sent, (1..=260).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     let l = local().await;
@@ -701,6 +835,7 @@ async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
         hubspot_app_id: Some("54321"),
         salesforce_user_id: None,
         replay: Some(&cache),
+        queue: None,
         ..l.inbound(&hs, &mapping, &mirror)
     };
     let now = Utc::now();

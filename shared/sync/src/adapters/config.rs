@@ -121,6 +121,11 @@ pub fn event_bus(sdk: &SdkConfig) -> Result<crate::adapters::eventbridge::EventB
     ))
 }
 
+/// The work queue whose URL is in the environment variable `var`, if it is set.
+pub fn work_queue(sdk: &SdkConfig, var: &str) -> Option<crate::adapters::sqs::WorkQueue> {
+    env_opt(var).map(|url| crate::adapters::sqs::WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url))
+}
+
 /// Partner Central, pinned to us-east-1; `PARTNER_CENTRAL_ENDPOINT` points it at the local emulator.
 /// Its writes share one 1/s slot, kept in the ledger table (`LEDGER_TABLE`), with every other function.
 pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::SdkPartnerCentral {

@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod eventbridge;
 pub mod partner_central;
 pub mod s3;
+pub mod sqs;
 
 use crate::error::PortError;
 use aws_sdk_s3::config::http::HttpResponse;
