@@ -206,3 +206,60 @@ fn hubspot_v3_agrees_with_hubspots_official_client() {
         );
     }
 }
+
+/// HubSpot's v3 rule for the URI (developers.hubspot.com, "Validating requests", v3): before signing,
+/// HubSpot decodes these twelve escapes in the URI it called; every other escape stays as sent. The table
+/// is written here from HubSpot's page, not taken from acebridge's code.
+const HUBSPOT_DECODED: [(&str, char); 12] = [
+    ("%3A", ':'),
+    ("%2F", '/'),
+    ("%3F", '?'),
+    ("%40", '@'),
+    ("%21", '!'),
+    ("%24", '$'),
+    ("%27", '\''),
+    ("%28", '('),
+    ("%29", ')'),
+    ("%2A", '*'),
+    ("%2C", ','),
+    ("%3B", ';'),
+];
+
+#[test]
+fn each_of_hubspot_s_twelve_uri_decodings_and_no_other_is_applied() {
+    let now = Utc::now();
+    let ts = now.timestamp_millis().to_string();
+    let body = String::from_utf8(BODY.to_vec()).expect("utf-8");
+    let base = "https://abc.lambda-url.us-east-1.on.aws/hubspot";
+    // One call per escape in the query string, and two escapes HubSpot leaves encoded (a space, an `&`
+    // inside a value).
+    let mut cases: Vec<(String, String)> = HUBSPOT_DECODED
+        .iter()
+        .map(|(escape, ch)| {
+            (
+                format!("{base}?portal=62515&v=a{escape}b"),
+                format!("{base}?portal=62515&v=a{ch}b"),
+            )
+        })
+        .collect();
+    for kept in ["%20", "%26"] {
+        let uri = format!("{base}?portal=62515&v=a{kept}b");
+        cases.push((uri.clone(), uri));
+    }
+    let calls: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|(_, signed)| serde_json::json!({"method": "POST", "uri": signed, "body": body, "timestamp": ts}))
+        .collect();
+    // HubSpot's official client signs each call over the URI as HubSpot signs it.
+    let signed = common::verify_with_vendor_libraries(&serde_json::json!({"hubspot_v3_sign": {
+        "client_secret": std::str::from_utf8(SECRET).expect("utf-8"), "calls": calls}}));
+    for (i, (received, _)) in cases.iter().enumerate() {
+        let sig = signed["hubspot_v3_sign"][i].as_str().expect("a signature");
+        assert_eq!(
+            signature::hubspot_v3_verify(SECRET, "POST", received, BODY, Some(&ts), Some(sig), now),
+            Ok(()),
+            "the call to {received} (HubSpot signs it as {}) did not verify",
+            cases[i].1
+        );
+    }
+}

@@ -4,6 +4,8 @@ the Standard Webhooks library and HubSpot's official client, request bodies by H
   → one entry per delivery: null when the Standard Webhooks library verifies it, else its reason.
 - {"hubspot_v3": {"client_secret": "…", "calls": [{"method", "uri", "body", "timestamp", "signature"}]}}
   → one entry per call: true/false from HubSpot's official client (hubspot-api-client), or its error.
+- {"hubspot_v3_sign": {"client_secret": "…", "calls": [{"method", "uri", "body", "timestamp"}]}}
+  → one v3 signature per call, computed by HubSpot's official client over the URI exactly as given.
 - {"hubspot_openapi": {"schema_file": "…", "bodies": [{"schema": "<name>", "body": {…}}]}}
   → one entry per body: null when it validates (jsonschema) against the schema HubSpot publishes, else why.
 """
@@ -36,6 +38,11 @@ if "hubspot_v3" in req:
         except Exception as e:  # the client raises on a stale or unreadable timestamp
             results.append(f"{type(e).__name__}: {e}")
     out["hubspot_v3"] = results
+if "hubspot_v3_sign" in req:
+    hs = req["hubspot_v3_sign"]
+    out["hubspot_v3_sign"] = [
+        Signature.get_signature(hs["client_secret"], c["body"], "v3", c["uri"], c["method"], c["timestamp"])
+        for c in hs["calls"]]
 if "hubspot_openapi" in req:
     import jsonschema
     ho = req["hubspot_openapi"]
