@@ -36,6 +36,8 @@ pub struct Call {
     pub expected_owner: Option<String>,
     /// Whether it was allowed.
     pub allowed: bool,
+    /// The HTTP method (S3's HeadObject and GetObject are both `s3:GetObject`; only GET reads the body).
+    pub method: String,
 }
 
 #[derive(Debug, Default)]
@@ -195,6 +197,14 @@ fn json_request(target: &str, body: &Value) -> Asked {
         vec!["*".to_string()]
     } else {
         resources
+    };
+    // IAM has no action for SQS's batch calls: SendMessage, DeleteMessage and ChangeMessageVisibility
+    // grant their batch versions ("Amazon SQS batch actions", SQS Developer Guide).
+    let op = match (service, op) {
+        ("sqs", "SendMessageBatch") => "SendMessage",
+        ("sqs", "DeleteMessageBatch") => "DeleteMessage",
+        ("sqs", "ChangeMessageVisibilityBatch") => "ChangeMessageVisibility",
+        _ => op,
     };
     Asked {
         wants: resources
@@ -394,6 +404,7 @@ async fn pass(
                 resource: resource.clone(),
                 expected_owner: expected.clone(),
                 allowed,
+                method: parts.method.to_string(),
             });
             if !allowed {
                 return Ok(denied(
