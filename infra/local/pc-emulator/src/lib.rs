@@ -101,6 +101,11 @@ impl Emulator {
         self.state().quotas = on.then(Quotas::service);
     }
 
+    /// Enforces scaled quotas (tests that would take minutes at the service's rates).
+    pub fn enforce_scaled_quotas(&self, reads_per_second: usize, writes_per_second: usize) {
+        self.state().quotas = Some(Quotas::new(reads_per_second, writes_per_second));
+    }
+
     /// The next `n` calls fail with HTTP 500.
     pub fn fail_next(&self, n: u32) {
         let mut s = self.state();

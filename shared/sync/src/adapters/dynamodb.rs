@@ -15,6 +15,7 @@ use acebridge_mapping::{Catalog, merge_json};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType,
@@ -601,6 +602,11 @@ impl Crm for DynamoCrmStore {
 /// A rate shared by every process that uses the same table: each call takes the next free slot, a
 /// conditional write on one item (`GATE#<name>`), so all of acebridge's functions together stay within
 /// Partner Central's write quota, however many invocations run.
+///
+/// A slot is a lease, not only a time: its holder records when its call really left (`departed_at`), and the
+/// holder of the next slot does not go before that departure plus the interval, however late it was (a
+/// claim's round trip, a paused container, a loaded core). A holder that never departs (its process died)
+/// gives its slot up after [`SharedRate::LEASE`].
 #[derive(Debug, Clone)]
 pub struct SharedRate {
     client: Client,
@@ -609,7 +615,18 @@ pub struct SharedRate {
     interval_ms: i64,
 }
 
+/// A claimed slot of a [`SharedRate`]: call [`Slot::depart`] immediately before the call it was claimed
+/// for.
+#[derive(Debug)]
+pub struct Slot<'a> {
+    gate: &'a SharedRate,
+    slot: i64,
+}
+
 impl SharedRate {
+    /// How long a slot's holder may take to depart before the next holder stops waiting for it.
+    pub const LEASE: std::time::Duration = std::time::Duration::from_secs(3);
+
     /// `per_second` calls per second (with a 5% margin, as the process limiter) for gate `name`.
     pub fn new(client: Client, table: impl Into<String>, name: &str, per_second: u32) -> Self {
         SharedRate {
@@ -620,48 +637,111 @@ impl SharedRate {
         }
     }
 
-    /// Waits for this call's slot.
+    /// Waits for this call's slot and records its departure: for a call made right after it returns.
     pub async fn wait(&self) -> Result<(), PortError> {
-        loop {
+        self.claim().await?.depart().await
+    }
+
+    /// Claims the next free slot and waits until it may be used: its time has come, and the previous
+    /// slot's call departed at least one interval ago (or its lease ran out).
+    pub async fn claim(&self) -> Result<Slot<'_>, PortError> {
+        let (slot, previous) = loop {
             let now = Utc::now().timestamp_millis();
             let item = get(&self.client, &self.table, &self.key).await?;
-            let next = item
-                .as_ref()
-                .and_then(|i| i.get("next"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<i64>().ok());
+            let next = number(item.as_ref(), "next");
             let slot = next.map_or(now, |n| n.max(now));
-            let mut req = self
+            let req = self
                 .client
-                .put_item()
+                .update_item()
                 .table_name(&self.table)
-                .item("pk", s(self.key.clone()))
-                .item(
-                    "next",
+                .key("pk", s(self.key.clone()))
+                .update_expression("SET #n = :new")
+                .expression_attribute_names("#n", "next")
+                .expression_attribute_values(
+                    ":new",
                     AttributeValue::N(slot.saturating_add(self.interval_ms).to_string()),
                 );
-            req = match next {
-                None => req.condition_expression("attribute_not_exists(pk)"),
+            let req = match next {
+                None => req.condition_expression("attribute_not_exists(#n)"),
                 Some(n) => req
                     .condition_expression("#n = :n")
-                    .expression_attribute_names("#n", "next")
                     .expression_attribute_values(":n", AttributeValue::N(n.to_string())),
             };
             match req.send().await {
-                Ok(_) => {
-                    // Measured after the claim: sleeping `slot - now` from before it would send every
-                    // waiting write one DynamoDB round trip late, and round trips differ between
-                    // callers, so two writes could land closer than the interval.
-                    let wait = u64::try_from(slot - Utc::now().timestamp_millis()).unwrap_or(0);
-                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-                    return Ok(());
-                }
+                // The slot before this one is the one whose end was `next`.
+                Ok(_) => break (slot, next.map(|n| n - self.interval_ms)),
                 Err(SdkError::ServiceError(e))
-                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {}
-                Err(e) => return Err(classify("dynamodb", "PutItem", e)),
+                    if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {}
+                Err(e) => return Err(classify("dynamodb", "UpdateItem", e)),
+            }
+        };
+        // Measured after the claim: sleeping `slot - now` from before it would send every waiting write
+        // one DynamoDB round trip late.
+        sleep_until_ms(slot).await;
+        let lease_ms = i64::try_from(Self::LEASE.as_millis()).unwrap_or(3000);
+        if let Some(previous) = previous {
+            loop {
+                let item = get(&self.client, &self.table, &self.key).await?;
+                let departed = number(item.as_ref(), "departed_slot").unwrap_or(i64::MIN);
+                let now = Utc::now().timestamp_millis();
+                if departed >= previous {
+                    let at = number(item.as_ref(), "departed_at").unwrap_or(0);
+                    sleep_until_ms(at.saturating_add(self.interval_ms)).await;
+                    break;
+                }
+                if now >= previous.saturating_add(lease_ms) {
+                    tracing::warn!(gate = %self.key, "the previous slot's holder never departed; going on");
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
         }
+        Ok(Slot { gate: self, slot })
     }
+}
+
+impl Slot<'_> {
+    /// Records that the call leaves now, so the next slot's holder keeps its distance from it.
+    pub async fn depart(self) -> Result<(), PortError> {
+        let gate = self.gate;
+        let res = gate
+            .client
+            .update_item()
+            .table_name(&gate.table)
+            .key("pk", s(gate.key.clone()))
+            .update_expression("SET departed_slot = :slot, departed_at = :at")
+            .condition_expression("attribute_not_exists(departed_slot) OR departed_slot < :slot")
+            .expression_attribute_values(":slot", AttributeValue::N(self.slot.to_string()))
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::N(Utc::now().timestamp_millis().to_string()),
+            )
+            .send()
+            .await;
+        match res {
+            // A later slot already departed (this holder outlived its lease): nothing to record.
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("dynamodb", "UpdateItem", e)),
+        }
+    }
+}
+
+/// A number attribute of an item.
+fn number(item: Option<&Item>, name: &str) -> Option<i64> {
+    item.and_then(|i| i.get(name))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+}
+
+/// Sleeps until epoch millisecond `at` (not at all if it has passed).
+async fn sleep_until_ms(at: i64) {
+    let wait = u64::try_from(at - Utc::now().timestamp_millis()).unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
 }
 
 /// Signed calls already seen (HubSpot webhook signatures), so that a captured call replayed within its
