@@ -187,6 +187,13 @@ pub async fn ingest_file(
     if !is_input_key(key) {
         return Ok(FileOutcome::Ignored);
     }
+    // The size is checked before the body is read: an oversized file is quarantined by a server-side
+    // copy, so a 60 MiB upload never reaches the function's memory.
+    if let Some(head) = landing.head(key).await?
+        && head.info.size > config.max_file_bytes
+    {
+        return quarantine_unread(landing, ledger, config, &head).await;
+    }
     let Some(object) = landing.get(key).await? else {
         let done = match event_etag {
             Some(etag) => ledger
@@ -467,16 +474,50 @@ where
     ))
 }
 
-async fn quarantine(
+/// An oversized file to `quarantine/`, with its reason, without reading it; the ledger records the outcome
+/// as for any quarantined file.
+async fn quarantine_unread(
     landing: &impl ObjectStore,
-    object: StoredObject,
+    ledger: &impl Ledger,
+    config: &IngestConfig,
+    head: &crate::store::ObjectHead,
+) -> Result<FileOutcome, PortError> {
+    let now = Utc::now();
+    let key = head.info.key.as_str();
+    let reason = format!(
+        "the file is {} bytes, over the limit of {} bytes",
+        head.info.size, config.max_file_bytes
+    );
+    write_reason(landing, key, &head.info.etag, &reason, now).await?;
+    landing
+        .copy(key, &format!("{QUARANTINE_PREFIX}{key}"))
+        .await?;
+    landing.delete(key).await?;
+    ledger
+        .put_file(&FileEntry {
+            key: key.to_string(),
+            etag: head.info.etag.clone(),
+            status: FileStatus::Quarantined,
+            reason: Some(reason.clone()),
+            counts: FileCounts::default(),
+            attempts: 1,
+            updated_at: now,
+        })
+        .await?;
+    warn!(file = key, %reason, "file quarantined unread");
+    Ok(FileOutcome::Quarantined(reason))
+}
+
+async fn write_reason(
+    landing: &impl ObjectStore,
+    key: &str,
+    etag: &str,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), PortError> {
-    let key = object.head.info.key.clone();
     let why = QuarantineReason {
-        file: key.clone(),
-        etag: object.head.info.etag.clone(),
+        file: key.to_string(),
+        etag: etag.to_string(),
         reason: reason.to_string(),
         at: now,
     };
@@ -488,7 +529,18 @@ async fn quarantine(
             body,
             BTreeMap::new(),
         )
-        .await?;
+        .await
+        .map(|_| ())
+}
+
+async fn quarantine(
+    landing: &impl ObjectStore,
+    object: StoredObject,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let key = object.head.info.key.clone();
+    write_reason(landing, &key, &object.head.info.etag, reason, now).await?;
     move_object(landing, object, &format!("{QUARANTINE_PREFIX}{key}")).await
 }
 

@@ -77,6 +77,9 @@ pub trait ObjectStore: Send + Sync {
 
     /// Deletes an object (no error if it is already gone).
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Copies an object within the bucket without reading it (S3 CopyObject), metadata and all.
+    fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Every object under `prefix`, all pages.

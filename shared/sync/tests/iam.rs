@@ -166,6 +166,20 @@ async fn the_ingest_works_within_its_role_for_a_good_file_and_a_quarantined_one(
         .await
         .unwrap();
 
+    // Over the 1 MB limit (a 60 MiB upload would be read the same way): quarantined without its body
+    // being read.
+    let mut big = b"[".to_vec();
+    big.resize(1_200_000, b' ');
+    big.push(b']');
+    let big = setup_landing
+        .put(
+            "opportunity-outbound/big file.json",
+            big,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+
     let ddb = aws_sdk_dynamodb::Client::new(&east);
     let landing = S3Bucket::new(s3_client(&east), &landing_name);
     let ledger = DynamoLedger::new(ddb.clone(), ledger_table);
@@ -190,6 +204,37 @@ async fn the_ingest_works_within_its_role_for_a_good_file_and_a_quarantined_one(
     assert!(
         matches!(quarantined, FileOutcome::Quarantined(_)),
         "{quarantined:?}"
+    );
+    match ingest("opportunity-outbound/big file.json", big.etag).await {
+        FileOutcome::Quarantined(reason) => {
+            assert!(reason.contains("1200001 bytes"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let reads_of_big: Vec<String> = gate
+        .calls()
+        .into_iter()
+        .filter(|c| c.resource.ends_with("/opportunity-outbound/big file.json"))
+        .map(|c| format!("{} {}", c.method, c.action))
+        .collect();
+    assert!(
+        !reads_of_big.iter().any(|c| c.starts_with("GET ")),
+        "the oversized file's body was read: {reads_of_big:?}"
+    );
+    assert_eq!(
+        setup_landing
+            .head("quarantine/opportunity-outbound/big file.json")
+            .await
+            .unwrap()
+            .map(|h| h.info.size),
+        Some(1_200_001)
+    );
+    assert!(
+        setup_landing
+            .head("opportunity-outbound/big file.json")
+            .await
+            .unwrap()
+            .is_none()
     );
     let refused = refused(&gate);
     assert!(refused.is_empty(), "the role refused: {refused:?}");

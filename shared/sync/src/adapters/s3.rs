@@ -71,6 +71,14 @@ fn metadata(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
     .unwrap_or_default()
 }
 
+/// What a CopySource key escapes: everything but unreserved characters and `/`.
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 impl ObjectStore for S3Bucket {
     fn bucket(&self) -> &str {
         &self.bucket
@@ -203,6 +211,34 @@ impl ObjectStore for S3Bucket {
             etag: unquote(out.e_tag()),
             last_modified: None,
         })
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), PortError> {
+        // CopySource is `<bucket>/<key>` with the key URL-encoded (S3 API reference, CopyObject).
+        let source = format!(
+            "{}/{}",
+            self.bucket,
+            percent_encoding::utf8_percent_encode(from, COPY_SOURCE)
+        );
+        let mut req = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .set_expected_source_bucket_owner(self.expected_owner.clone())
+            .copy_source(source)
+            .key(to)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .set_acl(self.acl.clone());
+        if let Some(k) = &self.kms_key {
+            req = req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(k);
+        }
+        req.send()
+            .await
+            .map_err(|e| classify("s3", "CopyObject", e))?;
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), PortError> {
