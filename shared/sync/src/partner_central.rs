@@ -495,6 +495,9 @@ pub struct ReconcileReport {
     pub written: usize,
     /// Skipped: already applied.
     pub duplicate: usize,
+    /// Of those, skipped without reading: the ledger had already applied the `LastModifiedDate` the list
+    /// gave (GetOpportunity and GetAwsOpportunitySummary not called).
+    pub unread: usize,
     /// Skipped: older than what the CRM has.
     pub stale: usize,
     /// Gone between list and get.
@@ -531,6 +534,14 @@ pub async fn reconcile(
                 report.stopped_early = true;
                 return finish(ledger, catalog, report).await;
             }
+            if let Some(listed) = item.last_modified
+                && applied(ledger, catalog, &item.id, listed).await?
+            {
+                report.duplicate += 1;
+                report.unread += 1;
+                report.to = Some(report.to.map_or(listed, |w| w.max(listed)));
+                continue;
+            }
             match sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await? {
                 Synced::Written { .. } => report.written += 1,
                 Synced::Duplicate => report.duplicate += 1,
@@ -547,6 +558,30 @@ pub async fn reconcile(
             None => return finish(ledger, catalog, report).await,
         }
     }
+}
+
+/// True when the ledger holds opportunity `id` synced at AWS's `LastModifiedDate` `listed` or later: the
+/// events function (or an earlier run) read and applied that version, so reading it again would spend two
+/// of the day's reads to learn nothing.
+///
+/// AWS's side (GetAwsOpportunitySummary) is part of the version applied. AWS documents that a change of it
+/// sends `Opportunity Updated` (Partner Central developer guide, opportunity events), which the events
+/// function applies with both reads; whether it also moves the partner opportunity's `LastModifiedDate` is
+/// not documented, so a summary change whose event was lost is not caught here (docs/performance.md).
+async fn applied(
+    ledger: &impl Ledger,
+    catalog: Catalog,
+    id: &str,
+    listed: DateTime<Utc>,
+) -> Result<bool, PortError> {
+    let key = RecordKey::ace(RecordKind::Opportunity, catalog, id);
+    Ok(ledger.get(&key).await?.is_some_and(|e| {
+        e.status == Some(ledger::RecordStatus::Synced)
+            && e.version
+                .as_ref()
+                .and_then(|v| v.aws_last_modified)
+                .is_some_and(|done| done >= listed)
+    }))
 }
 
 async fn finish(

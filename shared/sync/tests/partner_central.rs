@@ -370,6 +370,72 @@ async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
 }
 
 #[tokio::test]
+async fn in_the_steady_state_a_reconcile_reads_only_pages() {
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    s.seed(drafts(25));
+    let first = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!((first.written, first.unread), (25, 0));
+    s.skip_events();
+    // AWS changes four opportunities; the events function reads and applies each (as it does live).
+    let changed = ["O8000002", "O8000009", "O8000016", "O8000024"];
+    for id in changed {
+        s.emulator
+            .state()
+            .aws_update(
+                "Sandbox",
+                id,
+                &json!({ "LifeCycle": { "Stage": "Technical Validation" } }),
+            )
+            .unwrap();
+    }
+    s.deliver().await;
+    let reads = |s: &common::PcStack| {
+        let stats = s.emulator.state().stats.clone();
+        stats.calls.get("GetOpportunity").copied().unwrap_or(0)
+            + stats
+                .calls
+                .get("GetAwsOpportunitySummary")
+                .copied()
+                .unwrap_or(0)
+    };
+    let before = reads(&s);
+    // The reconcile lists them again (changed since its watermark) and reads none: the ledger has
+    // applied the LastModifiedDate the list gives.
+    let second = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.listed, second.unread, second.written),
+        (4, 4, 0),
+        "{second:?}"
+    );
+    assert_eq!(reads(&s), before, "a reconcile read an applied version");
+    assert_eq!(
+        s.ledger.watermark(Catalog::Sandbox).await.unwrap(),
+        second.to
+    );
+    // A change whose event was lost is read (once) and applied by the next reconcile.
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            "O8000005",
+            &json!({ "LifeCycle": { "Stage": "Business Validation" } }),
+        )
+        .unwrap();
+    s.skip_events();
+    let third = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
+        .await
+        .unwrap();
+    assert_eq!(third.written, 1, "{third:?}");
+    assert_eq!(reads(&s), before + 1);
+    let rec = s.record(RecordKind::Opportunity, "O8000005").await;
+    assert_eq!(rec.summary.stage.as_deref(), Some("Business Validation"));
+}
+
+#[tokio::test]
 async fn a_pending_referral_close_to_expiry_raises_referral_expiring_once() {
     let s = pc_stack(InvitationPolicy::Manual).await;
     let mut soon = referral("Expiring soon", "US", "100");
