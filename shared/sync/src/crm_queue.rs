@@ -58,8 +58,19 @@ pub enum CrmEvent {
 
 /// Reads a queued EventBridge event; `Err` says what is wrong (not retryable).
 pub fn parse(body: &str) -> Result<CrmEvent, String> {
+    parse_timed(body).map(|(e, _)| e)
+}
+
+/// [`parse`], with the time the event was put on the bus (the order of a record's changes; EventBridge
+/// always sets it).
+fn parse_timed(body: &str) -> Result<(CrmEvent, Option<chrono::DateTime<Utc>>), String> {
     let e: EventBridgeEvent<Value> =
         serde_json::from_str(body).map_err(|e| format!("not an EventBridge event: {e}"))?;
+    let time = e.time;
+    parse_event(e).map(|c| (c, time))
+}
+
+fn parse_event(e: EventBridgeEvent<Value>) -> Result<CrmEvent, String> {
     if e.source != SOURCE {
         return Err(format!("source {} is not {SOURCE}", e.source));
     }
@@ -125,8 +136,17 @@ where
     let mut published = Vec::new();
     let mut out = BatchOutcome::default();
     let mut files = Vec::new();
-    for (id, body) in messages {
-        let event = match parse(body) {
+    // API channel: a record's changes in this batch are coalesced (in the order they were put on the bus)
+    // into one push, so ten quick edits of one opportunity spend one of the day's writes, not ten.
+    let mut work: Vec<(Vec<String>, CrmEvent)> = Vec::new();
+    let mut timed: Vec<(
+        Option<chrono::DateTime<Utc>>,
+        usize,
+        String,
+        OpportunityChanged,
+    )> = Vec::new();
+    for (n, (id, body)) in messages.iter().enumerate() {
+        let (event, time) = match parse_timed(body) {
             Ok(e) => e,
             Err(why) => {
                 // Retrying cannot fix it, but nothing is dropped: reported as failed, SQS moves it to
@@ -137,19 +157,43 @@ where
                 continue;
             }
         };
-        if cx.channel == Channel::S3 {
-            files.push((id.clone(), event));
-            continue;
+        match (cx.channel, event) {
+            (Channel::S3, event) => files.push((id.clone(), event)),
+            (Channel::Api, CrmEvent::Changed(c)) => timed.push((time, n, id.clone(), c)),
+            (Channel::Api, decision) => work.push((vec![id.clone()], decision)),
         }
-        let done: Result<Value, PortError> = match &event {
-            CrmEvent::Changed(c) => {
-                outbound::push_opportunity(cx.pc, cx.ledger, cx.crm, cx.catalog, c)
-                    .await
-                    .map(|p| {
-                        published.extend(pushed_outcome(&c.crm_id, &p));
-                        json!(p)
-                    })
+    }
+    timed.sort_by_key(|(time, n, _, _)| (*time, *n));
+    let mut by_record: Vec<(Vec<String>, OpportunityChanged)> = Vec::new();
+    for (_, _, id, c) in timed {
+        match by_record.iter_mut().find(|(_, g)| g.crm_id == c.crm_id) {
+            Some((ids, g)) => {
+                ids.push(id);
+                g.coalesce(c);
             }
+            None => by_record.push((vec![id], c)),
+        }
+    }
+    work.extend(
+        by_record
+            .into_iter()
+            .map(|(ids, c)| (ids, CrmEvent::Changed(c))),
+    );
+    for (ids, event) in &work {
+        let done: Result<Value, PortError> = match event {
+            CrmEvent::Changed(c) => outbound::push_opportunity(
+                cx.pc, cx.ledger, cx.crm, cx.catalog, c,
+            )
+            .await
+            .map(|p| {
+                published.extend(pushed_outcome(&c.crm_id, &p));
+                let mut v = json!(p);
+                if ids.len() > 1 {
+                    info!(crm_id = %c.crm_id, changes = ids.len(), "coalesced into one push");
+                    v["coalesced"] = json!(ids.len());
+                }
+                v
+            }),
             CrmEvent::Decision(d) => {
                 outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d)
                     .await
@@ -169,7 +213,9 @@ where
                     })
             }
         };
-        record(&mut out, id, done);
+        for id in ids {
+            record(&mut out, id, done.clone());
+        }
     }
     if !files.is_empty() {
         let uploaded = upload(cx, &files, &mut published).await;
@@ -177,6 +223,10 @@ where
             record(&mut out, id, uploaded.clone());
         }
     }
+    // Answered in the batch's order, whatever order the work was done in.
+    let position = |id: &String| messages.iter().position(|(m, _)| m == id);
+    out.results.sort_by_key(|(id, _)| position(id));
+    out.retry.sort_by_key(position);
     let channel = match cx.channel {
         Channel::S3 => metrics::Channel::S3,
         Channel::Api => metrics::Channel::Api,

@@ -38,6 +38,45 @@ pub struct OpportunityChanged {
     pub submit: Option<Submission>,
 }
 
+impl OpportunityChanged {
+    /// Folds a later change of the same record into this one, so that one write carries both: the later
+    /// change's fields win, fields only this one names are kept (a change may name only what it changed),
+    /// associations add up, and a submission asked by either stands.
+    pub fn coalesce(&mut self, later: OpportunityChanged) {
+        merge(&mut self.opportunity, later.opportunity);
+        for (mine, theirs) in [
+            (&mut self.solutions, later.solutions),
+            (&mut self.aws_products, later.aws_products),
+        ] {
+            for id in theirs {
+                if !mine.contains(&id) {
+                    mine.push(id);
+                }
+            }
+        }
+        if later.submit.is_some() {
+            self.submit = later.submit;
+        }
+    }
+}
+
+/// `later` over `base`: objects merged key by key, anything else (lists, values, null) replaced.
+fn merge(base: &mut Value, later: Value) {
+    match (base, later) {
+        (Value::Object(b), Value::Object(l)) => {
+            for (k, v) in l {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
 /// `CRM Referral Decision`: the CRM accepted or rejected an AWS referral.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

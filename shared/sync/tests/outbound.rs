@@ -492,6 +492,77 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
 }
 
 #[tokio::test]
+async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_lost() {
+    use acebridge_sync::crm_queue::{Channel, Context, handle_batch};
+    let s = stack().await;
+    // 10 opportunities AWS already has (shared earlier), each edited ten times in a burst; the bursts
+    // interleave and reach the queue out of order. Every edit names only what it changed.
+    let mut messages = Vec::new();
+    for i in 0..10 {
+        let crm_id = format!("OP-C{i}");
+        let opp = crm_opportunity(&format!("Record {i}"));
+        in_crm(&s, &crm_id, &opp).await;
+        push_opportunity(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            &change(&crm_id, opp),
+        )
+        .await
+        .unwrap();
+    }
+    let writes = |s: &PcStack| {
+        let stats = s.emulator.state().stats.clone();
+        ["UpdateOpportunity", "CreateOpportunity"]
+            .iter()
+            .map(|op| stats.calls.get(*op).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let before = writes(&s);
+    for edit in 0..10 {
+        for i in 0..10 {
+            // Even edits change the title, odd ones the next steps; the last of each wins.
+            let opportunity = if edit % 2 == 0 {
+                json!({"project": {"title": format!("Record {i} v{edit}")}})
+            } else {
+                json!({"life_cycle": {"next_steps": format!("Step {edit} of record {i}")}})
+            };
+            let body = json!({
+                "version": "0", "id": format!("e{i}-{edit}"), "detail-type": "CRM Opportunity Changed",
+                "source": "acebridge.crm", "account": "123456789012",
+                "time": format!("2026-11-30T10:00:{:02}Z", edit * 2), "region": "us-east-1", "resources": [],
+                "detail": { "crmId": format!("OP-C{i}"), "opportunity": opportunity }
+            });
+            messages.push((format!("m{i}-{edit}"), body.to_string()));
+        }
+    }
+    messages.reverse(); // SQS keeps no order; the bus's time does.
+    let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket, _> = Context {
+        pc: &s.pc,
+        ledger: &s.ledger,
+        crm: &s.crm,
+        ace: None,
+        partner: None,
+        catalog: Catalog::Sandbox,
+        channel: Channel::Api,
+        outcomes: &s.outcomes,
+    };
+    let out = handle_batch(&cx, &messages).await;
+    assert!(out.retry.is_empty(), "{:?}", out.results);
+    assert_eq!(out.results.len(), 100);
+    assert_eq!(writes(&s) - before, 10, "one write per record");
+    for i in 0..10 {
+        let aws = &opportunities(&s, &format!("OP-C{i}"))[0];
+        assert_eq!(aws["Project"]["Title"], json!(format!("Record {i} v8")));
+        assert_eq!(
+            aws["LifeCycle"]["NextSteps"],
+            json!(format!("Step 9 of record {i}"))
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
     let s = stack().await;
     let mut incomplete = crm_opportunity("placeholder");
