@@ -30,6 +30,9 @@ async fn main() -> Result<(), Error> {
             .and_then(|h| h.parse().ok())
             .unwrap_or(48),
     );
+    // The reconcile's share of the day's reads, counted in the ledger table with every other function's.
+    let budget = acebridge_sync::budget::DailyBudget::from_env()?;
+    let counter = config::call_counter(&sdk, config::env("LEDGER_TABLE")?);
     let cx = Context {
         pc: &pc,
         ledger: &ledger,
@@ -38,6 +41,10 @@ async fn main() -> Result<(), Error> {
         catalog,
         outcomes: &outcomes,
         expiring_within,
+        budget: Some(acebridge_sync::partner_central::Budgeted {
+            budget,
+            counter: &counter,
+        }),
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(

@@ -203,6 +203,43 @@ pub async fn show(
         ],
         entries.into_iter().map(ledger_row).collect(),
     );
+    // The daily quotas as every function counted its calls (the reconcile pauses at its share).
+    let counter = acebridge_sync::adapters::dynamodb::DynamoCallCounter::new(
+        dynamodb_client(&sdk),
+        ledger_table,
+    );
+    let budget = acebridge_sync::budget::DailyBudget::from_env().map_err(anyhow::Error::msg)?;
+    let mut rows = Vec::new();
+    for (call, quota, share) in [
+        (
+            acebridge_sync::budget::Call::Read,
+            budget.reads_per_day,
+            format!(
+                "reconcile pauses at {} ({}% kept for live work)",
+                budget.backfill_reads(),
+                budget.reserved_percent
+            ),
+        ),
+        (
+            acebridge_sync::budget::Call::Write,
+            budget.writes_per_day,
+            "CRM changes are coalesced per record".to_string(),
+        ),
+    ] {
+        use acebridge_sync::budget::CallCounter;
+        let used = counter.used(call).await?;
+        rows.push(vec![
+            call.as_str().to_string(),
+            used.to_string(),
+            quota.to_string(),
+            share,
+        ]);
+    }
+    table(
+        "Partner Central calls, last 24 hours",
+        &["calls", "used", "daily quota", "budget"],
+        rows,
+    );
     let mut files = ledger.files().await?;
     files.sort_by(|a, b| a.key.cmp(&b.key));
     table(

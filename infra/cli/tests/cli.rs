@@ -273,4 +273,25 @@ fn forget_refuses_a_vague_customer_and_reports_what_it_removed_as_json() {
         v,
         json!({"store_records": [], "ledger_entries": [], "files": [], "old_versions": 0, "dry_run": false})
     );
+    // `show` says where the day's Partner Central quota stands and where the reconcile pauses.
+    let out = Command::cargo_bin("acebridge")
+        .unwrap()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_REGION", "us-east-1")
+        .env("PC_READS_PER_DAY", "1000")
+        .env("LIVE_RESERVE_PERCENT", "40")
+        .args(["show", "--ledger-table", &ledger, "--crm-table", &crm])
+        .assert()
+        .code(0);
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        shown.contains("Partner Central calls, last 24 hours"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("reconcile pauses at 600 (40% kept for live work)"),
+        "{shown}"
+    );
 }

@@ -15,6 +15,7 @@
 
 pub mod adapters;
 pub mod apply;
+pub mod budget;
 pub mod crm;
 pub mod crm_queue;
 pub mod deadline;

@@ -506,6 +506,51 @@ pub struct ReconcileReport {
     pub failed: usize,
     /// Stopped before the deadline; the next run continues from `to`.
     pub stopped_early: bool,
+    /// Stopped because the reads of the last 24 hours reached the reconcile's share of the daily quota
+    /// (the rest is kept for live events and CRM writes); a later run continues from `to`.
+    pub paused_for_budget: bool,
+    /// Partner Central reads counted in the last 24 hours (all functions), when a budget is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads_used: Option<u64>,
+}
+
+/// The reconcile's share of the daily reads, and where every function's calls are counted.
+#[derive(Debug)]
+pub struct Budgeted<'a, B> {
+    /// The quotas and the reserve.
+    pub budget: crate::budget::DailyBudget,
+    /// The counter.
+    pub counter: &'a B,
+}
+
+impl<B> Clone for Budgeted<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B> Copy for Budgeted<'_, B> {}
+
+/// True if the budget (if any) leaves room for `margin` more reads; records the reads used in `report`.
+async fn has_room<B: crate::budget::CallCounter>(
+    budget: Option<&Budgeted<'_, B>>,
+    margin: u64,
+    report: &mut ReconcileReport,
+) -> Result<bool, PortError> {
+    let Some(b) = budget else {
+        return Ok(true);
+    };
+    let (room, used) = b.budget.backfill_may_read(b.counter, margin).await?;
+    report.reads_used = Some(used);
+    if !room {
+        report.paused_for_budget = true;
+        warn!(
+            reads_used = used,
+            share = b.budget.backfill_reads(),
+            "reconcile paused: its share of the day's Partner Central reads is spent; the next run goes on from the watermark"
+        );
+    }
+    Ok(room)
 }
 
 /// Lists every opportunity modified since the ledger's watermark (all pages, oldest first) and syncs
@@ -516,7 +561,21 @@ pub async fn reconcile(
     ledger: &impl Ledger,
     crm: &impl Crm,
     catalog: Catalog,
+    time_left: impl FnMut() -> bool,
+) -> Result<ReconcileReport, PortError> {
+    reconcile_within::<crate::budget::Uncounted>(pc, ledger, crm, catalog, time_left, None).await
+}
+
+/// [`reconcile`] within a daily budget: before each page and each read, the reads every function made in
+/// the last 24 hours are checked against the reconcile's share, and the run pauses (its watermark kept)
+/// when the share is spent. A backfill larger than a day's quota goes on across runs and days by itself.
+pub async fn reconcile_within<B: crate::budget::CallCounter>(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
     mut time_left: impl FnMut() -> bool,
+    budget: Option<Budgeted<'_, B>>,
 ) -> Result<ReconcileReport, PortError> {
     let from = ledger.watermark(catalog).await?;
     let mut report = ReconcileReport {
@@ -526,6 +585,9 @@ pub async fn reconcile(
     };
     let mut token = None;
     loop {
+        if !has_room(budget.as_ref(), 1, &mut report).await? {
+            return finish(ledger, catalog, report).await;
+        }
         let page = pc.changed_since(catalog, from, token.take()).await?;
         report.pages += 1;
         report.listed += page.items.len();
@@ -541,6 +603,10 @@ pub async fn reconcile(
                 report.unread += 1;
                 report.to = Some(report.to.map_or(listed, |w| w.max(listed)));
                 continue;
+            }
+            // A get and, once submitted, the summary.
+            if !has_room(budget.as_ref(), 2, &mut report).await? {
+                return finish(ledger, catalog, report).await;
             }
             match sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await? {
                 Synced::Written { .. } => report.written += 1,

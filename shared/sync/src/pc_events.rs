@@ -222,7 +222,7 @@ impl HandleError {
 
 /// Everything the handler works with.
 #[derive(Debug)]
-pub struct Context<'a, P, L, C, O> {
+pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
     /// Partner Central.
     pub pc: &'a P,
     /// The sync ledger.
@@ -237,11 +237,19 @@ pub struct Context<'a, P, L, C, O> {
     pub outcomes: &'a O,
     /// How close to its expiry a pending referral raises `Referral Expiring`.
     pub expiring_within: chrono::Duration,
+    /// The reconcile's share of the daily reads (`None`: no daily budget kept).
+    pub budget: Option<partner_central::Budgeted<'a, B>>,
 }
 
 /// Handles one event; returns what it did, as JSON for the invocation's response.
-pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm, O: Outcomes>(
-    cx: &Context<'_, P, L, C, O>,
+pub async fn handle<
+    P: PartnerCentral,
+    L: Ledger,
+    C: Crm,
+    O: Outcomes,
+    B: crate::budget::CallCounter,
+>(
+    cx: &Context<'_, P, L, C, O, B>,
     e: &EventBridgeEvent<Value>,
     time_left: impl FnMut() -> bool,
 ) -> Result<Value, HandleError> {
@@ -251,8 +259,22 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm, O: Outcomes>(
             return Ok(json!({ "ignored": why }));
         }
         Parsed::Schedule => {
-            let report =
-                partner_central::reconcile(cx.pc, cx.ledger, cx.crm, cx.catalog, time_left).await?;
+            let report = partner_central::reconcile_within(
+                cx.pc, cx.ledger, cx.crm, cx.catalog, time_left, cx.budget,
+            )
+            .await?;
+            if let Some(used) = report.reads_used {
+                let now = chrono::Utc::now().timestamp_millis();
+                crate::metrics::flush_with(&[
+                    crate::metrics::gauge("PartnerCentralReadsUsed24h", used as f64, "Count", now),
+                    crate::metrics::gauge(
+                        "ReconcilePausedForBudget",
+                        if report.paused_for_budget { 1.0 } else { 0.0 },
+                        "Count",
+                        now,
+                    ),
+                ]);
+            }
             info!(
                 listed = report.listed,
                 written = report.written,
@@ -261,6 +283,8 @@ pub async fn handle<P: PartnerCentral, L: Ledger, C: Crm, O: Outcomes>(
                 failed = report.failed,
                 pages = report.pages,
                 stopped_early = report.stopped_early,
+                paused_for_budget = report.paused_for_budget,
+                reads_used = report.reads_used,
                 "reconcile finished"
             );
             let expiring = partner_central::expiring_referrals(

@@ -436,6 +436,110 @@ async fn in_the_steady_state_a_reconcile_reads_only_pages() {
 }
 
 #[tokio::test]
+async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_starves_live_events() {
+    use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
+    use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+    use acebridge_sync::budget::{Call, CallCounter, DailyBudget};
+    use acebridge_sync::partner_central::Budgeted;
+    use chrono::TimeZone;
+    use std::sync::{Arc, Mutex};
+    const N: usize = 300;
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    s.seed(drafts(N));
+    // Quotas scaled down 1,000 times for reads (150 a day; 30% kept for live work, so the backfill may use
+    // 105), and a simulated clock: hourly reconciles over simulated days.
+    let budget = DailyBudget {
+        reads_per_day: 150,
+        writes_per_day: 10,
+        reserved_percent: 30,
+    };
+    let now = Arc::new(Mutex::new(
+        chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+    ));
+    let counter = DynamoCallCounter::new(aws_sdk_dynamodb::Client::new(&s.sdk), s.ledger_table())
+        .with_clock({
+            let now = now.clone();
+            move || *now.lock().unwrap()
+        });
+    // Every Partner Central call of the events function (live events and the reconcile) is counted.
+    let pc = std::mem::replace(&mut s.pc, SdkPartnerCentral::new(&s.sdk, None));
+    s.pc = pc.with_counter(counter.clone());
+    s.skip_events();
+    let live = ["O8000000", "O8000001", "O8000002"];
+    let mut finished_at = None;
+    let mut paused_runs = 0;
+    for hour in 0..(24 * 6) {
+        // A live change every hour, on an opportunity the backfill may or may not have reached yet.
+        let id = live[hour % live.len()];
+        let stage = format!("Stage of hour {hour}");
+        s.emulator
+            .state()
+            .aws_update(
+                "Sandbox",
+                id,
+                &json!({ "LifeCycle": { "NextSteps": stage } }),
+            )
+            .unwrap();
+        s.deliver().await;
+        assert_eq!(
+            s.record(RecordKind::Opportunity, id)
+                .await
+                .record
+                .pointer("/life_cycle/next_steps")
+                .and_then(Value::as_str),
+            Some(stage.as_str()),
+            "hour {hour}: a live event was not served"
+        );
+        let report = partner_central::reconcile_within(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            || true,
+            Some(Budgeted {
+                budget,
+                counter: &counter,
+            }),
+        )
+        .await
+        .unwrap();
+        // The backfill stops at its share of the window's reads (live reads included, so live work always
+        // finds the reserve): beyond the share, the window holds only live reads (one an hour, counted in
+        // the 25 hourly buckets of the window).
+        let used = counter.used(Call::Read).await.unwrap();
+        let live_in_window = (hour as u64 + 1).min(25);
+        assert!(
+            used <= budget.backfill_reads() + live_in_window,
+            "hour {hour}: {used} reads in the last day: the backfill took the reserve ({} kept of {})",
+            budget.reads_per_day - budget.backfill_reads(),
+            budget.reads_per_day
+        );
+        if report.paused_for_budget {
+            paused_runs += 1;
+        } else if finished_at.is_none() && s.crm.all().await.unwrap().len() == N {
+            finished_at = Some(hour);
+            break;
+        }
+        *now.lock().unwrap() += chrono::Duration::hours(1);
+    }
+    // 300 gets and a few pages: at least two full days of the backfill's 105 reads, finishing on the third
+    // at the earliest. The live reads (one an hour) count in the same window and come off the backfill's
+    // share (about 25 per window of 25 hourly buckets), so at most four such windows: before hour 100.
+    let finished_at = finished_at.expect("the backfill never finished");
+    assert!(
+        (48..100).contains(&finished_at),
+        "finished at hour {finished_at}"
+    );
+    assert!(paused_runs > 24, "{paused_runs} paused runs");
+    assert_eq!(
+        s.crm.all().await.unwrap().len(),
+        N,
+        "an opportunity was lost"
+    );
+    s.deliver().await;
+}
+
+#[tokio::test]
 async fn a_pending_referral_close_to_expiry_raises_referral_expiring_once() {
     let s = pc_stack(InvitationPolicy::Manual).await;
     let mut soon = referral("Expiring soon", "US", "100");

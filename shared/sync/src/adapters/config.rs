@@ -134,12 +134,22 @@ pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::Sdk
         env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref(),
     );
     match env_opt("LEDGER_TABLE") {
-        Some(table) => pc.with_shared_writes(crate::adapters::dynamodb::SharedRate::new(
-            dynamodb_client(sdk),
-            table,
-            "partner-central-writes",
-            1,
-        )),
+        Some(table) => pc
+            .with_shared_writes(crate::adapters::dynamodb::SharedRate::new(
+                dynamodb_client(sdk),
+                table.clone(),
+                "partner-central-writes",
+                1,
+            ))
+            .with_counter(call_counter(sdk, table)),
         None => pc,
     }
+}
+
+/// Partner Central calls counted in the ledger table `table`, across functions (see `budget`).
+pub fn call_counter(
+    sdk: &SdkConfig,
+    table: String,
+) -> crate::adapters::dynamodb::DynamoCallCounter {
+    crate::adapters::dynamodb::DynamoCallCounter::new(dynamodb_client(sdk), table)
 }

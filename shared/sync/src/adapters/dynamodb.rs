@@ -899,3 +899,102 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
     }
     Ok(())
 }
+
+/// Partner Central calls counted in the ledger table ([`crate::budget::CallCounter`]): one item an hour and
+/// kind (`BUDGET#reads#2026-11-30T07`), its count raised atomically by every function, expiring (TTL) a
+/// day after its hour has left the window.
+#[derive(Clone)]
+pub struct DynamoCallCounter {
+    client: Client,
+    table: String,
+    clock: std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl std::fmt::Debug for DynamoCallCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoCallCounter")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamoCallCounter {
+    /// Hours summed for "the last 24 hours": the current one and 24 before it.
+    const HOURS: i64 = 25;
+
+    /// The counter in `table` (the ledger table), on the real clock.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoCallCounter {
+            client,
+            table: table.into(),
+            clock: std::sync::Arc::new(Utc::now),
+        }
+    }
+
+    /// The same counter on another clock (tests that simulate days).
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = std::sync::Arc::new(clock);
+        self
+    }
+
+    fn bucket(call: crate::budget::Call, hour: DateTime<Utc>) -> String {
+        format!("BUDGET#{}#{}", call.as_str(), hour.format("%Y-%m-%dT%H"))
+    }
+}
+
+impl crate::budget::CallCounter for DynamoCallCounter {
+    async fn spend(&self, call: crate::budget::Call, n: u64) -> Result<(), PortError> {
+        let now = (self.clock)();
+        let expires = now.timestamp() + 2 * 86_400;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(Self::bucket(call, now)))
+            .update_expression("ADD calls :n SET expires_at = :e")
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+            .expression_attribute_values(":e", AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb", "UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn used(&self, call: crate::budget::Call) -> Result<u64, PortError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let now = (self.clock)();
+        let mut keys = KeysAndAttributes::builder().consistent_read(true);
+        for h in 0..Self::HOURS {
+            let hour = now - chrono::Duration::hours(h);
+            keys = keys.keys(std::collections::HashMap::from([(
+                "pk".to_string(),
+                s(Self::bucket(call, hour)),
+            )]));
+        }
+        let keys = keys
+            .build()
+            .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
+        let mut request = std::collections::HashMap::from([(self.table.clone(), keys)]);
+        let mut total = 0u64;
+        // BatchGetItem may leave keys unprocessed; asked again until none are.
+        for _ in 0..10 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb", "BatchGetItem", e))?;
+            for item in out.responses.unwrap_or_default().into_values().flatten() {
+                total += number(Some(&item), "calls").map_or(0, |n| u64::try_from(n).unwrap_or(0));
+            }
+            match out.unprocessed_keys.filter(|k| !k.is_empty()) {
+                Some(left) => request = left,
+                None => return Ok(total),
+            }
+        }
+        Err(PortError::retryable(
+            "dynamodb",
+            "BatchGetItem: keys left unprocessed",
+        ))
+    }
+}

@@ -74,6 +74,7 @@ pub struct SdkPartnerCentral {
     reads: RateLimiter,
     writes: RateLimiter,
     shared_writes: Option<crate::adapters::dynamodb::SharedRate>,
+    counter: Option<crate::adapters::dynamodb::DynamoCallCounter>,
 }
 
 impl SdkPartnerCentral {
@@ -101,6 +102,7 @@ impl SdkPartnerCentral {
             reads: RateLimiter::per_second(10),
             writes: RateLimiter::per_second(1),
             shared_writes: None,
+            counter: None,
         }
     }
 
@@ -122,6 +124,29 @@ impl SdkPartnerCentral {
         self
     }
 
+    /// Every call is also counted against the daily quotas, across functions (see [`crate::budget`]).
+    pub fn with_counter(mut self, counter: crate::adapters::dynamodb::DynamoCallCounter) -> Self {
+        self.counter = Some(counter);
+        self
+    }
+
+    /// Counts a call made now. A counter that cannot be written does not stop the call: the daily budget
+    /// is a guard for the reconcile, and AWS's own quota answers are retried.
+    async fn count(&self, call: crate::budget::Call) {
+        use crate::budget::CallCounter;
+        if let Some(c) = &self.counter
+            && let Err(e) = c.spend(call, 1).await
+        {
+            tracing::warn!(error = %e, "call counter unavailable");
+        }
+    }
+
+    /// Waits for a read slot (10/s) and counts the read.
+    async fn read_slot(&self) {
+        self.reads.wait().await;
+        self.count(crate::budget::Call::Read).await;
+    }
+
     /// Waits for a write slot: this process's, then the shared one. If the shared gate cannot be read
     /// the write goes on (the SDK retries throttling) rather than stalling the sync.
     async fn write_slot(&self) {
@@ -131,6 +156,7 @@ impl SdkPartnerCentral {
         {
             tracing::warn!(error = %e, "shared write gate unavailable; relying on retries");
         }
+        self.count(crate::budget::Call::Write).await;
     }
 
     /// The SDK client.
@@ -212,7 +238,7 @@ impl PartnerCentral for SdkPartnerCentral {
         catalog: Catalog,
         id: &str,
     ) -> Result<Option<Opportunity>, PortError> {
-        self.reads.wait().await;
+        self.read_slot().await;
         let out = match self
             .client
             .get_opportunity()
@@ -238,7 +264,7 @@ impl PartnerCentral for SdkPartnerCentral {
             .and_then(|l| l.review_status())
             .is_some_and(|s| s.as_str() != "Pending Submission");
         if submitted {
-            self.reads.wait().await;
+            self.read_slot().await;
             match self
                 .client
                 .get_aws_opportunity_summary()
@@ -265,7 +291,7 @@ impl PartnerCentral for SdkPartnerCentral {
         after: Option<DateTime<Utc>>,
         token: Option<String>,
     ) -> Result<ChangedPage, PortError> {
-        self.reads.wait().await;
+        self.read_slot().await;
         let sort = OpportunitySort::builder()
             .sort_order(SortOrder::Ascending)
             .sort_by(OpportunitySortName::LastModifieddate)
@@ -309,7 +335,7 @@ impl PartnerCentral for SdkPartnerCentral {
         catalog: Catalog,
         id: &str,
     ) -> Result<Option<Invitation>, PortError> {
-        self.reads.wait().await;
+        self.read_slot().await;
         match self
             .client
             .get_engagement_invitation()
@@ -362,7 +388,7 @@ impl PartnerCentral for SdkPartnerCentral {
         kind: TaskKind,
         task_id: &str,
     ) -> Result<Option<TaskState>, PortError> {
-        self.reads.wait().await;
+        self.read_slot().await;
         Ok(match kind {
             TaskKind::AcceptInvitation => self
                 .client
@@ -422,7 +448,7 @@ impl PartnerCentral for SdkPartnerCentral {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            self.reads.wait().await;
+            self.read_slot().await;
             let page = self
                 .client
                 .list_engagement_invitations()

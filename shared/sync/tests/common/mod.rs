@@ -316,6 +316,7 @@ impl PcStack {
             catalog: Catalog::Sandbox,
             outcomes: &self.outcomes,
             expiring_within: chrono::Duration::hours(48),
+            budget: None,
         }
     }
 
