@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-inbound fuzz local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-inbound bench-ingest-memory fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -58,7 +58,7 @@ deploy: sam-build ## First deploy: guided (writes samconfig.toml).
 bench: ## Criterion benchmarks; prints records/s and ratios.
 	$(CARGO) bench -p acebridge-mapping --bench ace_file
 
-bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults, wall time vs the 30 s quota bound.
+bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults (wall time vs the quota bound of the reads it makes), then the steady state (pages only).
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench reconcile
 
 fuzz: ## Long fuzz run: FUZZ_INPUTS (default 1,000,000) mutated inputs over every untrusted-input entry point; crashes saved to tests/fuzz/regressions/.
@@ -66,6 +66,9 @@ fuzz: ## Long fuzz run: FUZZ_INPUTS (default 1,000,000) mutated inputs over ever
 
 bench-inbound: setup ## crm-inbound at scale: 1,000 HubSpot events against a HubSpot answering in 150 ms, batch reads vs one read per record.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-crm --bench inbound_scale
+
+bench-ingest-memory: setup ## Peak memory (VmHWM) of the ingest on a 1 MB file, and on a 60 MiB file refused by its size.
+	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench ingest_memory
 
 startup: setup ## Each function's time from process start to ready, cold vs warm invoke, under cargo lambda watch --release.
 	bash benches/startup.sh
