@@ -211,16 +211,16 @@ fn forget_refuses_a_vague_customer_and_reports_what_it_removed_as_json() {
         format!("cli-crm-{n}"),
         format!("cli-landing-{n}"),
     );
-    let cli = |args: &[&str], code: i32| {
-        let out = Command::cargo_bin("acebridge")
-            .unwrap()
-            .env("AWS_ENDPOINT_URL", &endpoint)
+    let on_moto = || {
+        let mut c = Command::cargo_bin("acebridge").unwrap();
+        c.env("AWS_ENDPOINT_URL", &endpoint)
             .env("AWS_ACCESS_KEY_ID", "local")
             .env("AWS_SECRET_ACCESS_KEY", "local")
-            .env("AWS_REGION", "us-east-1")
-            .args(args)
-            .assert()
-            .code(code);
+            .env("AWS_REGION", "us-east-1");
+        c
+    };
+    let cli = |args: &[&str], code: i32| {
+        let out = on_moto().args(args).assert().code(code);
         let o = out.get_output();
         (
             String::from_utf8(o.stdout.clone()).unwrap(),
@@ -274,12 +274,7 @@ fn forget_refuses_a_vague_customer_and_reports_what_it_removed_as_json() {
         json!({"store_records": [], "ledger_entries": [], "files": [], "old_versions": 0, "dry_run": false})
     );
     // `show` says where the day's Partner Central quota stands and where the reconcile pauses.
-    let out = Command::cargo_bin("acebridge")
-        .unwrap()
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_REGION", "us-east-1")
+    let out = on_moto()
         .env("PC_READS_PER_DAY", "1000")
         .env("LIVE_RESERVE_PERCENT", "40")
         .args(["show", "--ledger-table", &ledger, "--crm-table", &crm])

@@ -529,6 +529,24 @@ where
     Ok(left)
 }
 
+/// [`process`], and what it left at the deadline onto the work queue.
+async fn process_or_defer<R, C, S>(
+    cx: &Inbound<'_, R, C, S>,
+    crm: &str,
+    changed: Vec<Changed>,
+    today: NaiveDate,
+    report: &mut Report,
+    time_left: &mut (dyn FnMut() -> bool + Send),
+) -> Result<(), PortError>
+where
+    R: RemoteCrm,
+    C: Crm,
+    S: ChangeSink,
+{
+    let left = process(cx, changed, today, report, time_left).await?;
+    defer(cx, crm, &left, report).await.map(|_| ())
+}
+
 /// Puts `changes` on the work queue, [`SEND_CHUNK`] records a message. False when there is no queue
 /// (the caller does the work itself).
 async fn defer<R, C, S>(
@@ -787,8 +805,15 @@ where
             )
             .await?;
     }
-    let left = process(cx, changed, today, &mut report, &mut time_left).await?;
-    defer(cx, "salesforce", &left, &mut report).await?;
+    process_or_defer(
+        cx,
+        "salesforce",
+        changed,
+        today,
+        &mut report,
+        &mut time_left,
+    )
+    .await?;
     info!(?report, "Salesforce event handled");
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
 }
@@ -850,10 +875,8 @@ where
         };
         let ids: Vec<String> = work.changes.iter().map(|c| c.id.clone()).collect();
         report.named += ids.len();
-        let done = match process(cx, work.changes, today, &mut report, time_left).await {
-            Ok(left) => defer(cx, &work.crm, &left, &mut report).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
+        let done =
+            process_or_defer(cx, &work.crm, work.changes, today, &mut report, time_left).await;
         match done {
             Ok(()) => {}
             Err(e) if e.retryable => {
@@ -969,10 +992,7 @@ where
     let done = if cx.queue.is_some() {
         defer(cx, "hubspot", &changed, report).await.map(|_| ())
     } else {
-        match process(cx, changed, now.date_naive(), report, time_left).await {
-            Ok(left) => defer(cx, "hubspot", &left, report).await.map(|_| ()),
-            Err(e) => Err(e),
-        }
+        process_or_defer(cx, "hubspot", changed, now.date_naive(), report, time_left).await
     };
     match done {
         Ok(()) => {

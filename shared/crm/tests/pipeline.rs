@@ -55,6 +55,23 @@ impl Local {
         local::drain_queue(&self.sdk, &self.queue).await.unwrap()
     }
 
+    /// The inbound context on this bus for the test HubSpot app (client secret `hs-client-secret`, app id
+    /// 54321), with `queue` as its work queue.
+    fn hubspot_inbound<'a, R, C>(
+        &'a self,
+        remote: &'a R,
+        mapping: &'a MappingConfig,
+        mirror: &'a C,
+        queue: Option<&'a acebridge_sync::adapters::sqs::WorkQueue>,
+    ) -> Inbound<'a, R, C, EventBus> {
+        Inbound {
+            hubspot_client_secret: Some(b"hs-client-secret"),
+            hubspot_app_id: Some("54321"),
+            queue,
+            ..self.inbound(remote, mapping, mirror)
+        }
+    }
+
     /// The inbound context on this bus, with no HubSpot app (Salesforce events only).
     fn inbound<'a, R, C>(
         &'a self,
@@ -468,12 +485,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     // As deployed: crm-inbound holds the CRM as an `AnyRemote` (its batch read must reach HubSpot's).
     let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
-    let cx = Inbound {
-        hubspot_client_secret: Some(b"hs-client-secret"),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
-        ..l.inbound(&hs, &mapping, &mirror)
-    };
+    let cx = l.hubspot_inbound(&hs, &mapping, &mirror, None);
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
     let now = Utc::now();
 
@@ -547,12 +559,7 @@ async fn with_a_work_queue_a_hubspot_call_is_answered_before_any_read_and_finish
     let (hs, mapping) = common::hubspot(&server);
     let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
-    let cx = Inbound {
-        hubspot_client_secret: Some(b"hs-client-secret"),
-        hubspot_app_id: Some("54321"),
-        queue: Some(&work),
-        ..l.inbound(&hs, &mapping, &mirror)
-    };
+    let cx = l.hubspot_inbound(&hs, &mapping, &mirror, Some(&work));
     let now = Utc::now();
 
     // Answered once verified and queued: HubSpot has not been read, nothing is on the bus yet.
@@ -597,12 +604,7 @@ async fn work_left_at_the_deadline_goes_back_on_the_queue_and_every_change_is_se
     hubspot_portal::mount(&server, std::time::Duration::ZERO).await;
     let (hs, mapping) = common::hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
-    let cx = Inbound {
-        hubspot_client_secret: Some(b"hs-client-secret"),
-        hubspot_app_id: Some("54321"),
-        queue: Some(&work),
-        ..l.inbound(&hs, &mapping, &mirror)
-    };
+    let cx = l.hubspot_inbound(&hs, &mapping, &mirror, Some(&work));
     // One message of 250 records (written as an older acebridge or an operator's replay could), and a
     // second message behind it.
     let body = |ids: std::ops::RangeInclusive<u64>| {
@@ -666,12 +668,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
         .await;
     let (hs, mapping) = common::hubspot(&server);
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
-    let cx = Inbound {
-        hubspot_client_secret: Some(b"hs-client-secret"),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
-        ..l.inbound(&hs, &mapping, &mirror)
-    };
+    let cx = l.hubspot_inbound(&hs, &mapping, &mirror, None);
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
     let now = Utc::now();
     let call = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
@@ -831,12 +828,8 @@ async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
         .unwrap();
     let cache = acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(ddb, table);
     let cx = Inbound {
-        hubspot_client_secret: Some(b"hs-client-secret"),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
         replay: Some(&cache),
-        queue: None,
-        ..l.inbound(&hs, &mapping, &mirror)
+        ..l.hubspot_inbound(&hs, &mapping, &mirror, None)
     };
     let now = Utc::now();
     let call = common::deal_webhook_call(now);

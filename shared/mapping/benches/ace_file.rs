@@ -102,6 +102,38 @@ fn summary() {
         ours / 2.0
     );
     println!("  ratio (ours / baseline)    : {:>10.2}", ours / base);
+    match python_reference(&bytes) {
+        Some(py) => {
+            println!(
+                "  plain Python mapping       : {py:>10.0} records/s (benches/ace_mapping_reference.py)"
+            );
+            println!("  ratio (ours / Python)      : {:>10.2}", ours / 2.0 / py);
+        }
+        None => println!("  plain Python mapping       : not run (no python3)"),
+    }
+}
+
+/// Records/s of the Python reference mapping on the same bytes (the project's venv Python if there is
+/// one, else `python3`), measured right after ours.
+fn python_reference(bytes: &[u8]) -> Option<f64> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = std::env::temp_dir().join(format!("ace-bench-{}.json", std::process::id()));
+    std::fs::write(&file, bytes).ok()?;
+    let venv = root.join(".venv/bin/python");
+    let python = if venv.exists() {
+        venv
+    } else {
+        std::path::PathBuf::from("python3")
+    };
+    let out = std::process::Command::new(python)
+        .arg(root.join("benches/ace_mapping_reference.py"))
+        .arg(&file)
+        .arg("4")
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&file);
+    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    v["records_per_second"].as_f64()
 }
 
 criterion_group!(benches, bench);

@@ -10,8 +10,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use acebridge_mapping::Catalog;
-use acebridge_sync::crm_queue::{Channel, Context, handle_batch};
+use acebridge_sync::crm_queue::handle_batch;
 use acebridge_sync::policy::InvitationPolicy;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -64,16 +63,7 @@ async fn main() {
     }
 
     // CRM → AWS: one change per message, as crm-outbound receives it.
-    let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket, _> = Context {
-        pc: &s.pc,
-        ledger: &s.ledger,
-        crm: &s.crm,
-        ace: None,
-        partner: None,
-        catalog: Catalog::Sandbox,
-        channel: Channel::Api,
-        outcomes: &s.outcomes,
-    };
+    let cx = s.outbound_cx();
     let mut crm_to_aws = Vec::new();
     for i in 0..30 {
         let id = format!("O5{i:06}");

@@ -355,7 +355,7 @@ mod partner_central {
     #[tokio::test]
     async fn a_deadline_in_the_middle_of_a_crm_push_then_redelivery_creates_each_opportunity_once()
     {
-        use acebridge_sync::crm_queue::{Channel, Context, handle_batch};
+        use acebridge_sync::crm_queue::handle_batch;
         let s = pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
         let messages: Vec<(String, String)> = (1..=3)
             .map(|i| {
@@ -368,16 +368,7 @@ mod partner_central {
                 (format!("m{i}"), event.to_string())
             })
             .collect();
-        let cx: Context<'_, _, _, _, acebridge_sync::adapters::s3::S3Bucket, _> = Context {
-            pc: &s.pc,
-            ledger: &s.ledger,
-            crm: &s.crm,
-            ace: None,
-            partner: None,
-            catalog: Catalog::Sandbox,
-            channel: Channel::Api,
-            outcomes: &s.outcomes,
-        };
+        let cx = s.outbound_cx();
         let first_created = async {
             while calls(&s, "CreateOpportunity") < 1 {
                 tokio::time::sleep(Duration::from_millis(5)).await;

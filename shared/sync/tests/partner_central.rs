@@ -312,9 +312,7 @@ async fn reconcile_of_300_opportunities_under_quotas_and_injected_500s_loses_non
     s.seed(drafts(300));
     s.emulator.enforce_quotas(true);
     s.emulator.fail_next(5);
-    let report = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let report = s.reconcile().await;
     assert_eq!(
         (report.listed, report.written, report.failed),
         (300, 300, 0),
@@ -338,24 +336,14 @@ async fn reconcile_of_300_opportunities_under_quotas_and_injected_500s_loses_non
 async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
     let mut s = pc_stack(InvitationPolicy::Manual).await;
     s.seed(drafts(25));
-    let first = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let first = s.reconcile().await;
     assert_eq!((first.from, first.written), (None, 25));
-    for id in ["O8000003", "O8000011", "O8000020"] {
-        s.emulator
-            .state()
-            .aws_update(
-                "Sandbox",
-                id,
-                &json!({ "LifeCycle": { "Stage": "Technical Validation" } }),
-            )
-            .unwrap();
-    }
+    s.aws_stage(
+        &["O8000003", "O8000011", "O8000020"],
+        "Technical Validation",
+    );
     s.skip_events(); // EventBridge lost them
-    let second = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let second = s.reconcile().await;
     assert_eq!(second.from, first.to);
     assert_eq!(second.written, 3, "{second:?}");
     for id in ["O8000003", "O8000011", "O8000020"] {
@@ -373,23 +361,14 @@ async fn events_dropped_on_purpose_are_repaired_by_the_next_reconcile() {
 async fn in_the_steady_state_a_reconcile_reads_only_pages() {
     let mut s = pc_stack(InvitationPolicy::Manual).await;
     s.seed(drafts(25));
-    let first = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let first = s.reconcile().await;
     assert_eq!((first.written, first.unread), (25, 0));
     s.skip_events();
     // AWS changes four opportunities; the events function reads and applies each (as it does live).
-    let changed = ["O8000002", "O8000009", "O8000016", "O8000024"];
-    for id in changed {
-        s.emulator
-            .state()
-            .aws_update(
-                "Sandbox",
-                id,
-                &json!({ "LifeCycle": { "Stage": "Technical Validation" } }),
-            )
-            .unwrap();
-    }
+    s.aws_stage(
+        &["O8000002", "O8000009", "O8000016", "O8000024"],
+        "Technical Validation",
+    );
     s.deliver().await;
     let reads = |s: &common::PcStack| {
         let stats = s.emulator.state().stats.clone();
@@ -403,9 +382,7 @@ async fn in_the_steady_state_a_reconcile_reads_only_pages() {
     let before = reads(&s);
     // The reconcile lists them again (changed since its watermark) and reads none: the ledger has
     // applied the LastModifiedDate the list gives.
-    let second = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let second = s.reconcile().await;
     assert_eq!(
         (second.listed, second.unread, second.written),
         (4, 4, 0),
@@ -417,18 +394,9 @@ async fn in_the_steady_state_a_reconcile_reads_only_pages() {
         second.to
     );
     // A change whose event was lost is read (once) and applied by the next reconcile.
-    s.emulator
-        .state()
-        .aws_update(
-            "Sandbox",
-            "O8000005",
-            &json!({ "LifeCycle": { "Stage": "Business Validation" } }),
-        )
-        .unwrap();
+    s.aws_stage(&["O8000005"], "Business Validation");
     s.skip_events();
-    let third = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let third = s.reconcile().await;
     assert_eq!(third.written, 1, "{third:?}");
     assert_eq!(reads(&s), before + 1);
     let rec = s.record(RecordKind::Opportunity, "O8000005").await;

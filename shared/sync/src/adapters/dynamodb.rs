@@ -680,6 +680,9 @@ impl SharedRate {
         sleep_until_ms(slot).await;
         let lease_ms = i64::try_from(Self::LEASE.as_millis()).unwrap_or(3000);
         if let Some(previous) = previous {
+            // Polled while the previous holder has not departed: 10 ms, then up to 50 ms apart (each poll
+            // is a DynamoDB read; a late holder is rare, a busy table is not).
+            let mut poll = std::time::Duration::from_millis(10);
             loop {
                 let item = get(&self.client, &self.table, &self.key).await?;
                 let departed = number(item.as_ref(), "departed_slot").unwrap_or(i64::MIN);
@@ -693,7 +696,8 @@ impl SharedRate {
                     tracing::warn!(gate = %self.key, "the previous slot's holder never departed; going on");
                     break;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                tokio::time::sleep(poll).await;
+                poll = (poll * 2).min(std::time::Duration::from_millis(50));
             }
         }
         Ok(Slot { gate: self, slot })

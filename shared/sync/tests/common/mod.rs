@@ -320,6 +320,56 @@ impl PcStack {
         }
     }
 
+    /// A reconcile of the Sandbox catalog with all the time it needs.
+    pub async fn reconcile(&self) -> acebridge_sync::partner_central::ReconcileReport {
+        acebridge_sync::partner_central::reconcile(
+            &self.pc,
+            &self.ledger,
+            &self.crm,
+            Catalog::Sandbox,
+            || true,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// AWS changes the stage of each of `ids` (an `Opportunity Updated` each, not yet delivered).
+    pub fn aws_stage(&self, ids: &[&str], stage: &str) {
+        for id in ids {
+            self.emulator
+                .state()
+                .aws_update(
+                    "Sandbox",
+                    id,
+                    &serde_json::json!({ "LifeCycle": { "Stage": stage } }),
+                )
+                .unwrap();
+        }
+    }
+
+    /// crm-outbound's context on this stack (API channel, Sandbox).
+    pub fn outbound_cx(
+        &self,
+    ) -> acebridge_sync::crm_queue::Context<
+        '_,
+        SdkPartnerCentral,
+        DynamoLedger,
+        DynamoCrmStore,
+        S3Bucket,
+        acebridge_sync::adapters::eventbridge::EventBus,
+    > {
+        acebridge_sync::crm_queue::Context {
+            pc: &self.pc,
+            ledger: &self.ledger,
+            crm: &self.crm,
+            ace: None,
+            partner: None,
+            catalog: Catalog::Sandbox,
+            channel: acebridge_sync::crm_queue::Channel::Api,
+            outcomes: &self.outcomes,
+        }
+    }
+
     /// Every outcome event published since the last call (the bus → rule → SQS copy).
     pub async fn published(&self) -> Vec<serde_json::Value> {
         local::drain_queue(&self.sdk, &self.outcome_queue)
