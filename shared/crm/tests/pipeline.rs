@@ -473,7 +473,11 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     common::mock_deal_901(&server, Some("555"), Some(1)).await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/companies/batch/read"))
-        .and(wiremock::matchers::body_partial_json(json!({"inputs": [{"id": "555"}]})))
+        // Exactly: the company the deal is associated with, and the company properties the shipped
+        // mapping (mappings/hubspot-deals.yaml) names, in its order.
+        .and(wiremock::matchers::body_json(json!({"inputs": [{"id": "555"}],
+            "properties": ["name", "domain", "industry", "country", "zip", "state", "city"],
+            "propertiesWithHistory": []})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
             "results": [{"id": "555", "properties": {"name": "Example Corp", "domain": "example.com", "country": "US",
