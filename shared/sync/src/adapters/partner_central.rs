@@ -149,14 +149,16 @@ impl SdkPartnerCentral {
 
     /// Waits for a write slot: this process's, then the shared one. If the shared gate cannot be read
     /// the write goes on (the SDK retries throttling) rather than stalling the sync.
+    /// The write is counted first: between the gate's recorded departure and the call nothing may stand
+    /// (the next writer keeps its distance from that departure).
     async fn write_slot(&self) {
+        self.count(crate::budget::Call::Write).await;
         self.writes.wait().await;
         if let Some(gate) = &self.shared_writes
             && let Err(e) = gate.wait().await
         {
             tracing::warn!(error = %e, "shared write gate unavailable; relying on retries");
         }
-        self.count(crate::budget::Call::Write).await;
     }
 
     /// The SDK client.
