@@ -45,6 +45,7 @@ async fn main() -> Result<(), Error> {
             budget,
             counter: &counter,
         }),
+        refresh: acebridge_sync::partner_central::Refresh::from_env(),
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(

@@ -152,6 +152,10 @@ pub struct LedgerEntry {
     /// the entry may expire after the retention period. Cleared if the record opens again.
     #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the reconcile last read AWS's side of the record again on its own (see
+    /// `partner_central::refresh_aws_side`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshed_at: Option<DateTime<Utc>>,
     /// First time acebridge saw the record.
     pub first_seen: DateTime<Utc>,
     /// Last change of this entry.
@@ -183,6 +187,7 @@ impl LedgerEntry {
             held: None,
             crm_snapshot: None,
             alerts: Vec::new(),
+            refreshed_at: None,
             closed_at: None,
             first_seen: now,
             updated_at: now,

@@ -633,7 +633,7 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
 /// AWS's side (GetAwsOpportunitySummary) is part of the version applied. AWS documents that a change of it
 /// sends `Opportunity Updated` (Partner Central developer guide, opportunity events), which the events
 /// function applies with both reads; whether it also moves the partner opportunity's `LastModifiedDate` is
-/// not documented, so a summary change whose event was lost is not caught here (docs/performance.md).
+/// not documented, so a summary change whose event was lost is caught by [`refresh_aws_side`], not here.
 async fn applied(
     ledger: &impl Ledger,
     catalog: Catalog,
@@ -648,6 +648,103 @@ async fn applied(
                 .and_then(|v| v.aws_last_modified)
                 .is_some_and(|done| done >= listed)
     }))
+}
+
+/// How often [`refresh_aws_side`] reads an open opportunity again, and how many at most in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refresh {
+    /// Once every (`AWS_SIDE_REFRESH_HOURS`, default 24).
+    pub every: chrono::Duration,
+    /// At most this many in one run (`AWS_SIDE_REFRESH_PER_RUN`, default 200: with hourly reconciles, 4,800
+    /// a day, about 9,600 reads, a tenth of the daily quota).
+    pub per_run: usize,
+}
+
+impl Refresh {
+    /// From the environment, with the defaults above; `AWS_SIDE_REFRESH_HOURS=0` turns it off.
+    pub fn from_env() -> Option<Self> {
+        let number = |name: &str, default: i64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(default)
+        };
+        let hours = number("AWS_SIDE_REFRESH_HOURS", 24);
+        (hours > 0).then(|| Refresh {
+            every: chrono::Duration::hours(hours),
+            per_run: usize::try_from(number("AWS_SIDE_REFRESH_PER_RUN", 200)).unwrap_or(200),
+        })
+    }
+}
+
+/// What [`refresh_aws_side`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshReport {
+    /// Open opportunities due a refresh (not read again by acebridge for `every`).
+    pub due: usize,
+    /// Read again (GetOpportunity, and GetAwsOpportunitySummary once submitted) and applied if changed.
+    pub refreshed: usize,
+    /// Of those, with something new for the CRM (AWS's side changed without a new `LastModifiedDate`).
+    pub changed: usize,
+    /// Stopped by the daily budget or the deadline; the next run goes on with the oldest.
+    pub stopped: bool,
+}
+
+/// The slow refresh of AWS's side: AWS documents that a change of its opportunity summary (AWS's stage,
+/// team, involvement, insights) sends `Opportunity Updated`, not that it moves the partner opportunity's
+/// `LastModifiedDate`, so a lost event could leave such a change out of the CRM for good (the reconcile lists
+/// by `LastModifiedDate`). Each open opportunity is read again once every `every`, oldest first, at most
+/// `per_run` in one run, within the reconcile's daily budget.
+pub async fn refresh_aws_side<B: crate::budget::CallCounter>(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    pace: Refresh,
+    mut time_left: impl FnMut() -> bool,
+    budget: Option<Budgeted<'_, B>>,
+) -> Result<RefreshReport, PortError> {
+    let Refresh { every, per_run } = pace;
+    let now = Utc::now();
+    let mut due: Vec<ledger::LedgerEntry> = ledger
+        .records()
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.key.kind == RecordKind::Opportunity
+                && e.key.catalog == catalog
+                && e.ace_id.is_some()
+                && e.closed_at.is_none()
+                && e.status == Some(ledger::RecordStatus::Synced)
+                && e.refreshed_at.unwrap_or(e.first_seen) + every <= now
+        })
+        .collect();
+    due.sort_by_key(|e| e.refreshed_at.unwrap_or(e.first_seen));
+    let mut report = RefreshReport {
+        due: due.len(),
+        ..RefreshReport::default()
+    };
+    let mut scratch = ReconcileReport::default();
+    for entry in due.into_iter().take(per_run) {
+        if !time_left() || !has_room(budget.as_ref(), 2, &mut scratch).await? {
+            report.stopped = true;
+            break;
+        }
+        let Some(id) = entry.ace_id.as_deref() else {
+            continue;
+        };
+        if let Synced::Written { .. } =
+            sync_opportunity(pc, ledger, crm, catalog, id, "refresh").await?
+        {
+            report.changed += 1;
+        }
+        report.refreshed += 1;
+        ledger::edit(ledger, &entry.key, Utc::now(), |e| {
+            e.refreshed_at = Some(now);
+        })
+        .await?;
+    }
+    Ok(report)
 }
 
 async fn finish(

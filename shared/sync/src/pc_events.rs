@@ -239,6 +239,8 @@ pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
     pub expiring_within: chrono::Duration,
     /// The reconcile's share of the daily reads (`None`: no daily budget kept).
     pub budget: Option<partner_central::Budgeted<'a, B>>,
+    /// The slow refresh of AWS's side after each reconcile (`None`: off).
+    pub refresh: Option<partner_central::Refresh>,
 }
 
 /// Handles one event; returns what it did, as JSON for the invocation's response.
@@ -251,7 +253,7 @@ pub async fn handle<
 >(
     cx: &Context<'_, P, L, C, O, B>,
     e: &EventBridgeEvent<Value>,
-    time_left: impl FnMut() -> bool,
+    mut time_left: impl FnMut() -> bool,
 ) -> Result<Value, HandleError> {
     let event = match parse(e)? {
         Parsed::Ignored(why) => {
@@ -260,7 +262,12 @@ pub async fn handle<
         }
         Parsed::Schedule => {
             let report = partner_central::reconcile_within(
-                cx.pc, cx.ledger, cx.crm, cx.catalog, time_left, cx.budget,
+                cx.pc,
+                cx.ledger,
+                cx.crm,
+                cx.catalog,
+                &mut time_left,
+                cx.budget,
             )
             .await?;
             if let Some(used) = report.reads_used {
@@ -287,6 +294,23 @@ pub async fn handle<
                 reads_used = report.reads_used,
                 "reconcile finished"
             );
+            // AWS's side of open opportunities, read again slowly (within the same budget), once the
+            // reconcile itself got through.
+            let refreshed = match cx.refresh {
+                Some(pace) if !report.paused_for_budget && !report.stopped_early => Some(
+                    partner_central::refresh_aws_side(
+                        cx.pc,
+                        cx.ledger,
+                        cx.crm,
+                        cx.catalog,
+                        pace,
+                        &mut time_left,
+                        cx.budget,
+                    )
+                    .await?,
+                ),
+                _ => None,
+            };
             let expiring = partner_central::expiring_referrals(
                 cx.pc,
                 cx.ledger,
@@ -295,7 +319,9 @@ pub async fn handle<
                 cx.expiring_within,
             )
             .await?;
-            return Ok(json!({ "reconcile": report, "expiring_alerts": expiring }));
+            return Ok(
+                json!({ "reconcile": report, "refreshed": refreshed, "expiring_alerts": expiring }),
+            );
         }
         Parsed::Event(ev) => ev,
     };

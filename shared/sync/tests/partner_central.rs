@@ -404,6 +404,67 @@ async fn in_the_steady_state_a_reconcile_reads_only_pages() {
 }
 
 #[tokio::test]
+async fn a_change_of_aws_s_side_whose_event_was_lost_reaches_the_crm_by_the_slow_refresh() {
+    use acebridge_sync::budget::Uncounted;
+    use acebridge_sync::partner_central::{Budgeted, Refresh, refresh_aws_side};
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    let mut approved = drafts(3);
+    for o in &mut approved {
+        o["LifeCycle"]["ReviewStatus"] = json!("Approved");
+    }
+    s.seed(approved);
+    let ids = ["O8000000", "O8000001", "O8000002"];
+    for id in ids {
+        s.emulator
+            .state()
+            .aws_summary_update(
+                "Sandbox",
+                id,
+                &json!({ "LifeCycle": { "Stage": "Prospect" } }),
+            )
+            .unwrap();
+    }
+    assert_eq!(s.reconcile().await.written, 3);
+    s.skip_events();
+    // AWS moves its own stage of one opportunity; the event is lost, and the partner opportunity's
+    // LastModifiedDate does not move: the reconcile alone cannot see it.
+    s.emulator
+        .state()
+        .aws_summary_update(
+            "Sandbox",
+            "O8000001",
+            &json!({ "LifeCycle": { "Stage": "Qualified" } }),
+        )
+        .unwrap();
+    s.skip_events();
+    assert_eq!(s.reconcile().await.written, 0);
+    let refresh = |every: chrono::Duration, per_run: usize| {
+        refresh_aws_side(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            Refresh { every, per_run },
+            || true,
+            None::<Budgeted<'_, Uncounted>>,
+        )
+    };
+    // Read within the day: not due, nothing read.
+    let quiet = refresh(chrono::Duration::hours(24), 10).await.unwrap();
+    assert_eq!((quiet.due, quiet.refreshed), (0, 0));
+    // Due: two a run, oldest first; over two runs each is read again once and the change arrives.
+    let first = refresh(chrono::Duration::zero(), 2).await.unwrap();
+    let second = refresh(chrono::Duration::zero(), 2).await.unwrap();
+    assert_eq!((first.due, first.refreshed), (3, 2), "{first:?}");
+    assert_eq!(first.changed + second.changed, 1, "{first:?} {second:?}");
+    let rec = s.record(RecordKind::Opportunity, "O8000001").await;
+    assert_eq!(
+        rec.record.pointer("/aws/stage").and_then(Value::as_str),
+        Some("Qualified")
+    );
+}
+
+#[tokio::test]
 async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_starves_live_events() {
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;

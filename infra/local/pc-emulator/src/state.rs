@@ -552,6 +552,29 @@ impl State {
         Ok(lmd)
     }
 
+    /// AWS changes its side of opportunity `id` (the AWS Opportunity Summary: AWS's stage, team,
+    /// insights), created with the defaults a submission gives if there is none yet. As AWS's developer
+    /// guide has it, this sends `Opportunity Updated`; the partner opportunity's `LastModifiedDate` is left
+    /// as it is (AWS does not document that it moves).
+    pub fn aws_summary_update(
+        &mut self,
+        catalog: &str,
+        id: &str,
+        patch: &Value,
+    ) -> Result<(), ApiError> {
+        let key = (catalog.to_string(), id.to_string());
+        if !self.opportunities.contains_key(&key) {
+            return Err(ApiError::not_found("Opportunity", id));
+        }
+        let summary = self.summaries.entry(key).or_insert_with(|| {
+            json!({ "Catalog": catalog, "RelatedOpportunityId": id, "Origin": "Partner Referral",
+                "InvolvementType": "Co-Sell", "Visibility": "Full", "LifeCycle": { "Stage": "Prospect" } })
+        });
+        merge(summary, patch.clone());
+        self.opportunity_event("Opportunity Updated", catalog, id);
+        Ok(())
+    }
+
     /// AWS finished reviewing a submitted opportunity. As AWS's scenario table has it, an approval
     /// accepts AWS's engagement invitation (Engagement Invitation Accepted, Engagement Member Added,
     /// Engagement Resource Snapshot Created) and a rejection rejects it; the EventBridge reference's

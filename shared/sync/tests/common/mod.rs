@@ -317,6 +317,7 @@ impl PcStack {
             outcomes: &self.outcomes,
             expiring_within: chrono::Duration::hours(48),
             budget: None,
+            refresh: None,
         }
     }
 
