@@ -20,6 +20,7 @@ use acebridge_sync::crm_queue::{OPPORTUNITY_CHANGED, REFERRAL_DECISION, SOURCE a
 use acebridge_sync::outbound::{OpportunityChanged, ReferralDecision};
 use acebridge_sync::partner_central::Submission;
 use acebridge_sync::record::RecordKind;
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -818,25 +819,18 @@ where
     Ok(serde_json::to_value(&report).unwrap_or(Value::Null))
 }
 
-/// The `(messageId, body)` of an SQS event's records, if the event is one.
+/// The `(messageId, body)` of an SQS event's records (read as `aws_lambda_events` models Lambda's SQS
+/// event), if the event is one.
 fn sqs_records(event: &Value) -> Option<Vec<(String, String)>> {
-    let records = event.get("Records")?.as_array()?;
-    let first = records.first()?;
+    let first = event.get("Records")?.as_array()?.first()?;
     if first.get("eventSource").and_then(Value::as_str) != Some("aws:sqs") {
         return None;
     }
+    let sqs: SqsEvent = serde_json::from_value(event.clone()).ok()?;
     Some(
-        records
-            .iter()
-            .map(|r| {
-                let text = |k: &str| {
-                    r.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                (text("messageId"), text("body"))
-            })
+        sqs.records
+            .into_iter()
+            .map(|m| (m.message_id.unwrap_or_default(), m.body.unwrap_or_default()))
             .collect(),
     )
 }
@@ -896,12 +890,14 @@ where
         failed = failed.len(),
         "deferred CRM changes handled"
     );
-    json!({
-        "batchItemFailures": failed
-            .into_iter()
-            .map(|id| json!({"itemIdentifier": id}))
-            .collect::<Vec<_>>()
-    })
+    // Lambda's partial batch response, as `aws_lambda_events` models it (crm-outbound answers the same).
+    let mut response = SqsBatchResponse::default();
+    for id in failed {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        response.batch_item_failures.push(failure);
+    }
+    serde_json::to_value(response).unwrap_or(Value::Null)
 }
 
 /// Records that could not be read for good: counted (the failed-records alarm fires) and published for
