@@ -210,32 +210,31 @@ async fn main() {
     );
     let mirror = MirroredCrm::<Hubspot>::new(store.clone(), None);
 
+    // crm-inbound for the bench's HubSpot app, reading through `remote`, sending to `sink`.
+    fn app<'a, R, S>(
+        remote: &'a R,
+        mapping: &'a MappingConfig,
+        mirror: &'a MirroredCrm<Hubspot>,
+        sink: &'a S,
+    ) -> Inbound<'a, R, MirroredCrm<Hubspot>, S> {
+        Inbound {
+            remote,
+            mapping,
+            mirror,
+            sink,
+            hubspot_client_secret: Some(SECRET),
+            hubspot_app_id: Some("54321"),
+            salesforce_user_id: None,
+            replay: None,
+            queue: None,
+        }
+    }
     // Batch reads: 1,000 events in 10 calls of 100.
-    let cx = Inbound {
-        remote: &hs,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &bus,
-        hubspot_client_secret: Some(SECRET),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
-        replay: None,
-        queue: None,
-    };
+    let cx = app(&hs, &mapping, &mirror, &bus);
     let (batch_total, batch_worst, sent) = ten_calls(&cx, 100_000).await;
     // The same reads and mirror lookups without the bus (its share measured apart).
     let counted = Counted::default();
-    let cx_no_bus = Inbound {
-        remote: &hs,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &counted,
-        hubspot_client_secret: Some(SECRET),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
-        replay: None,
-        queue: None,
-    };
+    let cx_no_bus = app(&hs, &mapping, &mirror, &counted);
     let (nobus_total, nobus_worst, _) = ten_calls(&cx_no_bus, 300_000).await;
     // As deployed: each call answered once verified and queued; the queue drained as Lambda's SQS event
     // source delivers it (ten messages an invocation), with the reads and the bus as in the first row.
@@ -271,17 +270,7 @@ async fn main() {
         &secret,
         mapping.clone(),
     ));
-    let cx_old = Inbound {
-        remote: &one_by_one,
-        mapping: &mapping,
-        mirror: &mirror,
-        sink: &bus,
-        hubspot_client_secret: Some(SECRET),
-        hubspot_app_id: Some("54321"),
-        salesforce_user_id: None,
-        replay: None,
-        queue: None,
-    };
+    let cx_old = app(&one_by_one, &mapping, &mirror, &bus);
     let deals: Vec<String> = (0..100u64).map(|i| (200_000 + i).to_string()).collect();
     let now = chrono::Utc::now();
     let started = Instant::now();

@@ -121,15 +121,12 @@ impl Hubspot {
     ) -> Result<Vec<(String, String)>, PortError> {
         let inputs: Vec<Value> = deals.map(|id| json!({"id": id})).collect();
         let r = self
-            .call(
-                Method::POST,
+            .post_batch(
                 &format!("/crm/v4/associations/{object}/companies/batch/read"),
-                Some(&json!({ "inputs": inputs })),
+                &json!({ "inputs": inputs }),
+                "batch read company associations",
             )
-            .await?;
-        if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
-            return Err(Self::refusal("batch read company associations", &r));
-        }
+            .await??;
         Ok(r.json()["results"]
             .as_array()
             .into_iter()
@@ -156,15 +153,12 @@ impl Hubspot {
         for chunk in unique.chunks(BATCH_LIMIT) {
             let inputs: Vec<Value> = chunk.iter().map(|id| json!({"id": id})).collect();
             let r = self
-                .call(
-                    Method::POST,
+                .post_batch(
                     "/crm/v3/objects/companies/batch/read",
-                    Some(&json!({"inputs": inputs, "properties": names, "propertiesWithHistory": []})),
+                    &json!({"inputs": inputs, "properties": names, "propertiesWithHistory": []}),
+                    "batch read companies",
                 )
-                .await?;
-            if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
-                return Err(Self::refusal("batch read companies", &r));
-            }
+                .await??;
             for res in r.json()["results"].as_array().into_iter().flatten() {
                 if let Some(id) = id_text(&res["id"]) {
                     out.insert(id, res["properties"].clone());
@@ -172,6 +166,22 @@ impl Hubspot {
             }
         }
         Ok(out)
+    }
+
+    /// POSTs a batch call: the answer if HubSpot took it (200, or 207 with per-record errors), its refusal
+    /// otherwise; the outer error is a call that did not get an answer.
+    async fn post_batch(
+        &self,
+        path: &str,
+        body: &Value,
+        what: &str,
+    ) -> Result<Result<Response, PortError>, PortError> {
+        let r = self.call(Method::POST, path, Some(body)).await?;
+        if r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS {
+            Ok(Ok(r))
+        } else {
+            Ok(Err(Self::refusal(what, &r)))
+        }
     }
 
     fn refusal(what: &str, response: &Response) -> PortError {
@@ -330,21 +340,23 @@ impl Hubspot {
         for (verb, group) in [("upsert", upserts), ("update", updates)] {
             for chunk in group.chunks(BATCH_LIMIT) {
                 let inputs: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
-                let r = self
-                    .call(
-                        Method::POST,
+                let r = match self
+                    .post_batch(
                         &format!("/crm/v3/objects/{object}/batch/{verb}"),
-                        Some(&json!({"inputs": inputs})),
+                        &json!({"inputs": inputs}),
+                        &format!("batch {verb} {object}"),
                     )
-                    .await?;
-                let body = r.json();
-                if !(r.status == StatusCode::OK || r.status == StatusCode::MULTI_STATUS) {
-                    let e = Self::refusal(&format!("batch {verb} {object}"), &r);
-                    for (i, _) in chunk {
-                        out[*i] = Some(Err(e.clone()));
+                    .await?
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        for (i, _) in chunk {
+                            out[*i] = Some(Err(e.clone()));
+                        }
+                        continue;
                     }
-                    continue;
-                }
+                };
+                let body = r.json();
                 // Results come back in any order, each with its input's objectWriteTraceId; a 207 lists
                 // the inputs it refused under `errors`, each naming its trace id in `context`.
                 let results = body["results"].as_array().cloned().unwrap_or_default();

@@ -724,9 +724,12 @@ pub async fn refresh_aws_side<B: crate::budget::CallCounter>(
         due: due.len(),
         ..RefreshReport::default()
     };
-    let mut scratch = ReconcileReport::default();
     for entry in due.into_iter().take(per_run) {
-        if !time_left() || !has_room(budget.as_ref(), 2, &mut scratch).await? {
+        let room = match &budget {
+            Some(b) => b.budget.backfill_may_read(b.counter, 2).await?.0,
+            None => true,
+        };
+        if !time_left() || !room {
             report.stopped = true;
             break;
         }
