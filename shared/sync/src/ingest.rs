@@ -9,7 +9,7 @@ use crate::error::PortError;
 use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, ResultTarget};
 use crate::outcomes::{Outcome, Outcomes};
 use crate::record::{RecordKind, SyncRecord};
-use crate::store::{ObjectStore, StoredObject, move_object};
+use crate::store::{ObjectStore, move_object};
 use acebridge_mapping::ace::{self, AceFile, RecordsFile, WireRecord};
 use acebridge_mapping::{Catalog, Field};
 use aws_lambda_events::s3::S3Event;
@@ -190,9 +190,10 @@ pub async fn ingest_file(
     // The size is checked before the body is read: an oversized file is quarantined by a server-side
     // copy, so a 60 MiB upload never reaches the function's memory.
     if let Some(head) = landing.head(key).await?
-        && head.info.size > config.max_file_bytes
+        && let Some(reason) = too_big(head.info.size, config)
     {
-        return quarantine_unread(landing, ledger, config, &head).await;
+        let entry = processing(ledger, key, &head.info.etag, Utc::now()).await?;
+        return quarantined(landing, ledger, entry, reason).await;
     }
     let Some(object) = landing.get(key).await? else {
         let done = match event_etag {
@@ -213,27 +214,12 @@ pub async fn ingest_file(
     };
     let etag = object.head.info.etag.clone();
     let now = Utc::now();
-    let mut entry = ledger.file(key, &etag).await?.unwrap_or(FileEntry {
-        key: key.to_string(),
-        etag: etag.clone(),
-        status: FileStatus::Processing,
-        reason: None,
-        counts: FileCounts::default(),
-        attempts: 0,
-        updated_at: now,
-    });
-    entry.status = FileStatus::Processing;
-    entry.attempts += 1;
-    entry.updated_at = now;
-    ledger.put_file(&entry).await?;
+    let mut entry = processing(ledger, key, &etag, now).await?;
 
-    let parsed = if object.head.info.size > config.max_file_bytes {
-        Err(format!(
-            "the file is {} bytes, over the limit of {} bytes",
-            object.head.info.size, config.max_file_bytes
-        ))
-    } else {
-        ace::parse(&object.body).map_err(|e| e.to_string())
+    // Checked again: the object may have been replaced since its head was read.
+    let parsed = match too_big(object.head.info.size, config) {
+        Some(reason) => Err(reason),
+        None => ace::parse(&object.body).map_err(|e| e.to_string()),
     };
     let parsed = parsed.and_then(|f| {
         let n = record_count(&f);
@@ -248,15 +234,7 @@ pub async fn ingest_file(
     });
     let file = match parsed {
         Ok(f) => f,
-        Err(reason) => {
-            quarantine(landing, object, &reason, now).await?;
-            entry.status = FileStatus::Quarantined;
-            entry.reason = Some(reason.clone());
-            entry.updated_at = Utc::now();
-            ledger.put_file(&entry).await?;
-            warn!(file = key, %reason, "file quarantined");
-            return Ok(FileOutcome::Quarantined(reason));
-        }
+        Err(reason) => return quarantined(landing, ledger, entry, reason).await,
     };
 
     let mut tally = Tally::default();
@@ -474,51 +452,53 @@ where
     ))
 }
 
-/// An oversized file to `quarantine/`, with its reason, without reading it; the ledger records the outcome
-/// as for any quarantined file.
-async fn quarantine_unread(
-    landing: &impl ObjectStore,
-    ledger: &impl Ledger,
-    config: &IngestConfig,
-    head: &crate::store::ObjectHead,
-) -> Result<FileOutcome, PortError> {
-    let now = Utc::now();
-    let key = head.info.key.as_str();
-    let reason = format!(
-        "the file is {} bytes, over the limit of {} bytes",
-        head.info.size, config.max_file_bytes
-    );
-    write_reason(landing, key, &head.info.etag, &reason, now).await?;
-    landing
-        .copy(key, &format!("{QUARANTINE_PREFIX}{key}"))
-        .await?;
-    landing.delete(key).await?;
-    ledger
-        .put_file(&FileEntry {
-            key: key.to_string(),
-            etag: head.info.etag.clone(),
-            status: FileStatus::Quarantined,
-            reason: Some(reason.clone()),
-            counts: FileCounts::default(),
-            attempts: 1,
-            updated_at: now,
-        })
-        .await?;
-    warn!(file = key, %reason, "file quarantined unread");
-    Ok(FileOutcome::Quarantined(reason))
+/// Why a file of `size` bytes is refused, if it is over the limit.
+fn too_big(size: u64, config: &IngestConfig) -> Option<String> {
+    (size > config.max_file_bytes).then(|| {
+        format!(
+            "the file is {size} bytes, over the limit of {} bytes",
+            config.max_file_bytes
+        )
+    })
 }
 
-async fn write_reason(
-    landing: &impl ObjectStore,
+/// The file's ledger entry, marked as being processed (one more attempt).
+async fn processing(
+    ledger: &impl Ledger,
     key: &str,
     etag: &str,
-    reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), PortError> {
-    let why = QuarantineReason {
-        file: key.to_string(),
+) -> Result<FileEntry, PortError> {
+    let mut entry = ledger.file(key, etag).await?.unwrap_or(FileEntry {
+        key: key.to_string(),
         etag: etag.to_string(),
-        reason: reason.to_string(),
+        status: FileStatus::Processing,
+        reason: None,
+        counts: FileCounts::default(),
+        attempts: 0,
+        updated_at: now,
+    });
+    entry.status = FileStatus::Processing;
+    entry.attempts += 1;
+    entry.updated_at = now;
+    ledger.put_file(&entry).await?;
+    Ok(entry)
+}
+
+/// Moves a file to `quarantine/` with its reason beside it (a server-side copy: the body is not read or
+/// sent again) and records the outcome in the ledger.
+async fn quarantined(
+    landing: &impl ObjectStore,
+    ledger: &impl Ledger,
+    mut entry: FileEntry,
+    reason: String,
+) -> Result<FileOutcome, PortError> {
+    let now = Utc::now();
+    let key = entry.key.clone();
+    let why = QuarantineReason {
+        file: key.clone(),
+        etag: entry.etag.clone(),
+        reason: reason.clone(),
         at: now,
     };
     let body = serde_json::to_vec_pretty(&why)
@@ -529,19 +509,17 @@ async fn write_reason(
             body,
             BTreeMap::new(),
         )
-        .await
-        .map(|_| ())
-}
-
-async fn quarantine(
-    landing: &impl ObjectStore,
-    object: StoredObject,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), PortError> {
-    let key = object.head.info.key.clone();
-    write_reason(landing, &key, &object.head.info.etag, reason, now).await?;
-    move_object(landing, object, &format!("{QUARANTINE_PREFIX}{key}")).await
+        .await?;
+    landing
+        .copy(&key, &format!("{QUARANTINE_PREFIX}{key}"))
+        .await?;
+    landing.delete(&key).await?;
+    entry.status = FileStatus::Quarantined;
+    entry.reason = Some(reason.clone());
+    entry.updated_at = now;
+    ledger.put_file(&entry).await?;
+    warn!(file = %key, %reason, "file quarantined");
+    Ok(FileOutcome::Quarantined(reason))
 }
 
 #[cfg(test)]
