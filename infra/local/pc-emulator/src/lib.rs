@@ -16,7 +16,8 @@
 //! and fault injection are switchable; every action records the EventBridge events the service emits.
 //!
 //! Control endpoints (for the demo and tests; the [`Emulator`] handle does the same in-process):
-//! `POST /_emulator/seed`, `POST /_emulator/invite`, `POST /_emulator/aws-update`,
+//! `POST /_emulator/seed`, `POST /_emulator/invite` (an opportunity or, with `Payload.LeadInvitation`
+//! and `Lead`, a lead), `POST /_emulator/aws-update`, `POST /_emulator/aws-engagement-update`,
 //! `POST /_emulator/expire`, `POST /_emulator/quotas`, `POST /_emulator/faults`
 //! (`{"fail_next", "status", "error", "delay_ms"}`), `POST /_emulator/tasks` (`{"delay_ms",
 //! "fail_next", "reason_code", "message"}`), `POST /_emulator/iam` (`{"AccessKeyId", "Policies"}` adds
@@ -383,6 +384,9 @@ fn control_call(
         "aws-update" => s
             .aws_update(&text("Catalog"), &text("Identifier"), &body["Patch"])
             .map(|lmd| json!({ "LastModifiedDate": lmd })),
+        "aws-engagement-update" => s
+            .aws_engagement_update(&text("Catalog"), &text("Identifier"), &body["Patch"])
+            .map(|at| json!({ "ModifiedAt": at })),
         "expire" => s
             .expire(&text("Catalog"), &text("Identifier"))
             .map(|()| json!({})),

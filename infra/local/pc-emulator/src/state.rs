@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
+mod engagements;
+
 /// An error as the service returns it: HTTP status, `__type`, `Message`, and extra members.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -73,7 +75,7 @@ impl ApiError {
 }
 
 /// Operations that count against the read quota (everything else is a write).
-pub const READS: [&str; 8] = [
+pub const READS: [&str; 11] = [
     "GetOpportunity",
     "GetAwsOpportunitySummary",
     "ListOpportunities",
@@ -82,6 +84,9 @@ pub const READS: [&str; 8] = [
     "ListEngagementInvitations",
     "ListEngagementByAcceptingInvitationTasks",
     "ListEngagementFromOpportunityTasks",
+    "GetEngagement",
+    "ListEngagements",
+    "ListOpportunityFromEngagementTasks",
 ];
 
 /// Quota enforcement: calls per second by group.
@@ -168,6 +173,14 @@ struct Invitation {
     opportunity: Value,
 }
 
+#[derive(Debug, Clone)]
+struct Engagement {
+    /// GetEngagement's output.
+    view: Value,
+    /// Whether this partner has joined it.
+    member: bool,
+}
+
 /// The whole service.
 #[derive(Debug)]
 pub struct State {
@@ -175,6 +188,9 @@ pub struct State {
     opportunities: BTreeMap<(String, String), Value>,
     summaries: BTreeMap<(String, String), Value>,
     invitations: BTreeMap<(String, String), Invitation>,
+    /// Engagements by (catalog, id): GetEngagement's output (without `Catalog`) and whether this
+    /// partner is a member (only members read an engagement).
+    engagements: BTreeMap<(String, String), Engagement>,
     solutions: Vec<Value>,
     tokens: HashMap<(String, &'static str, String), (Value, Value)>,
     /// Invitations this partner sent (a submission invites AWS), for `ParticipantType: SENDER`.
@@ -210,6 +226,7 @@ impl Default for State {
             opportunities: BTreeMap::new(),
             summaries: BTreeMap::new(),
             invitations: BTreeMap::new(),
+            engagements: BTreeMap::new(),
             solutions: Vec::new(),
             tokens: HashMap::new(),
             sent_invitations: Vec::new(),
@@ -492,12 +509,25 @@ impl State {
         let now = self.stamp();
         let arn =
             format!("arn:aws:partnercentral:us-east-1::catalog/{cat}/engagement-invitation/{id}");
+        let payload = &spec["Invitation"]["Payload"];
+        let lead = payload.get("LeadInvitation").is_some();
+        let title = if lead {
+            // AWS's sample shows a lead's engagement titled by AWS (e.g. "visualize Initiative -
+            // 1336"); without one given, the company's name (the model allows 40 characters).
+            let company = payload["LeadInvitation"]["Customer"]["CompanyName"]
+                .as_str()
+                .unwrap_or("Lead");
+            json!(company.chars().take(40).collect::<String>())
+        } else {
+            payload["OpportunityInvitation"]["Project"]["Title"].clone()
+        };
         let mut view = json!({
-            "Arn": arn, "Id": id, "EngagementId": engagement, "PayloadType": "OpportunityInvitation",
+            "Arn": arn, "Id": id, "EngagementId": engagement,
+            "PayloadType": if lead { "LeadInvitation" } else { "OpportunityInvitation" },
             "Status": "PENDING", "InvitationDate": iso(now), "ExpirationDate": iso(now + Duration::days(15)),
             "SenderAwsAccountId": "111122223333", "SenderCompanyName": "AWS",
             "Receiver": { "Account": { "AwsAccountId": self.account } },
-            "EngagementTitle": spec["Invitation"]["Payload"]["OpportunityInvitation"]["Project"]["Title"].clone(),
+            "EngagementTitle": title,
         });
         if let (Some(m), Some(given)) = (view.as_object_mut(), spec["Invitation"].as_object()) {
             for (k, v) in given {
@@ -515,7 +545,24 @@ impl State {
             "arn": arn, "id": id, "engagementId": view["EngagementId"], "senderAccountId": "111122223333",
             "receiverAccountId": self.account, "senderCompanyName": "AWS",
             "expirationDate": view["ExpirationDate"], "participantType": "Receiver",
-            "payloadType": "OpportunityInvitation" } });
+            "payloadType": view["PayloadType"] } });
+        let engagement = view["EngagementId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if lead && spec.get("Lead").is_none() {
+            return Err(ApiError::new(
+                400,
+                "ValidationException",
+                "a lead invitation needs \"Lead\": the LeadContext its engagement holds",
+            ));
+        }
+        self.create_engagement(
+            &cat,
+            &engagement,
+            &view["EngagementTitle"],
+            spec.get("Lead"),
+        )?;
         self.invitations.insert(
             (cat.clone(), id.clone()),
             Invitation {
@@ -630,6 +677,7 @@ impl State {
         let catalog = body["Catalog"].as_str().unwrap_or_default();
         let identifier = [
             "Identifier",
+            "EngagementIdentifier",
             "OpportunityIdentifier",
             "RelatedOpportunityIdentifier",
         ]
@@ -775,6 +823,20 @@ impl State {
                 Ok(self.list_tasks(&cat, TaskKind::AcceptInvitation, body))
             }
             "RejectEngagementInvitation" => self.reject(&cat, body),
+            "AcceptEngagementInvitation" => self.accept_invitation(&cat, body),
+            "GetEngagement" => self.get_engagement(&cat, body),
+            "ListEngagements" => Ok(self.list_engagements(&cat, body)),
+            "UpdateEngagementContext" => self.update_engagement_context(&cat, body),
+            "StartOpportunityFromEngagementTask" => {
+                let started =
+                    self.idempotent(&cat, "StartOpportunityFromEngagementTask", body, |s| {
+                        s.convert(&cat, body)
+                    })?;
+                Ok(self.task_view(&started))
+            }
+            "ListOpportunityFromEngagementTasks" => {
+                Ok(self.list_tasks(&cat, TaskKind::OpportunityFromEngagement, body))
+            }
             // In the model, but not emulated: said as a server-side error (a modelled one).
             other => Err(ApiError::new(
                 500,
@@ -1352,6 +1414,7 @@ impl State {
             } else {
                 match task.kind {
                     TaskKind::AcceptInvitation => self.complete_accept(&mut task),
+                    TaskKind::OpportunityFromEngagement => self.complete_convert(&mut task),
                     TaskKind::EngagementFromOpportunity => {
                         let (involvement, visibility) = task
                             .submission
@@ -1394,6 +1457,17 @@ impl State {
         let Some(inv) = self.invitations.get(&key).cloned() else {
             return;
         };
+        if inv.view["PayloadType"] == json!("LeadInvitation") {
+            // AWS's lead guide and sample accept a lead with AcceptEngagementInvitation; this task
+            // creates an opportunity from an opportunity invitation. The emulator refuses the mix-up
+            // (its own reading: AWS does not document this case).
+            task.status = "FAILED";
+            task.reason_code = Some("InvitationValidationFailed".into());
+            task.message = Some(format!(
+                "Engagement invitation {id} is a LeadInvitation: accept it with AcceptEngagementInvitation"
+            ));
+            return;
+        }
         if inv.view["Status"] != json!("PENDING") {
             task.status = "FAILED";
             task.reason_code = Some("EngagementInvitationConflict".into());
@@ -1436,6 +1510,10 @@ impl State {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        if let Some(e) = self.engagements.get_mut(&(cat.clone(), engagement.clone())) {
+            e.member = true;
+            e.view["MemberCount"] = json!(2);
+        }
         self.invitation_event("Engagement Invitation Accepted", &cat, &inv.view);
         self.member_joined(&cat, &engagement);
         self.opportunity_event("Opportunity Created", &cat, &opp);

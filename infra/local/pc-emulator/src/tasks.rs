@@ -14,6 +14,8 @@ pub enum TaskKind {
     AcceptInvitation,
     /// StartEngagementFromOpportunityTask.
     EngagementFromOpportunity,
+    /// StartOpportunityFromEngagementTask (a lead converted to an opportunity).
+    OpportunityFromEngagement,
 }
 
 impl TaskKind {
@@ -48,6 +50,12 @@ impl TaskKind {
                 ("CreateEngagementInvitation", "InvitationAccessDenied"),
                 ("SubmitOpportunity", "OpportunitySubmissionFailed"),
             ],
+            // AWS's reference says only that the task "creates an opportunity from an existing
+            // engagement context"; the emulator reads it as these two, whose reason codes the model has.
+            TaskKind::OpportunityFromEngagement => &[
+                ("GetEngagement", "EngagementAccessDenied"),
+                ("CreateOpportunity", "OpportunityAccessDenied"),
+            ],
         }
     }
 
@@ -56,6 +64,7 @@ impl TaskKind {
         match self {
             TaskKind::AcceptInvitation => "engagement-by-accepting-invitation-task",
             TaskKind::EngagementFromOpportunity => "engagement-from-opportunity-task",
+            TaskKind::OpportunityFromEngagement => "opportunity-from-engagement-task",
         }
     }
 }
@@ -89,6 +98,8 @@ pub struct Task {
     pub invitation_id: Option<String>,
     /// The engagement.
     pub engagement_id: Option<String>,
+    /// The engagement context converted (the lead's), then the one the opportunity lives in.
+    pub context_id: Option<String>,
     /// A submission's (InvolvementType, Visibility).
     pub submission: Option<(String, String)>,
     /// The access key that started it: the task's dependent actions run with its permissions.
@@ -123,13 +134,14 @@ impl Task {
             opportunity_id: None,
             invitation_id: None,
             engagement_id: None,
+            context_id: None,
             submission: None,
             caller: None,
         }
     }
 
-    /// The task as the Start… response and the List… summaries show it (the two shapes share their
-    /// members, but for `EngagementId`, which only the engagement-from-opportunity shapes have).
+    /// The task as the Start… response and the List… summaries show it (each kind's two shapes share
+    /// their members; the kinds differ in which of the ids they carry).
     pub fn view(&self) -> Value {
         let mut m = Map::new();
         let mut put = |k: &str, v: Option<&str>| {
@@ -143,9 +155,18 @@ impl Task {
         put("ReasonCode", self.reason_code.as_deref());
         put("Message", self.message.as_deref());
         put("OpportunityId", self.opportunity_id.as_deref());
-        put("EngagementInvitationId", self.invitation_id.as_deref());
-        if self.kind == TaskKind::EngagementFromOpportunity {
-            put("EngagementId", self.engagement_id.as_deref());
+        match self.kind {
+            TaskKind::AcceptInvitation => {
+                put("EngagementInvitationId", self.invitation_id.as_deref());
+            }
+            TaskKind::EngagementFromOpportunity => {
+                put("EngagementInvitationId", self.invitation_id.as_deref());
+                put("EngagementId", self.engagement_id.as_deref());
+            }
+            TaskKind::OpportunityFromEngagement => {
+                put("EngagementId", self.engagement_id.as_deref());
+                put("ContextId", self.context_id.as_deref());
+            }
         }
         m.insert("StartTime".into(), json!(crate::state::iso(self.started)));
         Value::Object(m)
@@ -166,6 +187,7 @@ impl Task {
                 self.invitation_id.as_deref(),
             )
             && want("EngagementIdentifier", self.engagement_id.as_deref())
+            && want("ContextIdentifier", self.context_id.as_deref())
     }
 }
 

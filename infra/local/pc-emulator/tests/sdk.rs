@@ -724,3 +724,215 @@ async fn origin_aws_referral_is_refused_in_the_aws_catalog_as_the_model_document
     };
     assert_eq!(v.error_list()[0].field_name(), Some("Origin"));
 }
+
+/// The lead flow of AWS's sample (leadToOpportunity): a lead invitation, accepted with
+/// AcceptEngagementInvitation, read with GetEngagement / ListEngagements, qualified with
+/// UpdateEngagementContext (locked by the engagement's ModifiedAt), converted with
+/// StartOpportunityFromEngagementTask.
+#[tokio::test]
+async fn a_lead_is_invited_accepted_qualified_under_its_lock_and_converted() {
+    use aws_sdk_partnercentralselling::types::{
+        EngagementContextType, LeadContact, LeadCustomer, LeadInteraction,
+        UpdateEngagementContextPayload, UpdateLeadContext,
+    };
+    let (e, c) = client().await;
+    let spec: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/partner-central/lead-invitation.json"
+    ))
+    .unwrap();
+    let id = e.state().invite(&spec).unwrap();
+    let inv = c
+        .get_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        inv.payload_type().map(|p| p.as_str()),
+        Some("LeadInvitation")
+    );
+    let lead = inv.payload().unwrap().as_lead_invitation().unwrap();
+    assert_eq!(lead.customer().unwrap().company_name(), "Example Lead Corp");
+    let engagement = inv.engagement_id().unwrap().to_string();
+    let created = e.events().last().cloned().unwrap();
+    assert_eq!(
+        created["detail"]["engagementInvitation"]["payloadType"],
+        "LeadInvitation"
+    );
+    // Not a member yet: the engagement is not readable.
+    let hidden = c
+        .get_engagement()
+        .catalog("Sandbox")
+        .identifier(&engagement)
+        .send()
+        .await;
+    assert!(
+        hidden
+            .unwrap_err()
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+    // The opportunity-invitation task is not how a lead is accepted.
+    let wrong = accept(&c, &id, "wrong-op").await.unwrap();
+    let (status, reason, _) = finished(&c, wrong.task_id().unwrap(), true).await;
+    assert_eq!(
+        (status.as_str(), reason.as_deref()),
+        ("FAILED", Some("InvitationValidationFailed"))
+    );
+
+    c.accept_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    let again = c
+        .accept_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&id)
+        .send()
+        .await;
+    assert!(
+        again
+            .unwrap_err()
+            .into_service_error()
+            .is_conflict_exception()
+    );
+    let listed = c
+        .list_engagements()
+        .catalog("Sandbox")
+        .context_types(EngagementContextType::Lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.engagement_summary_list().len(), 1);
+    let got = c
+        .get_engagement()
+        .catalog("Sandbox")
+        .identifier(&engagement)
+        .send()
+        .await
+        .unwrap();
+    let context = &got.contexts()[0];
+    assert_eq!(context.r#type().as_str(), "Lead");
+    let lead = context.payload().unwrap().as_lead().unwrap();
+    assert_eq!(lead.interactions().len(), 1);
+    let at = *got.modified_at().unwrap();
+
+    let payload = |status: &str| {
+        UpdateEngagementContextPayload::Lead(
+            UpdateLeadContext::builder()
+                .qualification_status(status)
+                .customer(
+                    LeadCustomer::builder()
+                        .company_name("Example Lead Corp")
+                        .build()
+                        .unwrap(),
+                )
+                .interaction(
+                    LeadInteraction::builder()
+                        .customer_action("Call")
+                        .business_problem("Wants a migration plan")
+                        .contact(
+                            LeadContact::builder()
+                                .business_title("Head of Data Platform")
+                                .email("data.lead@lead.example.com")
+                                .first_name("Alex")
+                                .last_name("Example")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let updated = c
+        .update_engagement_context()
+        .catalog("Sandbox")
+        .engagement_identifier(&engagement)
+        .context_identifier("1")
+        .engagement_last_modified_at(at)
+        .r#type(EngagementContextType::Lead)
+        .payload(payload("Qualified"))
+        .send()
+        .await
+        .unwrap();
+    assert!(*updated.engagement_last_modified_at() > at);
+    // The same lock again is stale.
+    let stale = c
+        .update_engagement_context()
+        .catalog("Sandbox")
+        .engagement_identifier(&engagement)
+        .context_identifier("1")
+        .engagement_last_modified_at(at)
+        .r#type(EngagementContextType::Lead)
+        .payload(payload("Disqualified"))
+        .send()
+        .await;
+    assert!(
+        stale
+            .unwrap_err()
+            .into_service_error()
+            .is_conflict_exception()
+    );
+
+    let started = c
+        .start_opportunity_from_engagement_task()
+        .catalog("Sandbox")
+        .client_token("convert-1")
+        .identifier(&engagement)
+        .context_identifier("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        started.task_status().map(|s| s.as_str()),
+        Some("IN_PROGRESS")
+    );
+    let task = started.task_id().unwrap().to_string();
+    let mut done = None;
+    for _ in 0..100 {
+        let l = c
+            .list_opportunity_from_engagement_tasks()
+            .catalog("Sandbox")
+            .task_identifier(&task)
+            .send()
+            .await
+            .unwrap();
+        let s = &l.task_summaries()[0];
+        if s.task_status().map(|s| s.as_str()) != Some("IN_PROGRESS") {
+            done = Some(s.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let done = done.unwrap();
+    assert_eq!(done.task_status().map(|s| s.as_str()), Some("COMPLETE"));
+    let opp = done.opportunity_id().unwrap();
+    let o = c
+        .get_opportunity()
+        .catalog("Sandbox")
+        .identifier(opp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        o.customer().unwrap().account().unwrap().company_name(),
+        "Example Lead Corp"
+    );
+    assert_eq!(
+        o.project().unwrap().customer_business_problem(),
+        Some("Wants a migration plan")
+    );
+    let after = c
+        .get_engagement()
+        .catalog("Sandbox")
+        .identifier(&engagement)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.contexts().len(), 2);
+    assert_eq!(e.model_violations(), 0);
+}
