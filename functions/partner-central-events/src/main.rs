@@ -1,6 +1,6 @@
 //! EventBridge: `aws.partnercentral-selling` events (opportunities, invitations) and the reconcile
 //! schedule. Environment: `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `EVENT_BUS`, `INVITATION_POLICY`,
-//! `INVITATION_RULES`, `EXPIRING_WITHIN_HOURS` (default 48), `DEADLINE_MARGIN_MS`;
+//! `INVITATION_RULES`, `LEAD_INVITATION_POLICY`, `LEAD_INVITATION_RULES`, `EXPIRING_WITHIN_HOURS` (default 48), `DEADLINE_MARGIN_MS`;
 //! `PARTNER_CENTRAL_ENDPOINT` only for the local emulator.
 
 use acebridge_sync::adapters::config;
@@ -22,6 +22,11 @@ async fn main() -> Result<(), Error> {
         &config::env_opt("INVITATION_POLICY").unwrap_or_default(),
         config::env_opt("INVITATION_RULES").as_deref(),
     )?;
+    // Leads have their own policy (default: manual, the CRM decides).
+    let lead_policy = InvitationPolicy::parse(
+        &config::env_opt("LEAD_INVITATION_POLICY").unwrap_or_default(),
+        config::env_opt("LEAD_INVITATION_RULES").as_deref(),
+    )?;
     let catalog = config::catalog()?;
     let margin = deadline::margin_from_env();
     let outcomes = config::event_bus(&sdk)?;
@@ -38,6 +43,7 @@ async fn main() -> Result<(), Error> {
         ledger: &ledger,
         crm: &crm,
         policy: &policy,
+        lead_policy: &lead_policy,
         catalog,
         outcomes: &outcomes,
         expiring_within,

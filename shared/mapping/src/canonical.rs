@@ -662,12 +662,93 @@ pub struct Lead {
     pub campaign_member_status: Field<String>,
     /// Who changed it and when.
     pub audit: Audit,
+    /// A lead AWS sent over the Selling API: its engagement, context and lead-only members.
+    #[serde(skip_serializing_if = "LeadEngagement::is_empty")]
+    pub engagement: LeadEngagement,
     /// Unmodelled fields, verbatim.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extensions: BTreeMap<String, serde_json::Value>,
 }
 
+/// One interaction of a lead (AWS's `LeadInteraction`): how the customer showed interest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeadInteraction {
+    /// Source type (e.g. `Campaign`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub source_type: Field<String>,
+    /// Source id (e.g. the campaign's).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub source_id: Field<String>,
+    /// Source name.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub source_name: Field<String>,
+    /// Use case (`Usecase`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub usecase: Field<String>,
+    /// When it happened.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub date: Field<DateTime<Utc>>,
+    /// What the customer did (e.g. `Completed Form`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub customer_action: Field<String>,
+    /// The customer's business problem.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub business_problem: Field<String>,
+    /// The customer's contact (a lead invitation carries only the business title).
+    pub contact: Contact,
+}
+
+/// What a lead over the Selling API has beyond the S3 lead: the engagement it lives in (AWS's
+/// `LeadContext`), or the invitation that offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeadEngagement {
+    /// The engagement (`eng-…`): AWS's id of an API lead.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub engagement_id: Field<EngagementId>,
+    /// The lead context's id within the engagement (AWS's sample: `"1"`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub context_id: Field<String>,
+    /// The invitation that offered it (`engi-…`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub invitation_id: Field<InvitationId>,
+    /// The engagement's title.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub title: Field<String>,
+    /// `QualificationStatus` (free text in AWS's model, 1–255 characters).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub qualification_status: Field<String>,
+    /// `Customer.MarketSegment`.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub market_segment: Field<String>,
+    /// AWS's AI lead-readiness score (`Insights.LeadReadinessScore`; read-only).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub readiness_score: Field<String>,
+    /// The interactions, oldest first (AWS keeps 1–10).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub interactions: Field<Vec<LeadInteraction>>,
+    /// The opportunity the lead was converted to (`O…`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub opportunity_id: Field<OpportunityId>,
+}
+
+impl LeadEngagement {
+    /// True for an S3 lead (nothing of the API set).
+    pub fn is_empty(&self) -> bool {
+        *self == LeadEngagement::default()
+    }
+}
+
 impl Lead {
+    /// AWS's id of the lead: the S3 lead id, or the engagement of an API lead.
+    pub fn ace_id(&self) -> Option<&str> {
+        self.id
+            .value()
+            .map(|i| i.as_str())
+            .or_else(|| self.engagement.engagement_id.value().map(|e| e.as_str()))
+    }
+
     /// The version key the sync ledger orders updates by: AWS's last-modified time.
     pub fn last_modified(&self) -> Option<DateTime<Utc>> {
         self.audit.last_modified_at.value().copied()
@@ -762,6 +843,28 @@ pub struct Invitation {
     /// What the receiver is expected to do.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub receiver_responsibilities: Field<Vec<String>>,
+    /// A lead invitation's own members (`Payload.LeadInvitation`); `None` for an opportunity invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<InvitationLead>,
+}
+
+/// What a lead invitation says of the lead before it is accepted (AWS's `LeadInvitationCustomer` and
+/// `LeadInvitationInteraction`, beyond the company name, website and country the invitation's
+/// `customer` holds).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvitationLead {
+    /// Industry (free text for leads).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub industry: Field<String>,
+    /// The customer's AWS maturity.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub aws_maturity: Field<String>,
+    /// Market segment.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub market_segment: Field<String>,
+    /// How the customer showed interest (the contact carries only a business title).
+    pub interaction: LeadInteraction,
 }
 
 #[cfg(test)]

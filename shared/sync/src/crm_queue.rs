@@ -26,6 +26,8 @@ pub const SOURCE: &str = "acebridge.crm";
 pub const OPPORTUNITY_CHANGED: &str = "CRM Opportunity Changed";
 /// The CRM's accept or reject of an AWS referral.
 pub const REFERRAL_DECISION: &str = "CRM Referral Decision";
+/// A lead (over the API) qualified, changed or converted in the CRM.
+pub const LEAD_CHANGED: &str = "CRM Lead Changed";
 
 /// Which channel carries the partner's changes to AWS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,8 @@ pub enum CrmEvent {
     Changed(OpportunityChanged),
     /// `CRM Referral Decision`.
     Decision(ReferralDecision),
+    /// `CRM Lead Changed` (API channel only).
+    Lead(crate::engagements::LeadChanged),
 }
 
 /// Reads a queued EventBridge event; `Err` says what is wrong (not retryable).
@@ -83,6 +87,9 @@ fn parse_event(e: EventBridgeEvent<Value>) -> Result<CrmEvent, String> {
             .map_err(detail),
         REFERRAL_DECISION => serde_path_to_error::deserialize(&e.detail)
             .map(CrmEvent::Decision)
+            .map_err(detail),
+        LEAD_CHANGED => serde_path_to_error::deserialize(&e.detail)
+            .map(CrmEvent::Lead)
             .map_err(detail),
         other => Err(format!(
             "unknown detail-type {}",
@@ -158,6 +165,15 @@ where
             }
         };
         match (cx.channel, event) {
+            (Channel::S3, CrmEvent::Lead(l)) => {
+                // AWS sends leads over the API only: kept (dead-letter queue), never dropped.
+                error!(message = %id, engagement = %l.engagement_id, "a lead change needs the API channel");
+                out.retry.push(id.clone());
+                out.results.push((
+                    id.clone(),
+                    json!({ "error": "CRM Lead Changed needs CHANNEL=api: leads move over the Selling API only" }),
+                ));
+            }
             (Channel::S3, event) => files.push((id.clone(), event)),
             (Channel::Api, CrmEvent::Changed(c)) => timed.push((time, n, id.clone(), c)),
             (Channel::Api, decision) => work.push((vec![id.clone()], decision)),
@@ -194,6 +210,33 @@ where
                 }
                 v
             }),
+            CrmEvent::Lead(l) => {
+                crate::engagements::push_from_crm(cx.pc, cx.ledger, cx.crm, cx.catalog, l)
+                    .await
+                    .map(|done| {
+                        let id = l.engagement_id.as_str();
+                        for d in &done {
+                            published.push(match d {
+                                crate::engagements::LeadPushed::Refused { errors } => {
+                                    Outcome::sync_failed(id, None, "api", errors)
+                                }
+                                crate::engagements::LeadPushed::NotFound => Outcome::sync_failed(
+                                    id,
+                                    None,
+                                    "api",
+                                    &[format!("lead {id} is not in Partner Central")],
+                                ),
+                                other => Outcome::sync_succeeded(
+                                    id,
+                                    None,
+                                    "api",
+                                    &json!(other).to_string(),
+                                ),
+                            });
+                        }
+                        json!({ "lead": id, "done": done })
+                    })
+            }
             CrmEvent::Decision(d) => {
                 outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d)
                     .await
@@ -291,6 +334,7 @@ where
             CrmEvent::Decision(d) => {
                 decisions.push((d.opportunity_id.clone().unwrap_or_default(), d.clone()))
             }
+            CrmEvent::Lead(_) => {}
         }
     }
     let now = Utc::now();

@@ -19,6 +19,7 @@ pub mod budget;
 pub mod crm;
 pub mod crm_queue;
 pub mod deadline;
+pub mod engagements;
 pub mod error;
 pub mod forget;
 pub mod ingest;

@@ -648,6 +648,31 @@ pub async fn decide_referral(
             )));
         }
     };
+    if crate::engagements::is_lead(&invitation) {
+        use crate::engagements::LeadDecided;
+        let source = format!("crm-decision:{id}");
+        return Ok(
+            match crate::engagements::carry_out(
+                pc,
+                ledger,
+                crm,
+                catalog,
+                &invitation,
+                &decided,
+                &source,
+            )
+            .await?
+            {
+                LeadDecided::Accepted { engagement_id, .. } => Ok(format!(
+                    "lead accepted (engagement {})",
+                    engagement_id.as_deref().unwrap_or("not known")
+                )),
+                LeadDecided::Rejected { reason } => Ok(format!("lead rejected: {reason}")),
+                LeadDecided::Refused { message } => Err(message),
+                LeadDecided::Waiting => Ok("nothing to do".to_string()),
+            },
+        );
+    }
     Ok(
         match (
             carry_out(pc, ledger, crm, catalog, id, &decided).await?,

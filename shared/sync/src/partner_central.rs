@@ -183,6 +183,46 @@ pub trait PartnerCentral: Send + Sync {
         entity: &str,
     ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
 
+    /// AcceptEngagementInvitation (how a lead invitation is accepted; synchronous).
+    fn accept_lead_invitation(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> impl Future<Output = Result<Result<(), Refusal>, PortError>> + Send;
+
+    /// The lead of engagement `id` (GetEngagement, its `Lead` context); `None` when Partner Central
+    /// has no such engagement for this partner or it holds no lead.
+    fn lead(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<acebridge_mapping::Lead>, PortError>> + Send;
+
+    /// One page of the engagements with a `Lead` context (ListEngagements).
+    fn lead_engagements(
+        &self,
+        catalog: Catalog,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<EngagementPage, PortError>> + Send;
+
+    /// UpdateEngagementContext of `aws`'s lead context with the CRM's version `crm`, locked by `aws`'s
+    /// `ModifiedAt`. Returns the engagement's new `ModifiedAt`.
+    fn update_lead(
+        &self,
+        catalog: Catalog,
+        crm: &acebridge_mapping::Lead,
+        aws: &acebridge_mapping::Lead,
+    ) -> impl Future<Output = Result<Result<Option<DateTime<Utc>>, Refusal>, PortError>> + Send;
+
+    /// StartOpportunityFromEngagementTask with `client_token`: the task as it is when the call answers.
+    fn convert_lead(
+        &self,
+        catalog: Catalog,
+        engagement: &str,
+        context: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<Result<TaskState, Refusal>, PortError>> + Send;
+
     /// StartEngagementFromOpportunityTask with `client_token`: the task as it is when the call answers.
     fn submit(
         &self,
@@ -191,6 +231,24 @@ pub trait PartnerCentral: Send + Sync {
         client_token: &str,
         submission: &Submission,
     ) -> impl Future<Output = Result<Result<TaskState, Refusal>, PortError>> + Send;
+}
+
+/// One entry of a ListEngagements page (lead contexts only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngagementListed {
+    /// `eng-…`.
+    pub id: String,
+    /// Its `ModifiedAt`.
+    pub modified_at: Option<DateTime<Utc>>,
+}
+
+/// A page of lead engagements.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngagementPage {
+    /// As listed.
+    pub items: Vec<EngagementListed>,
+    /// The next page's token.
+    pub next: Option<String>,
 }
 
 /// The ClientToken of an accept: derived from the invitation, so a retried invocation (or a second
@@ -221,7 +279,7 @@ pub enum Synced {
     },
 }
 
-fn synced(r: Result<Applied, RecordFailure>) -> Synced {
+pub(crate) fn synced(r: Result<Applied, RecordFailure>) -> Synced {
     match r {
         Ok(Applied::Written { crm_id, .. }) => Synced::Written { crm_id },
         Ok(Applied::Stale) => Synced::Stale,
@@ -291,18 +349,31 @@ pub struct InvitationHandled {
     pub why: Option<String>,
     /// The accept task, followed to its end, if accepted.
     pub task: Option<TaskState>,
+    /// A lead invitation's decision, carried out ([`crate::engagements::carry_out`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<crate::engagements::LeadDecided>,
     /// The referral's title.
     pub title: Option<String>,
     /// When it expires.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Engagement Invitation Created: the CRM gets the pending referral, then the policy decides.
+/// The invitation policies: one for opportunity referrals, one for leads.
+#[derive(Debug, Clone, Copy)]
+pub struct Policies<'a> {
+    /// Opportunity invitations (`INVITATION_POLICY`).
+    pub opportunities: &'a InvitationPolicy,
+    /// Lead invitations (`LEAD_INVITATION_POLICY`).
+    pub leads: &'a InvitationPolicy,
+}
+
+/// Engagement Invitation Created: the CRM gets the pending referral, then the policy of its kind
+/// decides (an opportunity's accept is a task; a lead's is AcceptEngagementInvitation).
 pub async fn handle_new_invitation(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
     crm: &impl Crm,
-    policy: &InvitationPolicy,
+    policies: Policies<'_>,
     catalog: Catalog,
     id: &str,
     source: &str,
@@ -314,6 +385,7 @@ pub async fn handle_new_invitation(
             decision: "none".into(),
             why: Some("not found".into()),
             task: None,
+            lead: None,
             title: None,
             expires_at: None,
         });
@@ -330,17 +402,30 @@ pub async fn handle_new_invitation(
             decision: "none".into(),
             why: Some("no longer pending".into()),
             task: None,
+            lead: None,
             title,
             expires_at,
         });
     }
-    let decision = policy.decide(&invitation);
-    let task = carry_out(pc, ledger, crm, catalog, id, &decision).await?;
+    let lead = crate::engagements::is_lead(&invitation);
+    let (decision, task, lead) = if lead {
+        let decision = policies.leads.decide(&invitation);
+        let done =
+            crate::engagements::carry_out(pc, ledger, crm, catalog, &invitation, &decision, source)
+                .await?;
+        (decision, None, Some(done))
+    } else {
+        let decision = policies.opportunities.decide(&invitation);
+        let task = carry_out(pc, ledger, crm, catalog, id, &decision).await?;
+        (decision, task, None)
+    };
+    let title = title.or_else(|| invitation.engagement_title.value().cloned());
     let handled = InvitationHandled {
         crm: crm_outcome,
         decision: decision.name().into(),
         why: Some(decision.why()),
         task,
+        lead,
         title,
         expires_at,
     };
@@ -597,7 +682,7 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 return finish(ledger, catalog, report).await;
             }
             if let Some(listed) = item.last_modified
-                && applied(ledger, catalog, &item.id, listed).await?
+                && applied(ledger, RecordKind::Opportunity, catalog, &item.id, listed).await?
             {
                 report.duplicate += 1;
                 report.unread += 1;
@@ -634,13 +719,14 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
 /// sends `Opportunity Updated` (Partner Central developer guide, opportunity events), which the events
 /// function applies with both reads; whether it also moves the partner opportunity's `LastModifiedDate` is
 /// not documented, so a summary change whose event was lost is caught by [`refresh_aws_side`], not here.
-async fn applied(
+pub(crate) async fn applied(
     ledger: &impl Ledger,
+    kind: RecordKind,
     catalog: Catalog,
     id: &str,
     listed: DateTime<Utc>,
 ) -> Result<bool, PortError> {
-    let key = RecordKey::ace(RecordKind::Opportunity, catalog, id);
+    let key = RecordKey::ace(kind, catalog, id);
     Ok(ledger.get(&key).await?.is_some_and(|e| {
         e.status == Some(ledger::RecordStatus::Synced)
             && e.version

@@ -71,6 +71,58 @@ pub struct InvitationRef {
     pub expiration_date: Option<String>,
 }
 
+/// `detail` of Engagement Created / Engagement Updated (AWS's developer guide; its mixed key casing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngagementDetail {
+    /// `AWS` or `Sandbox`.
+    pub catalog: String,
+    /// The engagement.
+    pub engagement: EngagementRef,
+}
+
+/// `detail.engagement`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngagementRef {
+    /// `eng-…`.
+    #[serde(rename = "engagementId")]
+    pub engagement_id: String,
+    /// ARN.
+    #[serde(
+        rename = "engagementArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub engagement_arn: Option<String>,
+    /// Engagement Updated: when.
+    #[serde(
+        rename = "LastModifiedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_modified_at: Option<String>,
+    /// Engagement Created: when.
+    #[serde(rename = "CreatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The context types it holds (`CustomerProject`, `Lead`, …).
+    #[serde(
+        rename = "ContextTypes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub context_types: Option<Vec<String>>,
+}
+
+impl EngagementRef {
+    /// The engagement's modification time the event reports (`LastModifiedAt`, else `CreatedAt`).
+    pub fn modified_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_modified_at
+            .as_deref()
+            .or(self.created_at.as_deref())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
 /// `detail` of the engagement events acebridge acknowledges without acting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogOnly {
@@ -101,7 +153,9 @@ pub enum PcEvent {
     InvitationRejected(InvitationDetail),
     /// Engagement Invitation Expired.
     InvitationExpired(InvitationDetail),
-    /// Engagement Created / Updated / Member Added / Resource Snapshot Created: nothing to sync.
+    /// Engagement Created / Engagement Updated: a lead engagement is synced.
+    EngagementChanged(EngagementDetail),
+    /// Engagement Member Added / Joined / Resource Snapshot Created: nothing to sync.
     Engagement {
         /// Which.
         detail_type: String,
@@ -121,6 +175,7 @@ impl PcEvent {
             | PcEvent::InvitationRejected(d)
             | PcEvent::InvitationExpired(d) => &d.catalog,
             PcEvent::Engagement { catalog, .. } => catalog,
+            PcEvent::EngagementChanged(d) => &d.catalog,
         }
     }
 }
@@ -188,9 +243,8 @@ pub fn parse(e: &EventBridgeEvent<Value>) -> Result<Parsed, MalformedEvent> {
         "Engagement Invitation Accepted" => PcEvent::InvitationAccepted(detail(e)?),
         "Engagement Invitation Rejected" => PcEvent::InvitationRejected(detail(e)?),
         "Engagement Invitation Expired" => PcEvent::InvitationExpired(detail(e)?),
-        "Engagement Created"
-        | "Engagement Updated"
-        | "Engagement Member Added"
+        "Engagement Created" | "Engagement Updated" => PcEvent::EngagementChanged(detail(e)?),
+        "Engagement Member Added"
         | "Engagement Member Joined"
         | "Engagement Resource Snapshot Created"
         | "Resource Snapshot Created" => PcEvent::Engagement {
@@ -229,8 +283,10 @@ pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
     pub ledger: &'a L,
     /// The CRM.
     pub crm: &'a C,
-    /// The invitation policy.
+    /// The invitation policy (opportunity referrals).
     pub policy: &'a InvitationPolicy,
+    /// The lead invitation policy.
+    pub lead_policy: &'a InvitationPolicy,
     /// The catalog this stack syncs; events of the other are acknowledged without calls.
     pub catalog: Catalog,
     /// Outcome events (`Referral Received`, `Referral Expiring`).
@@ -311,6 +367,22 @@ pub async fn handle<
                 ),
                 _ => None,
             };
+            // Leads: every lead engagement listed, the changed ones read (after the opportunities,
+            // and not when their share of the reads is spent).
+            let leads = if report.paused_for_budget || report.stopped_early {
+                None
+            } else {
+                Some(
+                    crate::engagements::reconcile_leads(
+                        cx.pc,
+                        cx.ledger,
+                        cx.crm,
+                        cx.catalog,
+                        &mut time_left,
+                    )
+                    .await?,
+                )
+            };
             let expiring = partner_central::expiring_referrals(
                 cx.pc,
                 cx.ledger,
@@ -320,7 +392,7 @@ pub async fn handle<
             )
             .await?;
             return Ok(
-                json!({ "reconcile": report, "refreshed": refreshed, "expiring_alerts": expiring }),
+                json!({ "reconcile": report, "refreshed": refreshed, "leads": leads, "expiring_alerts": expiring }),
             );
         }
         Parsed::Event(ev) => ev,
@@ -367,8 +439,12 @@ pub async fn handle<
         }
         PcEvent::InvitationCreated(d) => {
             let id = d.engagement_invitation.id;
+            let policies = partner_central::Policies {
+                opportunities: cx.policy,
+                leads: cx.lead_policy,
+            };
             let handled = partner_central::handle_new_invitation(
-                pc, ledger, crm, cx.policy, catalog, &id, &source,
+                pc, ledger, crm, policies, catalog, &id, &source,
             )
             .await?;
             let received = Outcome::referral_received(
@@ -387,9 +463,39 @@ pub async fn handle<
         | PcEvent::InvitationRejected(d)
         | PcEvent::InvitationExpired(d) => {
             let id = d.engagement_invitation.id;
-            let (synced, _) =
+            let (synced, invitation) =
                 partner_central::sync_invitation(pc, ledger, crm, catalog, &id, &source).await?;
-            json!({ "invitation": id, "sync": synced })
+            // A lead accepted elsewhere (the Partner Central console): its lead reaches the CRM too.
+            let lead = match &invitation {
+                Some(i)
+                    if crate::engagements::is_lead(i)
+                        && i.status.value().is_some_and(|s| s.as_api() == "ACCEPTED") =>
+                {
+                    match i.engagement_id.value() {
+                        Some(e) => Some(
+                            crate::engagements::sync_lead(
+                                pc,
+                                ledger,
+                                crm,
+                                catalog,
+                                e.as_str(),
+                                Some(i),
+                                &source,
+                            )
+                            .await?,
+                        ),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            json!({ "invitation": id, "sync": synced, "lead": lead })
+        }
+        PcEvent::EngagementChanged(d) => {
+            let synced =
+                crate::engagements::on_engagement_event(pc, ledger, crm, catalog, &d, &source)
+                    .await?;
+            json!({ "engagement": d.engagement.engagement_id, "lead": synced })
         }
         PcEvent::Engagement { detail_type, .. } => {
             info!(%detail_type, "engagement event acknowledged");

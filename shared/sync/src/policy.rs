@@ -110,6 +110,9 @@ pub struct When {
     pub industries: Vec<String>,
     /// Minimum expected monthly spend (USD), summed over the invitation's spend lines.
     pub min_monthly_spend: Option<f64>,
+    /// Lead invitations: the customer's market segment (e.g. `Enterprise`).
+    #[serde(default)]
+    pub market_segments: Vec<String>,
     /// Any of these words in the project title (case-insensitive).
     #[serde(default)]
     pub title_keywords: Vec<String>,
@@ -236,11 +239,19 @@ impl When {
     /// True when every condition given holds.
     pub fn matches(&self, i: &Invitation) -> bool {
         let country = i.customer.country.value().map(|c| c.as_api().to_string());
-        let industry = i.customer.industry.value().map(|c| c.as_api().to_string());
+        let lead = i.lead.as_ref();
+        let industry = i
+            .customer
+            .industry
+            .value()
+            .map(|c| c.as_api().to_string())
+            .or_else(|| lead.and_then(|l| l.industry.value().cloned()));
+        let segment = lead.and_then(|l| l.market_segment.value().cloned());
         let title = i
             .project
             .title
             .value()
+            .or(i.engagement_title.value())
             .map(|t| t.to_lowercase())
             .unwrap_or_default();
         let spend: f64 = i
@@ -258,6 +269,8 @@ impl When {
         (self.countries.is_empty() || country.is_some_and(|c| self.countries.contains(&c)))
             && (self.industries.is_empty()
                 || industry.is_some_and(|c| self.industries.contains(&c)))
+            && (self.market_segments.is_empty()
+                || segment.is_some_and(|c| self.market_segments.contains(&c)))
             && self.min_monthly_spend.is_none_or(|m| spend >= m)
             && (self.title_keywords.is_empty()
                 || self

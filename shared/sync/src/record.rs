@@ -84,7 +84,7 @@ impl SyncRecord {
     pub fn ace_id(&self) -> Option<&str> {
         match self {
             SyncRecord::Opportunity(o) => o.id.value().map(|i| i.as_str()),
-            SyncRecord::Lead(l) => l.id.value().map(|i| i.as_str()),
+            SyncRecord::Lead(l) => l.ace_id(),
             SyncRecord::Invitation(i) => Some(i.id.as_str()),
         }
     }
@@ -137,6 +137,11 @@ impl SyncRecord {
             SyncRecord::Lead(l) => {
                 matches!(l.status.value(), Some(LeadStatus::Disqualified))
                     || matches!(l.stage.value(), Some(LeadStage::Rejected))
+                    || l.engagement
+                        .qualification_status
+                        .value()
+                        .map(String::as_str)
+                        == Some("Disqualified")
             }
             SyncRecord::Invitation(i) => matches!(
                 i.status.value(),
@@ -198,7 +203,11 @@ impl SyncRecord {
             },
             SyncRecord::Lead(l) => Summary {
                 title: text(&l.company),
-                stage: l.status.value().map(|v| v.as_ace().to_string()),
+                stage: l
+                    .status
+                    .value()
+                    .map(|v| v.as_ace().to_string())
+                    .or_else(|| l.engagement.qualification_status.value().cloned()),
                 status: l.stage.value().map(|v| v.as_ace().to_string()),
                 origin: Some("AWS Referral".to_string()),
             },

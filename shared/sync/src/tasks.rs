@@ -19,6 +19,8 @@ pub enum TaskKind {
     AcceptInvitation,
     /// StartEngagementFromOpportunityTask (ListEngagementFromOpportunityTasks).
     EngagementFromOpportunity,
+    /// StartOpportunityFromEngagementTask (ListOpportunityFromEngagementTasks): a lead converted.
+    OpportunityFromEngagement,
 }
 
 impl TaskKind {
@@ -27,6 +29,7 @@ impl TaskKind {
         match self {
             TaskKind::AcceptInvitation => "StartEngagementByAcceptingInvitationTask",
             TaskKind::EngagementFromOpportunity => "StartEngagementFromOpportunityTask",
+            TaskKind::OpportunityFromEngagement => "StartOpportunityFromEngagementTask",
         }
     }
 }

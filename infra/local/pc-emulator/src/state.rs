@@ -214,8 +214,9 @@ pub struct State {
     /// The service model seeded data is checked against (an invitation or opportunity that AWS could
     /// never send is refused when it is seeded, not when a client first reads it).
     pub model: Option<std::sync::Arc<ServiceModel>>,
-    /// A concurrent AWS-side edit: right after the next GetOpportunity of (catalog, id) is answered,
-    /// this patch is applied as [`State::aws_update`] does, so the reader's `LastModifiedDate` is stale.
+    /// A concurrent AWS-side edit: right after the next GetOpportunity (or GetEngagement) of (catalog,
+    /// id) is answered, this patch is applied as [`State::aws_update`] (or
+    /// [`State::aws_engagement_update`]) does, so the reader's `LastModifiedDate` is stale.
     pub race: Option<(String, String, Value)>,
 }
 
@@ -824,7 +825,19 @@ impl State {
             }
             "RejectEngagementInvitation" => self.reject(&cat, body),
             "AcceptEngagementInvitation" => self.accept_invitation(&cat, body),
-            "GetEngagement" => self.get_engagement(&cat, body),
+            "GetEngagement" => {
+                let got = self.get_engagement(&cat, body);
+                // A concurrent AWS-side change of a lead, right after it was read (see `race`).
+                let id = body["Identifier"].as_str().unwrap_or_default().to_string();
+                if let Some((c, i, patch)) = self.race.take() {
+                    if c == cat && i == id {
+                        self.aws_engagement_update(&c, &i, &patch)?;
+                    } else {
+                        self.race = Some((c, i, patch));
+                    }
+                }
+                got
+            }
             "ListEngagements" => Ok(self.list_engagements(&cat, body)),
             "UpdateEngagementContext" => self.update_engagement_context(&cat, body),
             "StartOpportunityFromEngagementTask" => {

@@ -487,6 +487,7 @@ impl AceLead {
                 last_modified_by: text(&l.last_modified_by),
                 last_modified_at: datetime(&l.last_modified_date, "lastModifiedDate")?,
             },
+            engagement: Default::default(),
             extensions: l.extensions.clone(),
         })
     }

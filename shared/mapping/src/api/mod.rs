@@ -2,6 +2,7 @@
 //! `aws-sdk-partnercentralselling` types ([`sdk`]).
 
 mod convert;
+pub mod engagement;
 pub mod sdk;
 pub mod wire;
 

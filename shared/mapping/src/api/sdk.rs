@@ -520,6 +520,13 @@ pub fn invitation_from_sdk(
         ),
         _ => (None, None, None, None),
     };
+    let (customer, lead) = match &i.payload {
+        Some(sdk::Payload::LeadInvitation(p)) => {
+            let (c, l) = super::engagement::lead_invitation(p);
+            (Some(c), Some(l))
+        }
+        _ => (customer, None),
+    };
     Ok(Invitation {
         catalog: Catalog::parse(&i.catalog)
             .map_err(|e| ConversionError::new("Catalog", e.to_string()))?,
@@ -549,5 +556,6 @@ pub fn invitation_from_sdk(
         customer: customer.unwrap_or_default(),
         sender_contacts: contacts.map_or(Field::Null, Field::Value),
         receiver_responsibilities: responsibilities.map_or(Field::Null, Field::Value),
+        lead,
     })
 }

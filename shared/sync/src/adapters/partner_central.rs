@@ -23,8 +23,8 @@ macro_rules! task_state {
 use crate::error::PortError;
 use crate::limiter::RateLimiter;
 use crate::partner_central::{
-    Changed, ChangedPage, Created, FieldError, PartnerCentral, PendingInvitation, Refusal,
-    Submission,
+    Changed, ChangedPage, Created, EngagementListed, EngagementPage, FieldError, PartnerCentral,
+    PendingInvitation, Refusal, Submission,
 };
 use crate::policy::RejectionReason;
 use crate::tasks::{TaskKind, TaskState};
@@ -410,6 +410,18 @@ impl PartnerCentral for SdkPartnerCentral {
                 .iter()
                 .find(|t| t.task_id() == Some(task_id))
                 .map(|t| task_state!(t)),
+            TaskKind::OpportunityFromEngagement => self
+                .client
+                .list_opportunity_from_engagement_tasks()
+                .catalog(catalog.as_str())
+                .task_identifier(task_id)
+                .send()
+                .await
+                .map_err(|e| classify("partner-central", "ListOpportunityFromEngagementTasks", e))?
+                .task_summaries()
+                .iter()
+                .find(|t| t.task_id() == Some(task_id))
+                .map(|t| task_state!(t)),
             TaskKind::EngagementFromOpportunity => self
                 .client
                 .list_engagement_from_opportunity_tasks()
@@ -581,6 +593,157 @@ impl PartnerCentral for SdkPartnerCentral {
             Ok(out) => Ok(Ok(task_state!(out))),
             Err(e) => refusal("StartEngagementFromOpportunityTask", e, |x| match x {
                 aws_sdk_partnercentralselling::operation::start_engagement_from_opportunity_task::StartEngagementFromOpportunityTaskError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn accept_lead_invitation(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> Result<Result<(), Refusal>, PortError> {
+        self.write_slot().await;
+        match self
+            .client
+            .accept_engagement_invitation()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => refusal("AcceptEngagementInvitation", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::accept_engagement_invitation::AcceptEngagementInvitationError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn lead(
+        &self,
+        catalog: Catalog,
+        id: &str,
+    ) -> Result<Option<acebridge_mapping::Lead>, PortError> {
+        use aws_sdk_partnercentralselling::operation::get_engagement::GetEngagementError;
+        self.read_slot().await;
+        match self
+            .client
+            .get_engagement()
+            .catalog(catalog.as_str())
+            .identifier(id)
+            .send()
+            .await
+        {
+            Ok(o) => Ok(acebridge_mapping::api::engagement::lead_from_engagement(&o)),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), GetEngagementError::ResourceNotFoundException(_)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("partner-central", "GetEngagement", e)),
+        }
+    }
+
+    async fn lead_engagements(
+        &self,
+        catalog: Catalog,
+        token: Option<String>,
+    ) -> Result<EngagementPage, PortError> {
+        self.read_slot().await;
+        let out = self
+            .client
+            .list_engagements()
+            .catalog(catalog.as_str())
+            .context_types(aws_sdk_partnercentralselling::types::EngagementContextType::Lead)
+            .max_results(100)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("partner-central", "ListEngagements", e))?;
+        Ok(EngagementPage {
+            items: out
+                .engagement_summary_list()
+                .iter()
+                .filter_map(|e| {
+                    Some(EngagementListed {
+                        id: e.id()?.to_string(),
+                        modified_at: e.modified_at().and_then(chrono),
+                    })
+                })
+                .collect(),
+            next: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    async fn update_lead(
+        &self,
+        catalog: Catalog,
+        crm: &acebridge_mapping::Lead,
+        aws: &acebridge_mapping::Lead,
+    ) -> Result<Result<Option<DateTime<Utc>>, Refusal>, PortError> {
+        let e = &aws.engagement;
+        let (Some(engagement), Some(context), Some(at)) = (
+            e.engagement_id.value(),
+            e.context_id.value(),
+            aws.audit.last_modified_at.value(),
+        ) else {
+            return Err(PortError::permanent(
+                "partner-central",
+                "the lead has no engagement, context or ModifiedAt to update",
+            ));
+        };
+        let payload = aws_sdk_partnercentralselling::types::UpdateEngagementContextPayload::Lead(
+            acebridge_mapping::api::engagement::update_lead_context(crm, aws),
+        );
+        self.write_slot().await;
+        match self
+            .client
+            .update_engagement_context()
+            .catalog(catalog.as_str())
+            .engagement_identifier(engagement.as_str())
+            .context_identifier(context)
+            .engagement_last_modified_at(sdk_time(*at))
+            .r#type(aws_sdk_partnercentralselling::types::EngagementContextType::Lead)
+            .payload(payload)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Ok(chrono(out.engagement_last_modified_at()))),
+            Err(e) => refusal("UpdateEngagementContext", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::update_engagement_context::UpdateEngagementContextError::ValidationException(v) => Some(v),
+                _ => None,
+            })
+            .map(Err),
+        }
+    }
+
+    async fn convert_lead(
+        &self,
+        catalog: Catalog,
+        engagement: &str,
+        context: &str,
+        client_token: &str,
+    ) -> Result<Result<TaskState, Refusal>, PortError> {
+        self.write_slot().await;
+        match self
+            .client
+            .start_opportunity_from_engagement_task()
+            .catalog(catalog.as_str())
+            .client_token(client_token)
+            .identifier(engagement)
+            .context_identifier(context)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Ok(task_state!(out))),
+            Err(e) => refusal("StartOpportunityFromEngagementTask", e, |x| match x {
+                aws_sdk_partnercentralselling::operation::start_opportunity_from_engagement_task::StartOpportunityFromEngagementTaskError::ValidationException(v) => Some(v),
                 _ => None,
             })
             .map(Err),

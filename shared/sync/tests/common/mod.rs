@@ -205,6 +205,8 @@ pub struct PcStack {
     pub ledger: DynamoLedger,
     pub crm: DynamoCrmStore,
     pub policy: InvitationPolicy,
+    /// The lead invitation policy (manual unless a test sets it).
+    pub lead_policy: InvitationPolicy,
     /// How many emulator events were delivered already.
     pub delivered: usize,
 }
@@ -265,6 +267,7 @@ pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
         ledger_table,
         crm: DynamoCrmStore::new(ddb, crm_table),
         policy,
+        lead_policy: InvitationPolicy::Manual,
         delivered: 0,
     }
 }
@@ -313,6 +316,7 @@ impl PcStack {
             ledger: &self.ledger,
             crm: &self.crm,
             policy: &self.policy,
+            lead_policy: &self.lead_policy,
             catalog: Catalog::Sandbox,
             outcomes: &self.outcomes,
             expiring_within: chrono::Duration::hours(48),
