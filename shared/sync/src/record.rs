@@ -212,7 +212,7 @@ impl SyncRecord {
                 origin: Some("AWS Referral".to_string()),
             },
             SyncRecord::Invitation(i) => Summary {
-                title: text(&i.project.title),
+                title: text(&i.project.title).or_else(|| text(&i.engagement_title)),
                 stage: None,
                 status: i.status.value().map(|v| v.as_api().to_string()),
                 origin: Some("AWS Referral".to_string()),

@@ -363,8 +363,32 @@ impl PcStack {
         S3Bucket,
         acebridge_sync::adapters::eventbridge::EventBus,
     > {
+        self.outbound_cx_as(&self.pc)
+    }
+
+    /// A Partner Central client on this stack's emulator signing as `function`, whose role from the
+    /// template the emulator now enforces too.
+    pub fn pc_as(&self, function: &str) -> SdkPartnerCentral {
+        self.emulator
+            .allow(function, &role_policies(function))
+            .unwrap();
+        SdkPartnerCentral::new(&signing_as(&self.sdk, function), Some(&self.emulator.url()))
+    }
+
+    /// crm-outbound's context with the Partner Central client `pc` (e.g. [`PcStack::pc_as`]).
+    pub fn outbound_cx_as<'a>(
+        &'a self,
+        pc: &'a SdkPartnerCentral,
+    ) -> acebridge_sync::crm_queue::Context<
+        'a,
+        SdkPartnerCentral,
+        DynamoLedger,
+        DynamoCrmStore,
+        S3Bucket,
+        acebridge_sync::adapters::eventbridge::EventBus,
+    > {
         acebridge_sync::crm_queue::Context {
-            pc: &self.pc,
+            pc,
             ledger: &self.ledger,
             crm: &self.crm,
             ace: None,
