@@ -73,6 +73,7 @@ PARTNER_ID=1588143
 CHANNEL=api
 PARTNER_CENTRAL_ENDPOINT=http://127.0.0.1:$pc_port
 INVITATION_POLICY=accept
+LEAD_INVITATION_POLICY=accept
 RUST_LOG=info
 DEADLINE_MARGIN_MS=2000
 ENV
@@ -181,6 +182,34 @@ emulator tasks '{"fail_next": 1, "reason_code": "OpportunityValidationFailed", "
 sed 's/CRM-2001/CRM-2002/g; s/000000000001"/000000000002"/g' functions/crm-outbound/events/opportunity-changed.sqs.json >"$state/opportunity-changed-2.sqs.json"
 invoke crm-outbound "$state/opportunity-changed-2.sqs.json"
 echo
+
+echo; echo "== 12c. AWS sends a lead over the API (Engagement Invitation Created, payloadType LeadInvitation); LEAD_INVITATION_POLICY=accept"
+emulator invite infra/local/demo/partner-central-lead.json
+deliver
+echo "  (the lead was accepted with AcceptEngagementInvitation and is in the CRM as a lead; its events follow)"
+deliver
+engagement=$(.venv/bin/python - "$pc_port" <<'PY'
+import sys, json, urllib.request
+got = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_emulator/events?after=0").read())
+leads = [e for e in got["events"] if e["detail"].get("engagementInvitation", {}).get("payloadType") == "LeadInvitation"]
+print(leads[-1]["detail"]["engagementInvitation"]["engagementId"])
+PY
+)
+echo; echo "== 12d. the CRM qualifies the lead and converts it ('CRM Lead Changed': UpdateEngagementContext, StartOpportunityFromEngagementTask)"
+sed "s/eng-00000000000000/$engagement/g" functions/crm-outbound/events/lead-changed.sqs.json >"$state/lead-changed.sqs.json"
+invoke crm-outbound "$state/lead-changed.sqs.json"
+echo
+echo "  the conversion's events (Opportunity Created, Engagement Updated) reach partner-central-events:"
+deliver
+.venv/bin/python - "$port" "$crm" "$engagement" <<'PY'
+import sys, json, boto3
+table = boto3.resource("dynamodb", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1").Table(sys.argv[2])
+for it in table.scan()["Items"]:
+    if it.get("ace_key") == f"lead#{sys.argv[3]}":
+        e = it["record"].get("engagement", {})
+        print(f"  CRM lead {sys.argv[3]} ({it['crm_id']}): qualification={e.get('qualification_status')}, readiness={e.get('readiness_score')},"
+              f" interactions={len(e.get('interactions', []))}, converted to opportunity {e.get('opportunity_id')}")
+PY
 
 echo; echo "== 13. CRM -> AWS, S3 channel (CHANNEL=s3): the same change as an inbound file in the ACE bucket"
 kill -- "-$watch_pid" 2>/dev/null || true

@@ -54,7 +54,11 @@ fn the_scheduled_event_parses() {
 fn the_crm_outbound_examples_parse_as_the_queue_handler_reads_them() {
     use acebridge_sync::crm_queue::{CrmEvent, parse};
     use aws_lambda_events::sqs::SqsEvent;
-    for (name, changed) in [("opportunity-changed", true), ("referral-decision", false)] {
+    for (name, changed) in [
+        ("opportunity-changed", true),
+        ("referral-decision", false),
+        ("lead-changed", false),
+    ] {
         let direct = read(&format!(
             "functions/crm-outbound/events/{name}.eventbridge.json"
         ));
