@@ -177,7 +177,8 @@ async fn apply(
 }
 
 /// `Engagement Created` / `Engagement Updated`: a lead engagement whose `ModifiedAt` the ledger has
-/// not applied is read and synced; another context type, or a version already applied, costs no read.
+/// not applied is read and synced; a version already applied costs no read; `None` for an engagement
+/// without a `Lead` context (an opportunity's), which is not read either.
 pub async fn on_engagement_event(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -185,19 +186,21 @@ pub async fn on_engagement_event(
     catalog: Catalog,
     detail: &crate::pc_events::EngagementDetail,
     source: &str,
-) -> Result<Synced, PortError> {
+) -> Result<Option<Synced>, PortError> {
     let e = &detail.engagement;
     if let Some(types) = &e.context_types
         && !types.iter().any(|t| t == "Lead")
     {
-        return Ok(Synced::Duplicate);
+        return Ok(None);
     }
     if let Some(at) = e.modified_at()
         && partner_central::applied(ledger, RecordKind::Lead, catalog, &e.engagement_id, at).await?
     {
-        return Ok(Synced::Duplicate);
+        return Ok(Some(Synced::Duplicate));
     }
-    sync_lead(pc, ledger, crm, catalog, &e.engagement_id, None, source).await
+    sync_lead(pc, ledger, crm, catalog, &e.engagement_id, None, source)
+        .await
+        .map(Some)
 }
 
 /// What a lead reconcile did.

@@ -492,10 +492,13 @@ pub async fn handle<
             json!({ "invitation": id, "sync": synced, "lead": lead })
         }
         PcEvent::EngagementChanged(d) => {
-            let synced =
-                crate::engagements::on_engagement_event(pc, ledger, crm, catalog, &d, &source)
-                    .await?;
-            json!({ "engagement": d.engagement.engagement_id, "lead": synced })
+            match crate::engagements::on_engagement_event(pc, ledger, crm, catalog, &d, &source)
+                .await?
+            {
+                Some(synced) => json!({ "engagement": d.engagement.engagement_id, "lead": synced }),
+                None => json!({ "engagement": d.engagement.engagement_id,
+                    "ignored": "no Lead context (an opportunity's engagement)" }),
+            }
         }
         PcEvent::Engagement { detail_type, .. } => {
             info!(%detail_type, "engagement event acknowledged");
