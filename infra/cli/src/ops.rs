@@ -188,6 +188,12 @@ pub async fn show(
         records.into_iter().map(crm_row).collect(),
     );
     let mut entries = ledger.records().await?;
+    // Lead identities (both-channel matching) are bookkeeping, not records.
+    entries.retain(|e| {
+        !e.ace_id
+            .as_deref()
+            .is_some_and(acebridge_sync::lead_identity::is_identity)
+    });
     entries.sort_by_key(|e| e.key.storage_key());
     table(
         "Sync ledger: records",

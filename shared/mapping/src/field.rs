@@ -217,6 +217,12 @@ pub fn merge_json(stored: &mut serde_json::Value, update: serde_json::Value) {
     if is_masked_json(&update) {
         return;
     }
+    // A real value replaces a masked one whole: a masked marker is not an object to merge into (an
+    // address's country, masked until the lead is accepted, then `{"code": "US"}`).
+    if is_masked_json(stored) {
+        *stored = update;
+        return;
+    }
     match (stored, update) {
         (Value::Object(old), Value::Object(new)) => {
             for (k, v) in new {
@@ -241,6 +247,19 @@ pub fn merge_json(stored: &mut serde_json::Value, update: serde_json::Value) {
 mod tests {
     use super::*;
     use serde::{Deserialize, Serialize};
+
+    #[test]
+    fn a_real_object_replaces_a_masked_marker_whole() {
+        let mut stored = serde_json::json!({ "country": { "masked": true }, "city": "Seattle" });
+        merge_json(
+            &mut stored,
+            serde_json::json!({ "country": { "code": "US" }, "city": { "masked": true } }),
+        );
+        assert_eq!(
+            stored,
+            serde_json::json!({ "country": { "code": "US" }, "city": "Seattle" })
+        );
+    }
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct W {

@@ -87,7 +87,17 @@ async fn apply(
         Claim::Claimed(entry) => entry,
     };
     let first_time = entry.crm_id.is_none();
-    let crm_id = entry.crm_id.as_deref().or(record.crm_id());
+    // A lead the other channel already brought is written onto the same CRM record.
+    let matched = if first_time {
+        crate::lead_identity::matching_crm_id(ledger, catalog, record, now).await?
+    } else {
+        None
+    };
+    let crm_id = entry
+        .crm_id
+        .as_deref()
+        .or(matched.as_deref())
+        .or(record.crm_id());
     match crm.upsert(catalog, record, crm_id, now).await {
         Ok(Upsert::Stale { .. }) => {
             // The CRM holds a newer version written by a concurrent claim; that claim owns the entry.
@@ -95,6 +105,9 @@ async fn apply(
         }
         Ok(done) => {
             let crm_id = done.crm_id().to_string();
+            if first_time {
+                crate::lead_identity::remember(ledger, catalog, record, &crm_id, now).await?;
+            }
             ledger::finish(
                 ledger,
                 &key,

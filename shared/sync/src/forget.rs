@@ -171,6 +171,23 @@ pub async fn forget<L: Ledger>(
             continue;
         }
         out.ledger_entries.push(e.key.display_id());
+        // A lead identity (a digest of the company and the email) is the subject's: removed.
+        if linked
+            && e.ace_id
+                .as_deref()
+                .is_some_and(crate::lead_identity::is_identity)
+        {
+            if !dry_run && ledger.delete(&e.key, e.revision).await?.is_err() {
+                return Err(PortError::retryable(
+                    "ledger",
+                    format!(
+                        "{} changed while it was being erased; run acebridge forget again",
+                        e.key.display_id()
+                    ),
+                ));
+            }
+            continue;
+        }
         if dry_run || (e.crm_snapshot.is_none() && e.held.is_none()) {
             continue;
         }

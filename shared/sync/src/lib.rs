@@ -23,6 +23,7 @@ pub mod engagements;
 pub mod error;
 pub mod forget;
 pub mod ingest;
+pub mod lead_identity;
 pub mod ledger;
 pub mod limiter;
 pub mod local;

@@ -359,3 +359,132 @@ async fn aws_side_lead_changes_arrive_by_event_and_by_reconcile_and_old_events_c
     );
     assert_eq!(s.emulator.model_violations(), 0);
 }
+
+/// An S3 lead as AWS sends it once the partner accepted it (the aws-samples outbound lead, with the
+/// company and the contact's email unmasked), through the ingest's path: parsed by the ACE reader,
+/// canonical, applied.
+async fn s3_lead(s: &PcStack, lmd: &str) -> String {
+    let path = format!(
+        "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let l = &mut file["leads"][0];
+    l["apnCrmUniqueIdentifier"] = json!("L1234567");
+    l.as_object_mut().unwrap().remove("partnerCrmLeadId");
+    l["company"] = json!("EXAMPLE LEAD CORP.");
+    l["email"] = json!("Data.Lead@lead.example.com");
+    l["lastModifiedDate"] = json!(lmd);
+    let acebridge_mapping::ace::AceFile::Leads(f) =
+        acebridge_mapping::ace::parse(&serde_json::to_vec(&file).unwrap()).unwrap()
+    else {
+        panic!("a lead file")
+    };
+    let lead = f.records[0].as_ref().unwrap().to_canonical().unwrap();
+    let record = acebridge_sync::record::SyncRecord::from(lead);
+    let applied = acebridge_sync::apply::apply_record(
+        &s.ledger,
+        &s.crm,
+        acebridge_mapping::Catalog::Sandbox,
+        &record,
+        "lead-outbound/leads.json",
+        chrono::Utc::now(),
+        acebridge_sync::metrics::Channel::S3,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    match applied {
+        acebridge_sync::apply::Applied::Written { crm_id, .. } => crm_id,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn crm_leads(s: &PcStack) -> Vec<acebridge_sync::crm::CrmRecord> {
+    s.crm
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::Lead)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either_order() {
+    // S3 first, then the API.
+    let mut s = stack(InvitationPolicy::Accept, InvitationPolicy::Manual).await;
+    let crm_id = s3_lead(&s, "2026-11-01T10:00:00Z").await;
+    let id = s.invite(&lead_spec());
+    s.deliver().await;
+    s.deliver().await;
+    let engagement = engagement_of(&s, &id);
+    let leads = crm_leads(&s).await;
+    assert_eq!(leads.len(), 1, "{leads:?}");
+    assert_eq!(leads[0].crm_id, crm_id);
+    assert_eq!(leads[0].record["id"], json!("L1234567"));
+    assert_eq!(
+        leads[0].record["engagement"]["engagement_id"],
+        json!(engagement)
+    );
+    // Both AWS ids lead to the one record.
+    for ace in ["L1234567", engagement.as_str()] {
+        let key = acebridge_sync::ledger::RecordKey::ace(
+            RecordKind::Lead,
+            acebridge_mapping::Catalog::Sandbox,
+            ace,
+        );
+        let entry = acebridge_sync::ledger::Ledger::get(&s.ledger, &key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.crm_id.as_deref(), Some(crm_id.as_str()), "{ace}");
+    }
+
+    // The API first, then S3.
+    let mut t = stack(InvitationPolicy::Accept, InvitationPolicy::Manual).await;
+    t.invite(&lead_spec());
+    t.deliver().await;
+    let api = crm_leads(&t).await;
+    assert_eq!(api.len(), 1);
+    let crm_id = s3_lead(&t, "2026-12-01T10:00:00Z").await;
+    assert_eq!(crm_id, api[0].crm_id);
+    assert_eq!(crm_leads(&t).await.len(), 1);
+
+    // Two S3 leads are AWS's two leads, even with the same contact: never merged.
+    let other = {
+        let path = format!(
+            "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut file: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let l = &mut file["leads"][0];
+        l["apnCrmUniqueIdentifier"] = json!("L7654321");
+        l.as_object_mut().unwrap().remove("partnerCrmLeadId");
+        l["company"] = json!("Example Lead Corp");
+        l["email"] = json!("data.lead@lead.example.com");
+        file
+    };
+    let acebridge_mapping::ace::AceFile::Leads(f) =
+        acebridge_mapping::ace::parse(&serde_json::to_vec(&other).unwrap()).unwrap()
+    else {
+        panic!()
+    };
+    let record = acebridge_sync::record::SyncRecord::from(
+        f.records[0].as_ref().unwrap().to_canonical().unwrap(),
+    );
+    acebridge_sync::apply::apply_record(
+        &t.ledger,
+        &t.crm,
+        acebridge_mapping::Catalog::Sandbox,
+        &record,
+        "lead-outbound/other.json",
+        chrono::Utc::now(),
+        acebridge_sync::metrics::Channel::S3,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(crm_leads(&t).await.len(), 2);
+}
