@@ -16,6 +16,7 @@ Usage: python partner_central_model.py <pc-emulator binary>. Prints cargo-style 
 import datetime
 import json
 import os
+import pathlib
 import socket
 import subprocess
 import sys
@@ -123,6 +124,9 @@ SEED = {
                         "TargetCompletionDate": "2027-03-31", "ExpectedCustomerSpend": []}}}},
          "Opportunity": {"Customer": {"Account": {"CompanyName": "Example Corp"}}, "Project": {"Title": title}}}
         for title in ("Accept me", "Reject me")
+    ] + [
+        # A lead (AWS's LeadInvitation and the Lead context of its engagement).
+        json.loads((pathlib.Path(__file__).parent.parent / "fixtures/partner-central/lead-invitation.json").read_text())
     ],
 }
 
@@ -271,6 +275,34 @@ def valid_calls(run):
     call("GetOpportunity", {"Catalog": "Sandbox", "Identifier": done["OpportunityId"]})
     call("RejectEngagementInvitation", {"Catalog": "Sandbox", "Identifier": by_title["Reject me"],
                                         "RejectionReason": "Duplicate of partner referral"})
+
+    # A lead: accepted, read, qualified under the engagement's lock, converted.
+    lead = [i for i in received["EngagementInvitationSummaries"] if i["PayloadType"] == "LeadInvitation"][0]
+    invitation = call("GetEngagementInvitation", {"Catalog": "Sandbox", "Identifier": lead["Id"]})
+    assert invitation["Payload"]["LeadInvitation"]["Customer"]["CompanyName"], invitation
+    call("AcceptEngagementInvitation", {"Catalog": "Sandbox", "Identifier": lead["Id"]})
+    listed = call("ListEngagements", {"Catalog": "Sandbox", "ContextTypes": ["Lead"], "MaxResults": 10,
+                                      "Sort": {"SortOrder": "DESCENDING", "SortBy": "CreatedDate"}})
+    assert [e["Id"] for e in listed["EngagementSummaryList"]] == [lead["EngagementId"]], listed
+    engagement = call("GetEngagement", {"Catalog": "Sandbox", "Identifier": lead["EngagementId"]})
+    context = engagement["Contexts"][0]
+    updated = call("UpdateEngagementContext", {
+        "Catalog": "Sandbox", "EngagementIdentifier": lead["EngagementId"], "ContextIdentifier": context["Id"],
+        "EngagementLastModifiedAt": engagement["ModifiedAt"], "Type": "Lead",
+        "Payload": {"Lead": {"QualificationStatus": "Qualified",
+                             "Customer": context["Payload"]["Lead"]["Customer"],
+                             "Interaction": {"SourceType": "Partner", "SourceId": "crm-1", "SourceName": "Call",
+                                             "CustomerAction": "Call", "BusinessProblem": "A plan for 40 databases",
+                                             "Contact": {"BusinessTitle": "CTO", "Email": "cto@example.com",
+                                                         "FirstName": "Pat", "LastName": "Lee"}}}}})
+    assert updated["EngagementLastModifiedAt"] > engagement["ModifiedAt"], updated
+    converting = call("StartOpportunityFromEngagementTask", {"Catalog": "Sandbox", "ClientToken": "contract-convert",
+                                                             "Identifier": lead["EngagementId"],
+                                                             "ContextIdentifier": context["Id"]})
+    used["ListOpportunityFromEngagementTasks"] = {"Catalog": "Sandbox", "TaskIdentifier": [converting["TaskId"]]}
+    converted = wait_task(run, "ListOpportunityFromEngagementTasks", converting["TaskId"])
+    assert converted["TaskStatus"] == "COMPLETE" and converted["OpportunityId"], converted
+    call("GetOpportunity", {"Catalog": "Sandbox", "Identifier": converted["OpportunityId"]})
     return used
 
 

@@ -197,6 +197,21 @@ pub const LEAD_PATHS: &[&str] = &[
     "aws_usage_level",
     "campaign_name",
     "audit.last_modified_at",
+    // A lead over the Selling API (its engagement's Lead context).
+    "engagement.engagement_id",
+    "engagement.invitation_id",
+    "engagement.title",
+    "engagement.qualification_status",
+    "engagement.market_segment",
+    "engagement.readiness_score",
+    "engagement.opportunity_id",
+    "engagement.interactions[0].source_type",
+    "engagement.interactions[0].source_id",
+    "engagement.interactions[0].source_name",
+    "engagement.interactions[0].usecase",
+    "engagement.interactions[0].date",
+    "engagement.interactions[0].customer_action",
+    "engagement.interactions[0].business_problem",
 ];
 
 /// Canonical referral (engagement invitation) fields a CRM can receive.
@@ -217,6 +232,15 @@ pub const REFERRAL_PATHS: &[&str] = &[
     "customer.website",
     "customer.industry",
     "customer.country.code",
+    // A lead invitation's own members.
+    "lead.industry",
+    "lead.aws_maturity",
+    "lead.market_segment",
+    "lead.interaction.source_type",
+    "lead.interaction.source_id",
+    "lead.interaction.source_name",
+    "lead.interaction.usecase",
+    "lead.interaction.contact.title",
 ];
 
 /// Pseudo-fields outside the canonical record that a CRM can receive (AWS → CRM only): AWS's answer

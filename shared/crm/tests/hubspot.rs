@@ -503,3 +503,64 @@ async fn batch_bodies_validate_against_hubspots_openapi_schemas() {
         "{verdict}"
     );
 }
+
+/// A lead AWS sent over the API (canonical, as the store holds it), with its interaction contact.
+fn api_lead() -> Value {
+    json!({"company": "Example Lead Corp", "website": "https://lead.example.com",
+           "industry": "Software and Internet", "aws_usage_level": "Evaluating",
+           "contact": {"first_name": "Alex", "last_name": "Example", "email": "data.lead@lead.example.com",
+                       "title": "Head of Data Platform"},
+           "address": {"city": "Seattle", "state": "Washington", "postal_code": "98101", "country": {"code": "US"}},
+           "description": "Move an on-premises database estate to managed services",
+           "engagement": {"engagement_id": "eng-00000000000002", "context_id": "1",
+                          "qualification_status": "Qualified", "readiness_score": "High",
+                          "market_segment": "Enterprise", "opportunity_id": "O1000010",
+                          "interactions": [{"source_type": "Campaign", "source_id": "CAMP-0001",
+                              "source_name": "Data modernization webinar 2026", "customer_action": "Completed Form"}]},
+           "audit": {"last_modified_at": "2026-11-30T09:00:00Z"}})
+}
+
+/// HubSpot's leads object needs a Sales Hub seat and an existing associated contact for every lead
+/// (developers.hubspot.com/docs/api-reference/crm-leads-v3/guide), so AWS's leads stay contacts: an API lead
+/// is one too, upserted by its engagement id, with the lead's own members as contact properties, and the
+/// batch body validates against HubSpot's published schema.
+#[tokio::test]
+async fn an_api_lead_becomes_a_contact_with_its_engagement_members() {
+    let server = MockServer::start().await;
+    let expected = json!({"inputs": [{"idProperty": "aws_lead_id", "id": "eng-00000000000002", "properties": {
+        "aws_lead_id": "eng-00000000000002", "firstname": "Alex", "lastname": "Example",
+        "email": "data.lead@lead.example.com", "jobtitle": "Head of Data Platform",
+        "company": "Example Lead Corp", "website": "https://lead.example.com", "city": "Seattle",
+        "state": "Washington", "zip": "98101", "country": "US",
+        "message": "Move an on-premises database estate to managed services",
+        "aws_engagement_id": "eng-00000000000002", "aws_qualification_status": "Qualified",
+        "aws_lead_readiness": "High", "aws_market_segment": "Enterprise",
+        "aws_lead_source": "Data modernization webinar 2026", "aws_converted_opportunity_id": "O1000010"},
+        "objectWriteTraceId": "acebridge-0"}]});
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/upsert"))
+        .and(body_json(expected.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "COMPLETE", "results": [{"id": "78", "properties": {"aws_lead_id": "eng-00000000000002"}, "new": true}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let lead = api_lead();
+    let p = Push {
+        kind: Kind::Lead,
+        crm_id: "ACB-eng-00000000000002",
+        native: false,
+        ace_id: Some("eng-00000000000002"),
+        record: &lead,
+        sync: SyncFields::default(),
+        previous: None,
+    };
+    let done = adapter(&server).push(&p).await.expect("contact");
+    assert_eq!(done.remote_id.as_deref(), Some("78"));
+    let schema_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/crm/hubspot/openapi-batch.json");
+    let verdicts = common::verify_with_vendor_libraries(&json!({"hubspot_openapi": {
+        "schema_file": schema_file,
+        "bodies": [{"schema": "BatchInputSimplePublicObjectBatchInputUpsert", "body": expected}]}}));
+    assert_eq!(verdicts["hubspot_openapi"], json!([null]), "{verdicts}");
+}

@@ -508,3 +508,52 @@ fn the_jwt_audience_is_the_authorization_server_salesforce_documents() {
         assert_eq!(default_audience(login), aud, "{login}");
     }
 }
+
+/// A lead AWS sent over the API reaches Salesforce's standard Lead through the shipped mapping:
+/// upserted by `AWS_Lead_Id__c` (its engagement id), with the lead's own members in the custom fields the
+/// mapping names.
+#[tokio::test]
+async fn an_api_lead_is_upserted_as_a_salesforce_lead_with_its_engagement_members() {
+    let server = MockServer::start().await;
+    token_endpoint(&server, "00Dtoken1", None).await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            "/services/data/v62.0/sobjects/Lead/AWS_Lead_Id__c/eng-00000000000002",
+        ))
+        .and(body_json(json!({
+            "FirstName": "Alex", "LastName": "Example", "Email": "data.lead@lead.example.com",
+            "Title": "Head of Data Platform", "Company": "Example Lead Corp",
+            "Website": "https://lead.example.com", "Industry": "Software and Internet",
+            "Description": "Move an on-premises database estate to managed services",
+            "City": "Seattle", "State": "Washington", "PostalCode": "98101", "CountryCode": "US",
+            "AWS_Engagement_Id__c": "eng-00000000000002", "AWS_Qualification_Status__c": "Qualified",
+            "AWS_Lead_Readiness__c": "High", "AWS_Market_Segment__c": "Enterprise",
+            "AWS_Lead_Source__c": "Data modernization webinar 2026",
+            "AWS_Converted_Opportunity_Id__c": "O1000010"})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "00Q000000000001AAA", "success": true, "errors": [], "created": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let lead = json!({"company": "Example Lead Corp", "website": "https://lead.example.com",
+        "industry": "Software and Internet",
+        "contact": {"first_name": "Alex", "last_name": "Example", "email": "data.lead@lead.example.com",
+                    "title": "Head of Data Platform"},
+        "address": {"city": "Seattle", "state": "Washington", "postal_code": "98101", "country": {"code": "US"}},
+        "description": "Move an on-premises database estate to managed services",
+        "engagement": {"engagement_id": "eng-00000000000002", "qualification_status": "Qualified",
+                       "readiness_score": "High", "market_segment": "Enterprise", "opportunity_id": "O1000010",
+                       "interactions": [{"source_name": "Data modernization webinar 2026"}]}});
+    let p = Push {
+        kind: Kind::Lead,
+        crm_id: "ACB-eng-00000000000002",
+        native: false,
+        ace_id: Some("eng-00000000000002"),
+        record: &lead,
+        sync: SyncFields::default(),
+        previous: None,
+    };
+    let done = adapter(&server).push(&p).await.expect("lead");
+    assert_eq!(done.remote_id.as_deref(), Some("00Q000000000001AAA"));
+}
