@@ -620,11 +620,17 @@ async fn opportunity_change<C: Crm>(
             .unwrap_or_default()
     };
     let (solutions, aws_products) = (list("solutions"), list("aws_products"));
+    let marketplace = acebridge_sync::outbound::MarketplaceEntities {
+        aws_marketplace_offer_sets: list("marketplace_offer_sets"),
+        aws_marketplace_solutions: list("marketplace_solutions"),
+        aws_marketplace_products: list("marketplace_products"),
+    };
     info!(crm_id = %crm_id, submit, "CRM change for AWS");
     Ok(Some(OpportunityChanged {
         crm_id,
         solutions,
         aws_products,
+        marketplace,
         submit: map
             .submit
             .as_ref()

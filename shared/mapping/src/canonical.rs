@@ -369,6 +369,51 @@ pub struct Project {
     /// Additional comments.
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub additional_comments: Field<String>,
+    /// Expected contract duration in months (AWS's `ExpectedContractDuration`, `Term: Months`, 1–144):
+    /// turns a total contract value into monthly spend.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub expected_contract_duration_months: Field<u32>,
+    /// AWS partition (`aws-eusc`: the AWS European Sovereign Cloud).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub aws_partition: Field<String>,
+}
+
+/// A tag (CreateOpportunity's `Tags`: key 1–128, value 0–256 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// One of AWS's recommendations on an opportunity (AWS's AI insights; read-only).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Recommendation {
+    /// Its type.
+    pub kind: String,
+    /// What it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// AWS's spend insights from one source (`Partner` or `AWS`): monthly totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpendInsight {
+    /// `Partner` or `AWS`.
+    pub source: String,
+    /// Currency.
+    pub currency: String,
+    /// Total monthly amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// Total after optimisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimized: Option<String>,
+    /// Potential savings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub potential_savings: Option<String>,
 }
 
 /// Marketing attribution.
@@ -475,6 +520,27 @@ pub struct AwsView {
     pub partner_development_manager: Person,
     /// WWPS partner development manager.
     pub wwps_partner_development_manager: Person,
+    /// AWS's AI opportunity-quality score, 0–100.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub quality_score: Field<u32>,
+    /// Its trend.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub quality_trend: Field<String>,
+    /// AWS's AI recommendations (up to 5).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub recommendations: Field<Vec<Recommendation>>,
+    /// The co-sell motion (e.g. AWS Field-engaged, Agent-engaged, Partner-led).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub cosell_motion: Field<String>,
+    /// AWS's spend insights by source.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub spend_insights: Field<Vec<SpendInsight>>,
+    /// AWS's next-steps log.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub next_steps_history: Field<Vec<NextStep>>,
+    /// The AWS partition AWS's side is in.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub aws_partition: Field<String>,
 }
 
 /// Software revenue (SaaS revenue recognition programs).
@@ -573,6 +639,18 @@ pub struct Opportunity {
     /// AWS Marketplace offers.
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub marketplace_offers: Field<Vec<String>>,
+    /// AWS Marketplace offer sets (ARNs).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub marketplace_offer_sets: Field<Vec<String>>,
+    /// AWS Marketplace solutions (ARNs).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub marketplace_solutions: Field<Vec<String>>,
+    /// AWS Marketplace products (ARNs).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub marketplace_products: Field<Vec<String>>,
+    /// Tags (set on create only: UpdateOpportunity takes none).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub tags: Field<Vec<Tag>>,
     /// The ACE lead this opportunity converts.
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub lead_id: Field<String>,

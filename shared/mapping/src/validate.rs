@@ -168,6 +168,10 @@ keys! {
     AdditionalComments = "additionalComments", "Project.AdditionalComments";
     SoftwareCurrency = "customerSoftwareValueCurrency", "SoftwareRevenue.Value.CurrencyCode";
     ProcurementType = "procurementType", "SoftwareRevenue.DeliveryModel";
+    // API-only members (2025–26): the ACE file format has no field for them.
+    ContractDuration = "expectedContractDuration", "Project.ExpectedContractDuration";
+    AwsPartition = "awsPartition", "Project.AwsPartition";
+    Tags = "tags", "Tags";
 }
 
 /// Fields editable while AWS's review status is Action Required.
@@ -678,6 +682,7 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
             " for a Flat Renewal",
         );
     }
+    api_members(o, &mut v);
     if let Field::Value(parent) = &o.parent_opportunity_id {
         let ok = crate::ids::OpportunityId::parse(parent).is_ok_and(|id| id.is_standard());
         if !ok {
@@ -926,6 +931,60 @@ pub fn opportunity(o: &Opportunity, format: Format, ctx: &Context<'_>) -> Vec<Va
         }
     }
     v.out
+}
+
+/// The model's limits on the members added in 2025–26: `ExpectedContractDuration` (Months, 1–144, as
+/// AWS's reference says), `AwsPartition` (enum `aws-eusc`), `Tags` (1–200; key 1–128 and value 0–256
+/// characters of letters, separators, numbers and `_.:/=+-@`, the model's `TagKey` / `TagValue`).
+fn api_members(o: &Opportunity, v: &mut Check<'_>) {
+    let p = &o.project;
+    if let Field::Value(m) = &p.expected_contract_duration_months
+        && !(1..=144).contains(m)
+    {
+        v.add(
+            Key::ContractDuration,
+            Code::ValueOutOfRange,
+            format!("expected contract duration must be 1 to 144 months, got {m}"),
+        );
+    }
+    if let Field::Value(part) = &p.aws_partition
+        && part != "aws-eusc"
+    {
+        v.add(
+            Key::AwsPartition,
+            Code::InvalidEnumValue,
+            format!(
+                "AWS partition must be aws-eusc, got {}",
+                crate::quoted(part)
+            ),
+        );
+    }
+    if let Field::Value(tags) = &o.tags {
+        if tags.is_empty() || tags.len() > 200 {
+            v.add(
+                Key::Tags,
+                Code::TooManyValues,
+                format!("an opportunity takes 1 to 200 tags, got {}", tags.len()),
+            );
+        }
+        let allowed = |s: &str| {
+            s.chars()
+                .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+        };
+        for t in tags {
+            let (k, val) = (t.key.chars().count(), t.value.chars().count());
+            if !(1..=128).contains(&k) || val > 256 || !allowed(&t.key) || !allowed(&t.value) {
+                v.add(
+                    Key::Tags,
+                    Code::InvalidStringFormat,
+                    format!(
+                        "tag {}: a key is 1 to 128 and a value 0 to 256 letters, spaces, numbers or _.:/=+-@",
+                        crate::quoted(&t.key)
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn masked_fields(o: &Opportunity, v: &mut Check<'_>) {

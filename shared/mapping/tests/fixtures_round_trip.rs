@@ -276,3 +276,170 @@ fn ace_and_api_vocabularies_are_translated_between_formats() {
     assert_eq!(ace_back["campaignName"], "WWPS NDPP;P3");
     assert_eq!(ace_back["expectedMonthlyAwsRevenue"], json!(100.0));
 }
+
+/// The 2025–26 members (ExpectedContractDuration, AwsPartition, Tags) on a create request (the
+/// aws-samples request with them added; botocore's ParamValidator accepts it as a CreateOpportunity
+/// input) round-trip API → canonical → API, and reach the SDK's types.
+#[test]
+fn create_opportunity_with_the_2025_26_members() {
+    let rel = "partner-central/requests/create_opportunity.2025-26-members.json";
+    api_round_trip(rel, Shape::Create);
+    let api: ApiOpportunity = serde_json::from_slice(&fixture(rel)).unwrap();
+    let canonical = api.to_canonical().unwrap();
+    assert_eq!(
+        canonical.project.expected_contract_duration_months.value(),
+        Some(&36)
+    );
+    assert_eq!(
+        canonical.project.aws_partition.value().map(String::as_str),
+        Some("aws-eusc")
+    );
+    assert_eq!(canonical.tags.value().map(Vec::len), Some(2));
+    let sdk = acebridge_mapping::api::sdk::SdkOpportunity::from_api(&api).unwrap();
+    let project = sdk.project.clone().unwrap();
+    let duration = project.expected_contract_duration().unwrap();
+    assert_eq!(
+        (duration.term().as_str(), duration.value()),
+        ("Months", "36")
+    );
+    assert_eq!(
+        project.aws_partition().map(|p| p.as_str()),
+        Some("aws-eusc")
+    );
+    assert_eq!(sdk.tags.as_ref().map(Vec::len), Some(2));
+    // Back from a GetOpportunity answer with the same project and the Marketplace related entities.
+    use aws_sdk_partnercentralselling::types::RelatedEntityIdentifiers;
+    let offer_set =
+        "arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/OfferSet/offerset-abc";
+    let out =
+        aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityOutput::builder()
+            .catalog("Sandbox")
+            .id("O1234567")
+            .last_modified_date(
+                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_700_000_000),
+            )
+            .created_date(
+                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_600_000_000),
+            )
+            .set_project(sdk.project.clone())
+            .related_entity_identifiers(
+                RelatedEntityIdentifiers::builder()
+                    .aws_marketplace_offer_sets(offer_set)
+                    .aws_marketplace_solutions("arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/Solution/sol-1")
+                    .aws_marketplace_products("arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/SaaSProduct/prod-1")
+                    .build(),
+            )
+            .build()
+            .unwrap();
+    let back = acebridge_mapping::api::sdk::from_get_opportunity(&out)
+        .to_canonical()
+        .unwrap();
+    assert_eq!(
+        back.project.expected_contract_duration_months.value(),
+        Some(&36)
+    );
+    assert_eq!(back.project.aws_partition, canonical.project.aws_partition);
+    assert_eq!(
+        back.marketplace_offer_sets.value().cloned(),
+        Some(vec![offer_set.to_string()])
+    );
+    assert_eq!(back.marketplace_solutions.value().map(Vec::len), Some(1));
+    assert_eq!(back.marketplace_products.value().map(Vec::len), Some(1));
+}
+
+/// AWS's side of the 2025–26 opportunity (GetAwsOpportunitySummary, built with the SDK's types): the AI
+/// quality score and trend, recommendations, spend insights by source, the co-sell motion, the
+/// partition and AWS's next-steps log reach the canonical record's read-only `aws` part.
+#[test]
+fn aws_summary_2025_26_insights_reach_the_canonical_record() {
+    use aws_sdk_partnercentralselling::operation::get_aws_opportunity_summary::GetAwsOpportunitySummaryOutput;
+    use aws_sdk_partnercentralselling::types::*;
+    let spend = AwsProductInsights::builder()
+        .currency_code(CurrencyCode::Usd)
+        .frequency(PaymentFrequency::Monthly)
+        .total_amount("1200")
+        .total_optimized_amount("900")
+        .total_potential_savings_amount("300")
+        .set_total_amount_by_category(Some(Default::default()))
+        .set_aws_products(Some(vec![]))
+        .build()
+        .unwrap();
+    let s = GetAwsOpportunitySummaryOutput::builder()
+        .catalog("Sandbox")
+        .cosell_motion("Partner-led")
+        .project(
+            AwsOpportunityProject::builder()
+                .aws_partition(AwsPartition::AwsEusc)
+                .build(),
+        )
+        .life_cycle(
+            AwsOpportunityLifeCycle::builder()
+                .next_steps_history(
+                    ProfileNextStepsHistory::builder()
+                        .value("Architecture review booked")
+                        .time(
+                            aws_sdk_partnercentralselling::primitives::DateTime::from_secs(
+                                1_764_000_000,
+                            ),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .insights(
+            AwsOpportunityInsights::builder()
+                .opportunity_quality(
+                    OpportunityQuality::builder()
+                        .score(82)
+                        .trend("Improving")
+                        .build(),
+                )
+                .recommendations(
+                    Recommendation::builder()
+                        .r#type("OpportunityQuality")
+                        .details("Add the customer's expected monthly spend")
+                        .build()
+                        .unwrap(),
+                )
+                .aws_products_spend_insights_by_source(
+                    AwsProductsSpendInsightsBySource::builder()
+                        .partner(spend)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let mut o = acebridge_mapping::Opportunity::default();
+    acebridge_mapping::api::sdk::apply_aws_summary(&mut o, &s);
+    assert_eq!(o.aws.quality_score.value(), Some(&82));
+    assert_eq!(
+        o.aws.quality_trend.value().map(String::as_str),
+        Some("Improving")
+    );
+    assert_eq!(
+        o.aws.cosell_motion.value().map(String::as_str),
+        Some("Partner-led")
+    );
+    assert_eq!(
+        o.aws.aws_partition.value().map(String::as_str),
+        Some("aws-eusc")
+    );
+    let r = o.aws.recommendations.value().unwrap();
+    assert_eq!(r[0].kind, "OpportunityQuality");
+    let i = o.aws.spend_insights.value().unwrap();
+    assert_eq!(
+        (
+            i[0].source.as_str(),
+            i[0].total.as_deref(),
+            i[0].potential_savings.as_deref()
+        ),
+        ("Partner", Some("1200"), Some("300"))
+    );
+    assert_eq!(o.aws.next_steps_history.value().map(Vec::len), Some(1));
+    // And it survives the canonical JSON a CRM store holds.
+    let back: acebridge_mapping::Opportunity =
+        serde_json::from_value(serde_json::to_value(&o).unwrap()).unwrap();
+    assert_eq!(back, o);
+}

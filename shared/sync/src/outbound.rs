@@ -33,20 +33,61 @@ pub struct OpportunityChanged {
     /// AWS products to associate.
     #[serde(default)]
     pub aws_products: Vec<String>,
+    /// AWS Marketplace offer sets, solutions and products to associate (ARNs).
+    #[serde(flatten, default)]
+    pub marketplace: MarketplaceEntities,
     /// Submit to AWS (StartEngagementFromOpportunityTask) once shared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit: Option<Submission>,
 }
 
+/// AWS Marketplace entities a CRM change associates (AssociateOpportunity's `AwsMarketplaceOfferSets`,
+/// `AwsMarketplaceSolutions`, `AwsMarketplaceProducts`; each an ARN, as the model says).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceEntities {
+    /// Offer sets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aws_marketplace_offer_sets: Vec<String>,
+    /// Solutions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aws_marketplace_solutions: Vec<String>,
+    /// Products.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aws_marketplace_products: Vec<String>,
+}
+
 impl OpportunityChanged {
+    /// Every association the change asks for, by AssociateOpportunity's `RelatedEntityType`.
+    pub fn associations(&self) -> [(&'static str, &Vec<String>); 5] {
+        let m = &self.marketplace;
+        [
+            ("Solutions", &self.solutions),
+            ("AwsProducts", &self.aws_products),
+            ("AwsMarketplaceOfferSets", &m.aws_marketplace_offer_sets),
+            ("AwsMarketplaceSolutions", &m.aws_marketplace_solutions),
+            ("AwsMarketplaceProducts", &m.aws_marketplace_products),
+        ]
+    }
+
     /// Folds a later change of the same record into this one, so that one write carries both: the later
     /// change's fields win, fields only this one names are kept (a change may name only what it changed),
     /// associations add up, and a submission asked by either stands.
     pub fn coalesce(&mut self, later: OpportunityChanged) {
         merge(&mut self.opportunity, later.opportunity);
+        let (m, l) = (&mut self.marketplace, later.marketplace);
         for (mine, theirs) in [
             (&mut self.solutions, later.solutions),
             (&mut self.aws_products, later.aws_products),
+            (
+                &mut m.aws_marketplace_offer_sets,
+                l.aws_marketplace_offer_sets,
+            ),
+            (
+                &mut m.aws_marketplace_solutions,
+                l.aws_marketplace_solutions,
+            ),
+            (&mut m.aws_marketplace_products, l.aws_marketplace_products),
         ] {
             for id in theirs {
                 if !mine.contains(&id) {
@@ -544,7 +585,8 @@ async fn remember_snapshot(
     ledger::edit(ledger, key, now, |e| e.crm_snapshot = snapshot.clone()).await
 }
 
-/// Associates the solutions and AWS products the CRM added since `previous`; the refusals.
+/// Associates the solutions, AWS products and Marketplace entities the CRM added since `previous`; the
+/// refusals.
 async fn associate_new(
     pc: &impl PartnerCentral,
     catalog: Catalog,
@@ -553,19 +595,9 @@ async fn associate_new(
     previous: Option<&OpportunityChanged>,
 ) -> Result<Vec<String>, PortError> {
     let mut errors = Vec::new();
-    let lists = [
-        (
-            "Solutions",
-            &change.solutions,
-            previous.map(|p| &p.solutions),
-        ),
-        (
-            "AwsProducts",
-            &change.aws_products,
-            previous.map(|p| &p.aws_products),
-        ),
-    ];
-    for (kind, entities, before) in lists {
+    let before = previous.map(OpportunityChanged::associations);
+    for (i, (kind, entities)) in change.associations().into_iter().enumerate() {
+        let before = before.as_ref().map(|b| b[i].1);
         for e in entities
             .iter()
             .filter(|e| before.is_none_or(|b| !b.contains(e)))

@@ -292,6 +292,7 @@ mod partner_central {
             opportunity: crm_opportunity(title),
             solutions: vec![],
             aws_products: vec![],
+            marketplace: Default::default(),
             submit: None,
         }
     }

@@ -284,6 +284,7 @@ async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_an
         opportunity: serde_json::to_value(api.to_canonical().unwrap()).unwrap(),
         solutions: vec![],
         aws_products: vec![],
+        marketplace: Default::default(),
         submit: None,
     };
     let up = acebridge_sync::outbound_s3::upload(

@@ -169,6 +169,7 @@ async fn flows() {
             opportunity,
             solutions: vec![],
             aws_products: vec![],
+            marketplace: Default::default(),
             submit: None,
         };
         push_opportunity(&pc.pc, &pc.ledger, &pc.crm, Catalog::Sandbox, &change)

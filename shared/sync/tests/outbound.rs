@@ -28,6 +28,7 @@ fn change(crm_id: &str, opportunity: Value) -> OpportunityChanged {
         opportunity,
         solutions: vec!["S-1234567".into()],
         aws_products: vec![],
+        marketplace: Default::default(),
         submit: None,
     }
 }

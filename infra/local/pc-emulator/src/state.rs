@@ -1218,6 +1218,9 @@ impl State {
             "Solutions" => "Solutions",
             "AwsProducts" => "AwsProducts",
             "AwsMarketplaceOffers" => "AwsMarketplaceOffers",
+            "AwsMarketplaceOfferSets" => "AwsMarketplaceOfferSets",
+            "AwsMarketplaceSolutions" => "AwsMarketplaceSolutions",
+            "AwsMarketplaceProducts" => "AwsMarketplaceProducts",
             other => {
                 return Err(ApiError::validation(
                     "REQUEST_VALIDATION_FAILED",

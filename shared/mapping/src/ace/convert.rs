@@ -245,6 +245,8 @@ impl AceOpportunity {
                 other_competitors: text(&o.competitive_tracking_other),
                 other_solution: text(&o.other_solution_offered),
                 additional_comments: text(&o.additional_comments),
+                expected_contract_duration_months: Field::Absent,
+                aws_partition: Field::Absent,
             },
             marketing: Marketing {
                 source: picked(&o.is_opp_from_marketing_activity, MarketingSource::from_ace),
@@ -296,6 +298,7 @@ impl AceOpportunity {
                     )
                 },
                 wwps_partner_development_manager: person(&o.wwps_pdm, &o.wwps_pdm_email),
+                ..AwsView::default()
             },
             partner_team: one_contact(partner),
             owner: person(&o.opportunity_owner_name, &o.opportunity_owner_email),
@@ -309,6 +312,11 @@ impl AceOpportunity {
             solutions: list(&o.solution_offered),
             aws_products: list(&o.aws_products),
             marketplace_offers: list(&o.offers),
+            // The ACE file format has none of these (API-only members since 2025).
+            marketplace_offer_sets: Field::Absent,
+            marketplace_solutions: Field::Absent,
+            marketplace_products: Field::Absent,
+            tags: Field::Absent,
             lead_id: text(&o.apn_crm_lead_unique_identifier),
             backwards_compatibility_changes: text(&o.backwards_compatibility_changes),
             audit: Audit {

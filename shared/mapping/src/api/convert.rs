@@ -160,6 +160,11 @@ impl ApiOpportunity {
                 other_competitors: t(&project.other_competitor_names),
                 other_solution: t(&project.other_solution_description),
                 additional_comments: t(&project.additional_comments),
+                expected_contract_duration_months: Field::from(
+                    project.expected_contract_duration.clone(),
+                )
+                .try_map(|d| contract_months(&d))?,
+                aws_partition: t(&project.aws_partition),
             },
             marketing: Marketing {
                 source: e(&marketing.source, MarketingSource::from_api),
@@ -209,6 +214,17 @@ impl ApiOpportunity {
             solutions: Field::from(related.solutions.clone()),
             aws_products: Field::from(related.aws_products.clone()),
             marketplace_offers: Field::from(related.aws_marketplace_offers.clone()),
+            marketplace_offer_sets: Field::from(related.aws_marketplace_offer_sets.clone()),
+            marketplace_solutions: Field::from(related.aws_marketplace_solutions.clone()),
+            marketplace_products: Field::from(related.aws_marketplace_products.clone()),
+            tags: Field::from(self.tags.clone()).map(|v| {
+                v.iter()
+                    .map(|t| Tag {
+                        key: t.key.as_value().cloned().unwrap_or_default(),
+                        value: t.value.as_value().cloned().unwrap_or_default(),
+                    })
+                    .collect()
+            }),
             lead_id: Field::Absent,
             backwards_compatibility_changes: Field::Absent,
             audit: Audit {
@@ -348,6 +364,15 @@ impl ApiOpportunity {
             },
             project: present(ApiProject {
                 additional_comments: s(&p.additional_comments),
+                aws_partition: s(&p.aws_partition),
+                expected_contract_duration: p
+                    .expected_contract_duration_months
+                    .as_ref()
+                    .map(|m| ApiContractDuration {
+                        term: Nullable::Value("Months".into()),
+                        value: Nullable::Value(m.to_string()),
+                    })
+                    .to_nullable(),
                 apn_programs: list(&p.apn_programs),
                 competitor_name: api_value(&p.competitor),
                 customer_business_problem: s(&p.business_problem),
@@ -383,13 +408,55 @@ impl ApiOpportunity {
             related_entity_identifiers: if shape == Shape::Get {
                 present(ApiRelatedEntities {
                     aws_marketplace_offers: list(&o.marketplace_offers),
+                    aws_marketplace_offer_sets: list(&o.marketplace_offer_sets),
+                    aws_marketplace_products: list(&o.marketplace_products),
+                    aws_marketplace_solutions: list(&o.marketplace_solutions),
                     aws_products: list(&o.aws_products),
                     solutions: list(&o.solutions),
                 })
             } else {
                 Nullable::Absent
             },
+            tags: if shape == Shape::Create {
+                o.tags
+                    .as_ref()
+                    .map(|v| {
+                        v.iter()
+                            .map(|t| ApiTag {
+                                key: Nullable::Value(t.key.clone()),
+                                value: Nullable::Value(t.value.clone()),
+                            })
+                            .collect()
+                    })
+                    .to_nullable()
+            } else {
+                Nullable::Absent
+            },
         }
+    }
+}
+
+/// `ExpectedContractDuration` in months (the model's only term), 1 to 144 as AWS documents.
+fn contract_months(d: &ApiContractDuration) -> Result<u32, ConversionError> {
+    let field = "Project.ExpectedContractDuration";
+    if let Some(term) = d.term.as_value()
+        && term != "Months"
+    {
+        return Err(ConversionError::new(
+            field,
+            format!("Term must be Months, got {}", crate::quoted(term)),
+        ));
+    }
+    let value = d.value.as_value().map(String::as_str).unwrap_or_default();
+    match value.parse::<u32>() {
+        Ok(m) if (1..=144).contains(&m) => Ok(m),
+        _ => Err(ConversionError::new(
+            field,
+            format!(
+                "Value must be a whole number of months from 1 to 144, got {}",
+                crate::quoted(value)
+            ),
+        )),
     }
 }
 

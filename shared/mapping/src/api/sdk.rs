@@ -125,6 +125,8 @@ pub struct SdkOpportunity {
     pub project: Option<sdk::Project>,
     /// `SoftwareRevenue`.
     pub software_revenue: Option<sdk::SoftwareRevenue>,
+    /// `Tags` (create).
+    pub tags: Option<Vec<sdk::Tag>>,
 }
 
 fn enum_of<E: for<'a> From<&'a str>>(n: &Nullable<String>) -> Option<E> {
@@ -223,6 +225,16 @@ fn project(p: &ApiProject) -> Result<sdk::Project, ConversionError> {
         .set_other_competitor_names(opt(&p.other_competitor_names))
         .set_other_solution_description(opt(&p.other_solution_description))
         .set_additional_comments(opt(&p.additional_comments))
+        .set_aws_partition(enum_of(&p.aws_partition))
+        .set_expected_contract_duration(each(&p.expected_contract_duration, |d| {
+            built(
+                sdk::ExpectedContractDuration::builder()
+                    .set_term(enum_of(&d.term))
+                    .set_value(opt(&d.value))
+                    .build(),
+                "Project.ExpectedContractDuration",
+            )
+        })?)
         .build())
 }
 
@@ -272,6 +284,15 @@ impl SdkOpportunity {
                 .map(|v| v.iter().map(contact).collect()),
             project: each(&a.project, project)?,
             software_revenue: each(&a.software_revenue, software_revenue)?,
+            tags: each_in(&a.tags, |t| {
+                built(
+                    sdk::Tag::builder()
+                        .set_key(opt(&t.key))
+                        .set_value(opt(&t.value))
+                        .build(),
+                    "Tags",
+                )
+            })?,
         })
     }
 
@@ -288,6 +309,7 @@ impl SdkOpportunity {
             .set_opportunity_team(self.opportunity_team)
             .set_project(self.project)
             .set_software_revenue(self.software_revenue)
+            .set_tags(self.tags)
     }
 
     /// Puts the fields on an UpdateOpportunity call — a full replace (the caller sets catalog).
@@ -376,6 +398,15 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
         project: Nullable::from_option(o.project.as_ref().map(|p| {
             ApiProject {
                 additional_comments: some(&p.additional_comments),
+                aws_partition: some_str(p.aws_partition.as_ref()),
+                expected_contract_duration: Nullable::from_option(
+                    p.expected_contract_duration
+                        .as_ref()
+                        .map(|d| ApiContractDuration {
+                            term: Nullable::Value(d.term.as_str().to_string()),
+                            value: Nullable::Value(d.value.clone()),
+                        }),
+                ),
                 apn_programs: strs(&p.apn_programs),
                 competitor_name: some_str(p.competitor_name.as_ref()),
                 customer_business_problem: some(&p.customer_business_problem),
@@ -409,10 +440,15 @@ pub fn from_get_opportunity(o: &GetOpportunityOutput) -> ApiOpportunity {
                 .as_ref()
                 .map(|r| ApiRelatedEntities {
                     aws_marketplace_offers: strs(&r.aws_marketplace_offers),
+                    aws_marketplace_offer_sets: strs(&r.aws_marketplace_offer_sets),
+                    aws_marketplace_products: strs(&r.aws_marketplace_products),
+                    aws_marketplace_solutions: strs(&r.aws_marketplace_solutions),
                     aws_products: strs(&r.aws_products),
                     solutions: strs(&r.solutions),
                 }),
         ),
+        // GetOpportunity does not return tags.
+        tags: Nullable::Absent,
     }
 }
 
@@ -433,12 +469,67 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
             .and_then(|d| crate::conversion::parse_date(d, "LifeCycle.TargetCloseDate").ok())
             .map_or(Field::Null, Field::Value);
     }
+    if let Some(l) = &s.life_cycle {
+        o.aws.next_steps_history = l.next_steps_history.as_ref().map_or(Field::Null, |h| {
+            Field::Value(
+                h.iter()
+                    .map(|n| crate::canonical::NextStep {
+                        time: chrono_time(&n.time),
+                        value: n.value.clone(),
+                    })
+                    .collect(),
+            )
+        });
+    }
     if let Some(i) = &s.insights {
         o.aws.next_best_actions = text(i.next_best_actions.as_deref());
         o.aws.engagement_score = i.engagement_score.as_ref().map_or(Field::Null, |e| {
             Field::Value(EngagementScore::from_api(e.as_str()))
         });
+        let quality = i.opportunity_quality.as_ref();
+        o.aws.quality_score = quality
+            .and_then(|q| q.score)
+            .and_then(|n| u32::try_from(n).ok())
+            .map_or(Field::Null, Field::Value);
+        o.aws.quality_trend = text(quality.and_then(|q| q.trend.as_deref()));
+        o.aws.recommendations = i.recommendations.as_ref().map_or(Field::Null, |r| {
+            Field::Value(
+                r.iter()
+                    .map(|x| crate::canonical::Recommendation {
+                        kind: x.r#type.clone(),
+                        details: Some(x.details.clone()).filter(|d| !d.is_empty()),
+                    })
+                    .collect(),
+            )
+        });
+        o.aws.spend_insights =
+            i.aws_products_spend_insights_by_source
+                .as_ref()
+                .map_or(Field::Null, |b| {
+                    let one = |source: &str, p: &sdk::AwsProductInsights| {
+                        crate::canonical::SpendInsight {
+                            source: source.to_string(),
+                            currency: p.currency_code.as_str().to_string(),
+                            total: p.total_amount.clone(),
+                            optimized: p.total_optimized_amount.clone(),
+                            potential_savings: p.total_potential_savings_amount.clone(),
+                        }
+                    };
+                    Field::Value(
+                        [("Partner", b.partner.as_ref()), ("AWS", b.aws.as_ref())]
+                            .into_iter()
+                            .filter_map(|(n, p)| p.map(|p| one(n, p)))
+                            .collect(),
+                    )
+                });
     }
+    o.aws.cosell_motion = text(s.cosell_motion.as_deref());
+    o.aws.aws_partition = text(
+        s.project
+            .as_ref()
+            .and_then(|p| p.aws_partition.as_ref())
+            .map(|p| p.as_str()),
+    );
     for m in s.opportunity_team.as_deref().unwrap_or_default() {
         let name = [m.first_name.as_deref(), m.last_name.as_deref()]
             .into_iter()

@@ -84,9 +84,21 @@ api_struct! {
 }
 
 api_struct! {
+    /// `Project.ExpectedContractDuration` (`Term`: `Months`; `Value`: "1" to "144").
+    ApiContractDuration { term: String, value: String }
+}
+
+api_struct! {
+    /// `Tags[]` (CreateOpportunity).
+    ApiTag { key: String, value: String }
+}
+
+api_struct! {
     /// `Project`.
     ApiProject {
         additional_comments: String,
+        aws_partition: String,
+        expected_contract_duration: ApiContractDuration,
         apn_programs: Vec<String>,
         competitor_name: String,
         customer_business_problem: String,
@@ -115,6 +127,9 @@ api_struct! {
     /// `RelatedEntityIdentifiers` (GetOpportunity only; written with AssociateOpportunity).
     ApiRelatedEntities {
         aws_marketplace_offers: Vec<String>,
+        aws_marketplace_offer_sets: Vec<String>,
+        aws_marketplace_products: Vec<String>,
+        aws_marketplace_solutions: Vec<String>,
         aws_products: Vec<String>,
         solutions: Vec<String>,
     }
@@ -144,5 +159,7 @@ api_struct! {
         project: ApiProject,
         software_revenue: ApiSoftwareRevenue,
         related_entity_identifiers: ApiRelatedEntities,
+        /// CreateOpportunity only.
+        tags: Vec<ApiTag>,
     }
 }
