@@ -564,3 +564,48 @@ async fn an_api_lead_becomes_a_contact_with_its_engagement_members() {
         "bodies": [{"schema": "BatchInputSimplePublicObjectBatchInputUpsert", "body": expected}]}}));
     assert_eq!(verdicts["hubspot_openapi"], json!([null]), "{verdicts}");
 }
+
+/// An opportunity with the 2025–26 members reaches its deal through the shipped mapping: the contract
+/// term and partition, AWS's quality score and trend, co-sell motion and first recommendation, every value
+/// a string as HubSpot's published schema wants.
+#[tokio::test]
+async fn the_2025_26_members_reach_the_deal() {
+    let server = MockServer::start().await;
+    let mut props = props("O9");
+    for (k, v) in [
+        ("aws_contract_duration_months", "36"),
+        ("aws_partition", "aws-eusc"),
+        ("aws_opportunity_quality", "82"),
+        ("aws_opportunity_quality_trend", "Improving"),
+        ("aws_cosell_motion", "Partner-led"),
+        ("aws_recommendation", "Add the expected spend"),
+    ] {
+        props[k] = json!(v);
+    }
+    let expected = json!({"inputs": [
+        {"idProperty": "aws_opportunity_id", "id": "O9", "properties": props, "objectWriteTraceId": "acebridge-0"}]});
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/deals/batch/upsert"))
+        .and(body_json(expected.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE",
+            "results": [{"id": "909", "properties": {}, "objectWriteTraceId": "acebridge-0", "new": true}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut r = record("O9");
+    r["project"]["expected_contract_duration_months"] = json!(36);
+    r["project"]["aws_partition"] = json!("aws-eusc");
+    r["aws"] = json!({"quality_score": 82, "quality_trend": "Improving", "cosell_motion": "Partner-led",
+        "recommendations": [{"kind": "OpportunityQuality", "details": "Add the expected spend"}]});
+    adapter(&server)
+        .push_many(&[push(&r, "ACB-O9", false, Some("O9"))])
+        .await
+        .expect("batch");
+    assert_eq!(
+        common::hubspot_schema_verdicts(&[(
+            "BatchInputSimplePublicObjectBatchInputUpsert",
+            &expected
+        )]),
+        vec![Value::Null]
+    );
+}

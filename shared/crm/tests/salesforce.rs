@@ -557,3 +557,40 @@ async fn an_api_lead_is_upserted_as_a_salesforce_lead_with_its_engagement_member
     let done = adapter(&server).push(&p).await.expect("lead");
     assert_eq!(done.remote_id.as_deref(), Some("00Q000000000001AAA"));
 }
+
+/// An opportunity with the 2025–26 members reaches Salesforce's Opportunity through the shipped mapping.
+#[tokio::test]
+async fn the_2025_26_members_reach_the_salesforce_opportunity() {
+    let server = MockServer::start().await;
+    token_endpoint(&server, "00Dtoken1", None).await;
+    let mut body = expected_body();
+    for (k, v) in [
+        ("AWS_Contract_Duration_Months__c", json!(36)),
+        ("AWS_Partition__c", json!("aws-eusc")),
+        ("AWS_Opportunity_Quality__c", json!(82)),
+        ("AWS_Opportunity_Quality_Trend__c", json!("Improving")),
+        ("AWS_Cosell_Motion__c", json!("Partner-led")),
+        ("AWS_Recommendation__c", json!("Add the expected spend")),
+    ] {
+        body[k] = v;
+    }
+    Mock::given(method("PATCH"))
+        .and(path(format!("{OBJ}/AWS_Opportunity_Id__c/O1234567")))
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "006000000000009AAA", "success": true, "errors": [], "created": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut r = record();
+    r["project"]["expected_contract_duration_months"] = json!(36);
+    r["project"]["aws_partition"] = json!("aws-eusc");
+    r["aws"] = json!({"quality_score": 82, "quality_trend": "Improving", "cosell_motion": "Partner-led",
+        "recommendations": [{"kind": "OpportunityQuality", "details": "Add the expected spend"}]});
+    let done = adapter(&server)
+        .push(&push(&r, "ACB-O1234567", false, Some("O1234567")))
+        .await
+        .expect("push");
+    assert_eq!(done.remote_id.as_deref(), Some("006000000000009AAA"));
+}

@@ -781,3 +781,116 @@ async fn a_failed_submission_reaches_the_crm_record_with_aws_reason() {
         json!("Pending Submission")
     );
 }
+
+/// The 2025–26 members go out on create (the emulator checks the CreateOpportunity request against AWS's
+/// model) and AssociateOpportunity carries a Marketplace offer set; AWS's AI insights, co-sell motion and
+/// partition come back to the CRM record from GetAwsOpportunitySummary.
+#[tokio::test]
+async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_crm() {
+    let s = stack().await;
+    let offer_set =
+        "arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/OfferSet/offerset-abc";
+    let mut opp = crm_opportunity("Sovereign data platform");
+    opp["project"]["expected_contract_duration_months"] = json!(36);
+    opp["project"]["aws_partition"] = json!("aws-eusc");
+    opp["tags"] = json!([{ "key": "Source", "value": "acebridge" }]);
+    in_crm(&s, "OP-2026", &opp).await;
+    let mut c = change("OP-2026", opp);
+    c.marketplace.aws_marketplace_offer_sets = vec![offer_set.to_string()];
+    push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
+        .await
+        .unwrap();
+    let stored = opportunities(&s, "OP-2026");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let o = &stored[0];
+    assert_eq!(
+        o["Project"]["ExpectedContractDuration"],
+        json!({ "Term": "Months", "Value": "36" })
+    );
+    assert_eq!(o["Project"]["AwsPartition"], json!("aws-eusc"));
+    assert_eq!(
+        o["RelatedEntityIdentifiers"]["AwsMarketplaceOfferSets"],
+        json!([offer_set])
+    );
+    let id = o["Id"].as_str().unwrap().to_string();
+    assert_eq!(s.emulator.model_violations(), 0);
+
+    // A contract of 145 months is refused before a write is spent, with the model's code.
+    let mut too_long = crm_opportunity("Too long a contract");
+    too_long["project"]["expected_contract_duration_months"] = json!(145);
+    in_crm(&s, "OP-2027", &too_long).await;
+    let creates = s
+        .emulator
+        .state()
+        .stats
+        .calls
+        .get("CreateOpportunity")
+        .copied();
+    let refused = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change("OP-2027", too_long),
+    )
+    .await
+    .unwrap();
+    assert!(
+        format!("{refused:?}").contains("VALUE_OUT_OF_RANGE"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        s.emulator
+            .state()
+            .stats
+            .calls
+            .get("CreateOpportunity")
+            .copied(),
+        creates
+    );
+
+    // AWS approves it, and its side has quality, recommendations, co-sell motion, partition (acebridge
+    // reads AWS's summary once an opportunity is past Pending Submission).
+    s.emulator
+        .state()
+        .aws_update(
+            "Sandbox",
+            &id,
+            &json!({ "LifeCycle": { "ReviewStatus": "Approved" } }),
+        )
+        .unwrap();
+    s.emulator
+        .state()
+        .aws_summary_update(
+            "Sandbox",
+            &id,
+            &json!({ "CosellMotion": "Partner-led", "Project": { "AwsPartition": "aws-eusc" },
+                "Insights": { "OpportunityQuality": { "Score": 82, "Trend": "Improving" },
+                    "Recommendations": [{ "Type": "OpportunityQuality", "Details": "Add the expected spend" }] } }),
+        )
+        .unwrap();
+    acebridge_sync::partner_central::sync_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &id,
+        "test",
+    )
+    .await
+    .unwrap();
+    let rec = s.record(RecordKind::Opportunity, &id).await;
+    let r = &rec.record;
+    assert_eq!(r["project"]["expected_contract_duration_months"], json!(36));
+    assert_eq!(r["project"]["aws_partition"], json!("aws-eusc"));
+    assert_eq!(r["aws"]["quality_score"], json!(82));
+    assert_eq!(r["aws"]["quality_trend"], json!("Improving"));
+    assert_eq!(r["aws"]["cosell_motion"], json!("Partner-led"));
+    assert_eq!(r["aws"]["aws_partition"], json!("aws-eusc"));
+    assert_eq!(
+        r["aws"]["recommendations"][0]["details"],
+        json!("Add the expected spend")
+    );
+    assert_eq!(r["marketplace_offer_sets"], json!([offer_set]));
+    assert_eq!(s.emulator.model_violations(), 0);
+}
