@@ -1102,3 +1102,80 @@ pub fn lead(l: &crate::canonical::Lead) -> Vec<ValidationError> {
     }
     out
 }
+
+/// What UpdateEngagementContext would refuse of a CRM's version of a lead sent over the API (AWS's
+/// `UpdateLeadContext` in the service model): lengths of the qualification status and the customer's
+/// members, at most 10 interactions, and a new interaction's contact with its required business title,
+/// email, first and last name (`sends_interaction`: the CRM's newest interaction is one AWS does not hold,
+/// so it is sent). Field names are the request's (`Payload.Lead.…`); codes the model's.
+pub fn lead_engagement_update(
+    l: &crate::canonical::Lead,
+    sends_interaction: bool,
+) -> Vec<ValidationError> {
+    let mut out = vec![];
+    let mut len = |field: &str, v: &Field<String>, min: usize, max: usize| {
+        if let Field::Value(s) = v {
+            let n = s.chars().count();
+            if n < min || n > max {
+                out.push(ValidationError {
+                    field: format!("Payload.Lead.{field}"),
+                    code: Code::ValueOutOfRange,
+                    message: format!("{field} must be {min} to {max} characters, got {n}"),
+                });
+            }
+        }
+    };
+    let e = &l.engagement;
+    len("QualificationStatus", &e.qualification_status, 1, 255);
+    len("Customer.CompanyName", &l.company, 1, 120);
+    len("Customer.Industry", &l.industry, 0, 255);
+    len("Customer.WebsiteUrl", &l.website, 0, 255);
+    len("Customer.AwsMaturity", &l.aws_usage_level, 0, 255);
+    len("Customer.MarketSegment", &e.market_segment, 0, 255);
+    len("Customer.Address.City", &l.address.city, 0, 255);
+    len("Customer.Address.PostalCode", &l.address.postal_code, 0, 20);
+    len("Customer.Address.StateOrRegion", &l.address.state, 0, 255);
+    let interactions = e
+        .interactions
+        .value()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if let Some(i) = interactions.last().filter(|_| sends_interaction) {
+        let c = &i.contact;
+        len("Interaction.Contact.BusinessTitle", &c.title, 1, 255);
+        len("Interaction.Contact.Email", &c.email, 1, 255);
+        len("Interaction.Contact.FirstName", &c.first_name, 0, 80);
+        len("Interaction.Contact.LastName", &c.last_name, 0, 80);
+        len("Interaction.SourceType", &i.source_type, 0, 255);
+        len("Interaction.SourceId", &i.source_id, 0, 255);
+        len("Interaction.SourceName", &i.source_name, 0, 255);
+        len("Interaction.Usecase", &i.usecase, 0, 255);
+        len("Interaction.CustomerAction", &i.customer_action, 0, 255);
+        len("Interaction.BusinessProblem", &i.business_problem, 0, 2000);
+        for (field, v) in [
+            ("BusinessTitle", &c.title),
+            ("Email", &c.email),
+            ("FirstName", &c.first_name),
+            ("LastName", &c.last_name),
+        ] {
+            if v.value().is_none() {
+                out.push(ValidationError {
+                    field: format!("Payload.Lead.Interaction.Contact.{field}"),
+                    code: Code::RequiredFieldMissing,
+                    message: format!("an interaction's contact needs {field}"),
+                });
+            }
+        }
+    }
+    if interactions.len() > 10 {
+        out.push(ValidationError {
+            field: "Payload.Lead.Interactions".into(),
+            code: Code::TooManyValues,
+            message: format!(
+                "a lead holds at most 10 interactions, got {}",
+                interactions.len()
+            ),
+        });
+    }
+    out
+}

@@ -308,11 +308,29 @@ pub async fn update_from_crm(
     engagement: &str,
     change: &Lead,
 ) -> Result<LeadPushed, PortError> {
+    let refused =
+        |invalid: Vec<acebridge_mapping::validate::ValidationError>| LeadPushed::Refused {
+            errors: invalid
+                .iter()
+                .map(|e| format!("{}: {} ({})", e.field, e.message, e.code.as_str()))
+                .collect(),
+        };
+    // What AWS would refuse is refused here, before a write is spent (the interaction once AWS's
+    // version says whether it is new).
+    let invalid = acebridge_mapping::validate::lead_engagement_update(change, false);
+    if !invalid.is_empty() {
+        return Ok(refused(invalid));
+    }
     let mut conflicts = 0;
     loop {
         let Some(aws) = pc.lead(catalog, engagement).await? else {
             return Ok(LeadPushed::NotFound);
         };
+        let sends = acebridge_mapping::api::engagement::new_interaction(change, &aws).is_some();
+        let invalid = acebridge_mapping::validate::lead_engagement_update(change, sends);
+        if !invalid.is_empty() {
+            return Ok(refused(invalid));
+        }
         match pc.update_lead(catalog, change, &aws).await? {
             Ok(modified_at) => {
                 info!(engagement, conflicts, "lead updated in Partner Central");

@@ -211,6 +211,35 @@ async fn a_lead_qualified_in_the_crm_is_updated_in_partner_central_through_a_con
         .unwrap();
     assert_eq!(interactions.len(), 2);
     assert_eq!(interactions[1]["customer_action"], json!("Call"));
+    // What AWS would refuse is refused before a write, with the model's codes: a new interaction
+    // without its contact's email, a qualification status of 256 characters.
+    let updates = calls(&s, "UpdateEngagementContext");
+    let mut no_email = qualified("Qualified", "Email sent");
+    if let Field::Value(list) = &mut no_email.engagement.interactions {
+        list[0].contact.email = Field::Absent;
+    }
+    let too_long = qualified(&"x".repeat(256), "Call");
+    for (lead, code) in [
+        (no_email, "REQUIRED_FIELD_MISSING"),
+        (too_long, "VALUE_OUT_OF_RANGE"),
+    ] {
+        let done = engagements::update_from_crm(
+            &outbound,
+            &s.ledger,
+            &s.crm,
+            acebridge_mapping::Catalog::Sandbox,
+            &engagement,
+            &lead,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&done, LeadPushed::Refused { errors } if errors.iter().any(|e| e.contains(code))),
+            "{done:?}"
+        );
+    }
+    assert_eq!(calls(&s, "UpdateEngagementContext"), updates);
+
     // The same change again adds no second interaction (AWS holds it already).
     engagements::push_from_crm(
         &outbound,

@@ -147,6 +147,21 @@ fn same_interaction(a: &LeadInteraction, b: &LeadInteraction) -> bool {
         && a.business_problem == b.business_problem
 }
 
+/// The CRM's newest interaction, when AWS does not hold it yet (what an update would add).
+pub fn new_interaction<'a>(crm: &'a Lead, aws: &Lead) -> Option<&'a LeadInteraction> {
+    let known = aws
+        .engagement
+        .interactions
+        .value()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    crm.engagement
+        .interactions
+        .value()
+        .and_then(|l| l.last())
+        .filter(|i| !known.iter().any(|k| same_interaction(k, i)))
+}
+
 /// The UpdateEngagementContext payload for a CRM's version of a lead (`crm`), against AWS's current one
 /// (`aws`): the qualification status and customer as the CRM has them (AWS's where the CRM has
 /// none), and the CRM's newest interaction when AWS does not hold it yet (the operation adds one
@@ -180,19 +195,7 @@ pub fn update_lead_context(crm: &Lead, aws: &Lead) -> sdk::UpdateLeadContext {
         .address(address)
         .build()
         .ok();
-    let known = aws
-        .engagement
-        .interactions
-        .value()
-        .cloned()
-        .unwrap_or_default();
-    let newest = crm
-        .engagement
-        .interactions
-        .value()
-        .and_then(|l| l.last())
-        .filter(|i| !known.iter().any(|k| same_interaction(k, i)));
-    let interaction = newest.map(|i| {
+    let interaction = new_interaction(crm, aws).map(|i| {
         let c = &i.contact;
         let s = |f: &Field<String>| f.value().cloned();
         let contact = sdk::LeadContact::builder()
