@@ -85,7 +85,42 @@ fn limits<R>(f: &RecordsFile<R>, bytes: usize) -> Vec<ValidationError> {
     out
 }
 
+/// A `CRM Lead Changed` (the event as put on the bus, or its `detail`): the lead update it asks for,
+/// checked as UpdateEngagementContext would check it (a lead over the API).
+fn lead_change(bytes: &[u8]) -> Option<Result<FileReport, String>> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    let detail = if v["detail-type"] == json!(acebridge_sync::crm_queue::LEAD_CHANGED) {
+        v["detail"].clone()
+    } else if v.get("engagementId").is_some() {
+        v
+    } else {
+        return None;
+    };
+    Some(
+        serde_path_to_error::deserialize::<_, acebridge_sync::engagements::LeadChanged>(&detail)
+            .map_err(|e| format!("CRM Lead Changed: {}: {}", e.path(), e.inner()))
+            .map(|c| FileReport {
+                file: String::new(),
+                kind: FileKind::Lead,
+                version: Some(acebridge_sync::crm_queue::LEAD_CHANGED.to_string()),
+                errors: vec![],
+                records: vec![RecordReport {
+                    index: 0,
+                    id: Some(c.engagement_id.clone()),
+                    errors: c
+                        .lead
+                        .as_deref()
+                        .map(|l| validate::lead_engagement_update(l, true))
+                        .unwrap_or_default(),
+                }],
+            }),
+    )
+}
+
 fn check_file(bytes: &[u8], today: NaiveDate, consulting: bool) -> Result<FileReport, String> {
+    if let Some(report) = lead_change(bytes) {
+        return report;
+    }
     let parsed = ace::parse(bytes).map_err(|e| e.to_string())?;
     let kind = parsed.kind();
     let version = parsed.version().map(str::to_string);

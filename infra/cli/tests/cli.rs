@@ -290,3 +290,40 @@ fn forget_refuses_a_vague_customer_and_reports_what_it_removed_as_json() {
         "{shown}"
     );
 }
+
+/// A `CRM Lead Changed` (a lead over the API) is checked as UpdateEngagementContext would check it: the
+/// shipped example passes; a qualification status of 300 characters and a new interaction without its
+/// contact's email are reported with the model's codes, and the exit code says so.
+#[test]
+fn a_crm_lead_change_is_validated_as_update_engagement_context_would() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../functions/crm-outbound/events/lead-changed.eventbridge.json");
+    run(&["validate"], &[&example], 0);
+    let mut bad: Value = serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    let lead = &mut bad["detail"]["lead"]["engagement"];
+    lead["qualification_status"] = json!("x".repeat(300));
+    lead["interactions"][0]["contact"]
+        .as_object_mut()
+        .unwrap()
+        .remove("email");
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir, "lead.json", &bad.to_string());
+    let doc = run(&["validate", "--json"], &[&f], 1).json();
+    let errors = &doc["files"][0]["records"][0]["errors"];
+    let codes: Vec<(&str, &str)> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("Payload.Lead.QualificationStatus", "VALUE_OUT_OF_RANGE"),
+            (
+                "Payload.Lead.Interaction.Contact.Email",
+                "REQUIRED_FIELD_MISSING"
+            ),
+        ]
+    );
+}
