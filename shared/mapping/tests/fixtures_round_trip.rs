@@ -278,8 +278,9 @@ fn ace_and_api_vocabularies_are_translated_between_formats() {
 }
 
 /// The 2025–26 members (ExpectedContractDuration, AwsPartition, Tags) on a create request (the
-/// aws-samples request with them added; botocore's ParamValidator accepts it as a CreateOpportunity
-/// input) round-trip API → canonical → API, and reach the SDK's types.
+/// aws-samples request with them added; botocore's ParamValidator accepts the added members, and the
+/// emulator checks the same members on a real CreateOpportunity in `outbound`) round-trip API →
+/// canonical → API, and reach the SDK's types.
 #[test]
 fn create_opportunity_with_the_2025_26_members() {
     let rel = "partner-central/requests/create_opportunity.2025-26-members.json";
