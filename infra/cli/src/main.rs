@@ -52,7 +52,8 @@ enum Command {
     },
     /// Print a file's records converted to another form.
     Convert {
-        /// An ACE JSON file (opportunity, lead or results; inbound or outbound).
+        /// An ACE JSON file (opportunity, lead or results; inbound or outbound), or a GetEngagement answer
+        /// (a lead over the API).
         file: std::path::PathBuf,
         /// Target form.
         #[arg(long, value_enum)]

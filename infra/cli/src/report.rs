@@ -247,8 +247,42 @@ fn print_text(r: &FileReport) {
 }
 
 /// `acebridge convert`.
+/// A GetEngagement answer (a lead over the API), as `aws partnercentral-selling get-engagement` prints
+/// it: its lead, canonical.
+fn engagement_lead(name: &str, bytes: &[u8], to_api: bool) -> Option<u8> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    v.get("Contexts")?;
+    if to_api {
+        eprintln!("{name}: a GetEngagement answer is already the API's form");
+        return Some(UNREADABLE);
+    }
+    let lead = serde_json::from_value::<acebridge_mapping::api::engagement::ApiEngagement>(v)
+        .map_err(|e| e.to_string())
+        .and_then(|e| e.lead().map_err(|e| e.to_string()));
+    Some(match lead {
+        Ok(Some(l)) => {
+            crate::emit(&serde_json::to_string_pretty(&json!([l])).unwrap_or_default());
+            OK
+        }
+        Ok(None) => {
+            eprintln!("{name}: the engagement has no Lead context");
+            INVALID
+        }
+        Err(e) => {
+            eprintln!("{name}: unreadable: {e}");
+            UNREADABLE
+        }
+    })
+}
+
 pub fn convert(path: &Path, to_api: bool) -> u8 {
     let name = path.display().to_string();
+    if let Some(exit) = std::fs::read(path)
+        .ok()
+        .and_then(|b| engagement_lead(&name, &b, to_api))
+    {
+        return exit;
+    }
     let parsed = match std::fs::read(path)
         .map_err(|e| e.to_string())
         .and_then(|b| ace::parse(&b).map_err(|e| e.to_string()))

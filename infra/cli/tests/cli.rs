@@ -327,3 +327,25 @@ fn a_crm_lead_change_is_validated_as_update_engagement_context_would() {
         ]
     );
 }
+
+/// A GetEngagement answer (a lead over the API; botocore's parser reads the fixture as GetEngagement's
+/// output) converts to the canonical lead the CRM receives.
+#[test]
+fn a_get_engagement_answer_converts_to_the_canonical_lead() {
+    let f = fixture("partner-central/responses/get_engagement.lead.json");
+    let out = run(&["convert", "--to", "canonical"], &[&f], 0).json();
+    let l = &out[0];
+    assert_eq!(l["company"], json!("Example Lead Corp"));
+    assert_eq!(l["contact"]["email"], json!("data.lead@lead.example.com"));
+    assert_eq!(
+        l["engagement"]["engagement_id"],
+        json!("eng-00000000000030")
+    );
+    assert_eq!(l["engagement"]["qualification_status"], json!("New"));
+    assert_eq!(l["engagement"]["readiness_score"], json!("Medium"));
+    assert_eq!(
+        l["audit"]["last_modified_at"],
+        json!("2026-11-03T09:30:00.125Z")
+    );
+    run(&["convert", "--to", "api"], &[&f], 2);
+}

@@ -637,7 +637,9 @@ impl PartnerCentral for SdkPartnerCentral {
             .send()
             .await
         {
-            Ok(o) => Ok(acebridge_mapping::api::engagement::lead_from_engagement(&o)),
+            Ok(o) => {
+                acebridge_mapping::api::engagement::lead_from_engagement(&o).map_err(conversion)
+            }
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), GetEngagementError::ResourceNotFoundException(_)) =>
             {
