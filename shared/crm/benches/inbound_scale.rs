@@ -95,6 +95,14 @@ impl inbound::ChangeSink for Counted {
             .fetch_add(changes.len(), std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
+    async fn leads(
+        &self,
+        changes: &[acebridge_sync::engagements::LeadChanged],
+    ) -> Result<(), PortError> {
+        self.0
+            .fetch_add(changes.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
     async fn decide(
         &self,
         decisions: &[acebridge_sync::outbound::ReferralDecision],

@@ -404,6 +404,18 @@ fn yes() -> Value {
     Value::Bool(true)
 }
 
+/// When a CRM lead (one AWS sent over the API) asks to be converted to an opportunity
+/// (StartOpportunityFromEngagementTask).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertRule {
+    /// The CRM field (a checkbox, or a picklist compared with `equals`).
+    pub crm: String,
+    /// The value that means "convert" (default `true`).
+    #[serde(default = "yes")]
+    pub equals: Value,
+}
+
 /// How a CRM user decides an AWS referral (the `referral:` part): a field whose value means accept
 /// or reject, and the field holding the rejection reason.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -441,6 +453,8 @@ pub struct ObjectMapping {
     pub fields: Vec<FieldMapping>,
     /// When the CRM asks for a submission to AWS.
     pub submit: Option<SubmitRule>,
+    /// When the CRM asks to convert a lead (the `lead:` part only).
+    pub convert: Option<ConvertRule>,
     /// How the CRM decides a referral (the `referral:` part only).
     pub decision: Option<DecisionRule>,
 }
@@ -457,10 +471,16 @@ impl ObjectMapping {
                 out.push(crm);
             }
         }
-        if let Some(s) = &self.submit
-            && !out.contains(&s.crm.as_str())
+        for rule in [
+            self.submit.as_ref().map(|s| &s.crm),
+            self.convert.as_ref().map(|c| &c.crm),
+        ]
+        .into_iter()
+        .flatten()
         {
-            out.push(&s.crm);
+            if !out.contains(&rule.as_str()) {
+                out.push(rule);
+            }
         }
         if let Some(d) = &self.decision {
             for f in std::iter::once(&d.crm).chain(d.reason.as_ref()) {
@@ -481,6 +501,8 @@ struct RawObject<K: KindMarker> {
     fields: Vec<Checked<K>>,
     #[serde(default)]
     submit: Option<SubmitRule>,
+    #[serde(default)]
+    convert: Option<ConvertRule>,
     #[serde(default)]
     decision: Option<DecisionRule>,
 }
@@ -524,6 +546,11 @@ impl<'de, K: KindMarker> Deserialize<'de> for CheckedObject<K> {
                 "`submit` belongs to the `opportunity` part",
             ));
         }
+        if raw.convert.is_some() && K::KIND != Kind::Lead {
+            return Err(serde::de::Error::custom(
+                "`convert` belongs to the `lead` part",
+            ));
+        }
         if raw.object.trim().is_empty() || raw.aws_id_field.trim().is_empty() {
             return Err(serde::de::Error::custom(
                 "`object` and `aws_id_field` must not be empty",
@@ -535,6 +562,7 @@ impl<'de, K: KindMarker> Deserialize<'de> for CheckedObject<K> {
                 aws_id_field: raw.aws_id_field,
                 fields,
                 submit: raw.submit,
+                convert: raw.convert,
                 decision: raw.decision,
             },
             PhantomData,

@@ -16,7 +16,10 @@ use crate::signature::{self, SignatureError};
 use crate::transform;
 use acebridge_sync::PortError;
 use acebridge_sync::crm::Crm;
-use acebridge_sync::crm_queue::{OPPORTUNITY_CHANGED, REFERRAL_DECISION, SOURCE as CRM_SOURCE};
+use acebridge_sync::crm_queue::{
+    LEAD_CHANGED, OPPORTUNITY_CHANGED, REFERRAL_DECISION, SOURCE as CRM_SOURCE,
+};
+use acebridge_sync::engagements::LeadChanged;
 use acebridge_sync::outbound::{OpportunityChanged, ReferralDecision};
 use acebridge_sync::partner_central::Submission;
 use acebridge_sync::record::RecordKind;
@@ -42,6 +45,9 @@ pub trait ChangeSink: Send + Sync {
         &self,
         decisions: &[ReferralDecision],
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Puts `CRM Lead Changed` events (leads AWS sent over the API, qualified or converted in the CRM).
+    fn leads(&self, changes: &[LeadChanged]) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// Tells operators (an outcome event, `CRM Change Not Sent`) about CRM changes that could not be
     /// read, with the reason.
@@ -73,6 +79,10 @@ impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
 
     async fn decide(&self, decisions: &[ReferralDecision]) -> Result<(), PortError> {
         put_crm_events(self, REFERRAL_DECISION, decisions).await
+    }
+
+    async fn leads(&self, changes: &[LeadChanged]) -> Result<(), PortError> {
+        put_crm_events(self, LEAD_CHANGED, changes).await
     }
 
     async fn not_sent(&self, crm: &str, crm_ids: &[String], reason: &str) -> Result<(), PortError> {
@@ -169,6 +179,7 @@ pub fn salesforce_changes(
         return Ok(Vec::new());
     };
     let referral = mapping.referral.as_ref().map(|r| r.object.as_str());
+    let lead = mapping.lead.as_ref().map(|l| l.object.as_str());
     if let Some(header) = payload.get("ChangeEventHeader") {
         let entity = header
             .get("entityName")
@@ -200,6 +211,8 @@ pub fn salesforce_changes(
             Kind::Opportunity
         } else if Some(entity) == referral {
             Kind::Referral
+        } else if Some(entity) == lead {
+            Kind::Lead
         } else {
             report.ignored += ids.len();
             return Ok(Vec::new());
@@ -250,6 +263,8 @@ pub fn salesforce_changes(
         Kind::Opportunity
     } else if Some(object) == referral {
         Kind::Referral
+    } else if Some(object) == lead {
+        Kind::Lead
     } else {
         report.ignored += 1;
         return Ok(Vec::new());
@@ -371,6 +386,17 @@ pub fn hubspot_changes(
         ))
     })?;
     let object = mapping.opportunity.as_ref().map(|o| o.object.as_str());
+    let lead_object = mapping.lead.as_ref().map(|o| o.object.as_str());
+    let lead_properties: Vec<&str> = mapping
+        .lead
+        .as_ref()
+        .map(|l| {
+            l.crm_fields_read()
+                .into_iter()
+                .filter(|f| *f != l.aws_id_field)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (n, e) in events.iter().enumerate() {
         report.named += 1;
@@ -392,11 +418,21 @@ pub fn hubspot_changes(
             kind.starts_with("object.")
                 && e.get("objectTypeId").and_then(Value::as_str) == Some(r.object.as_str())
         });
+        // AWS's leads are contacts in the shipped mapping. Contacts change all the time; only a change
+        // of a property the lead part sends AWS (or its convert checkbox) is read.
+        let is_contact = (kind == "contact.propertyChange"
+            || (kind == "object.propertyChange"
+                && e.get("objectTypeId").and_then(Value::as_str) == Some("0-1")))
+            && e.get("propertyName")
+                .and_then(Value::as_str)
+                .is_some_and(|p| lead_properties.contains(&p));
         let live = !kind.ends_with(".deletion") && !kind.ends_with(".associationChange");
         let target = if referral && live {
             Some(Kind::Referral)
         } else if is_deal && object == Some("deals") && live {
             Some(Kind::Opportunity)
+        } else if is_contact && lead_object == Some("contacts") && live {
+            Some(Kind::Lead)
         } else {
             None
         };
@@ -489,6 +525,7 @@ where
             let records = remote.fetch_many(kind, chunk).await?;
             let mut out = Vec::new();
             let mut decisions = Vec::new();
+            let mut leads = Vec::new();
             let read: Vec<(&String, Value)> = chunk
                 .iter()
                 .zip(records)
@@ -510,6 +547,19 @@ where
                     }
                     continue;
                 }
+                if kind == Kind::Lead {
+                    let mut lookups = Vec::with_capacity(group.len());
+                    for (id, record) in group {
+                        lookups.push(lead_change(map, record, id, mirror));
+                    }
+                    for c in futures_util::future::try_join_all(lookups).await? {
+                        match c {
+                            Some(c) => leads.push(c),
+                            None => report.unchanged += 1,
+                        }
+                    }
+                    continue;
+                }
                 let mut lookups = Vec::with_capacity(group.len());
                 for (id, record) in group {
                     lookups.push(opportunity_change(map, record, id, mirror, today));
@@ -524,7 +574,8 @@ where
             // The bus adapter puts them ten a call (PutEvents' limit).
             sink.send(&out).await?;
             sink.decide(&decisions).await?;
-            report.sent += out.len() + decisions.len();
+            sink.leads(&leads).await?;
+            report.sent += out.len() + decisions.len() + leads.len();
         }
     }
     Ok(left)
@@ -572,6 +623,52 @@ async fn defer<R, C, S>(
     queue.send_all(&bodies).await?;
     report.deferred += changes.len();
     Ok(true)
+}
+
+/// The `CRM Lead Changed` for a CRM lead, if it is one AWS sent over the API (the mirror holds its
+/// engagement) and the CRM changed what it sends AWS (its qualification status, customer) or asks to
+/// convert it. An S3 lead's changes are not sent: AWS takes no lead updates but for the lead's own
+/// status, and those go as files.
+async fn lead_change<C: Crm>(
+    map: &ObjectMapping,
+    record: &Value,
+    id: &str,
+    mirror: &C,
+) -> Result<Option<LeadChanged>, PortError> {
+    let mut canonical = transform::to_canonical_raw(map, record, id);
+    let Some(m) = (match canonical.get("id").and_then(Value::as_str) {
+        Some(ace) => mirror.find_by_ace_id(RecordKind::Lead, ace).await?,
+        None => mirror.get(RecordKind::Lead, id).await?,
+    }) else {
+        return Ok(None);
+    };
+    let Some(engagement) = m
+        .record
+        .pointer("/engagement/engagement_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    let convert = transform::wants_convert(map, record)
+        && m.record.pointer("/engagement/opportunity_id").is_none();
+    if !convert && !differs_from_mirror(map, &canonical, &m.record) {
+        return Ok(None);
+    }
+    // AWS's ids are the mirror's, not the CRM's to change.
+    if let Value::Object(o) = &mut canonical {
+        o.remove("id");
+        o.remove("crm_id");
+    }
+    let lead: acebridge_mapping::Lead = serde_json::from_value(canonical).map_err(|e| {
+        PortError::permanent("crm", format!("lead {id} is not a canonical lead: {e}"))
+    })?;
+    info!(crm_id = %id, %engagement, convert, "CRM lead change for AWS");
+    Ok(Some(LeadChanged {
+        engagement_id: engagement,
+        lead: Some(Box::new(lead)),
+        convert,
+    }))
 }
 
 /// The `CRM Opportunity Changed` for a CRM record, unless nothing sent to AWS differs from the mirror.

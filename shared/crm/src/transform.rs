@@ -210,10 +210,23 @@ pub fn fill_fallbacks(map: &ObjectMapping, record: &mut Value, today: NaiveDate)
 
 /// True when the CRM record asks to be submitted to AWS (the mapping's `submit` rule).
 pub fn wants_submit(map: &ObjectMapping, record: &Value) -> bool {
-    map.submit.as_ref().is_some_and(|rule| {
-        crm_field(record, &rule.crm).is_some_and(|v| match (v, &rule.equals) {
-            (Value::String(s), Value::Bool(true)) => s.eq_ignore_ascii_case("true"),
-            (a, b) => a == b,
-        })
+    map.submit
+        .as_ref()
+        .is_some_and(|rule| flag_set(record, &rule.crm, &rule.equals))
+}
+
+/// True when the CRM record asks for its lead to be converted (the `convert` rule's field holds its
+/// value).
+pub fn wants_convert(map: &ObjectMapping, record: &Value) -> bool {
+    map.convert
+        .as_ref()
+        .is_some_and(|rule| flag_set(record, &rule.crm, &rule.equals))
+}
+
+/// A checkbox (HubSpot sends `"true"`) or a picklist value.
+fn flag_set(record: &Value, field: &str, equals: &Value) -> bool {
+    crm_field(record, field).is_some_and(|v| match (v, equals) {
+        (Value::String(s), Value::Bool(true)) => s.eq_ignore_ascii_case("true"),
+        (a, b) => a == b,
     })
 }

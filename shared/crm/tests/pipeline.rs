@@ -947,3 +947,147 @@ async fn salesforce_gap_wildcard_overflow_and_integration_user_events() {
     assert_eq!(report["own_writes"], 1, "{report}");
     assert!(l.sent().await.is_empty());
 }
+
+/// A lead AWS sent over the API, qualified and marked for conversion in Salesforce (CDC on Lead through
+/// Event Relay), becomes one `CRM Lead Changed` with its engagement (from the mirror), the CRM's
+/// qualification status and `convert`, which crm-outbound reads and `acebridge validate` accepts. A
+/// Lead change that sends AWS nothing new is not sent.
+#[tokio::test]
+async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let sf = salesforce(&server).await;
+    // The mirror holds the lead as AWS sent it.
+    let lead: acebridge_mapping::Lead = serde_json::from_value(json!({
+        "company": "Example Lead Corp",
+        "engagement": {"engagement_id": "eng-00000000000030", "context_id": "1", "qualification_status": "New"},
+        "audit": {"last_modified_at": "2026-11-03T09:30:00Z"}}))
+    .unwrap();
+    l.store
+        .upsert(
+            acebridge_mapping::Catalog::Sandbox,
+            &acebridge_sync::record::SyncRecord::from(lead),
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Lead"}, "Id": "00Q000000000001AAA",
+                         "AWS_Lead_Id__c": "eng-00000000000030", "AWS_Qualification_Status__c": "Qualified",
+                         "Convert_to_AWS_Opportunity__c": true}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mapping = MappingConfig::load("salesforce-standard").unwrap();
+    let mirror = MirroredCrm::<Salesforce>::new(l.store.clone(), None);
+    let cx = l.inbound(&sf, &mapping, &mirror);
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 15, 30).unwrap();
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/salesforce/opportunity-change-event.eventbridge.json"
+    ))
+    .unwrap();
+    event["detail"]["payload"]["ChangeEventHeader"]["entityName"] = json!("Lead");
+    event["detail"]["payload"]["ChangeEventHeader"]["recordIds"] = json!(["00Q000000000001AAA"]);
+    let report = inbound::handle(&cx, &event, now).await.unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    let events = l.sent().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail-type"], "CRM Lead Changed");
+    let d = &events[0]["detail"];
+    assert_eq!(d["engagementId"], "eng-00000000000030");
+    assert_eq!(d["convert"], true);
+    assert_eq!(d["lead"]["engagement"]["qualification_status"], "Qualified");
+    assert!(d["lead"].get("id").is_none(), "{d}");
+    // crm-outbound reads it as it reads any CRM event.
+    let parsed = acebridge_sync::crm_queue::parse(&events[0].to_string()).unwrap();
+    assert!(matches!(
+        parsed,
+        acebridge_sync::crm_queue::CrmEvent::Lead(_)
+    ));
+
+    // Nothing AWS gets changed: not sent.
+    server.reset().await;
+    let _ = salesforce(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"Id": "00Q000000000001AAA", "AWS_Lead_Id__c": "eng-00000000000030",
+                         "AWS_Qualification_Status__c": "New", "Convert_to_AWS_Opportunity__c": false}]
+        })))
+        .mount(&server)
+        .await;
+    let report = inbound::handle(&cx, &event, now).await.unwrap();
+    assert_eq!(report["sent"], 0, "{report}");
+    assert_eq!(report["unchanged"], 1, "{report}");
+}
+
+/// HubSpot: a change of the lead contact's `aws_qualification_status` (a lead AWS sent over the API) is
+/// read (the contact properties the shipped lead part sends AWS, and its convert checkbox) and becomes a
+/// `CRM Lead Changed`; a change of another contact property is not read at all.
+#[tokio::test]
+async fn a_lead_contact_qualified_in_hubspot_becomes_crm_lead_changed() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let lead: acebridge_mapping::Lead = serde_json::from_value(json!({
+        "company": "Example Lead Corp",
+        "engagement": {"engagement_id": "eng-00000000000031", "context_id": "1", "qualification_status": "New"},
+        "audit": {"last_modified_at": "2026-11-03T09:30:00Z"}}))
+    .unwrap();
+    l.store
+        .upsert(
+            acebridge_mapping::Catalog::Sandbox,
+            &acebridge_sync::record::SyncRecord::from(lead),
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
+        .and(wiremock::matchers::body_json(json!({"inputs": [{"id": "77"}],
+            "properties": ["aws_lead_id", "aws_qualification_status", "convert_to_aws_opportunity"],
+            "propertiesWithHistory": []})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "COMPLETE", "startedAt": "2026-11-30T10:00:00Z", "completedAt": "2026-11-30T10:00:01Z",
+            "results": [{"id": "77", "properties": {"aws_lead_id": "eng-00000000000031",
+                "aws_qualification_status": "Qualified", "convert_to_aws_opportunity": "false"}}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (hs, mapping) = common::hubspot(&server);
+    let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
+    let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
+    let cx = l.hubspot_inbound(&hs, &mapping, &mirror, None);
+    let body = json!([
+        {"eventId": 1, "subscriptionId": 9, "portalId": 62515, "appId": 54321, "occurredAt": 1764500000000_i64,
+         "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 77,
+         "propertyName": "aws_qualification_status", "propertyValue": "Qualified", "changeSource": "CRM_UI"},
+        {"eventId": 2, "subscriptionId": 9, "portalId": 62515, "appId": 54321, "occurredAt": 1764500000000_i64,
+         "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 78,
+         "propertyName": "email", "propertyValue": "someone@example.com", "changeSource": "CRM_UI"}
+    ])
+    .to_string();
+    let now = Utc::now();
+    let call = common::hubspot_call(&body, b"hs-client-secret", now.timestamp_millis());
+    let answer = inbound::handle(&cx, &call, now).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let report: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (report["sent"].clone(), report["ignored"].clone()),
+        (json!(1), json!(1)),
+        "{report}"
+    );
+    let events = l.sent().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail-type"], "CRM Lead Changed");
+    let d = &events[0]["detail"];
+    assert_eq!(d["engagementId"], "eng-00000000000031");
+    assert_eq!(d["convert"], false);
+    assert_eq!(d["lead"]["engagement"]["qualification_status"], "Qualified");
+}
