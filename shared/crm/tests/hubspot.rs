@@ -506,18 +506,10 @@ async fn batch_bodies_validate_against_hubspots_openapi_schemas() {
 
 /// A lead AWS sent over the API (canonical, as the store holds it), with its interaction contact.
 fn api_lead() -> Value {
-    json!({"company": "Example Lead Corp", "website": "https://lead.example.com",
-           "industry": "Software and Internet", "aws_usage_level": "Evaluating",
-           "contact": {"first_name": "Alex", "last_name": "Example", "email": "data.lead@lead.example.com",
-                       "title": "Head of Data Platform"},
-           "address": {"city": "Seattle", "state": "Washington", "postal_code": "98101", "country": {"code": "US"}},
-           "description": "Move an on-premises database estate to managed services",
-           "engagement": {"engagement_id": "eng-00000000000002", "context_id": "1",
-                          "qualification_status": "Qualified", "readiness_score": "High",
-                          "market_segment": "Enterprise", "opportunity_id": "O1000010",
-                          "interactions": [{"source_type": "Campaign", "source_id": "CAMP-0001",
-                              "source_name": "Data modernization webinar 2026", "customer_action": "Completed Form"}]},
-           "audit": {"last_modified_at": "2026-11-30T09:00:00Z"}})
+    serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/api-lead.canonical.json"
+    ))
+    .unwrap()
 }
 
 /// HubSpot's leads object needs a Sales Hub seat and an existing associated contact for every lead

@@ -948,19 +948,11 @@ async fn salesforce_gap_wildcard_overflow_and_integration_user_events() {
     assert!(l.sent().await.is_empty());
 }
 
-/// A lead AWS sent over the API, qualified and marked for conversion in Salesforce (CDC on Lead through
-/// Event Relay), becomes one `CRM Lead Changed` with its engagement (from the mirror), the CRM's
-/// qualification status and `convert`, which crm-outbound reads and `acebridge validate` accepts. A
-/// Lead change that sends AWS nothing new is not sent.
-#[tokio::test]
-async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed() {
-    let l = local().await;
-    let server = MockServer::start().await;
-    let sf = salesforce(&server).await;
-    // The mirror holds the lead as AWS sent it.
+/// The mirror holds a lead AWS sent over the API (engagement `engagement`, qualification status `New`).
+async fn mirror_api_lead(l: &Local, engagement: &str) {
     let lead: acebridge_mapping::Lead = serde_json::from_value(json!({
         "company": "Example Lead Corp",
-        "engagement": {"engagement_id": "eng-00000000000030", "context_id": "1", "qualification_status": "New"},
+        "engagement": {"engagement_id": engagement, "context_id": "1", "qualification_status": "New"},
         "audit": {"last_modified_at": "2026-11-03T09:30:00Z"}}))
     .unwrap();
     l.store
@@ -972,6 +964,18 @@ async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed()
         )
         .await
         .unwrap();
+}
+
+/// A lead AWS sent over the API, qualified and marked for conversion in Salesforce (CDC on Lead through
+/// Event Relay), becomes one `CRM Lead Changed` with its engagement (from the mirror), the CRM's
+/// qualification status and `convert`, which crm-outbound reads and `acebridge validate` accepts. A
+/// Lead change that sends AWS nothing new is not sent.
+#[tokio::test]
+async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed() {
+    let l = local().await;
+    let server = MockServer::start().await;
+    let sf = salesforce(&server).await;
+    mirror_api_lead(&l, "eng-00000000000030").await;
     Mock::given(method("GET"))
         .and(path("/services/data/v62.0/query"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -1034,20 +1038,7 @@ async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed()
 async fn a_lead_contact_qualified_in_hubspot_becomes_crm_lead_changed() {
     let l = local().await;
     let server = MockServer::start().await;
-    let lead: acebridge_mapping::Lead = serde_json::from_value(json!({
-        "company": "Example Lead Corp",
-        "engagement": {"engagement_id": "eng-00000000000031", "context_id": "1", "qualification_status": "New"},
-        "audit": {"last_modified_at": "2026-11-03T09:30:00Z"}}))
-    .unwrap();
-    l.store
-        .upsert(
-            acebridge_mapping::Catalog::Sandbox,
-            &acebridge_sync::record::SyncRecord::from(lead),
-            None,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    mirror_api_lead(&l, "eng-00000000000031").await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/contacts/batch/read"))
         .and(wiremock::matchers::body_json(json!({"inputs": [{"id": "77"}],

@@ -536,15 +536,11 @@ async fn an_api_lead_is_upserted_as_a_salesforce_lead_with_its_engagement_member
         .expect(1)
         .mount(&server)
         .await;
-    let lead = json!({"company": "Example Lead Corp", "website": "https://lead.example.com",
-        "industry": "Software and Internet",
-        "contact": {"first_name": "Alex", "last_name": "Example", "email": "data.lead@lead.example.com",
-                    "title": "Head of Data Platform"},
-        "address": {"city": "Seattle", "state": "Washington", "postal_code": "98101", "country": {"code": "US"}},
-        "description": "Move an on-premises database estate to managed services",
-        "engagement": {"engagement_id": "eng-00000000000002", "qualification_status": "Qualified",
-                       "readiness_score": "High", "market_segment": "Enterprise", "opportunity_id": "O1000010",
-                       "interactions": [{"source_name": "Data modernization webinar 2026"}]}});
+    // The same lead the HubSpot test sends.
+    let lead: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/api-lead.canonical.json"
+    ))
+    .unwrap();
     let p = Push {
         kind: Kind::Lead,
         crm_id: "ACB-eng-00000000000002",

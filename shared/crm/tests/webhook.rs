@@ -267,3 +267,35 @@ async fn during_a_key_rotation_receivers_on_either_secret_verify() {
     let stranger = "whsec_c29tZW9uZS1lbHNlcy1rZXktMDEyMzQ1Njc4OWFiY2Q=";
     assert!(!common::standard_webhooks_verdicts(stranger, &got)[0].is_null());
 }
+
+/// A lead AWS sent over the API reaches the webhook whole (the shipped webhook mapping has a lead part),
+/// signed like any delivery, with its engagement members.
+#[tokio::test]
+async fn an_api_lead_is_delivered_whole() {
+    let mapping = acebridge_crm::config::MappingConfig::load("webhook-canonical").expect("mapping");
+    assert!(mapping.lead.is_some(), "the webhook mapping sends leads");
+    let server = MockServer::start().await;
+    let lead: Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/crm/api-lead.canonical.json"))
+            .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/acebridge"))
+        .and(Signed)
+        .and(wiremock::matchers::body_json(json!({
+            "type": "acebridge.record", "kind": "lead", "crmId": "ACB-eng-00000000000002",
+            "aceId": "eng-00000000000002", "record": lead, "sync": {}})))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let p = Push {
+        kind: Kind::Lead,
+        crm_id: "ACB-eng-00000000000002",
+        native: false,
+        ace_id: Some("eng-00000000000002"),
+        record: &lead,
+        sync: SyncFields::default(),
+        previous: None,
+    };
+    adapter(&server, SECRET).push(&p).await.expect("delivered");
+}

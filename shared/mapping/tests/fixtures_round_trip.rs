@@ -130,6 +130,19 @@ fn lead_results_with_errors_sample() {
     assert_eq!(back, original);
 }
 
+/// A GetOpportunity answer's builder, with the members every answer has.
+fn get_opportunity_output()
+-> aws_sdk_partnercentralselling::operation::get_opportunity::builders::GetOpportunityOutputBuilder
+{
+    aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityOutput::builder()
+        .catalog("Sandbox")
+        .id("O1234567")
+        .last_modified_date(
+            aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_700_000_000),
+        )
+        .created_date(aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_600_000_000))
+}
+
 /// API request → canonical → API request. Normalisations: ClientToken is request metadata (carried
 /// across by the test), date-times are written with `Z`.
 fn api_round_trip(rel: &str, shape: Shape) {
@@ -146,28 +159,19 @@ fn api_round_trip(rel: &str, shape: Shape) {
 
     // And through the SDK types: payload → SDK values → GetOpportunityOutput → payload → canonical.
     let sdk = acebridge_mapping::api::sdk::SdkOpportunity::from_api(&api).unwrap();
-    let out =
-        aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityOutput::builder()
-            .catalog("Sandbox")
-            .id("O1234567")
-            .last_modified_date(
-                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_700_000_000),
-            )
-            .created_date(
-                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_600_000_000),
-            )
-            .set_customer(sdk.customer.clone())
-            .set_project(sdk.project.clone())
-            .set_life_cycle(sdk.life_cycle.clone())
-            .set_marketing(sdk.marketing.clone())
-            .set_software_revenue(sdk.software_revenue.clone())
-            .set_opportunity_type(sdk.opportunity_type.clone())
-            .set_national_security(sdk.national_security.clone())
-            .set_primary_needs_from_aws(sdk.primary_needs_from_aws.clone())
-            .set_partner_opportunity_identifier(sdk.partner_opportunity_identifier.clone())
-            .set_opportunity_team(sdk.opportunity_team.clone())
-            .build()
-            .unwrap();
+    let out = get_opportunity_output()
+        .set_customer(sdk.customer.clone())
+        .set_project(sdk.project.clone())
+        .set_life_cycle(sdk.life_cycle.clone())
+        .set_marketing(sdk.marketing.clone())
+        .set_software_revenue(sdk.software_revenue.clone())
+        .set_opportunity_type(sdk.opportunity_type.clone())
+        .set_national_security(sdk.national_security.clone())
+        .set_primary_needs_from_aws(sdk.primary_needs_from_aws.clone())
+        .set_partner_opportunity_identifier(sdk.partner_opportunity_identifier.clone())
+        .set_opportunity_team(sdk.opportunity_team.clone())
+        .build()
+        .unwrap();
     let via_sdk = acebridge_mapping::api::sdk::from_get_opportunity(&out)
         .to_canonical()
         .unwrap();
@@ -313,15 +317,7 @@ fn create_opportunity_with_the_2025_26_members() {
     let offer_set =
         "arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/OfferSet/offerset-abc";
     let out =
-        aws_sdk_partnercentralselling::operation::get_opportunity::GetOpportunityOutput::builder()
-            .catalog("Sandbox")
-            .id("O1234567")
-            .last_modified_date(
-                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_700_000_000),
-            )
-            .created_date(
-                aws_sdk_partnercentralselling::primitives::DateTime::from_secs(1_600_000_000),
-            )
+        get_opportunity_output()
             .set_project(sdk.project.clone())
             .related_entity_identifiers(
                 RelatedEntityIdentifiers::builder()

@@ -26,6 +26,16 @@ use serde_json::{Value, json};
 /// The id AWS gives the lead context of an engagement AWS created (AWS's sample shows `"1"`).
 pub const LEAD_CONTEXT: &str = "1";
 
+/// The types of an engagement's contexts (its events' and summaries' `ContextTypes`).
+fn context_types(view: &Value) -> Vec<Value> {
+    view["Contexts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["Type"].clone())
+        .collect()
+}
+
 fn engagement_id(body: &Value, key: &str) -> Result<String, ApiError> {
     let id = text(body, key)?;
     Ok(id.rsplit('/').next().unwrap_or(id).to_string())
@@ -79,12 +89,7 @@ impl State {
             return;
         };
         let v = &e.view;
-        let types: Vec<Value> = v["Contexts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| c["Type"].clone())
-            .collect();
+        let types = context_types(v);
         let detail = json!({ "engagement": { "engagementArn": v["Arn"], "engagementId": id,
             "LastModifiedAt": v["ModifiedAt"], "LastModifiedBy": v["ModifiedBy"], "ContextTypes": types } });
         let arn = v["Arn"].as_str().unwrap_or_default().to_string();
@@ -163,12 +168,7 @@ impl State {
             .filter(|((c, _), e)| c == cat && e.member)
             .map(|(_, e)| {
                 let v = &e.view;
-                let types: Vec<Value> = v["Contexts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| c["Type"].clone())
-                    .collect();
+                let types = context_types(v);
                 json!({ "Arn": v["Arn"], "Id": v["Id"], "Title": v["Title"], "CreatedAt": v["CreatedAt"],
                     "CreatedBy": v["CreatedBy"], "MemberCount": v["MemberCount"], "ModifiedAt": v["ModifiedAt"],
                     "ModifiedBy": v["ModifiedBy"], "ContextTypes": types })
