@@ -509,7 +509,7 @@ fn api_lead() -> Value {
     serde_json::from_str(include_str!(
         "../../../tests/fixtures/crm/api-lead.canonical.json"
     ))
-    .unwrap()
+    .expect("fixture")
 }
 
 /// HubSpot's leads object needs a Sales Hub seat and an existing associated contact for every lead

@@ -540,7 +540,7 @@ async fn an_api_lead_is_upserted_as_a_salesforce_lead_with_its_engagement_member
     let lead: Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/crm/api-lead.canonical.json"
     ))
-    .unwrap();
+    .expect("fixture");
     let p = Push {
         kind: Kind::Lead,
         crm_id: "ACB-eng-00000000000002",

@@ -275,9 +275,10 @@ async fn an_api_lead_is_delivered_whole() {
     let mapping = acebridge_crm::config::MappingConfig::load("webhook-canonical").expect("mapping");
     assert!(mapping.lead.is_some(), "the webhook mapping sends leads");
     let server = MockServer::start().await;
-    let lead: Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/crm/api-lead.canonical.json"))
-            .unwrap();
+    let lead: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/crm/api-lead.canonical.json"
+    ))
+    .expect("fixture");
     Mock::given(method("POST"))
         .and(path("/acebridge"))
         .and(Signed)
