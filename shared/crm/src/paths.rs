@@ -155,6 +155,9 @@ pub const OPPORTUNITY_PATHS: &[&str] = &[
     "aws.quality_score",
     "aws.quality_trend",
     "aws.cosell_motion",
+    "aws.involvement_type",
+    "aws.visibility",
+    "aws.involvement_type_change_reason",
     "aws.aws_partition",
     "aws.recommendations[0].kind",
     "aws.recommendations[0].details",
@@ -252,6 +255,17 @@ pub const REFERRAL_PATHS: &[&str] = &[
     "lead.interaction.source_name",
     "lead.interaction.usecase",
     "lead.interaction.contact.title",
+    "engagement_description",
+    // AWS's enrichment of the invitation (EnrichmentContext).
+    "enrichment.account_name",
+    "enrichment.segment",
+    "enrichment.company_size",
+    "enrichment.industry",
+    "enrichment.country",
+    "enrichment.public_profile_summary",
+    "enrichment.marketplace_engagement_score",
+    "enrichment.solution_score",
+    "enrichment.lead_readiness_score",
 ];
 
 /// Pseudo-fields outside the canonical record that a CRM can receive (AWS → CRM only): AWS's answer

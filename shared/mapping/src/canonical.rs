@@ -541,6 +541,15 @@ pub struct AwsView {
     /// The AWS partition AWS's side is in.
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub aws_partition: Field<String>,
+    /// AWS's involvement (`Co-Sell`, `For Visibility Only`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub involvement_type: Field<String>,
+    /// Who sees AWS's involvement (`Full`, `Limited`).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub visibility: Field<String>,
+    /// Why AWS's involvement changed.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub involvement_type_change_reason: Field<String>,
 }
 
 /// Software revenue (SaaS revenue recognition programs).
@@ -924,6 +933,67 @@ pub struct Invitation {
     /// A lead invitation's own members (`Payload.LeadInvitation`); `None` for an opportunity invitation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead: Option<InvitationLead>,
+    /// The engagement's description.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub engagement_description: Field<String>,
+    /// AWS's enrichment of the invitation (`EnrichmentContext`, 2026-08): prospecting data on the
+    /// customer and AWS's insights; read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<InvitationEnrichment>,
+}
+
+/// `EnrichmentContext` of an engagement invitation: AWS's prospecting result and insights.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvitationEnrichment {
+    /// The customer's account name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Geography, region, sub-region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<String>,
+    /// Region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Sub-region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_region: Option<String>,
+    /// Country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Industry and sub-industry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    /// Sub-industry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_industry: Option<String>,
+    /// Segment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Company size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_size: Option<String>,
+    /// AWS programs the customer is eligible for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eligible_programs: Vec<String>,
+    /// A summary of the customer's public profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_profile_summary: Option<String>,
+    /// AWS Marketplace engagement score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketplace_engagement_score: Option<String>,
+    /// Solution score, category and sub-category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solution_score: Option<String>,
+    /// Solution category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solution_category: Option<String>,
+    /// Solution sub-category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solution_sub_category: Option<String>,
+    /// A lead's readiness score, when the invitation is a lead's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_readiness_score: Option<String>,
 }
 
 /// What a lead invitation says of the lead before it is accepted (AWS's `LeadInvitationCustomer` and

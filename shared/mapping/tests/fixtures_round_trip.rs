@@ -364,6 +364,8 @@ fn aws_summary_2025_26_insights_reach_the_canonical_record() {
     let s = GetAwsOpportunitySummaryOutput::builder()
         .catalog("Sandbox")
         .cosell_motion("Partner-led")
+        .involvement_type(SalesInvolvementType::CoSell)
+        .visibility(Visibility::Full)
         .project(
             AwsOpportunityProject::builder()
                 .aws_partition(AwsPartition::AwsEusc)
@@ -435,8 +437,114 @@ fn aws_summary_2025_26_insights_reach_the_canonical_record() {
         ("Partner", Some("1200"), Some("300"))
     );
     assert_eq!(o.aws.next_steps_history.value().map(Vec::len), Some(1));
+    assert_eq!(
+        o.aws.involvement_type.value().map(String::as_str),
+        Some("Co-Sell")
+    );
+    assert_eq!(o.aws.visibility.value().map(String::as_str), Some("Full"));
     // And it survives the canonical JSON a CRM store holds.
     let back: acebridge_mapping::Opportunity =
         serde_json::from_value(serde_json::to_value(&o).unwrap()).unwrap();
     assert_eq!(back, o);
+}
+
+/// AWS's enrichment of an invitation (GetEngagementInvitation's `EnrichmentContext`, built with the SDK's
+/// types) and a lead invitation's payload reach the canonical referral.
+#[test]
+fn an_invitation_s_enrichment_and_lead_payload_reach_the_canonical_referral() {
+    use aws_sdk_partnercentralselling::operation::get_engagement_invitation::GetEngagementInvitationOutput;
+    use aws_sdk_partnercentralselling::types::*;
+    let out = GetEngagementInvitationOutput::builder()
+        .catalog("Sandbox")
+        .id("engi-0000000000030")
+        .payload_type(EngagementInvitationPayloadType::LeadInvitation)
+        .engagement_description("A customer asked for a partner")
+        .payload(Payload::LeadInvitation(
+            LeadInvitationPayload::builder()
+                .customer(
+                    LeadInvitationCustomer::builder()
+                        .company_name("Example Lead Corp")
+                        .country_code("US")
+                        .market_segment("Enterprise")
+                        .aws_maturity("Evaluating")
+                        .build()
+                        .unwrap(),
+                )
+                .interaction(
+                    LeadInvitationInteraction::builder()
+                        .source_type("Campaign")
+                        .source_id("CAMP-0001")
+                        .source_name("Webinar")
+                        .contact_business_title("Head of Data Platform")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        ))
+        .enrichment_context(
+            EnrichmentContext::builder()
+                .prospecting_result_aws(
+                    InvitationProspectingResultAws::builder()
+                        .customer(
+                            ProspectingResultCustomer::builder()
+                                .account_name("Example Lead Corp")
+                                .segment("Enterprise")
+                                .country(CountryCode::Us)
+                                .industry(Industry::from("Software and Internet"))
+                                .eligible_programs("MAP")
+                                .build(),
+                        )
+                        .insights(
+                            ProspectingInsights::builder()
+                                .marketplace_engagement_score("High")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .lead_insights(
+                    LeadInsights::builder()
+                        .lead_readiness_score("Medium")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let i = acebridge_mapping::api::sdk::invitation_from_sdk(&out).unwrap();
+    assert_eq!(
+        i.customer.company_name.value().map(String::as_str),
+        Some("Example Lead Corp")
+    );
+    let lead = i.lead.as_ref().unwrap();
+    assert_eq!(
+        lead.market_segment.value().map(String::as_str),
+        Some("Enterprise")
+    );
+    assert_eq!(
+        lead.interaction.contact.title.value().map(String::as_str),
+        Some("Head of Data Platform")
+    );
+    let e = i.enrichment.as_ref().unwrap();
+    assert_eq!(
+        (
+            e.account_name.as_deref(),
+            e.industry.as_deref(),
+            e.country.as_deref()
+        ),
+        (
+            Some("Example Lead Corp"),
+            Some("Software and Internet"),
+            Some("US")
+        )
+    );
+    assert_eq!(e.eligible_programs, vec!["MAP".to_string()]);
+    assert_eq!(e.marketplace_engagement_score.as_deref(), Some("High"));
+    assert_eq!(e.lead_readiness_score.as_deref(), Some("Medium"));
+    assert_eq!(
+        i.engagement_description.value().map(String::as_str),
+        Some("A customer asked for a partner")
+    );
+    let back: acebridge_mapping::Invitation =
+        serde_json::from_value(serde_json::to_value(&i).unwrap()).unwrap();
+    assert_eq!(back, i);
 }

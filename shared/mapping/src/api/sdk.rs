@@ -524,6 +524,13 @@ pub fn apply_aws_summary(o: &mut Opportunity, s: &GetAwsOpportunitySummaryOutput
                 });
     }
     o.aws.cosell_motion = text(s.cosell_motion.as_deref());
+    o.aws.involvement_type = text(s.involvement_type.as_ref().map(|x| x.as_str()));
+    o.aws.visibility = text(s.visibility.as_ref().map(|x| x.as_str()));
+    o.aws.involvement_type_change_reason = text(
+        s.involvement_type_change_reason
+            .as_ref()
+            .map(|x| x.as_str()),
+    );
     o.aws.aws_partition = text(
         s.project
             .as_ref()
@@ -648,5 +655,39 @@ pub fn invitation_from_sdk(
         sender_contacts: contacts.map_or(Field::Null, Field::Value),
         receiver_responsibilities: responsibilities.map_or(Field::Null, Field::Value),
         lead,
+        engagement_description: f(i.engagement_description.as_deref()),
+        enrichment: i.enrichment_context.as_ref().map(|e| {
+            let p = e.prospecting_result_aws.as_ref();
+            let c = p.and_then(|p| p.customer.as_ref());
+            let n = p.and_then(|p| p.insights.as_ref());
+            crate::canonical::InvitationEnrichment {
+                account_name: c.and_then(|c| c.account_name.clone()),
+                geo: c.and_then(|c| c.geo.clone()),
+                region: c.and_then(|c| c.region.clone()),
+                sub_region: c.and_then(|c| c.sub_region.clone()),
+                country: c
+                    .and_then(|c| c.country.as_ref())
+                    .map(|x| x.as_str().to_string()),
+                industry: c
+                    .and_then(|c| c.industry.as_ref())
+                    .map(|x| x.as_str().to_string()),
+                sub_industry: c.and_then(|c| c.sub_industry.clone()),
+                segment: c.and_then(|c| c.segment.clone()),
+                company_size: c.and_then(|c| c.company_size.clone()),
+                eligible_programs: c
+                    .and_then(|c| c.eligible_programs.clone())
+                    .unwrap_or_default(),
+                public_profile_summary: c.and_then(|c| c.public_profile_summary.clone()),
+                marketplace_engagement_score: n
+                    .and_then(|n| n.marketplace_engagement_score.clone()),
+                solution_score: n.and_then(|n| n.solution_score.clone()),
+                solution_category: n.and_then(|n| n.solution_category.clone()),
+                solution_sub_category: n.and_then(|n| n.solution_sub_category.clone()),
+                lead_readiness_score: e
+                    .lead_insights
+                    .as_ref()
+                    .and_then(|l| l.lead_readiness_score.clone()),
+            }
+        }),
     })
 }
