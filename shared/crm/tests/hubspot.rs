@@ -504,14 +504,6 @@ async fn batch_bodies_validate_against_hubspots_openapi_schemas() {
     );
 }
 
-/// A lead AWS sent over the API (canonical, as the store holds it), with its interaction contact.
-fn api_lead() -> Value {
-    serde_json::from_str(include_str!(
-        "../../../tests/fixtures/crm/api-lead.canonical.json"
-    ))
-    .expect("fixture")
-}
-
 /// HubSpot's leads object needs a Sales Hub seat and an existing associated contact for every lead
 /// (developers.hubspot.com/docs/api-reference/crm-leads-v3/guide), so AWS's leads stay contacts: an API lead
 /// is one too, upserted by its engagement id, with the lead's own members as contact properties, and the
@@ -537,16 +529,8 @@ async fn an_api_lead_becomes_a_contact_with_its_engagement_members() {
         .expect(1)
         .mount(&server)
         .await;
-    let lead = api_lead();
-    let p = Push {
-        kind: Kind::Lead,
-        crm_id: "ACB-eng-00000000000002",
-        native: false,
-        ace_id: Some("eng-00000000000002"),
-        record: &lead,
-        sync: SyncFields::default(),
-        previous: None,
-    };
+    let lead = common::api_lead();
+    let p = common::api_lead_push(&lead);
     let done = adapter(&server).push(&p).await.expect("contact");
     assert_eq!(done.remote_id.as_deref(), Some("78"));
     let schema_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

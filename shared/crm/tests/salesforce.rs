@@ -537,19 +537,8 @@ async fn an_api_lead_is_upserted_as_a_salesforce_lead_with_its_engagement_member
         .mount(&server)
         .await;
     // The same lead the HubSpot test sends.
-    let lead: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/crm/api-lead.canonical.json"
-    ))
-    .expect("fixture");
-    let p = Push {
-        kind: Kind::Lead,
-        crm_id: "ACB-eng-00000000000002",
-        native: false,
-        ace_id: Some("eng-00000000000002"),
-        record: &lead,
-        sync: SyncFields::default(),
-        previous: None,
-    };
+    let lead = common::api_lead();
+    let p = common::api_lead_push(&lead);
     let done = adapter(&server).push(&p).await.expect("lead");
     assert_eq!(done.remote_id.as_deref(), Some("00Q000000000001AAA"));
 }

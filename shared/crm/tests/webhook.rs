@@ -275,10 +275,7 @@ async fn an_api_lead_is_delivered_whole() {
     let mapping = acebridge_crm::config::MappingConfig::load("webhook-canonical").expect("mapping");
     assert!(mapping.lead.is_some(), "the webhook mapping sends leads");
     let server = MockServer::start().await;
-    let lead: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/crm/api-lead.canonical.json"
-    ))
-    .expect("fixture");
+    let lead = common::api_lead();
     Mock::given(method("POST"))
         .and(path("/acebridge"))
         .and(Signed)
@@ -289,14 +286,6 @@ async fn an_api_lead_is_delivered_whole() {
         .expect(1)
         .mount(&server)
         .await;
-    let p = Push {
-        kind: Kind::Lead,
-        crm_id: "ACB-eng-00000000000002",
-        native: false,
-        ace_id: Some("eng-00000000000002"),
-        record: &lead,
-        sync: SyncFields::default(),
-        previous: None,
-    };
+    let p = common::api_lead_push(&lead);
     adapter(&server, SECRET).push(&p).await.expect("delivered");
 }

@@ -234,3 +234,26 @@ pub async fn mock_deal_901(server: &MockServer, company: Option<&str>, times: Op
         .mount(server)
         .await;
 }
+
+/// A lead AWS sent over the API (canonical, as the store holds it): the CRM tests' shared fixture.
+#[allow(dead_code)] // not every test binary that includes this module sends leads
+pub fn api_lead() -> Value {
+    serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/crm/api-lead.canonical.json"
+    ))
+    .expect("fixture")
+}
+
+/// The push of [`api_lead`] (a record that came from AWS: its engagement is the AWS id).
+#[allow(dead_code)]
+pub fn api_lead_push(lead: &Value) -> acebridge_crm::remote::Push<'_> {
+    acebridge_crm::remote::Push {
+        kind: acebridge_crm::paths::Kind::Lead,
+        crm_id: "ACB-eng-00000000000002",
+        native: false,
+        ace_id: Some("eng-00000000000002"),
+        record: lead,
+        sync: acebridge_crm::transform::SyncFields::default(),
+        previous: None,
+    }
+}
