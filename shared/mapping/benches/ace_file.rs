@@ -56,6 +56,26 @@ fn pipeline(bytes: &[u8]) -> usize {
     n
 }
 
+/// The first stages alone, for the breakdown: the file read into its records.
+fn parse_only(bytes: &[u8]) -> usize {
+    match ace::parse(bytes) {
+        Ok(AceFile::Opportunities(f)) => f.records.iter().flatten().count(),
+        _ => 0,
+    }
+}
+
+/// Read, then each record to the canonical model.
+fn parse_and_canonical(bytes: &[u8]) -> usize {
+    let Ok(AceFile::Opportunities(f)) = ace::parse(bytes) else {
+        return 0;
+    };
+    f.records
+        .iter()
+        .flatten()
+        .filter_map(|r| black_box(r.to_canonical()).ok())
+        .count()
+}
+
 fn baseline(bytes: &[u8]) -> usize {
     let v: Value = serde_json::from_slice(bytes).expect("json");
     v["opportunities"].as_array().map_or(0, Vec::len)
@@ -87,10 +107,12 @@ fn summary() {
         }
         n as f64 * f64::from(iters) / start.elapsed().as_secs_f64()
     };
-    let (mut base, mut ours) = (0.0, 0.0);
+    let (mut base, mut ours, mut parsed, mut canonical) = (0.0, 0.0, 0.0, 0.0);
     for _ in 0..2 {
         base += measure(&baseline);
         ours += measure(&pipeline);
+        parsed += measure(&parse_only);
+        canonical += measure(&parse_and_canonical);
     }
     println!("\nsummary: {} bytes, {n} records", bytes.len());
     println!(
@@ -102,6 +124,13 @@ fn summary() {
         ours / 2.0
     );
     println!("  ratio (ours / baseline)    : {:>10.2}", ours / base);
+    println!(
+        "  stages: parse alone {:.0}/s ({:.2}x baseline), + canonical {:.0}/s, + validate and API (all) {:.0}/s",
+        parsed / 2.0,
+        parsed / base,
+        canonical / 2.0,
+        ours / 2.0
+    );
     match python_reference(&bytes) {
         Some(py) => {
             println!(

@@ -14,7 +14,7 @@ pub use convert::{ResultRecord, Results};
 pub use wire::{AceLead, AceNumber, AceOpportunity, AceRecordResult, AceResultsFile};
 
 use crate::field::Nullable;
-use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -286,7 +286,7 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty);
     }
-    let top: BTreeMap<String, Box<RawValue>> = match serde_json::from_slice(bytes) {
+    let top: BTreeMap<String, &RawValue> = match serde_json::from_slice(bytes) {
         Ok(t) => t,
         Err(e) => {
             return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
@@ -325,13 +325,13 @@ fn top_level_kind(bytes: &[u8]) -> &'static str {
 }
 
 fn records_file<R: WireRecord>(
-    mut top: BTreeMap<String, Box<RawValue>>,
+    mut top: BTreeMap<String, &RawValue>,
     key: &str,
 ) -> Result<RecordsFile<R>, FileError> {
     let list = top.remove(key).ok_or(FileError::UnknownKind)?;
-    let raws: Vec<Box<RawValue>> = serde_json::from_str(list.get())
+    let raws: Vec<&RawValue> = serde_json::from_str(list.get())
         .map_err(|_| FileError::RecordsNotArray(key.to_string()))?;
-    let string_field = |top: &mut BTreeMap<String, Box<RawValue>>, k: &str| {
+    let string_field = |top: &mut BTreeMap<String, &RawValue>, k: &str| {
         top.remove(k).map_or(Nullable::Absent, |raw| {
             match serde_json::from_str::<Value>(raw.get()) {
                 Ok(Value::String(s)) => Nullable::Value(s),
@@ -360,45 +360,39 @@ fn records_file<R: WireRecord>(
     })
 }
 
-fn parse_record<R: WireRecord>(index: usize, raw: Box<RawValue>) -> Result<R, RejectedRecord> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    match serde_path_to_error::deserialize::<_, R>(&mut de) {
-        Ok(mut r) => {
-            // Unknown keys are kept; one that cannot be kept (nested deeper than serde_json's limit)
-            // refuses the record with its name, never drops the others silently.
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            let mut last_key = None;
-            match (UnknownKeys(R::KEYS, &mut last_key)).deserialize(&mut de) {
-                Ok(extra) => {
-                    *r.extensions_mut() = extra;
-                    Ok(r)
-                }
-                Err(e) => Err(RejectedRecord {
-                    index,
-                    id: record_id(&raw),
-                    message: if e.to_string().contains("recursion limit") {
-                        "an unknown key nests deeper than serde_json's 128-level limit; acebridge keeps unknown keys \
-                         verbatim and cannot keep this one"
-                            .to_string()
-                    } else {
-                        crate::capped(e.to_string())
-                    },
-                    field: last_key,
-                    raw,
-                }),
-            }
-        }
-        Err(e) => {
-            let path = e.path().to_string();
-            Err(RejectedRecord {
-                index,
-                id: record_id(&raw),
-                field: (path != "." && !path.is_empty()).then_some(path),
-                message: crate::capped(e.inner().to_string()),
-                raw,
-            })
-        }
+/// One record, in one pass: its fields and unknown keys together. Only a record that fails is read
+/// again, with its path tracked, so the error can name the field.
+fn parse_record<R: WireRecord>(index: usize, raw: &RawValue) -> Result<R, RejectedRecord> {
+    if let Ok(r) = serde_json::from_str::<R>(raw.get()) {
+        return Ok(r);
     }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let e = match serde_path_to_error::deserialize::<_, R>(&mut de) {
+        Ok(r) => return Ok(r),
+        Err(e) => e,
+    };
+    let message = e.inner().to_string();
+    let deep = message.contains("recursion limit");
+    let path = match e.path().iter().next() {
+        // Too deep: name the record's key, not a path of 128 segments.
+        Some(serde_path_to_error::Segment::Map { key }) if deep => key.clone(),
+        _ => e.path().to_string(),
+    };
+    Err(RejectedRecord {
+        index,
+        id: record_id(raw),
+        field: (path != "." && !path.is_empty()).then_some(path),
+        message: if deep {
+            // Unknown keys are kept; one that cannot be kept refuses the record with its name, never
+            // drops it silently.
+            "an unknown key nests deeper than serde_json's 128-level limit; acebridge keeps unknown keys verbatim \
+             and cannot keep this one"
+                .to_string()
+        } else {
+            crate::capped(message)
+        },
+        raw: raw.to_owned(),
+    })
 }
 
 /// The best id a raw record offers, for error messages.
@@ -417,39 +411,19 @@ pub fn record_id(raw: &RawValue) -> Option<String> {
     })
 }
 
-/// Collects the keys of a JSON object that are not in a known list, skipping known values cheaply;
-/// the last key read is left in the second member, so a failure can name it.
-struct UnknownKeys<'k>(&'static [&'static str], &'k mut Option<String>);
+/// The value of a key given twice: always an error (`duplicate field`), raised where the value is read
+/// so that a path-tracking deserializer names the key.
+pub(crate) struct Duplicate(pub(crate) &'static str);
 
-impl<'de> DeserializeSeed<'de> for UnknownKeys<'_> {
-    type Value = BTreeMap<String, Value>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for UnknownKeys<'_> {
-    type Value = BTreeMap<String, Value>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = BTreeMap::new();
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            if self.0.contains(&k.as_ref()) {
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                *self.1 = Some(k.to_string());
-                let v = map.next_value::<Value>()?;
-                out.insert(k.into_owned(), v);
-            }
-        }
-        Ok(out)
+impl<'de> DeserializeSeed<'de> for Duplicate {
+    type Value = std::convert::Infallible;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
+        Err(serde::de::Error::duplicate_field(self.0))
     }
 }
 
 /// A map key, borrowed when the input allows.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -551,6 +525,40 @@ mod tests {
             (parse_problem.stage, parse_problem.field.as_deref()),
             (Stage::Parse, Some("awsProducts"))
         );
+    }
+
+    #[test]
+    fn an_unknown_key_too_deep_to_keep_refuses_its_record_by_name_alone() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let text = format!(
+            r#"{{"opportunities":[{{"apnCrmUniqueIdentifier":"O1","brandNew":{deep}}},{{"stage":"Prospect","other":{{"a":1}}}}]}}"#
+        );
+        let AceFile::Opportunities(f) = parse(text.as_bytes()).unwrap() else {
+            panic!("kind")
+        };
+        let bad = f.records[0].as_ref().unwrap_err();
+        assert_eq!(
+            (bad.id.as_deref(), bad.field.as_deref()),
+            (Some("O1"), Some("brandNew"))
+        );
+        assert!(bad.message.contains("128-level"), "{}", bad.message);
+        let good = f.records[1].as_ref().unwrap();
+        assert_eq!(good.extensions["other"], serde_json::json!({"a": 1}));
+    }
+
+    #[test]
+    fn a_key_twice_or_a_record_that_is_an_array_is_refused() {
+        let f = parse(
+            br#"{"opportunities":[{"stage":"Prospect","stage":"Qualified"},{"aWSStage":"x","awsStage":"y"},["O1","c"]]}"#,
+        )
+        .unwrap();
+        let AceFile::Opportunities(f) = f else {
+            panic!("kind")
+        };
+        for (i, field) in [(0, Some("stage")), (1, Some("awsStage")), (2, None)] {
+            let bad = f.records[i].as_ref().unwrap_err();
+            assert_eq!(bad.field.as_deref(), field, "{}", bad.message);
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl<'de> Deserialize<'de> for AceNumber {
 macro_rules! wire_record {
     ($(#[$m:meta])* $name:ident { $( $(#[$fm:meta])* $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* ),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         pub struct $name {
             $(
                 $(#[$fm])*
@@ -65,6 +65,43 @@ macro_rules! wire_record {
         impl $name {
             /// Every JSON key this record reads (including alternative spellings).
             pub const KEYS: &'static [&'static str] = &[$($wire, $($alias,)*)+];
+        }
+
+        /// One pass over the record's object: each known key into its field (a key given twice, under
+        /// any of its spellings, is an error, as serde's derive has it), every other key kept verbatim
+        /// in `extensions`. Not an object: an error (never read positionally from an array).
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("struct ", stringify!($name)))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut r = $name::default();
+                        while let Some(super::Key(k)) = map.next_key()? {
+                            match k.as_ref() {
+                                $(
+                                    $wire $(| $alias)* => {
+                                        if !r.$field.is_absent() {
+                                            // Refused as its value, so the error's path names the key.
+                                            return match map.next_value_seed(super::Duplicate($wire))? {};
+                                        }
+                                        r.$field = map.next_value()?;
+                                    }
+                                )+
+                                _ => {
+                                    let v: Value = map.next_value()?;
+                                    r.extensions.insert(k.into_owned(), v);
+                                }
+                            }
+                        }
+                        Ok(r)
+                    }
+                }
+                d.deserialize_map(V)
+            }
         }
     };
 }
