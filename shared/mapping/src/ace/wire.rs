@@ -86,7 +86,7 @@ macro_rules! wire_record {
                                     $wire $(| $alias)* => {
                                         if !r.$field.is_absent() {
                                             // Refused as its value, so the error's path names the key.
-                                            return match map.next_value_seed(super::Duplicate($wire))? {};
+                                            match map.next_value_seed(super::Duplicate($wire))? {}
                                         }
                                         r.$field = map.next_value()?;
                                     }
