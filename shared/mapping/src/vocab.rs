@@ -375,11 +375,12 @@ vocab! {
 /// Splits an ACE multi-select value (`"WWPS NDPP;P3"`) into its values. Blank parts are dropped and
 /// surrounding spaces trimmed (normalisation: ACE wants no spaces around `;`).
 pub fn split_multi(s: &str) -> Vec<String> {
-    s.split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect()
+    multi_values(s).map(str::to_string).collect()
+}
+
+/// The values of an ACE multi-select string, borrowed: split on `;`, trimmed, empty ones dropped.
+pub fn multi_values(s: &str) -> impl Iterator<Item = &str> {
+    s.split(';').map(str::trim).filter(|p| !p.is_empty())
 }
 
 /// Joins values into an ACE multi-select string.

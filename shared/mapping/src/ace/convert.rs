@@ -35,12 +35,19 @@ fn text(n: &Nullable<String>) -> Field<String> {
     }
 }
 
+/// [`text`] read through `f`, without a copy of the text first.
 fn picked<T>(n: &Nullable<String>, f: impl FnOnce(&str) -> T) -> Field<T> {
-    text(n).map(|s| f(&s))
+    match n {
+        Nullable::Absent => Field::Absent,
+        Nullable::Null => Field::Null,
+        Nullable::Value(s) if is_mask(s) => Field::Masked,
+        Nullable::Value(s) => Field::Value(f(s)),
+    }
 }
 
+/// A multi-select (`a;b`), each value read through `f`.
 fn multi<T>(n: &Nullable<String>, f: impl Fn(&str) -> T) -> Field<Vec<T>> {
-    text(n).map(|s| split_multi(&s).iter().map(|v| f(v)).collect())
+    picked(n, |s| crate::vocab::multi_values(s).map(f).collect())
 }
 
 fn list(n: &Nullable<Vec<String>>) -> Field<Vec<String>> {

@@ -286,6 +286,9 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty);
     }
+    if let Some(file) = parse_in_one_pass(bytes) {
+        return Ok(file);
+    }
     let top: BTreeMap<String, &RawValue> = match serde_json::from_slice(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -314,6 +317,100 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
     }
 }
 
+/// A file header's `version` or `spmsId`: a string, or a number as its digits; anything else is null.
+fn header_text(v: Value) -> Nullable<String> {
+    match v {
+        Value::String(s) => Nullable::Value(s),
+        Value::Number(n) => Nullable::Value(n.to_string()),
+        _ => Nullable::Null,
+    }
+}
+
+/// The whole file in one pass over its bytes, when every record in it reads and it has one record list:
+/// the common case. Anything else (a bad record, a results file, two lists, not an object) gives `None`,
+/// and [`parse`] reads the file again record by record, so that one bad record is kept with its reason
+/// and the others still read.
+fn parse_in_one_pass(bytes: &[u8]) -> Option<AceFile> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let top = OnePass::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    fn file<R>(top: OnePass, key: String, records: Vec<R>) -> RecordsFile<R> {
+        RecordsFile {
+            version: top.version.map_or(Nullable::Absent, header_text),
+            spms_id: top.spms_id.map_or(Nullable::Absent, header_text),
+            records_key: key,
+            records: records.into_iter().map(Ok).collect(),
+            extensions: top.extensions,
+        }
+    }
+    let mut top = top;
+    match top.records.take()? {
+        OnePassRecords::Opportunities(r) => Some(AceFile::Opportunities(file(
+            top,
+            "opportunities".to_string(),
+            r,
+        ))),
+        OnePassRecords::Leads(key, r) => Some(AceFile::Leads(file(top, key, r))),
+    }
+}
+
+enum OnePassRecords {
+    Opportunities(Vec<AceOpportunity>),
+    Leads(String, Vec<AceLead>),
+}
+
+/// An ACE records file read in one pass ([`parse_in_one_pass`]).
+struct OnePass {
+    version: Option<Value>,
+    spms_id: Option<Value>,
+    records: Option<OnePassRecords>,
+    extensions: BTreeMap<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for OnePass {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OnePass;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ACE file object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
+                use serde::de::Error;
+                let mut top = OnePass {
+                    version: None,
+                    spms_id: None,
+                    records: None,
+                    extensions: BTreeMap::new(),
+                };
+                while let Some(Key(k)) = map.next_key()? {
+                    match k.as_ref() {
+                        "opportunities" | "leads" | "Leads" if top.records.is_some() => {
+                            return Err(A::Error::custom("more than one record list"));
+                        }
+                        "opportunities" => {
+                            top.records = Some(OnePassRecords::Opportunities(map.next_value()?));
+                        }
+                        "leads" | "Leads" => {
+                            let records = map.next_value()?;
+                            top.records = Some(OnePassRecords::Leads(k.into_owned(), records));
+                        }
+                        "inboundApiResults" => return Err(A::Error::custom("a results file")),
+                        "version" => top.version = Some(map.next_value()?),
+                        "spmsId" => top.spms_id = Some(map.next_value()?),
+                        _ => {
+                            let v = map.next_value()?;
+                            top.extensions.insert(k.into_owned(), v);
+                        }
+                    }
+                }
+                Ok(top)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 fn top_level_kind(bytes: &[u8]) -> &'static str {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') => "an array",
@@ -332,13 +429,9 @@ fn records_file<R: WireRecord>(
     let raws: Vec<&RawValue> = serde_json::from_str(list.get())
         .map_err(|_| FileError::RecordsNotArray(key.to_string()))?;
     let string_field = |top: &mut BTreeMap<String, &RawValue>, k: &str| {
-        top.remove(k).map_or(Nullable::Absent, |raw| {
-            match serde_json::from_str::<Value>(raw.get()) {
-                Ok(Value::String(s)) => Nullable::Value(s),
-                Ok(Value::Number(n)) => Nullable::Value(n.to_string()),
-                _ => Nullable::Null,
-            }
-        })
+        top.remove(k)
+            .map(|raw| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null))
+            .map_or(Nullable::Absent, header_text)
     };
     let version = string_field(&mut top, "version");
     let spms_id = string_field(&mut top, "spmsId");
