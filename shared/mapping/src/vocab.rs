@@ -390,7 +390,7 @@ pub fn join_multi<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
 
 /// True for the literal AWS sends instead of withheld referral data (`Accept to View`, any case).
 pub fn is_mask(s: &str) -> bool {
-    s.trim().eq_ignore_ascii_case("accept to view")
+    s.len() >= 14 && s.trim().eq_ignore_ascii_case("accept to view")
 }
 
 #[cfg(test)]

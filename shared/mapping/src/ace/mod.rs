@@ -286,9 +286,14 @@ pub fn parse(bytes: &[u8]) -> Result<AceFile, FileError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty);
     }
-    if let Some(file) = parse_in_one_pass(bytes) {
-        return Ok(file);
+    match parse_in_one_pass(bytes) {
+        Some(file) => Ok(file),
+        None => parse_record_by_record(bytes),
     }
+}
+
+/// [`parse`] of a file the one pass could not read: the top level, then each record on its own.
+fn parse_record_by_record(bytes: &[u8]) -> Result<AceFile, FileError> {
     let top: BTreeMap<String, &RawValue> = match serde_json::from_slice(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -331,7 +336,9 @@ fn header_text(v: Value) -> Nullable<String> {
 /// and [`parse`] reads the file again record by record, so that one bad record is kept with its reason
 /// and the others still read.
 fn parse_in_one_pass(bytes: &[u8]) -> Option<AceFile> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // UTF-8 checked once for the whole file, so the reader need not check each string again.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let top = OnePass::deserialize(&mut de).ok()?;
     de.end().ok()?;
     fn file<R>(top: OnePass, key: String, records: Vec<R>) -> RecordsFile<R> {
@@ -375,7 +382,10 @@ impl<'de> Deserialize<'de> for OnePass {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an ACE file object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OnePass, A::Error> {
                 use serde::de::Error;
                 let mut top = OnePass {
                     version: None,
@@ -652,6 +662,27 @@ mod tests {
             let bad = f.records[i].as_ref().unwrap_err();
             assert_eq!(bad.field.as_deref(), field, "{}", bad.message);
         }
+    }
+
+    #[test]
+    fn one_pass_and_record_by_record_read_a_good_file_alike() {
+        let sample = include_str!(
+            "../../../../tests/fixtures/ace-s3/opportunity/Opportunity-Outbound-Sample.json"
+        );
+        let lead = r#"{"version":1,"spmsId":1588143,"Leads":[{"firstName":"A","x":[1,{"y":null}]}],"note":{"a":1}}"#;
+        let opp = sample.trim_start_matches('\u{feff}').replacen(
+            '{',
+            r#"{"extra":[1,2],"version":"2.0","#,
+            1,
+        );
+        for text in [opp.as_str(), lead] {
+            let one = parse_in_one_pass(text.as_bytes()).expect("one pass reads it");
+            let each = parse_record_by_record(text.as_bytes()).unwrap();
+            assert_eq!(format!("{one:?}"), format!("{each:?}"));
+        }
+        assert!(parse_in_one_pass(br#"{"opportunities":[{"stage":1}]}"#).is_none());
+        assert!(parse_in_one_pass(br#"{"opportunities":[],"leads":[]}"#).is_none());
+        assert!(parse_in_one_pass(br#"{"inboundApiResults":[]}"#).is_none());
     }
 
     #[test]
