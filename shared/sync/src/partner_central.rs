@@ -668,28 +668,38 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
         to: from,
         ..ReconcileReport::default()
     };
+    // Up to RECONCILE_IN_FLIGHT opportunities are synced at once, across page boundaries: the reads keep
+    // to the client's rate limiter, and each one's ledger and CRM writes overlap the next reads instead
+    // of adding to them. Whatever stops the run (the end, time, the budget, an error) lets the started
+    // ones finish first, so the watermark only ever covers opportunities that are done.
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
     let mut token = None;
-    loop {
-        if !has_room(budget.as_ref(), 1, &mut report).await? {
-            return finish(ledger, catalog, report).await;
+    macro_rules! or_stop {
+        ($run:lifetime, $e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(e) => break $run Err(e),
+            }
+        };
+    }
+    let stop: Result<(), PortError> = 'run: loop {
+        // The page, and the gets of those still in flight.
+        let reads = 1 + 2 * in_flight.len() as u64;
+        if !or_stop!('run, has_room(budget.as_ref(), reads, &mut report).await) {
+            break 'run Ok(());
         }
-        let page = pc.changed_since(catalog, from, token.take()).await?;
+        let page = or_stop!('run, pc.changed_since(catalog, from, token.take()).await);
         report.pages += 1;
         report.listed += page.items.len();
-        // Up to RECONCILE_IN_FLIGHT opportunities are synced at once: the reads keep to the client's
-        // rate limiter, and each one's ledger and CRM writes overlap the next one's read, instead of
-        // adding to it. Whatever stops the run (time, budget, an error) lets the started ones finish
-        // first, so the watermark only covers opportunities that are done.
-        let mut in_flight = futures_util::stream::FuturesUnordered::new();
-        let mut stop = None;
         for item in page.items {
             if !time_left() {
                 report.stopped_early = true;
-                stop = Some(Ok(()));
-                break;
+                break 'run Ok(());
             }
             if let Some(listed) = item.last_modified
-                && applied(ledger, RecordKind::Opportunity, catalog, &item.id, listed).await?
+                && or_stop!('run,
+                    applied(ledger, RecordKind::Opportunity, catalog, &item.id, listed).await
+                )
             {
                 report.duplicate += 1;
                 report.unread += 1;
@@ -697,19 +707,12 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 continue;
             }
             while in_flight.len() >= RECONCILE_IN_FLIGHT {
-                if let Err(e) = settle(&mut in_flight, &mut report).await {
-                    stop = Some(Err(e));
-                    break;
-                }
-            }
-            if stop.is_some() {
-                break;
+                or_stop!('run, settle(&mut in_flight, &mut report).await);
             }
             // A get and, once submitted, the summary, for this one and every one still in flight.
             let reads = 2 * (in_flight.len() as u64 + 1);
-            if !has_room(budget.as_ref(), reads, &mut report).await? {
-                stop = Some(Ok(()));
-                break;
+            if !or_stop!('run, has_room(budget.as_ref(), reads, &mut report).await) {
+                break 'run Ok(());
             }
             in_flight.push(async move {
                 let synced =
@@ -717,17 +720,21 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 (item.last_modified, synced)
             });
         }
-        while !in_flight.is_empty() {
-            if let Err(e) = settle(&mut in_flight, &mut report).await {
-                stop.get_or_insert(Err(e));
-            }
+        match page.next {
+            Some(t) => token = Some(t),
+            None => break 'run Ok(()),
         }
-        match (stop, page.next) {
-            (Some(Err(e)), _) => return Err(e),
-            (Some(Ok(())), _) | (None, None) => return finish(ledger, catalog, report).await,
-            (None, Some(t)) => token = Some(t),
+    };
+    let mut stop = stop;
+    while !in_flight.is_empty() {
+        if let Err(e) = settle(&mut in_flight, &mut report).await
+            && stop.is_ok()
+        {
+            stop = Err(e);
         }
     }
+    stop?;
+    finish(ledger, catalog, report).await
 }
 
 /// How many opportunities a reconcile syncs at once. Reads stay at the client's 10/s whatever this is;

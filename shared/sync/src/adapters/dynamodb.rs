@@ -627,7 +627,8 @@ impl SharedRate {
     /// How long a slot's holder may take to depart before the next holder stops waiting for it.
     pub const LEASE: std::time::Duration = std::time::Duration::from_secs(3);
 
-    /// `per_second` calls per second (with a 5% margin, as the process limiter) for gate `name`.
+    /// `per_second` calls per second, with a 5% margin (writes: a throttled write costs a second of the
+    /// quota, a throttled read a tenth) for gate `name`.
     pub fn new(client: Client, table: impl Into<String>, name: &str, per_second: u32) -> Self {
         SharedRate {
             client,

@@ -28,15 +28,10 @@ const RETRYABLE_CODES: [&str; 9] = [
 ];
 
 /// Types an SDK error as retryable (network, timeouts, 5xx, throttling) or permanent.
-pub(crate) fn classify<E>(
-    system: &'static str,
-    operation: &str,
-    err: SdkError<E, HttpResponse>,
-) -> PortError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let retryable = match &err {
+/// True for a failure that may pass when tried again: a timeout, a connection or response failure, a
+/// throttling or other retryable error code, any 5xx.
+pub(crate) fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
@@ -45,7 +40,18 @@ where
             RETRYABLE_CODES.contains(&code) || s.raw().status().as_u16() >= 500
         }
         _ => false,
-    };
+    }
+}
+
+pub(crate) fn classify<E>(
+    system: &'static str,
+    operation: &str,
+    err: SdkError<E, HttpResponse>,
+) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let retryable = is_transient(&err);
     let detail = match &err {
         SdkError::ServiceError(s) => format!(
             "{}: {}",
