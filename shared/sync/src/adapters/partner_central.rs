@@ -1,6 +1,7 @@
 //! [`PartnerCentral`] on `aws-sdk-partnercentralselling`: the client pinned to us-east-1 (the API's
-//! only region, whatever region the stack runs in), reads spaced to 10/s and writes to 1/s by a
-//! client-side limiter, throttling and 5xx retried by the SDK with backoff.
+//! only region, whatever region the stack runs in), reads kept to 10/s and writes to 1/s by a
+//! client-side limiter. A throttled or failed read is tried again in its own limiter slot
+//! (`SdkPartnerCentral::read`); writes are retried by the SDK with backoff.
 
 use super::classify;
 
@@ -82,7 +83,8 @@ pub struct SdkPartnerCentral {
 
 impl SdkPartnerCentral {
     /// A client from the shared configuration, pinned to us-east-1; `endpoint` overrides the
-    /// endpoint (the local emulator). Retries: standard mode, 8 attempts, exponential backoff.
+    /// endpoint (the local emulator). Retries: writes in the SDK's standard mode, 8 attempts,
+    /// exponential backoff; reads through `SdkPartnerCentral::read`, 8 attempts, each in a limiter slot.
     /// Timeouts: [`ATTEMPT_TIMEOUT`] per attempt, [`OPERATION_TIMEOUT`] for a call with its retries, so
     /// that a slow service fails the call as retryable well inside the function's 60 s (the SDK sets no
     /// read timeout of its own: without these a hung connection held the invocation until Lambda
@@ -204,7 +206,7 @@ impl SdkPartnerCentral {
     }
 }
 
-/// Attempts of one read ([`SdkPartnerCentral::read`]), as the SDK's standard mode had them here.
+/// Attempts of one read (`SdkPartnerCentral::read`), as the SDK's standard mode had them here.
 pub const READ_ATTEMPTS: u32 = 8;
 /// The first wait before a read is tried again; doubled each time (then the attempt waits for its slot).
 const READ_BACKOFF: Duration = Duration::from_millis(50);
@@ -445,14 +447,15 @@ impl PartnerCentral for SdkPartnerCentral {
         kind: TaskKind,
         task_id: &str,
     ) -> Result<Option<TaskState>, PortError> {
-        self.read_slot().await;
         Ok(match kind {
             TaskKind::AcceptInvitation => self
-                .client
-                .list_engagement_by_accepting_invitation_tasks()
-                .catalog(catalog.as_str())
-                .task_identifier(task_id)
-                .send()
+                .read(|| {
+                    self.reader
+                        .list_engagement_by_accepting_invitation_tasks()
+                        .catalog(catalog.as_str())
+                        .task_identifier(task_id)
+                        .send()
+                })
                 .await
                 .map_err(|e| {
                     classify(
@@ -466,11 +469,13 @@ impl PartnerCentral for SdkPartnerCentral {
                 .find(|t| t.task_id() == Some(task_id))
                 .map(|t| task_state!(t)),
             TaskKind::OpportunityFromEngagement => self
-                .client
-                .list_opportunity_from_engagement_tasks()
-                .catalog(catalog.as_str())
-                .task_identifier(task_id)
-                .send()
+                .read(|| {
+                    self.reader
+                        .list_opportunity_from_engagement_tasks()
+                        .catalog(catalog.as_str())
+                        .task_identifier(task_id)
+                        .send()
+                })
                 .await
                 .map_err(|e| classify("partner-central", "ListOpportunityFromEngagementTasks", e))?
                 .task_summaries()
@@ -478,11 +483,13 @@ impl PartnerCentral for SdkPartnerCentral {
                 .find(|t| t.task_id() == Some(task_id))
                 .map(|t| task_state!(t)),
             TaskKind::EngagementFromOpportunity => self
-                .client
-                .list_engagement_from_opportunity_tasks()
-                .catalog(catalog.as_str())
-                .task_identifier(task_id)
-                .send()
+                .read(|| {
+                    self.reader
+                        .list_engagement_from_opportunity_tasks()
+                        .catalog(catalog.as_str())
+                        .task_identifier(task_id)
+                        .send()
+                })
                 .await
                 .map_err(|e| classify("partner-central", "ListEngagementFromOpportunityTasks", e))?
                 .task_summaries()
