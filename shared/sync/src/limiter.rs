@@ -40,12 +40,9 @@ impl RateLimiter {
             let now = Instant::now();
             let mut slot = starts.back().map_or(now, |last| (*last).max(now));
             if starts.len() >= self.per_window
-                && let Some(oldest) = starts.front()
+                && let Some(oldest) = starts.pop_front()
             {
-                slot = slot.max(*oldest + self.window);
-            }
-            if starts.len() >= self.per_window {
-                starts.pop_front();
+                slot = slot.max(oldest + self.window);
             }
             starts.push_back(slot);
             slot
