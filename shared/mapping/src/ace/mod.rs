@@ -685,6 +685,79 @@ mod tests {
         assert!(parse_in_one_pass(br#"{"inboundApiResults":[]}"#).is_none());
     }
 
+    /// Each sample record, read by acebridge and written back, is what serde_json's own `Value` parser
+    /// reads from the same text: no key lost, moved or changed by the one-pass reader.
+    #[test]
+    fn every_aws_sample_record_reads_back_as_serde_json_reads_it() {
+        let samples = [
+            include_str!(
+                "../../../../tests/fixtures/ace-s3/opportunity/Opportunity-Outbound-Sample.json"
+            ),
+            include_str!(
+                "../../../../tests/fixtures/ace-s3/opportunity/Opportunity-Create-Inbound-Sample.json"
+            ),
+            include_str!("../../../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json"),
+            include_str!("../../../../tests/fixtures/ace-s3/lead/Lead-Update-Inbound-Sample.json"),
+        ];
+        for text in samples {
+            let text = text.trim_start_matches('\u{feff}');
+            let reference: Value = serde_json::from_str(text).unwrap();
+            let (key, ours): (&str, Vec<Value>) = match parse(text.as_bytes()).unwrap() {
+                AceFile::Opportunities(f) => (
+                    "opportunities",
+                    f.records
+                        .iter()
+                        .map(|r| record_to_json(r.as_ref().unwrap()))
+                        .collect(),
+                ),
+                AceFile::Leads(f) => (
+                    if reference.get("Leads").is_some() {
+                        "Leads"
+                    } else {
+                        "leads"
+                    },
+                    f.records
+                        .iter()
+                        .map(|r| record_to_json(r.as_ref().unwrap()))
+                        .collect(),
+                ),
+                AceFile::Results(_) => panic!("not a records file"),
+            };
+            // A key read under an alternative spelling is written under the record's main one.
+            let main_spelling = |k: &str| {
+                match k {
+                    "useCaseWorkLoad" => "useCaseWorkload",
+                    "isOppFromMarketingActivity" => "IsOppFromMarketingActivity",
+                    "doesOppBelongToNatsec" => "doesOppBelongToNatSec",
+                    "awsStage" => "aWSStage",
+                    "awsCloseDate" => "aWSCloseDate",
+                    "awsClosedLostReason" => "aWSClosedLostReason",
+                    "cosellConvertReason " => "cosellConvertReason",
+                    "Company" => "company",
+                    "Campaign Name" => "campaignName",
+                    "CampaignMemberStatus" => "campaignMemberStatus",
+                    other => other,
+                }
+                .to_string()
+            };
+            let expected: Vec<Value> = reference[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let m = r.as_object().unwrap();
+                    Value::Object(
+                        m.iter()
+                            .map(|(k, v)| (main_spelling(k), v.clone()))
+                            .collect(),
+                    )
+                })
+                .collect();
+            assert!(!expected.is_empty());
+            assert_eq!(ours, expected, "{key}");
+        }
+    }
+
     #[test]
     fn both_lead_keys_are_read() {
         for key in ["leads", "Leads"] {
