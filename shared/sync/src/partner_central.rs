@@ -616,26 +616,105 @@ impl<B> Clone for Budgeted<'_, B> {
 
 impl<B> Copy for Budgeted<'_, B> {}
 
-/// True if the budget (if any) leaves room for `margin` more reads; records the reads used in `report`.
-async fn has_room<B: crate::budget::CallCounter>(
-    budget: Option<&Budgeted<'_, B>>,
-    margin: u64,
-    report: &mut ReconcileReport,
-) -> Result<bool, PortError> {
-    let Some(b) = budget else {
-        return Ok(true);
-    };
-    let (room, used) = b.budget.backfill_may_read(b.counter, margin).await?;
-    report.reads_used = Some(used);
-    if !room {
-        report.paused_for_budget = true;
-        warn!(
-            reads_used = used,
-            share = b.budget.backfill_reads(),
-            "reconcile paused: its share of the day's Partner Central reads is spent; the next run goes on from the watermark"
-        );
+/// A reconcile under way: the syncs in flight and the report they are counted in.
+///
+/// A `FuturesUnordered` only makes progress while it is polled, so every other step of the listing (a
+/// page, a ledger lookup, a budget check) is awaited through [`Run::alongside`], which drives the syncs
+/// meanwhile. Awaited on its own, a step held them all up: a read whose slot came while a ledger lookup
+/// was awaited left late, together with the next ones, and the reads bunched.
+struct Run<F> {
+    syncs: futures_util::stream::FuturesUnordered<F>,
+    report: ReconcileReport,
+}
+
+impl<F> Run<F>
+where
+    F: std::future::Future<Output = (Option<DateTime<Utc>>, Result<Synced, PortError>)>,
+{
+    /// Awaits `step` while the syncs in flight go on; a sync that fails stops the run with its error.
+    async fn alongside<T>(
+        &mut self,
+        step: impl std::future::Future<Output = Result<T, PortError>>,
+    ) -> Result<T, PortError> {
+        use futures_util::StreamExt;
+        use futures_util::future::{Either, select};
+        let mut step = std::pin::pin!(step);
+        loop {
+            if self.syncs.is_empty() {
+                return step.await;
+            }
+            match select(step.as_mut(), self.syncs.next()).await {
+                Either::Left((out, _)) => return out,
+                Either::Right((Some(done), _)) => self.tally(done)?,
+                Either::Right((None, _)) => {}
+            }
+        }
     }
-    Ok(room)
+
+    /// Waits for one sync in flight and counts it.
+    async fn settle(&mut self) -> Result<(), PortError> {
+        use futures_util::StreamExt;
+        match self.syncs.next().await {
+            Some(done) => self.tally(done),
+            None => Ok(()),
+        }
+    }
+
+    /// Lets every sync in flight finish (the watermark must cover only finished work); the first error
+    /// of `stop` or of those syncs is returned.
+    async fn drain(&mut self, stop: Result<(), PortError>) -> Result<(), PortError> {
+        let mut stop = stop;
+        while !self.syncs.is_empty() {
+            if let Err(e) = self.settle().await
+                && stop.is_ok()
+            {
+                stop = Err(e);
+            }
+        }
+        stop
+    }
+
+    fn tally(
+        &mut self,
+        (listed, synced): (Option<DateTime<Utc>>, Result<Synced, PortError>),
+    ) -> Result<(), PortError> {
+        let report = &mut self.report;
+        match synced? {
+            Synced::Written { .. } => report.written += 1,
+            Synced::Duplicate => report.duplicate += 1,
+            Synced::Stale => report.stale += 1,
+            Synced::NotFound => report.not_found += 1,
+            Synced::Failed { .. } => report.failed += 1,
+        }
+        if let Some(t) = listed {
+            report.to = Some(report.to.map_or(t, |w| w.max(t)));
+        }
+        Ok(())
+    }
+
+    /// True if the budget (if any) leaves room for `reads` more reads; records the reads used.
+    async fn has_room<B: crate::budget::CallCounter>(
+        &mut self,
+        budget: Option<&Budgeted<'_, B>>,
+        reads: u64,
+    ) -> Result<bool, PortError> {
+        let Some(b) = budget else {
+            return Ok(true);
+        };
+        let (room, used) = self
+            .alongside(b.budget.backfill_may_read(b.counter, reads))
+            .await?;
+        self.report.reads_used = Some(used);
+        if !room {
+            self.report.paused_for_budget = true;
+            warn!(
+                reads_used = used,
+                share = b.budget.backfill_reads(),
+                "reconcile paused: its share of the day's Partner Central reads is spent; the next run goes on from the watermark"
+            );
+        }
+        Ok(room)
+    }
 }
 
 /// Lists every opportunity modified since the ledger's watermark (all pages, oldest first) and syncs
@@ -663,109 +742,82 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
     budget: Option<Budgeted<'_, B>>,
 ) -> Result<ReconcileReport, PortError> {
     let from = ledger.watermark(catalog).await?;
-    let mut report = ReconcileReport {
-        from,
-        to: from,
-        ..ReconcileReport::default()
-    };
     // Up to RECONCILE_IN_FLIGHT opportunities are synced at once, across page boundaries: the reads keep
     // to the client's rate limiter, and each one's ledger and CRM writes overlap the next reads instead
     // of adding to them. Whatever stops the run (the end, time, the budget, an error) lets the started
     // ones finish first, so the watermark only ever covers opportunities that are done.
-    let mut in_flight = futures_util::stream::FuturesUnordered::new();
-    let mut token = None;
-    macro_rules! or_stop {
-        ($run:lifetime, $e:expr) => {
-            match $e {
-                Ok(v) => v,
-                Err(e) => break $run Err(e),
-            }
-        };
-    }
-    let stop: Result<(), PortError> = 'run: loop {
-        // The page, and the gets of those still in flight.
-        let reads = 1 + 2 * in_flight.len() as u64;
-        if !or_stop!('run, has_room(budget.as_ref(), reads, &mut report).await) {
-            break 'run Ok(());
-        }
-        let page = or_stop!('run, pc.changed_since(catalog, from, token.take()).await);
-        report.pages += 1;
-        report.listed += page.items.len();
-        for item in page.items {
-            if !time_left() {
-                report.stopped_early = true;
-                break 'run Ok(());
-            }
-            if let Some(listed) = item.last_modified
-                && or_stop!('run,
-                    applied(ledger, RecordKind::Opportunity, catalog, &item.id, listed).await
-                )
-            {
-                report.duplicate += 1;
-                report.unread += 1;
-                report.to = Some(report.to.map_or(listed, |w| w.max(listed)));
-                continue;
-            }
-            while in_flight.len() >= RECONCILE_IN_FLIGHT {
-                or_stop!('run, settle(&mut in_flight, &mut report).await);
-            }
-            // A get and, once submitted, the summary, for this one and every one still in flight.
-            let reads = 2 * (in_flight.len() as u64 + 1);
-            if !or_stop!('run, has_room(budget.as_ref(), reads, &mut report).await) {
-                break 'run Ok(());
-            }
-            in_flight.push(async move {
-                let synced =
-                    sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await;
-                (item.last_modified, synced)
-            });
-        }
-        match page.next {
-            Some(t) => token = Some(t),
-            None => break 'run Ok(()),
-        }
+    let mut run = Run {
+        syncs: futures_util::stream::FuturesUnordered::new(),
+        report: ReconcileReport {
+            from,
+            to: from,
+            ..ReconcileReport::default()
+        },
     };
-    let mut stop = stop;
-    while !in_flight.is_empty() {
-        if let Err(e) = settle(&mut in_flight, &mut report).await
-            && stop.is_ok()
-        {
-            stop = Err(e);
+    let stop: Result<(), PortError> = async {
+        let mut token = None;
+        loop {
+            // The page, and the gets of those still in flight.
+            let reads = 1 + 2 * run.syncs.len() as u64;
+            if !run.has_room(budget.as_ref(), reads).await? {
+                return Ok(());
+            }
+            let page = run
+                .alongside(pc.changed_since(catalog, from, token.take()))
+                .await?;
+            run.report.pages += 1;
+            run.report.listed += page.items.len();
+            for item in page.items {
+                if !time_left() {
+                    run.report.stopped_early = true;
+                    return Ok(());
+                }
+                if let Some(listed) = item.last_modified
+                    && run
+                        .alongside(applied(
+                            ledger,
+                            RecordKind::Opportunity,
+                            catalog,
+                            &item.id,
+                            listed,
+                        ))
+                        .await?
+                {
+                    let report = &mut run.report;
+                    report.duplicate += 1;
+                    report.unread += 1;
+                    report.to = Some(report.to.map_or(listed, |w| w.max(listed)));
+                    continue;
+                }
+                while run.syncs.len() >= RECONCILE_IN_FLIGHT {
+                    run.settle().await?;
+                }
+                // A get and, once submitted, the summary, for this one and every one still in flight.
+                let reads = 2 * (run.syncs.len() as u64 + 1);
+                if !run.has_room(budget.as_ref(), reads).await? {
+                    return Ok(());
+                }
+                run.syncs.push(async move {
+                    let synced =
+                        sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await;
+                    (item.last_modified, synced)
+                });
+            }
+            match page.next {
+                Some(t) => token = Some(t),
+                None => return Ok(()),
+            }
         }
     }
-    stop?;
-    finish(ledger, catalog, report).await
+    .await;
+    run.drain(stop).await?;
+    finish(ledger, catalog, run.report).await
 }
 
 /// How many opportunities a reconcile syncs at once. Reads stay at the client's 10/s whatever this is;
 /// it only lets one opportunity's ledger and CRM writes overlap the next ones' reads (measured by
 /// `make bench-reconcile`, docs/performance.md).
 pub const RECONCILE_IN_FLIGHT: usize = 4;
-
-/// Waits for one in-flight sync of a reconcile and counts it in the report.
-async fn settle<F>(
-    in_flight: &mut futures_util::stream::FuturesUnordered<F>,
-    report: &mut ReconcileReport,
-) -> Result<(), PortError>
-where
-    F: std::future::Future<Output = (Option<DateTime<Utc>>, Result<Synced, PortError>)>,
-{
-    use futures_util::StreamExt;
-    let Some((listed, synced)) = in_flight.next().await else {
-        return Ok(());
-    };
-    match synced? {
-        Synced::Written { .. } => report.written += 1,
-        Synced::Duplicate => report.duplicate += 1,
-        Synced::Stale => report.stale += 1,
-        Synced::NotFound => report.not_found += 1,
-        Synced::Failed { .. } => report.failed += 1,
-    }
-    if let Some(t) = listed {
-        report.to = Some(report.to.map_or(t, |w| w.max(t)));
-    }
-    Ok(())
-}
 
 /// True when the ledger holds opportunity `id` synced at AWS's `LastModifiedDate` `listed` or later: the
 /// events function (or an earlier run) read and applied that version, so reading it again would spend two
