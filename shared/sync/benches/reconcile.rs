@@ -1,6 +1,10 @@
 //! Reconcile of 300 opportunities against the emulator with the service's quotas enforced (10 reads/s)
 //! and 5 injected HTTP 500s, timed against the quota bound of the reads AWS counts (pages and gets at
 //! 10/s); then the steady state: the same 300 listed again once applied, which must read only pages.
+//!
+//! The backfill runs twice, each on a fresh emulator and fresh tables: with the 500s sporadic (one call
+//! in 60 fails, as a service's faults come), then with all five on the first call, one after another,
+//! where the retry's backoff (50 ms doubling) is the whole difference.
 //! Needs moto (the ledger and store tables): `make bench-reconcile` starts it.
 #![allow(clippy::unwrap_used)]
 
@@ -13,9 +17,31 @@ use serde_json::json;
 use std::time::Instant;
 
 const N: usize = 300;
+const FAULTS: u32 = 5;
 
-#[tokio::main]
-async fn main() {
+/// Partner Central reads as the emulator counted them (failed attempts not included).
+fn reads(emulator: &Emulator) -> u64 {
+    let stats = emulator.state().stats.clone();
+    [
+        "ListOpportunities",
+        "GetOpportunity",
+        "GetAwsOpportunitySummary",
+    ]
+    .iter()
+    .map(|op| stats.calls.get(*op).copied().unwrap_or(0))
+    .sum()
+}
+
+struct Stack {
+    emulator: Emulator,
+    pc: SdkPartnerCentral,
+    ledger: DynamoLedger,
+    crm: DynamoCrmStore,
+    ddb: aws_sdk_dynamodb::Client,
+    ledger_table: String,
+}
+
+async fn stack(name: &str) -> Stack {
     let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
     let mut base: serde_json::Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/partner-central/requests/create_opportunity.sandbox.aws-samples.json"
@@ -34,39 +60,41 @@ async fn main() {
         .seed(&json!({ "opportunities": opportunities }))
         .unwrap();
     emulator.enforce_quotas(true);
-    emulator.fail_next(5);
 
     let sdk = local::sdk_config("us-east-1").await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let stamp = std::process::id();
     let (lt, ct) = (
-        format!("bench-ledger-{stamp}"),
-        format!("bench-crm-{stamp}"),
+        format!("bench-ledger-{name}-{stamp}"),
+        format!("bench-crm-{name}-{stamp}"),
     );
     ensure_tables(&ddb, &lt, &ct)
         .await
         .expect("moto must be running: make local-up");
-    let pc = SdkPartnerCentral::new(&sdk, Some(&emulator.url()));
-    let (ddb_admin, ledger_table) = (ddb.clone(), lt.clone());
-    let (ledger, crm) = (
-        DynamoLedger::new(ddb.clone(), lt),
-        DynamoCrmStore::new(ddb, ct),
-    );
+    Stack {
+        pc: SdkPartnerCentral::new(&sdk, Some(&emulator.url())),
+        emulator,
+        ledger: DynamoLedger::new(ddb.clone(), lt.clone()),
+        crm: DynamoCrmStore::new(ddb.clone(), ct),
+        ddb,
+        ledger_table: lt,
+    }
+}
 
+/// The backfill of the N opportunities; prints its line and returns the reads it made.
+async fn backfill(s: &Stack, what: &str) -> u64 {
     let start = Instant::now();
-    let report = partner_central::reconcile(&pc, &ledger, &crm, Catalog::Sandbox, || true)
+    let report = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
         .await
         .unwrap();
     let wall = start.elapsed().as_secs_f64();
-    let stats = emulator.state().stats.clone();
-    let count = |op: &str| stats.calls.get(op).copied().unwrap_or(0);
-    // The reads AWS counts: every page, every GetOpportunity, every summary (drafts have none). The
-    // injected 500s are retried and counted by the emulator too.
-    let reads =
-        count("ListOpportunities") + count("GetOpportunity") + count("GetAwsOpportunitySummary");
+    let stats = s.emulator.state().stats.clone();
+    // The reads AWS counts: every page, every GetOpportunity, every summary (drafts have none).
+    let reads = reads(&s.emulator);
     let bound = reads as f64 / 10.0;
+    let attempts = reads + stats.faults_served + stats.throttled;
     println!(
-        "backfill: {} listed, {} written, {} failed; {} pages; {} injected 500s, {} throttled",
+        "backfill, {what}: {} listed, {} written, {} failed; {} pages; {} injected 500s, {} throttled",
         report.listed,
         report.written,
         report.failed,
@@ -75,17 +103,28 @@ async fn main() {
         stats.throttled
     );
     println!(
-        "  {reads} reads ({:.3} per synced opportunity); wall time {wall:.2} s vs quota bound {bound:.1} s ({reads} reads at 10/s): ratio {:.3}",
+        "  {reads} reads ({:.3} per synced opportunity); wall time {wall:.2} s vs quota bound {bound:.1} s \
+         ({reads} reads at 10/s): ratio {:.3}; {:.3} to the {attempts} attempts AWS answered",
         reads as f64 / report.written.max(1) as f64,
-        wall / bound
+        wall / bound,
+        wall / (attempts as f64 / 10.0)
     );
     assert_eq!(report.written, N, "none lost");
+    assert_eq!(stats.faults_served, u64::from(FAULTS));
+    reads
+}
+
+#[tokio::main]
+async fn main() {
+    let s = stack("spread").await;
+    s.emulator.fail_spaced(FAULTS, 60);
+    let before = backfill(&s, "5 sporadic 500s (one call in 60)").await;
 
     // Steady state: the same opportunities listed again (the events function applied them already).
     // As an operator re-syncs everything (docs/operations.md): the watermark item deleted.
-    ddb_admin
+    s.ddb
         .delete_item()
-        .table_name(&ledger_table)
+        .table_name(&s.ledger_table)
         .key(
             "pk",
             aws_sdk_dynamodb::types::AttributeValue::S(acebridge_sync::ledger::watermark_key(
@@ -96,16 +135,11 @@ async fn main() {
         .await
         .unwrap();
     let start = Instant::now();
-    let steady = partner_central::reconcile(&pc, &ledger, &crm, Catalog::Sandbox, || true)
+    let steady = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
         .await
         .unwrap();
     let wall = start.elapsed().as_secs_f64();
-    let after = emulator.state().stats.clone();
-    let count_after = |op: &str| after.calls.get(op).copied().unwrap_or(0);
-    let steady_reads = count_after("ListOpportunities")
-        + count_after("GetOpportunity")
-        + count_after("GetAwsOpportunitySummary")
-        - reads;
+    let steady_reads = reads(&s.emulator) - before;
     println!(
         "steady state: {} listed, {} read again, {} unread; {steady_reads} reads ({:.3} per listed opportunity), {wall:.2} s",
         steady.listed,
@@ -114,4 +148,8 @@ async fn main() {
         steady_reads as f64 / steady.listed.max(1) as f64
     );
     assert_eq!(steady.unread, N, "an applied version was read again");
+
+    let s = stack("burst").await;
+    s.emulator.fail_next(FAULTS);
+    backfill(&s, "5 500s in a row on the first call").await;
 }

@@ -19,7 +19,7 @@
 //! `POST /_emulator/seed`, `POST /_emulator/invite` (an opportunity or, with `Payload.LeadInvitation`
 //! and `Lead`, a lead), `POST /_emulator/aws-update`, `POST /_emulator/aws-engagement-update`,
 //! `POST /_emulator/expire`, `POST /_emulator/quotas`, `POST /_emulator/faults`
-//! (`{"fail_next", "status", "error", "delay_ms"}`), `POST /_emulator/tasks` (`{"delay_ms",
+//! (`{"fail_next", "spacing", "status", "error", "delay_ms"}`), `POST /_emulator/tasks` (`{"delay_ms",
 //! "fail_next", "reason_code", "message"}`), `POST /_emulator/iam` (`{"AccessKeyId", "Policies"}` adds
 //! a caller; `{"enforce": false}` turns IAM off), `GET /_emulator/events[?after=N]`,
 //! `GET /_emulator/stats`.
@@ -109,8 +109,15 @@ impl Emulator {
 
     /// The next `n` calls fail with HTTP 500.
     pub fn fail_next(&self, n: u32) {
+        self.fail_spaced(n, 0);
+    }
+
+    /// `n` calls fail with HTTP 500, each after `spacing` calls that succeed (sporadic faults).
+    pub fn fail_spaced(&self, n: u32, spacing: u32) {
         let mut s = self.state();
         s.faults.fail_next = n;
+        s.faults.spacing = spacing;
+        s.faults.let_through = 0;
         s.faults.status = 500;
         s.faults.error = None;
     }
@@ -402,6 +409,8 @@ fn control_call(
         "faults" => {
             s.faults = Faults {
                 fail_next: body["fail_next"].as_u64().unwrap_or(0) as u32,
+                spacing: body["spacing"].as_u64().unwrap_or(0) as u32,
+                let_through: 0,
                 status: body["status"].as_u64().unwrap_or(500) as u16,
                 error: body["error"].as_str().map(str::to_string),
                 delay_ms: body["delay_ms"].as_u64().unwrap_or(0),

@@ -143,6 +143,11 @@ impl Quotas {
 pub struct Faults {
     /// The next N calls (of operations whose model lists `error`) fail with `status`.
     pub fail_next: u32,
+    /// Calls let through before each of those N fails (0: they fail one after another). Sporadic
+    /// faults, as a service has them, rather than one call failing N times in a row.
+    pub spacing: u32,
+    /// Calls let through since the last injected fault.
+    pub let_through: u32,
     /// The modelled error they fail with (default `InternalServerException`): for example
     /// `ServiceQuotaExceededException` or `AccessDeniedException`.
     pub error: Option<String>,
@@ -881,6 +886,11 @@ impl State {
         if self.faults.fail_next == 0 || !modelled(kind) {
             return None;
         }
+        if self.faults.let_through < self.faults.spacing {
+            self.faults.let_through += 1;
+            return None;
+        }
+        self.faults.let_through = 0;
         self.faults.fail_next -= 1;
         self.stats.faults_served += 1;
         let status = if self.faults.status == 0 {

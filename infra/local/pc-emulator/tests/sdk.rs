@@ -514,6 +514,33 @@ async fn invitations_list_accept_once_by_token_reject_with_valid_reasons() {
 }
 
 #[tokio::test]
+async fn spaced_faults_fail_one_call_in_every_spacing_plus_one_until_none_are_left() {
+    let (e, c) = client().await;
+    let id = create(&c, "t", "Spaced").await;
+    e.fail_spaced(2, 3);
+    let no_retries = Client::from_conf(
+        c.config()
+            .to_builder()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let mut failed = vec![];
+    for i in 1..=12 {
+        let got = no_retries
+            .get_opportunity()
+            .catalog("Sandbox")
+            .identifier(&id)
+            .send()
+            .await;
+        if let Err(err) = got {
+            assert_eq!(err.code(), Some("InternalServerException"), "call {i}");
+            failed.push(i);
+        }
+    }
+    assert_eq!(failed, [4, 8], "three calls through, then one fails, twice");
+}
+
+#[tokio::test]
 async fn quotas_throttle_and_faults_fail_and_the_sdk_retries_through_both() {
     let (e, c) = client().await;
     let id = create(&c, "t", "Quota").await;
