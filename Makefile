@@ -58,7 +58,7 @@ deploy: sam-build ## First deploy: guided (writes samconfig.toml).
 bench: ## Criterion benchmarks; prints records/s and ratios.
 	$(CARGO) bench -p acebridge-mapping --bench ace_file
 
-bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults (wall time vs the quota bound of the reads it makes), then the steady state (pages only).
+bench-reconcile: setup ## Reconcile of 300 opportunities under quotas + 5 faults, sporadic then in a row (wall time vs the quota bound of the reads it makes), then the steady state (pages only).
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench reconcile
 
 fuzz: ## Long fuzz run: FUZZ_INPUTS (default 1,000,000) mutated inputs over every untrusted-input entry point; crashes saved to tests/fuzz/regressions/.
