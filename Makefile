@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -72,6 +72,9 @@ bench-ingest-memory: setup ## Peak memory (VmHWM) of the ingest on a 1 MB file, 
 
 bench-latency: setup ## p50/p99 of AWS event → CRM write and CRM change → Partner Central write on the local stack.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench latency
+
+bench-coalesce: setup ## 100 records x 10 edits in bursts through crm-outbound's batches (SQS delivery modelled): UpdateOpportunity calls, none lost.
+	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench coalesce
 
 bench-size: setup ## Each arm64 bootstrap's size, and cargo bloat --crates of the largest (what makes it big).
 	bash benches/bootstrap_size.sh

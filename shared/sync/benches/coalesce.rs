@@ -1,0 +1,172 @@
+//! Write coalescing at the issue's scale: 100 opportunities, each edited 10 times in a burst, through
+//! crm-outbound's batch handler (`crm_queue::handle_batch`), against the emulator (1 write/s enforced)
+//! and moto. Counts the UpdateOpportunity calls and checks that every record ends with its last edit.
+//!
+//! SQS is not run here; its delivery is modelled on the template's event source (BatchSize 100,
+//! MaximumBatchingWindowInSeconds 60) and on Lambda's documented batching: a batch is delivered when it
+//! holds 100 messages or when the window has passed, and the next window begins when the previous
+//! invocation completes (docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html,
+//! "Batching behavior"). Simplifications: one batch at a time (the function's reserved concurrency
+//! is 1), a window starts at the later of that completion and the first waiting message, and a batch's
+//! messages come in a shuffled order (a standard queue keeps none). Arrival times are simulated; the
+//! time each batch took (real, at 1 write/s) moves the simulated clock.
+//!
+//! Two patterns, each on its own 100 records: bursts of 10 edits within 10 s, and within 60 s (the
+//! issue's "ten times in a minute"); the bursts start at random over 10 minutes (fixed seed).
+//! Needs moto: `make bench-coalesce` starts it.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use acebridge_sync::crm_queue::handle_batch;
+use acebridge_sync::policy::InvitationPolicy;
+use serde_json::json;
+use std::time::Instant;
+
+const RECORDS: usize = 100;
+const EDITS: usize = 10;
+const BATCH: usize = 100;
+const WINDOW_S: f64 = 60.0;
+const SPREAD_S: f64 = 600.0;
+
+/// A small deterministic generator (no dependency for a bench's random start times).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn id(prefix: &str, i: usize) -> String {
+    format!("O{prefix}{i:05}")
+}
+
+/// The edits of one pattern: (arrival in simulated seconds, message id, body).
+fn edits(prefix: &str, burst_s: f64, rng: &mut Lcg) -> Vec<(f64, String, String)> {
+    let mut out = Vec::new();
+    for i in 0..RECORDS {
+        let start = rng.next() * SPREAD_S;
+        let ace = id(prefix, i);
+        for k in 0..EDITS {
+            let at = start + burst_s * k as f64 / (EDITS - 1) as f64;
+            // Even edits change the title, odd ones the next steps: the last of each must reach AWS.
+            let opportunity = if k % 2 == 0 {
+                json!({"id": ace, "project": {"title": format!("Record {i} v{k}")}})
+            } else {
+                json!({"id": ace, "life_cycle": {"next_steps": format!("Step {k} of record {i}")}})
+            };
+            // EventBridge's `time` has whole seconds; a burst's edits are more than a second apart.
+            let time = chrono::DateTime::from_timestamp(1_796_000_000 + at as i64, 0).unwrap();
+            let body = json!({
+                "version": "0", "id": format!("{prefix}-{i}-{k}"), "detail-type": "CRM Opportunity Changed",
+                "source": "acebridge.crm", "account": "123456789012",
+                "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "region": "us-east-1", "resources": [],
+                "detail": { "crmId": format!("ACB-{ace}"), "opportunity": opportunity }
+            });
+            out.push((at, format!("m-{prefix}-{i}-{k}"), body.to_string()));
+        }
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+fn writes(s: &common::PcStack) -> u64 {
+    s.emulator
+        .state()
+        .stats
+        .calls
+        .get("UpdateOpportunity")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
+    let patterns = [("1", 10.0), ("2", 60.0)];
+    let mut seeded = Vec::new();
+    for (prefix, _) in patterns {
+        for i in 0..RECORDS {
+            let mut o = common::api_opportunity(&format!("Coalesce {i}"));
+            o["Id"] = json!(id(prefix, i));
+            seeded.push(o);
+        }
+    }
+    s.seed(seeded);
+    // The CRM and the ledger learn the opportunities as a backfill brings them (the events function's
+    // reconcile, under its own role).
+    let events = s.pc_as("partner-central-events");
+    let report = acebridge_sync::partner_central::reconcile(
+        &events,
+        &s.ledger,
+        &s.crm,
+        acebridge_mapping::Catalog::Sandbox,
+        || true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.written, RECORDS * patterns.len(), "{report:?}");
+    s.emulator.enforce_quotas(true);
+    let cx = s.outbound_cx();
+    let mut rng = Lcg(2026);
+    println!(
+        "coalescing: {RECORDS} records x {EDITS} edits, bursts starting at random over {SPREAD_S} s; \
+         batches of up to {BATCH}, window {WINDOW_S} s"
+    );
+    for (prefix, burst_s) in patterns {
+        let messages = edits(prefix, burst_s, &mut rng);
+        let before = writes(&s);
+        let (mut clock, mut next, mut batches, mut wall) = (0.0f64, 0usize, 0usize, 0.0f64);
+        while next < messages.len() {
+            let opens = clock.max(messages[next].0);
+            let closes = opens + WINDOW_S;
+            let mut batch: Vec<(String, String)> = Vec::new();
+            let mut delivered_at = closes;
+            while next < messages.len() && messages[next].0 <= closes && batch.len() < BATCH {
+                batch.push((messages[next].1.clone(), messages[next].2.clone()));
+                if batch.len() == BATCH {
+                    delivered_at = messages[next].0;
+                }
+                next += 1;
+            }
+            // A standard queue keeps no order.
+            for i in (1..batch.len()).rev() {
+                let j = (rng.next() * (i + 1) as f64) as usize;
+                batch.swap(i, j.min(i));
+            }
+            let started = Instant::now();
+            let out = handle_batch(&cx, &batch).await;
+            let took = started.elapsed().as_secs_f64();
+            assert!(out.retry.is_empty(), "{:?}", out.results);
+            wall += took;
+            batches += 1;
+            clock = delivered_at + took;
+        }
+        let made = writes(&s) - before;
+        let mut lost = 0;
+        for i in 0..RECORDS {
+            let aws = s
+                .emulator
+                .state()
+                .opportunity("Sandbox", &id(prefix, i))
+                .unwrap();
+            let title_ok = aws["Project"]["Title"] == json!(format!("Record {i} v8"));
+            let steps_ok = aws["LifeCycle"]["NextSteps"] == json!(format!("Step 9 of record {i}"));
+            lost += usize::from(!title_ok) + usize::from(!steps_ok);
+        }
+        println!(
+            "  bursts of {EDITS} edits within {burst_s} s: {} edits in {batches} batches -> {made} UpdateOpportunity \
+             ({:.2} per record; the issue's bar: 110); {lost} final values missing at AWS; {wall:.0} s of batch work",
+            messages.len(),
+            made as f64 / RECORDS as f64
+        );
+        assert_eq!(lost, 0, "an edit was lost");
+    }
+}
