@@ -102,16 +102,7 @@ async fn main() {
     s.seed(seeded);
     // The CRM and the ledger learn the opportunities as a backfill brings them (the events function's
     // reconcile, under its own role).
-    let events = s.pc_as("partner-central-events");
-    let report = acebridge_sync::partner_central::reconcile(
-        &events,
-        &s.ledger,
-        &s.crm,
-        acebridge_mapping::Catalog::Sandbox,
-        || true,
-    )
-    .await
-    .unwrap();
+    let report = s.reconcile_with(&s.pc_as("partner-central-events")).await;
     assert_eq!(report.written, RECORDS * patterns.len(), "{report:?}");
     s.emulator.enforce_quotas(true);
     let cx = s.outbound_cx();

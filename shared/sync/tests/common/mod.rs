@@ -327,8 +327,16 @@ impl PcStack {
 
     /// A reconcile of the Sandbox catalog with all the time it needs.
     pub async fn reconcile(&self) -> acebridge_sync::partner_central::ReconcileReport {
+        self.reconcile_with(&self.pc).await
+    }
+
+    /// [`Self::reconcile`] through the Partner Central client `pc` (e.g. another function's role).
+    pub async fn reconcile_with(
+        &self,
+        pc: &SdkPartnerCentral,
+    ) -> acebridge_sync::partner_central::ReconcileReport {
         acebridge_sync::partner_central::reconcile(
-            &self.pc,
+            pc,
             &self.ledger,
             &self.crm,
             Catalog::Sandbox,
