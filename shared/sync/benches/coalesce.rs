@@ -12,16 +12,14 @@
 //! time each batch took (real, at 1 write/s) moves the simulated clock.
 //!
 //! Two patterns, each on its own 100 records: bursts of 10 edits within 10 s, and within 60 s (the
-//! issue's "ten times in a minute"); the bursts start at random over 10 minutes (fixed seed). Each runs
-//! without holding back and with crm-outbound's settle time (`crm_queue::Settle`, 20 s as the template
-//! sets it): a held message is modelled as coming back when its hand-back visibility has passed.
+//! issue's "ten times in a minute"); the bursts start at random over 10 minutes (fixed seed).
 //! Needs moto: `make bench-coalesce` starts it.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use acebridge_sync::crm_queue::{Settle, handle_batch_settling};
+use acebridge_sync::crm_queue::handle_batch;
 use acebridge_sync::policy::InvitationPolicy;
 use serde_json::json;
 use std::time::Instant;
@@ -31,8 +29,6 @@ const EDITS: usize = 10;
 const BATCH: usize = 100;
 const WINDOW_S: f64 = 60.0;
 const SPREAD_S: f64 = 600.0;
-/// The simulated clock's zero, in Unix seconds (the events' `time`).
-const EPOCH: i64 = 1_796_000_000;
 
 /// A small deterministic generator (no dependency for a bench's random start times).
 struct Lcg(u64);
@@ -66,7 +62,7 @@ fn edits(prefix: &str, burst_s: f64, rng: &mut Lcg) -> Vec<(f64, String, String)
                 json!({"id": ace, "life_cycle": {"next_steps": format!("Step {k} of record {i}")}})
             };
             // EventBridge's `time` has whole seconds; a burst's edits are more than a second apart.
-            let time = chrono::DateTime::from_timestamp(EPOCH + at as i64, 0).unwrap();
+            let time = chrono::DateTime::from_timestamp(1_796_000_000 + at as i64, 0).unwrap();
             let body = json!({
                 "version": "0", "id": format!("{prefix}-{i}-{k}"), "detail-type": "CRM Opportunity Changed",
                 "source": "acebridge.crm", "account": "123456789012",
@@ -94,14 +90,9 @@ fn writes(s: &common::PcStack) -> u64 {
 #[tokio::main]
 async fn main() {
     let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
-    let patterns = [
-        ("1", 10.0, 0),
-        ("2", 60.0, 0),
-        ("3", 10.0, 20),
-        ("4", 60.0, 20),
-    ];
+    let patterns = [("1", 10.0), ("2", 60.0)];
     let mut seeded = Vec::new();
-    for (prefix, _, _) in patterns {
+    for (prefix, _) in patterns {
         for i in 0..RECORDS {
             let mut o = common::api_opportunity(&format!("Coalesce {i}"));
             o["Id"] = json!(id(prefix, i));
@@ -120,16 +111,10 @@ async fn main() {
         "coalescing: {RECORDS} records x {EDITS} edits, bursts starting at random over {SPREAD_S} s; \
          batches of up to {BATCH}, window {WINDOW_S} s"
     );
-    // Each pattern twice, on its own records: without holding back (as before) and with crm-outbound's
-    // settle time as the template sets it (SETTLE_SECONDS 20: a record whose newest change is younger is
-    // handed back for 20 s, once).
-    for (prefix, burst_s, settle_s) in patterns {
-        let mut messages = edits(prefix, burst_s, &mut rng);
-        let total = messages.len();
+    for (prefix, burst_s) in patterns {
+        let messages = edits(prefix, burst_s, &mut rng);
         let before = writes(&s);
-        let mut delivered_before = std::collections::HashSet::new();
-        let (mut clock, mut next, mut batches, mut wall, mut held) =
-            (0.0f64, 0usize, 0usize, 0.0f64, 0usize);
+        let (mut clock, mut next, mut batches, mut wall) = (0.0f64, 0usize, 0usize, 0.0f64);
         while next < messages.len() {
             let opens = clock.max(messages[next].0);
             let closes = opens + WINDOW_S;
@@ -147,26 +132,13 @@ async fn main() {
                 let j = (rng.next() * (i + 1) as f64) as usize;
                 batch.swap(i, j.min(i));
             }
-            let settle = (settle_s > 0).then(|| Settle {
-                quiet: chrono::Duration::seconds(settle_s),
-                now: chrono::DateTime::from_timestamp(EPOCH + delivered_at as i64, 0).unwrap(),
-                delivered_before: delivered_before.clone(),
-            });
             let started = Instant::now();
-            let out = handle_batch_settling(&cx, &batch, settle.as_ref()).await;
+            let out = handle_batch(&cx, &batch).await;
             let took = started.elapsed().as_secs_f64();
             assert!(out.retry.is_empty(), "{:?}", out.results);
             wall += took;
             batches += 1;
             clock = delivered_at + took;
-            // Held messages come again once their hand-back visibility has passed.
-            for id in out.held {
-                held += 1;
-                let (_, body) = batch.iter().find(|(m, _)| *m == id).unwrap().clone();
-                delivered_before.insert(id.clone());
-                messages.push((clock + settle_s as f64, id, body));
-            }
-            messages[next..].sort_by(|a, b| a.0.total_cmp(&b.0));
         }
         let made = writes(&s) - before;
         let mut lost = 0;
@@ -181,9 +153,9 @@ async fn main() {
             lost += usize::from(!title_ok) + usize::from(!steps_ok);
         }
         println!(
-            "  bursts of {EDITS} edits within {burst_s} s, settle {settle_s} s: {total} edits in {batches} batches \
-             ({held} messages held once) -> {made} UpdateOpportunity ({:.2} per record; the issue's bar: 110); \
-             {lost} final values missing at AWS; {wall:.0} s of batch work",
+            "  bursts of {EDITS} edits within {burst_s} s: {} edits in {batches} batches -> {made} UpdateOpportunity \
+             ({:.2} per record; the issue's bar: 110); {lost} final values missing at AWS; {wall:.0} s of batch work",
+            messages.len(),
             made as f64 / RECORDS as f64
         );
         assert_eq!(lost, 0, "an edit was lost");
