@@ -63,13 +63,12 @@ fn edits(prefix: &str, burst_s: f64, rng: &mut Lcg) -> Vec<(f64, String, String)
             };
             // EventBridge's `time` has whole seconds; a burst's edits are more than a second apart.
             let time = chrono::DateTime::from_timestamp(1_796_000_000 + at as i64, 0).unwrap();
-            let body = json!({
-                "version": "0", "id": format!("{prefix}-{i}-{k}"), "detail-type": "CRM Opportunity Changed",
-                "source": "acebridge.crm", "account": "123456789012",
-                "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "region": "us-east-1", "resources": [],
-                "detail": { "crmId": format!("ACB-{ace}"), "opportunity": opportunity }
-            });
+            let body = common::crm_opportunity_changed(
+                &format!("{prefix}-{i}-{k}"),
+                &time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                &format!("ACB-{ace}"),
+                opportunity,
+            );
             out.push((at, format!("m-{prefix}-{i}-{k}"), body.to_string()));
         }
     }

@@ -67,13 +67,12 @@ async fn main() {
     let mut crm_to_aws = Vec::new();
     for i in 0..30 {
         let id = format!("O5{i:06}");
-        let body = json!({
-            "version": "0", "id": format!("lat-{i}"), "detail-type": "CRM Opportunity Changed",
-            "source": "acebridge.crm", "account": "123456789012", "time": "2026-11-30T10:00:00Z",
-            "region": "us-east-1", "resources": [],
-            "detail": { "crmId": format!("ACB-{id}"), "opportunity": {"id": id,
-                        "life_cycle": {"next_steps": format!("CRM step {i}")}} }
-        });
+        let body = common::crm_opportunity_changed(
+            &format!("lat-{i}"),
+            "2026-11-30T10:00:00Z",
+            &format!("ACB-{id}"),
+            json!({"id": id, "life_cycle": {"next_steps": format!("CRM step {i}")}}),
+        );
         let started = Instant::now();
         let out = handle_batch(&cx, &[(format!("m{i}"), body.to_string())]).await;
         crm_to_aws.push(started.elapsed());

@@ -360,12 +360,12 @@ mod partner_central {
         let s = pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
         let messages: Vec<(String, String)> = (1..=3)
             .map(|i| {
-                let detail = json!({ "crmId": format!("OP-D{i}"), "opportunity": crm_opportunity(&format!("Deadline {i}")) });
-                let event = json!({
-                    "version": "0", "id": format!("e{i}"), "detail-type": "CRM Opportunity Changed",
-                    "source": "acebridge.crm", "account": "123456789012", "time": "2026-11-30T10:00:00Z",
-                    "region": "us-east-1", "resources": [], "detail": detail
-                });
+                let event = common::crm_opportunity_changed(
+                    &format!("e{i}"),
+                    "2026-11-30T10:00:00Z",
+                    &format!("OP-D{i}"),
+                    crm_opportunity(&format!("Deadline {i}")),
+                );
                 (format!("m{i}"), event.to_string())
             })
             .collect();

@@ -450,11 +450,13 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
  {
     use acebridge_sync::crm_queue::handle_batch;
     let s = stack().await;
-    let changed = json!({
-        "version": "0", "id": "1", "detail-type": "CRM Opportunity Changed", "source": "acebridge.crm",
-        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": { "crmId": "OP-Q1", "opportunity": crm_opportunity("Queued"), "solutions": ["S-1234567"] }
-    });
+    let mut changed = common::crm_opportunity_changed(
+        "1",
+        "2026-11-22T10:00:00Z",
+        "OP-Q1",
+        crm_opportunity("Queued"),
+    );
+    changed["detail"]["solutions"] = json!(["S-1234567"]);
     let mut broken = changed.clone();
     broken["detail"]["opportunity"] = json!("not an object");
     broken["detail"]["crmId"] = json!(7);
@@ -520,12 +522,12 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
             } else {
                 json!({"life_cycle": {"next_steps": format!("Step {edit} of record {i}")}})
             };
-            let body = json!({
-                "version": "0", "id": format!("e{i}-{edit}"), "detail-type": "CRM Opportunity Changed",
-                "source": "acebridge.crm", "account": "123456789012",
-                "time": format!("2026-11-30T10:00:{:02}Z", edit * 2), "region": "us-east-1", "resources": [],
-                "detail": { "crmId": format!("OP-C{i}"), "opportunity": opportunity }
-            });
+            let body = common::crm_opportunity_changed(
+                &format!("e{i}-{edit}"),
+                &format!("2026-11-30T10:00:{:02}Z", edit * 2),
+                &format!("OP-C{i}"),
+                opportunity,
+            );
             messages.push((format!("m{i}-{edit}"), body.to_string()));
         }
     }

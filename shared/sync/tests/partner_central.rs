@@ -586,8 +586,9 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
         *now.lock().unwrap() += chrono::Duration::hours(1);
     }
     // n gets and n/100 pages (for 300: 300 and 3): at least two full days of the backfill's share (0.35 n
-    // reads), finishing on the third at the earliest. The live reads (one an hour) count in the same window and come off the backfill's
-    // share (about 25 per window of 25 hourly buckets), so at most four such windows: before hour 100.
+    // reads), finishing on the third at the earliest. The live reads (one an hour) count in the same
+    // window and come off the backfill's share (about 25 per window of 25 hourly buckets), so at most four
+    // such windows: before hour 100.
     let finished_at = finished_at.expect("the backfill never finished");
     assert!(
         (48..100).contains(&finished_at),

@@ -272,6 +272,22 @@ pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
     }
 }
 
+/// A `CRM Opportunity Changed` event as a CRM integration puts it on acebridge's bus (schema:
+/// docs/crm-events.md), with the EventBridge envelope: event `id`, bus `time` (RFC 3339), and the detail's
+/// `crmId` and `opportunity`.
+pub fn crm_opportunity_changed(
+    id: &str,
+    time: &str,
+    crm_id: &str,
+    opportunity: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "version": "0", "id": id, "detail-type": "CRM Opportunity Changed", "source": "acebridge.crm",
+        "account": "123456789012", "time": time, "region": "us-east-1", "resources": [],
+        "detail": { "crmId": crm_id, "opportunity": opportunity }
+    })
+}
+
 /// A partner opportunity in the API's shape (the aws-samples Sandbox create request).
 pub fn api_opportunity(title: &str) -> serde_json::Value {
     let mut o: serde_json::Value = serde_json::from_str(include_str!(
