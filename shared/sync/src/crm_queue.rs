@@ -7,6 +7,7 @@
 
 use crate::crm::Crm;
 use crate::error::PortError;
+use crate::field_times::FieldTimes;
 use crate::ledger::Ledger;
 use crate::metrics;
 use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
@@ -145,7 +146,9 @@ where
     let mut files = Vec::new();
     // API channel: a record's changes in this batch are coalesced (in the order they were put on the bus)
     // into one push, so ten quick edits of one opportunity spend one of the day's writes, not ten.
-    let mut work: Vec<(Vec<String>, CrmEvent)> = Vec::new();
+    // Each field of a coalesced change carries the bus time of the change that set it (see
+    // `field_times`): none for decisions and leads.
+    let mut work: Vec<(Vec<String>, CrmEvent, FieldTimes)> = Vec::new();
     let mut timed: Vec<(
         Option<chrono::DateTime<Utc>>,
         usize,
@@ -176,29 +179,31 @@ where
             }
             (Channel::S3, event) => files.push((id.clone(), event)),
             (Channel::Api, CrmEvent::Changed(c)) => timed.push((time, n, id.clone(), c)),
-            (Channel::Api, decision) => work.push((vec![id.clone()], decision)),
+            (Channel::Api, other) => work.push((vec![id.clone()], other, FieldTimes::default())),
         }
     }
     timed.sort_by_key(|(time, n, _, _)| (*time, *n));
-    let mut by_record: Vec<(Vec<String>, OpportunityChanged)> = Vec::new();
-    for (_, _, id, c) in timed {
-        match by_record.iter_mut().find(|(_, g)| g.crm_id == c.crm_id) {
-            Some((ids, g)) => {
+    let mut by_record: Vec<(Vec<String>, OpportunityChanged, FieldTimes)> = Vec::new();
+    for (time, _, id, c) in timed {
+        let stamped = time.map_or_else(FieldTimes::default, |t| FieldTimes::of(&c.opportunity, t));
+        match by_record.iter_mut().find(|(_, g, _)| g.crm_id == c.crm_id) {
+            Some((ids, g, times)) => {
                 ids.push(id);
                 g.coalesce(c);
+                times.absorb(&stamped);
             }
-            None => by_record.push((vec![id], c)),
+            None => by_record.push((vec![id], c, stamped)),
         }
     }
     work.extend(
         by_record
             .into_iter()
-            .map(|(ids, c)| (ids, CrmEvent::Changed(c))),
+            .map(|(ids, c, times)| (ids, CrmEvent::Changed(c), times)),
     );
-    for (ids, event) in &work {
+    for (ids, event, times) in &work {
         let done: Result<Value, PortError> = match event {
-            CrmEvent::Changed(c) => outbound::push_opportunity(
-                cx.pc, cx.ledger, cx.crm, cx.catalog, c,
+            CrmEvent::Changed(c) => outbound::push_change(
+                cx.pc, cx.ledger, cx.crm, cx.catalog, c, times,
             )
             .await
             .map(|p| {

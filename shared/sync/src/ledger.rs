@@ -6,6 +6,7 @@
 //! as stale, duplicate, or worth applying) are pure functions here, shared by every adapter and channel.
 
 use crate::error::PortError;
+use crate::field_times::FieldTimes;
 use crate::record::RecordKind;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
@@ -145,6 +146,10 @@ pub struct LedgerEntry {
     /// The CRM's record as last sent to Partner Central: the next change is what differs from it.
     #[serde(default)]
     pub crm_snapshot: Option<serde_json::Value>,
+    /// Per field of that record, the bus time of the newest CRM change written: an older change that
+    /// arrives later does not put its values back (see [`crate::field_times`]).
+    #[serde(default, skip_serializing_if = "FieldTimes::is_empty")]
+    pub crm_times: FieldTimes,
     /// Alerts already published for this record (e.g. `Referral Expiring`), so each goes out once.
     #[serde(default)]
     pub alerts: Vec<String>,
@@ -186,6 +191,7 @@ impl LedgerEntry {
             aws_result: None,
             held: None,
             crm_snapshot: None,
+            crm_times: FieldTimes::default(),
             alerts: Vec::new(),
             refreshed_at: None,
             closed_at: None,

@@ -21,6 +21,7 @@ pub mod crm_queue;
 pub mod deadline;
 pub mod engagements;
 pub mod error;
+pub mod field_times;
 pub mod forget;
 pub mod ingest;
 pub mod lead_identity;

@@ -5,6 +5,7 @@
 
 use crate::crm::Crm;
 use crate::error::PortError;
+use crate::field_times::{FieldTimes, leaves};
 use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
 use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, carry_out};
 use crate::policy::Decision;
@@ -243,26 +244,12 @@ fn set(v: &mut Value, path: &[String], value: Value) {
 /// The leaf paths where `change` says something other than `current` (lists and masked values are
 /// leaves; keys the change leaves out are not changes).
 pub fn changed_paths(current: &Value, change: &Value) -> Vec<Vec<String>> {
-    fn walk(cur: Option<&Value>, ch: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-        match ch {
-            Value::Object(m) if !(m.len() == 1 && m.get("masked") == Some(&Value::Bool(true))) => {
-                for (k, v) in m {
-                    path.push(k.clone());
-                    walk(cur.and_then(|c| c.get(k)), v, path, out);
-                    path.pop();
-                }
-            }
-            leaf => {
-                let masked = matches!(leaf, Value::Object(_));
-                if !masked && cur != Some(leaf) && !(cur.is_none() && leaf.is_null()) {
-                    out.push(path.clone());
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(Some(current), change, &mut Vec::new(), &mut out);
-    out.retain(|p| !NOT_THE_CRMS.iter().any(|n| starts(p, n)));
+    let mut out = leaves(change);
+    out.retain(|p| {
+        let (cur, leaf) = (get(current, p), get(change, p));
+        leaf.is_some_and(|l| cur != Some(l) && !(cur.is_none() && l.is_null()))
+            && !NOT_THE_CRMS.iter().any(|n| starts(p, n))
+    });
     out
 }
 
@@ -320,14 +307,29 @@ fn refusal_errors(r: &Refusal) -> Vec<String> {
     }
 }
 
-/// Sends a CRM change to Partner Central: creates the opportunity the first time (then associates and,
-/// if asked, submits), updates it afterwards.
+/// Sends a CRM change whose bus time is unknown (see [`push_change`]): nothing in it is ever taken as
+/// older than what was written.
 pub async fn push_opportunity(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
     crm: &impl Crm,
     catalog: Catalog,
     change: &OpportunityChanged,
+) -> Result<Pushed, PortError> {
+    push_change(pc, ledger, crm, catalog, change, &FieldTimes::default()).await
+}
+
+/// Sends a CRM change to Partner Central: creates the opportunity the first time (then associates and,
+/// if asked, submits), updates it afterwards. `times` stamps each field of the change with the bus time
+/// of the change that set it; a field a newer change already wrote is left out (see
+/// [`crate::field_times`]).
+pub async fn push_change(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    change: &OpportunityChanged,
+    times: &FieldTimes,
 ) -> Result<Pushed, PortError> {
     let now = Utc::now();
     let known = ledger
@@ -340,13 +342,35 @@ pub async fn push_opportunity(
         .and_then(|e| e.ace_id.clone())
         .or_else(|| change.opportunity["id"].as_str().map(str::to_string));
     let Some(id) = id else {
-        return create(pc, ledger, crm, catalog, change, now).await;
+        return create(pc, ledger, crm, catalog, change, times, now).await;
+    };
+    let (written, previous) = match known {
+        Some(e) => (e.crm_times, e.crm_snapshot),
+        None => (FieldTimes::default(), None),
+    };
+    // An older change that SQS delivered late (a retry, or simply out of order) does not put back what
+    // a newer change of the same record already wrote.
+    let stale = written.stale(&change.opportunity, times);
+    let mut times = times.clone();
+    let fresh;
+    let change = if stale.is_empty() {
+        change
+    } else {
+        info!(
+            opportunity = %id,
+            fields = stale.len(),
+            "fields older than those written are left out"
+        );
+        times.remove(&stale);
+        let mut c = change.clone();
+        c.opportunity = without(&c.opportunity, &stale);
+        fresh = c;
+        &fresh
     };
     // Only what the CRM changed since it last sent the record goes out: a field AWS changed meanwhile
     // and the CRM did not is left as AWS has it.
-    let previous: Option<OpportunityChanged> = known
-        .and_then(|e| e.crm_snapshot)
-        .and_then(|v| serde_json::from_value(v).ok());
+    let previous: Option<OpportunityChanged> =
+        previous.and_then(|v| serde_json::from_value(v).ok());
     let delta = match &previous {
         Some(p) => only(
             &change.opportunity,
@@ -356,7 +380,12 @@ pub async fn push_opportunity(
     };
     let pushed = update(pc, ledger, crm, catalog, &id, &change.crm_id, &delta, now).await?;
     let key = RecordKey::ace(RecordKind::Opportunity, catalog, &id);
-    remember_snapshot(ledger, &key, change, now).await?;
+    // What the CRM has sent so far, all of it: a change may name only what it changed.
+    let mut sent = previous.clone().unwrap_or_else(|| change.clone());
+    if previous.is_some() {
+        sent.coalesce(change.clone());
+    }
+    remember_snapshot(ledger, &key, &sent, &times, now).await?;
     let errors = associate_new(pc, catalog, &id, change, previous.as_ref()).await?;
     if !errors.is_empty() {
         tell_crm(crm, &change.crm_id, Some(&id), false, errors, now).await?;
@@ -370,6 +399,7 @@ async fn create(
     crm: &impl Crm,
     catalog: Catalog,
     change: &OpportunityChanged,
+    times: &FieldTimes,
     now: DateTime<Utc>,
 ) -> Result<Pushed, PortError> {
     let mut opportunity = parse_opportunity(&change.opportunity)?;
@@ -407,7 +437,7 @@ async fn create(
     };
     ledger::attach_result(ledger, target, ok, now).await?;
     let key = RecordKey::ace(RecordKind::Opportunity, catalog, &created.id);
-    remember_snapshot(ledger, &key, change, now).await?;
+    remember_snapshot(ledger, &key, change, times, now).await?;
     let mut errors = associate_new(pc, catalog, &created.id, change, None).await?;
     let mut submitted = false;
     if let Some(s) = &change.submit
@@ -550,6 +580,19 @@ async fn update(
     ))
 }
 
+/// `record` without the values at `paths`.
+fn without(record: &Value, paths: &[Vec<String>]) -> Value {
+    let mut out = record.clone();
+    for p in paths {
+        if let Some((last, parents)) = p.split_last()
+            && let Some(Value::Object(m)) = parents.iter().try_fold(&mut out, |v, k| v.get_mut(k))
+        {
+            m.remove(last);
+        }
+    }
+    out
+}
+
 /// The parts of `record` at `paths`.
 fn only(record: &Value, paths: &[Vec<String>]) -> Value {
     let mut out = Value::Object(Map::new());
@@ -578,11 +621,16 @@ async fn remember_held(
 async fn remember_snapshot(
     ledger: &impl Ledger,
     key: &RecordKey,
-    change: &OpportunityChanged,
+    sent: &OpportunityChanged,
+    times: &FieldTimes,
     now: DateTime<Utc>,
 ) -> Result<(), PortError> {
-    let snapshot = serde_json::to_value(change).ok();
-    ledger::edit(ledger, key, now, |e| e.crm_snapshot = snapshot.clone()).await
+    let snapshot = serde_json::to_value(sent).ok();
+    ledger::edit(ledger, key, now, |e| {
+        e.crm_snapshot = snapshot.clone();
+        e.crm_times.absorb(times);
+    })
+    .await
 }
 
 /// Associates the solutions, AWS products and Marketplace entities the CRM added since `previous`; the

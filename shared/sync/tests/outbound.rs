@@ -548,6 +548,65 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
 }
 
 #[tokio::test]
+async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back() {
+    use acebridge_sync::crm_queue::handle_batch;
+    let s = stack().await;
+    let opp = crm_opportunity("Record");
+    in_crm(&s, "OP-LATE", &opp).await;
+    push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change("OP-LATE", opp),
+    )
+    .await
+    .unwrap();
+    let updates = |s: &PcStack| {
+        s.emulator
+            .state()
+            .stats
+            .calls
+            .get("UpdateOpportunity")
+            .copied()
+            .unwrap_or(0)
+    };
+    // The seller renames the record twice. The first change also sets the next steps; its message
+    // failed once, so SQS brings it back after the second change was written.
+    let older = common::crm_opportunity_changed(
+        "e1",
+        "2026-11-30T10:00:10Z",
+        "OP-LATE",
+        json!({"project": {"title": "Renamed once"}, "life_cycle": {"next_steps": "Call the CFO"}}),
+    );
+    let newer = common::crm_opportunity_changed(
+        "e2",
+        "2026-11-30T10:00:20Z",
+        "OP-LATE",
+        json!({"project": {"title": "Renamed twice"}}),
+    );
+    let cx = s.outbound_cx();
+    let before = updates(&s);
+    for (n, event) in [&newer, &older, &older].into_iter().enumerate() {
+        let out = handle_batch(&cx, &[(format!("m{n}"), event.to_string())]).await;
+        assert!(out.retry.is_empty(), "{:?}", out.results);
+    }
+    let aws = &opportunities(&s, "OP-LATE")[0];
+    assert_eq!(
+        aws["Project"]["Title"],
+        json!("Renamed twice"),
+        "the older title came back"
+    );
+    assert_eq!(
+        aws["LifeCycle"]["NextSteps"],
+        json!("Call the CFO"),
+        "an edit was lost"
+    );
+    // The newer change, then the older one's next steps; its second delivery has nothing left to send.
+    assert_eq!(updates(&s) - before, 2);
+}
+
+#[tokio::test]
 async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
     let s = stack().await;
     let mut incomplete = crm_opportunity("placeholder");
