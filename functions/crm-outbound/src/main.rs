@@ -1,12 +1,14 @@
 //! SQS (fed by acebridge's bus, `source` `acebridge.crm`): CRM changes and referral decisions to AWS,
 //! one message at a time within Partner Central's write quota; partial batch responses.
 //! Environment: `CHANNEL` (`api` | `s3`), `CATALOG`, `LEDGER_TABLE`, `CRM_TABLE`, `EVENT_BUS`; for `s3`: `ACE_BUCKET`,
-//! `ACE_BUCKET_REGION`, `ACE_KMS_KEY_ARN`, `PARTNER_ID`; `PARTNER_CENTRAL_ENDPOINT` for the emulator only.
+//! `ACE_BUCKET_REGION`, `ACE_KMS_KEY_ARN`, `PARTNER_ID`; `PARTNER_CENTRAL_ENDPOINT` for the emulator only;
+//! `CRM_CHANGES_QUEUE_URL` and `SETTLE_SECONDS` (default 20, 0 off): a record whose newest change is younger
+//! is handed back to the queue for that long, once, to be written with the rest of its burst.
 
 use acebridge_mapping::PartnerId;
 use acebridge_sync::adapters::config;
 use acebridge_sync::crm_queue::{self, Channel, Context};
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
@@ -26,6 +28,10 @@ async fn main() -> Result<(), Error> {
         Channel::Api => (None, None),
     };
     let outcomes = config::event_bus(&sdk)?;
+    let changes_queue = config::work_queue(&sdk, "CRM_CHANGES_QUEUE_URL");
+    let settle_seconds: i32 = config::env_opt("SETTLE_SECONDS")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(20);
     let cx = Context {
         pc: &pc,
         ledger: &ledger,
@@ -38,22 +44,16 @@ async fn main() -> Result<(), Error> {
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let cx = &cx;
+        let (cx, changes_queue) = (&cx, &changes_queue);
         async move {
-            let messages: Vec<(String, String)> = event
-                .payload
-                .records
-                .into_iter()
-                .filter_map(|m| Some((m.message_id?, m.body?)))
-                .collect();
-            let outcome = crm_queue::handle_batch(cx, &messages).await;
+            let response = crm_queue::handle_sqs_event(
+                cx,
+                event.payload,
+                changes_queue.as_ref(),
+                settle_seconds,
+            )
+            .await;
             acebridge_sync::metrics::flush();
-            let mut response = SqsBatchResponse::default();
-            for id in outcome.retry {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
             Ok::<_, Error>(response)
         }
     }))

@@ -127,12 +127,133 @@ pub struct BatchOutcome {
     pub results: Vec<(String, Value)>,
     /// Message ids to retry (retryable failures only).
     pub retry: Vec<String>,
+    /// Message ids held back for the rest of their record's burst (see [`Settle`]): handed back to the
+    /// queue to come again shortly, with whatever changes of the record arrive meanwhile.
+    pub held: Vec<String>,
+}
+
+/// Holding back, once, a record whose changes are still coming.
+///
+/// Changes are coalesced within one batch only, and a batch is cut by size or time (the event source's
+/// `BatchSize`, `MaximumBatchingWindowInSeconds`), wherever a seller's burst of edits happens to be. A
+/// record whose newest change in the batch is younger than `quiet` is held back: its messages go back to
+/// the queue for a short while (crm-outbound sets their visibility) and come again with the rest of the
+/// burst, so the burst costs one write instead of one per batch it spans. A message is held at most once
+/// (SQS's receive count): a record edited without pause is written at its next delivery, and a held
+/// message counts one delivery towards the queue's `maxReceiveCount`.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    /// How long a record's changes must have been quiet for it to be written now.
+    pub quiet: chrono::Duration,
+    /// The time the batch is handled at.
+    pub now: chrono::DateTime<Utc>,
+    /// Messages delivered before (SQS's `ApproximateReceiveCount` above 1): never held again.
+    pub delivered_before: std::collections::HashSet<String>,
+}
+
+impl Settle {
+    /// True when a record whose changes are `ids`, the newest put on the bus at `newest`, waits.
+    fn holds(&self, ids: &[String], newest: Option<chrono::DateTime<Utc>>) -> bool {
+        newest.is_some_and(|t| self.now - t < self.quiet)
+            && ids.iter().all(|id| !self.delivered_before.contains(id))
+    }
+}
+
+/// One record's changes in a batch, coalesced in the order they were put on the bus.
+struct RecordChanges {
+    /// Their messages.
+    ids: Vec<String>,
+    /// The newest one's bus time.
+    newest: Option<chrono::DateTime<Utc>>,
+    /// All of them as one change.
+    change: OpportunityChanged,
+    /// When each field was set (see [`crate::field_times`]).
+    times: FieldTimes,
 }
 
 /// Handles a batch of `(message id, body)`.
 pub async fn handle_batch<P, L, C, S, O>(
     cx: &Context<'_, P, L, C, S, O>,
     messages: &[(String, String)],
+) -> BatchOutcome
+where
+    P: PartnerCentral,
+    L: Ledger,
+    C: Crm,
+    S: ObjectStore,
+    O: Outcomes,
+{
+    handle_batch_settling(cx, messages, None).await
+}
+
+/// crm-outbound's work for one SQS event: the batch handled with `settle_seconds` of [`Settle`] (0: off;
+/// only with `queue`, the CRM changes queue itself), the held messages handed back to `queue` for that
+/// long, and the answer to Lambda: every message to retry or held, as a batch item failure.
+pub async fn handle_sqs_event<P, L, C, S, O>(
+    cx: &Context<'_, P, L, C, S, O>,
+    event: aws_lambda_events::sqs::SqsEvent,
+    queue: Option<&crate::adapters::sqs::WorkQueue>,
+    settle_seconds: i32,
+) -> aws_lambda_events::sqs::SqsBatchResponse
+where
+    P: PartnerCentral,
+    L: Ledger,
+    C: Crm,
+    S: ObjectStore,
+    O: Outcomes,
+{
+    use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+    let records = event.records;
+    let settle = (settle_seconds > 0 && queue.is_some()).then(|| Settle {
+        quiet: chrono::Duration::seconds(i64::from(settle_seconds)),
+        now: Utc::now(),
+        delivered_before: records
+            .iter()
+            .filter(|m| {
+                m.attributes
+                    .get("ApproximateReceiveCount")
+                    .and_then(|c| c.parse::<u32>().ok())
+                    .is_some_and(|c| c > 1)
+            })
+            .filter_map(|m| m.message_id.clone())
+            .collect(),
+    });
+    let messages: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|m| Some((m.message_id.clone()?, m.body.clone()?)))
+        .collect();
+    let outcome = handle_batch_settling(cx, &messages, settle.as_ref()).await;
+    if let Some(queue) = queue
+        && !outcome.held.is_empty()
+    {
+        let receipts: Vec<String> = records
+            .iter()
+            .filter(|m| {
+                m.message_id
+                    .as_ref()
+                    .is_some_and(|id| outcome.held.contains(id))
+            })
+            .filter_map(|m| m.receipt_handle.clone())
+            .collect();
+        // If this fails they still come again, after the queue's own visibility timeout.
+        if let Err(e) = queue.hand_back(&receipts, settle_seconds).await {
+            tracing::warn!(error = %e, held = receipts.len(), "held changes not handed back early");
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    for id in outcome.retry.into_iter().chain(outcome.held) {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        response.batch_item_failures.push(failure);
+    }
+    response
+}
+
+/// [`handle_batch`], holding back the records whose changes are still coming (see [`Settle`]).
+pub async fn handle_batch_settling<P, L, C, S, O>(
+    cx: &Context<'_, P, L, C, S, O>,
+    messages: &[(String, String)],
+    settle: Option<&Settle>,
 ) -> BatchOutcome
 where
     P: PartnerCentral,
@@ -183,23 +304,36 @@ where
         }
     }
     timed.sort_by_key(|(time, n, _, _)| (*time, *n));
-    let mut by_record: Vec<(Vec<String>, OpportunityChanged, FieldTimes)> = Vec::new();
+    let mut by_record: Vec<RecordChanges> = Vec::new();
     for (time, _, id, c) in timed {
         let stamped = time.map_or_else(FieldTimes::default, |t| FieldTimes::of(&c.opportunity, t));
-        match by_record.iter_mut().find(|(_, g, _)| g.crm_id == c.crm_id) {
-            Some((ids, g, times)) => {
-                ids.push(id);
-                g.coalesce(c);
-                times.absorb(&stamped);
+        match by_record.iter_mut().find(|r| r.change.crm_id == c.crm_id) {
+            Some(r) => {
+                r.ids.push(id);
+                r.newest = r.newest.max(time);
+                r.change.coalesce(c);
+                r.times.absorb(&stamped);
             }
-            None => by_record.push((vec![id], c, stamped)),
+            None => by_record.push(RecordChanges {
+                ids: vec![id],
+                newest: time,
+                change: c,
+                times: stamped,
+            }),
         }
     }
-    work.extend(
-        by_record
-            .into_iter()
-            .map(|(ids, c, times)| (ids, CrmEvent::Changed(c), times)),
-    );
+    for r in by_record {
+        if settle.is_some_and(|s| s.holds(&r.ids, r.newest)) {
+            info!(crm_id = %r.change.crm_id, changes = r.ids.len(), "held for the rest of its burst");
+            for id in r.ids {
+                out.results
+                    .push((id.clone(), json!({ "held": "changes still coming" })));
+                out.held.push(id);
+            }
+            continue;
+        }
+        work.push((r.ids, CrmEvent::Changed(r.change), r.times));
+    }
     for (ids, event, times) in &work {
         let done: Result<Value, PortError> = match event {
             CrmEvent::Changed(c) => outbound::push_change(

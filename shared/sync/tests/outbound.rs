@@ -12,7 +12,7 @@ use acebridge_sync::outbound::{
 use acebridge_sync::partner_central::{PartnerCentral, Submission};
 use acebridge_sync::policy::InvitationPolicy;
 use acebridge_sync::record::{RecordKind, SyncRecord};
-use common::{PcStack, api_opportunity, referral};
+use common::{PcStack, api_opportunity, referral, refused};
 use serde_json::{Value, json};
 
 /// The CRM's opportunity in canonical form (the aws-samples create request, through the mapping).
@@ -954,4 +954,171 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
     );
     assert_eq!(r["marketplace_offer_sets"], json!([offer_set]));
     assert_eq!(s.emulator.model_violations(), 0);
+}
+
+/// What Lambda's SQS event source would hand crm-outbound: up to ten messages received from `url`,
+/// with their receive counts (waits up to `wait` seconds for `want` of them).
+async fn received(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    want: usize,
+) -> aws_lambda_events::sqs::SqsEvent {
+    use aws_sdk_sqs::types::MessageSystemAttributeName;
+    let mut event = aws_lambda_events::sqs::SqsEvent::default();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while event.records.len() < want && std::time::Instant::now() < until {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .unwrap();
+        for m in got.messages.unwrap_or_default() {
+            let mut r = aws_lambda_events::sqs::SqsMessage::default();
+            r.message_id = m.message_id;
+            r.receipt_handle = m.receipt_handle;
+            r.body = m.body;
+            for (k, v) in m.attributes.unwrap_or_default() {
+                r.attributes.insert(k.as_str().to_string(), v);
+            }
+            event.records.push(r);
+        }
+    }
+    event
+}
+
+#[tokio::test]
+async fn a_record_still_being_edited_is_held_once_and_written_with_the_rest_of_its_burst() {
+    use acebridge_sync::crm_queue::handle_sqs_event;
+    let s = stack().await;
+    for crm_id in ["OP-H1", "OP-H2"] {
+        let opp = crm_opportunity(&format!("Record {crm_id}"));
+        in_crm(&s, crm_id, &opp).await;
+        push_opportunity(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            &change(crm_id, opp),
+        )
+        .await
+        .unwrap();
+    }
+    // The CRM changes queue, named as CloudFormation names the template's; crm-outbound reaches it under
+    // its own role (the IAM gate), Lambda's event source with the test's credentials.
+    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(common::unique("pc-CrmChangesQueue"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let (gate, gated) = common::through_gate(
+        &s.sdk,
+        "crm-outbound",
+        &common::role_policies("crm-outbound"),
+    )
+    .await;
+    let queue = acebridge_sync::adapters::sqs::WorkQueue::new(
+        aws_sdk_sqs::Client::new(&gated),
+        url.clone(),
+    );
+    let send = |crm_id: &str, opportunity: Value, at: chrono::DateTime<chrono::Utc>| {
+        let body = common::crm_opportunity_changed(
+            &common::unique("ev"),
+            &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            crm_id,
+            opportunity,
+        );
+        let sqs = sqs.clone();
+        let url = url.clone();
+        async move {
+            sqs.send_message()
+                .queue_url(url)
+                .message_body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .message_id
+                .unwrap()
+        }
+    };
+    let writes = |s: &PcStack| {
+        s.emulator
+            .state()
+            .stats
+            .calls
+            .get("UpdateOpportunity")
+            .copied()
+            .unwrap_or(0)
+    };
+    const SETTLE: i32 = 4;
+    let now = chrono::Utc::now();
+    // OP-H1 was just edited (its seller is still at it); OP-H2 two minutes ago. The hold is 4 s: long
+    // enough that OP-H1 is still young when the batch is handled on a loaded machine.
+    let first = send("OP-H1", json!({"project": {"title": "Held v1"}}), now).await;
+    send(
+        "OP-H2",
+        json!({"project": {"title": "Quiet v1"}}),
+        now - chrono::Duration::seconds(120),
+    )
+    .await;
+    let cx = s.outbound_cx();
+    let before = writes(&s);
+    let response = handle_sqs_event(&cx, received(&sqs, &url, 2).await, Some(&queue), SETTLE).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(
+        failed,
+        std::slice::from_ref(&first),
+        "OP-H1 held, OP-H2 written"
+    );
+    assert_eq!(writes(&s) - before, 1);
+
+    // The rest of OP-H1's burst comes; the held change is back within its 4 s, not the queue's timeout.
+    send(
+        "OP-H1",
+        json!({"life_cycle": {"next_steps": "Held v2"}}),
+        chrono::Utc::now(),
+    )
+    .await;
+    let again = received(&sqs, &url, 2).await;
+    let counts: Vec<_> = again
+        .records
+        .iter()
+        .map(|m| {
+            (
+                m.message_id.clone().unwrap(),
+                m.attributes["ApproximateReceiveCount"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        counts.contains(&(first.clone(), "2".to_string())),
+        "{counts:?}"
+    );
+    let response = handle_sqs_event(&cx, again, Some(&queue), SETTLE).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "held once only: {:?}",
+        response.batch_item_failures
+    );
+    assert_eq!(writes(&s) - before, 2, "one write for OP-H1's two edits");
+    let aws = &opportunities(&s, "OP-H1")[0];
+    assert_eq!(aws["Project"]["Title"], json!("Held v1"));
+    assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Held v2"));
+    assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
+    let actions: Vec<String> = gate.calls().into_iter().map(|c| c.action).collect();
+    assert!(
+        actions.contains(&"sqs:ChangeMessageVisibility".to_string()),
+        "{actions:?}"
+    );
 }

@@ -6,7 +6,7 @@
 use super::classify;
 use crate::error::PortError;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, SendMessageBatchRequestEntry};
 
 /// The most acebridge puts in one message: 256 KiB, the smallest message size limit an SQS queue has had
 /// (SendMessageBatch also caps a call's messages at 1 MiB together). Callers keep bodies far smaller.
@@ -71,6 +71,44 @@ impl WorkQueue {
                             .map(|f| f.code.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes received messages (by receipt handle) visible again after `seconds` instead of the queue's
+    /// visibility timeout, ten a call (ChangeMessageVisibilityBatch). The caller then reports them as
+    /// batch item failures, so they come again soon (crm-outbound's held records, `crm_queue::Settle`).
+    pub async fn hand_back(&self, receipts: &[String], seconds: i32) -> Result<(), PortError> {
+        for chunk in receipts.chunks(10) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (n, receipt) in chunk.iter().enumerate() {
+                entries.push(
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(n.to_string())
+                        .receipt_handle(receipt)
+                        .visibility_timeout(seconds)
+                        .build()
+                        .map_err(|e| PortError::permanent("sqs", e.to_string()))?,
+                );
+            }
+            let out = self
+                .client
+                .change_message_visibility_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify("sqs", "ChangeMessageVisibilityBatch", e))?;
+            if !out.failed.is_empty() {
+                return Err(PortError::retryable(
+                    "sqs",
+                    format!(
+                        "ChangeMessageVisibilityBatch: {} of {} messages failed",
+                        out.failed.len(),
+                        chunk.len()
                     ),
                 ));
             }
