@@ -21,15 +21,11 @@ const FAULTS: u32 = 5;
 
 /// Partner Central reads as the emulator counted them (failed attempts not included).
 fn reads(emulator: &Emulator) -> u64 {
-    let stats = emulator.state().stats.clone();
-    [
+    emulator.state().stats.of(&[
         "ListOpportunities",
         "GetOpportunity",
         "GetAwsOpportunitySummary",
-    ]
-    .iter()
-    .map(|op| stats.calls.get(*op).copied().unwrap_or(0))
-    .sum()
+    ])
 }
 
 struct Stack {

@@ -132,30 +132,37 @@ pub struct BatchOutcome {
     pub held: Vec<String>,
 }
 
-/// Holding back, once, a record whose changes are still coming.
+/// Holding back a record whose changes are still coming.
 ///
 /// Changes are coalesced within one batch only, and a batch is cut by size or time (the event source's
 /// `BatchSize`, `MaximumBatchingWindowInSeconds`), wherever a seller's burst of edits happens to be. A
 /// record whose newest change in the batch is younger than `quiet` is held back: its messages go back to
 /// the queue for a short while (crm-outbound sets their visibility) and come again with the rest of the
-/// burst, so the burst costs one write instead of one per batch it spans. A message is held at most once
-/// (SQS's receive count): a record edited without pause is written at its next delivery, and a held
-/// message counts one delivery towards the queue's `maxReceiveCount`.
+/// burst, so the burst costs one write instead of one per batch it spans. A message is held at most
+/// [`HOLDS`] times (SQS's receive count): a record edited without pause is written once one of its
+/// messages was held that often.
 #[derive(Debug, Clone)]
 pub struct Settle {
     /// How long a record's changes must have been quiet for it to be written now.
     pub quiet: chrono::Duration,
     /// The time the batch is handled at.
     pub now: chrono::DateTime<Utc>,
-    /// Messages delivered before (SQS's `ApproximateReceiveCount` above 1): never held again.
-    pub delivered_before: std::collections::HashSet<String>,
+    /// Per message id, how often SQS delivered it before this batch (its `ApproximateReceiveCount` − 1);
+    /// a message not listed was not delivered before.
+    pub delivered_before: std::collections::HashMap<String, u32>,
 }
+
+/// How many times a message may be held back. Each hold is one receive: a held message keeps at least 3
+/// of the CRM changes queue's 5 receives (`maxReceiveCount` in the template) for real failures.
+pub const HOLDS: u32 = 2;
 
 impl Settle {
     /// True when a record whose changes are `ids`, the newest put on the bus at `newest`, waits.
     fn holds(&self, ids: &[String], newest: Option<chrono::DateTime<Utc>>) -> bool {
         newest.is_some_and(|t| self.now - t < self.quiet)
-            && ids.iter().all(|id| !self.delivered_before.contains(id))
+            && ids
+                .iter()
+                .all(|id| self.delivered_before.get(id).copied().unwrap_or(0) < HOLDS)
     }
 }
 
@@ -209,13 +216,13 @@ where
         now: Utc::now(),
         delivered_before: records
             .iter()
-            .filter(|m| {
-                m.attributes
+            .filter_map(|m| {
+                let received = m
+                    .attributes
                     .get("ApproximateReceiveCount")
-                    .and_then(|c| c.parse::<u32>().ok())
-                    .is_some_and(|c| c > 1)
+                    .and_then(|c| c.parse::<u32>().ok())?;
+                Some((m.message_id.clone()?, received.saturating_sub(1)))
             })
-            .filter_map(|m| m.message_id.clone())
             .collect(),
     });
     let messages: Vec<(String, String)> = records

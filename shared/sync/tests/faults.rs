@@ -310,7 +310,7 @@ mod partner_central {
     }
 
     fn calls(s: &common::PcStack, op: &str) -> u64 {
-        s.emulator.state().stats.calls.get(op).copied().unwrap_or(0)
+        s.calls_of(&[op])
     }
 
     /// Partner Central answers after 3 s; the client gives up after its attempt and operation timeouts

@@ -22,7 +22,7 @@ fn lead_spec() -> Value {
 }
 
 fn calls(s: &PcStack, op: &str) -> u64 {
-    s.emulator.state().stats.calls.get(op).copied().unwrap_or(0)
+    s.calls_of(&[op])
 }
 
 async fn stack(leads: InvitationPolicy, opportunities: InvitationPolicy) -> PcStack {

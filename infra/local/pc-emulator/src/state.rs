@@ -170,6 +170,16 @@ pub struct Stats {
     pub model_violations: u64,
 }
 
+impl Stats {
+    /// Calls of these operations, together.
+    pub fn of(&self, operations: &[&str]) -> u64 {
+        operations
+            .iter()
+            .map(|op| self.calls.get(*op).copied().unwrap_or(0))
+            .sum()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Invitation {
     /// GetEngagementInvitation's output (without `Catalog`).

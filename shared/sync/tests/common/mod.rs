@@ -502,4 +502,9 @@ impl PcStack {
     pub fn calls(&self) -> u64 {
         self.emulator.state().stats.calls.values().sum()
     }
+
+    /// The emulator's calls of these operations, together.
+    pub fn calls_of(&self, operations: &[&str]) -> u64 {
+        self.emulator.state().stats.of(operations)
+    }
 }
