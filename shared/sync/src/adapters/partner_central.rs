@@ -126,6 +126,12 @@ impl SdkPartnerCentral {
         self
     }
 
+    /// Reads paced at `per_second` instead of AWS's 10 (tests with scaled quotas only).
+    pub fn with_read_rate(mut self, per_second: u32) -> Self {
+        self.reads = RateLimiter::per_second(per_second);
+        self
+    }
+
     /// Writes also wait for a slot shared with every other function on the same table (1/s in all).
     pub fn with_shared_writes(mut self, gate: crate::adapters::dynamodb::SharedRate) -> Self {
         self.shared_writes = Some(gate);
