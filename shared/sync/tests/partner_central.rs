@@ -569,6 +569,13 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
             all <= budget.reads_per_day,
             "hour {hour}: {all} reads in the last 24 hours, over the quota"
         );
+        if n > 300 {
+            // A run by hand at scale: one line a simulated hour.
+            eprintln!(
+                "hour {hour}: {} backfill reads, {} live; paused: {}",
+                backfill_reads[hour], live_reads[hour], report.paused_for_budget
+            );
+        }
         if report.paused_for_budget {
             paused_runs += 1;
         } else {

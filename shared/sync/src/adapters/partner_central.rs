@@ -72,9 +72,9 @@ fn timeouts(attempt: Duration, operation: Duration) -> aws_config::timeout::Time
 #[derive(Debug)]
 pub struct SdkPartnerCentral {
     client: Client,
-    /// The same client with the SDK's retries off: reads are retried by [`SdkPartnerCentral::read`],
-    /// each attempt in its own limiter slot.
-    reader: Client,
+    /// The same client with the SDK's retries off: calls are retried by [`SdkPartnerCentral::read`] and
+    /// [`SdkPartnerCentral::write`], each attempt in its own slot.
+    single: Client,
     reads: RateLimiter,
     writes: RateLimiter,
     shared_writes: Option<crate::adapters::dynamodb::SharedRate>,
@@ -83,8 +83,8 @@ pub struct SdkPartnerCentral {
 
 impl SdkPartnerCentral {
     /// A client from the shared configuration, pinned to us-east-1; `endpoint` overrides the
-    /// endpoint (the local emulator). Retries: writes in the SDK's standard mode, 8 attempts,
-    /// exponential backoff; reads through `SdkPartnerCentral::read`, 8 attempts, each in a limiter slot.
+    /// endpoint (the local emulator). Retries: reads through `SdkPartnerCentral::read`, writes through
+    /// `SdkPartnerCentral::write`, 8 attempts each, exponential backoff, each attempt in its own slot.
     /// Timeouts: [`ATTEMPT_TIMEOUT`] per attempt, [`OPERATION_TIMEOUT`] for a call with its retries, so
     /// that a slow service fails the call as retryable well inside the function's 60 s (the SDK sets no
     /// read timeout of its own: without these a hung connection held the invocation until Lambda
@@ -104,7 +104,7 @@ impl SdkPartnerCentral {
         }
         let client = Client::from_conf(b.build());
         SdkPartnerCentral {
-            reader: one_attempt(&client),
+            single: one_attempt(&client),
             client,
             reads: RateLimiter::per_second(10),
             writes: RateLimiter::per_second(1),
@@ -122,7 +122,7 @@ impl SdkPartnerCentral {
             .timeout_config(timeouts(attempt, operation))
             .build();
         self.client = Client::from_conf(conf);
-        self.reader = one_attempt(&self.client);
+        self.single = one_attempt(&self.client);
         self
     }
 
@@ -186,6 +186,40 @@ impl SdkPartnerCentral {
         }
     }
 
+    /// A write, each attempt in its own write slot (this process's, then the shared gate), as
+    /// [`Self::read`] does for reads: a throttled or failed attempt is tried again, up to
+    /// [`WRITE_ATTEMPTS`] in all, after a backoff and then the next free slot. With the SDK's own
+    /// retries a throttled write went again after their backoff alone, outside the gate, into the
+    /// second the gate had just given another function's write: that one was throttled in turn
+    /// (`outbound::two_functions_writing_at_once…` saw 6 throttled calls for 6 writes on a loaded
+    /// machine). A retry is as safe as the SDK's was: creates and tasks carry their ClientToken, updates
+    /// their `LastModifiedDate`.
+    async fn write<T, E, F>(
+        &self,
+        mut send: impl FnMut() -> F,
+    ) -> Result<T, SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>>
+    where
+        F: std::future::Future<
+                Output = Result<
+                    T,
+                    SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>,
+                >,
+            >,
+        E: ProvideErrorMetadata,
+    {
+        let mut attempt = 1;
+        loop {
+            self.write_slot().await;
+            match send().await {
+                Err(e) if attempt < WRITE_ATTEMPTS && super::is_transient(&e) => {
+                    tokio::time::sleep(WRITE_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// Waits for a read slot (10/s) and counts the read.
     async fn read_slot(&self) {
         self.reads.wait().await;
@@ -193,7 +227,7 @@ impl SdkPartnerCentral {
     }
 
     /// Waits for a write slot: this process's, then the shared one. If the shared gate cannot be read
-    /// the write goes on (the SDK retries throttling) rather than stalling the sync.
+    /// the write goes on (a throttled attempt is tried again) rather than stalling the sync.
     /// The write is counted first: between the gate's recorded departure and the call nothing may stand
     /// (the next writer keeps its distance from that departure).
     async fn write_slot(&self) {
@@ -216,6 +250,12 @@ impl SdkPartnerCentral {
 pub const READ_ATTEMPTS: u32 = 8;
 /// The first wait before a read is tried again; doubled each time (then the attempt waits for its slot).
 const READ_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Attempts of one write (`SdkPartnerCentral::write`), as the SDK's standard mode had them.
+pub const WRITE_ATTEMPTS: u32 = 8;
+/// The first wait before a write is tried again; doubled each time (then the attempt waits for its slot,
+/// a second at least after the last write).
+const WRITE_BACKOFF: Duration = Duration::from_millis(200);
 
 /// `client` with the SDK's retries off.
 fn one_attempt(client: &Client) -> Client {
@@ -303,7 +343,7 @@ impl PartnerCentral for SdkPartnerCentral {
     ) -> Result<Option<Opportunity>, PortError> {
         let out = match self
             .read(|| {
-                self.reader
+                self.single
                     .get_opportunity()
                     .catalog(catalog.as_str())
                     .identifier(id)
@@ -330,7 +370,7 @@ impl PartnerCentral for SdkPartnerCentral {
         if submitted {
             match self
                 .read(|| {
-                    self.reader
+                    self.single
                         .get_aws_opportunity_summary()
                         .catalog(catalog.as_str())
                         .related_opportunity_identifier(id)
@@ -362,7 +402,7 @@ impl PartnerCentral for SdkPartnerCentral {
             .build()
             .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
         let mut req = self
-            .reader
+            .single
             .list_opportunities()
             .catalog(catalog.as_str())
             .max_results(100)
@@ -401,7 +441,7 @@ impl PartnerCentral for SdkPartnerCentral {
     ) -> Result<Option<Invitation>, PortError> {
         match self
             .read(|| {
-                self.reader
+                self.single
                     .get_engagement_invitation()
                     .catalog(catalog.as_str())
                     .identifier(id)
@@ -428,14 +468,15 @@ impl PartnerCentral for SdkPartnerCentral {
         id: &str,
         client_token: &str,
     ) -> Result<TaskState, PortError> {
-        self.write_slot().await;
         let out = self
-            .client
-            .start_engagement_by_accepting_invitation_task()
-            .catalog(catalog.as_str())
-            .identifier(id)
-            .client_token(client_token)
-            .send()
+            .write(|| {
+                self.single
+                    .start_engagement_by_accepting_invitation_task()
+                    .catalog(catalog.as_str())
+                    .identifier(id)
+                    .client_token(client_token)
+                    .send()
+            })
             .await
             .map_err(|e| {
                 classify(
@@ -456,7 +497,7 @@ impl PartnerCentral for SdkPartnerCentral {
         Ok(match kind {
             TaskKind::AcceptInvitation => self
                 .read(|| {
-                    self.reader
+                    self.single
                         .list_engagement_by_accepting_invitation_tasks()
                         .catalog(catalog.as_str())
                         .task_identifier(task_id)
@@ -476,7 +517,7 @@ impl PartnerCentral for SdkPartnerCentral {
                 .map(|t| task_state!(t)),
             TaskKind::OpportunityFromEngagement => self
                 .read(|| {
-                    self.reader
+                    self.single
                         .list_opportunity_from_engagement_tasks()
                         .catalog(catalog.as_str())
                         .task_identifier(task_id)
@@ -490,7 +531,7 @@ impl PartnerCentral for SdkPartnerCentral {
                 .map(|t| task_state!(t)),
             TaskKind::EngagementFromOpportunity => self
                 .read(|| {
-                    self.reader
+                    self.single
                         .list_engagement_from_opportunity_tasks()
                         .catalog(catalog.as_str())
                         .task_identifier(task_id)
@@ -511,15 +552,16 @@ impl PartnerCentral for SdkPartnerCentral {
         id: &str,
         reason: &RejectionReason,
     ) -> Result<(), PortError> {
-        self.write_slot().await;
-        self.client
-            .reject_engagement_invitation()
-            .catalog(catalog.as_str())
-            .identifier(id)
-            .rejection_reason(reason.as_str())
-            .send()
-            .await
-            .map_err(|e| classify("partner-central", "RejectEngagementInvitation", e))?;
+        self.write(|| {
+            self.single
+                .reject_engagement_invitation()
+                .catalog(catalog.as_str())
+                .identifier(id)
+                .rejection_reason(reason.as_str())
+                .send()
+        })
+        .await
+        .map_err(|e| classify("partner-central", "RejectEngagementInvitation", e))?;
         Ok(())
     }
 
@@ -532,7 +574,7 @@ impl PartnerCentral for SdkPartnerCentral {
         loop {
             let page = self
                 .read(|| {
-                    self.reader
+                    self.single
                         .list_engagement_invitations()
                         .catalog(catalog.as_str())
                         .participant_type(
@@ -569,13 +611,12 @@ impl PartnerCentral for SdkPartnerCentral {
             Ok(p) => p,
             Err(refused) => return Ok(Err(refused)),
         };
-        self.write_slot().await;
         let req = self
-            .client
+            .single
             .create_opportunity()
             .catalog(catalog.as_str())
             .client_token(client_token);
-        match payload.apply_create(req).send().await {
+        match self.write(|| payload.clone().apply_create(req.clone()).send()).await {
             Ok(out) => Ok(Ok(Created {
                 id: out.id().to_string(),
                 last_modified: out.last_modified_date().and_then(chrono),
@@ -597,9 +638,8 @@ impl PartnerCentral for SdkPartnerCentral {
             Ok(p) => p,
             Err(refused) => return Ok(Err(refused)),
         };
-        self.write_slot().await;
-        let req = self.client.update_opportunity().catalog(catalog.as_str());
-        match payload.apply_update(req).send().await {
+        let req = self.single.update_opportunity().catalog(catalog.as_str());
+        match self.write(|| payload.clone().apply_update(req.clone()).send()).await {
             Ok(out) => Ok(Ok(chrono(out.last_modified_date()))),
             Err(e) => refusal("UpdateOpportunity", e, |x| match x {
                 aws_sdk_partnercentralselling::operation::update_opportunity::UpdateOpportunityError::ValidationException(v) => Some(v),
@@ -616,15 +656,12 @@ impl PartnerCentral for SdkPartnerCentral {
         entity_type: &str,
         entity: &str,
     ) -> Result<Result<(), Refusal>, PortError> {
-        self.write_slot().await;
-        match self
-            .client
-            .associate_opportunity()
+        match self.write(|| self.single.associate_opportunity()
             .catalog(catalog.as_str())
             .opportunity_identifier(id)
             .related_entity_type(RelatedEntityType::from(entity_type))
             .related_entity_identifier(entity)
-            .send()
+            .send())
             .await
         {
             Ok(_) => Ok(Ok(())),
@@ -650,15 +687,12 @@ impl PartnerCentral for SdkPartnerCentral {
             .set_visibility(submission.visibility.as_deref().map(Visibility::from))
             .build()
             .map_err(|e| PortError::permanent("partner-central", e.to_string()))?;
-        self.write_slot().await;
-        match self
-            .client
-            .start_engagement_from_opportunity_task()
+        match self.write(|| self.single.start_engagement_from_opportunity_task()
             .catalog(catalog.as_str())
             .client_token(client_token)
             .identifier(id)
-            .aws_submission(aws)
-            .send()
+            .aws_submission(aws.clone())
+            .send())
             .await
         {
             Ok(out) => Ok(Ok(task_state!(out))),
@@ -675,13 +709,10 @@ impl PartnerCentral for SdkPartnerCentral {
         catalog: Catalog,
         id: &str,
     ) -> Result<Result<(), Refusal>, PortError> {
-        self.write_slot().await;
-        match self
-            .client
-            .accept_engagement_invitation()
+        match self.write(|| self.single.accept_engagement_invitation()
             .catalog(catalog.as_str())
             .identifier(id)
-            .send()
+            .send())
             .await
         {
             Ok(_) => Ok(Ok(())),
@@ -701,7 +732,7 @@ impl PartnerCentral for SdkPartnerCentral {
         use aws_sdk_partnercentralselling::operation::get_engagement::GetEngagementError;
         match self
             .read(|| {
-                self.reader
+                self.single
                     .get_engagement()
                     .catalog(catalog.as_str())
                     .identifier(id)
@@ -728,7 +759,7 @@ impl PartnerCentral for SdkPartnerCentral {
     ) -> Result<EngagementPage, PortError> {
         let out = self
             .read(|| {
-                self.reader
+                self.single
                     .list_engagements()
                     .catalog(catalog.as_str())
                     .context_types(
@@ -778,17 +809,14 @@ impl PartnerCentral for SdkPartnerCentral {
         let payload = aws_sdk_partnercentralselling::types::UpdateEngagementContextPayload::Lead(
             acebridge_mapping::api::engagement::update_lead_context(crm, aws),
         );
-        self.write_slot().await;
-        match self
-            .client
-            .update_engagement_context()
+        match self.write(|| self.single.update_engagement_context()
             .catalog(catalog.as_str())
             .engagement_identifier(engagement.as_str())
             .context_identifier(context)
             .engagement_last_modified_at(sdk_time(*at))
             .r#type(aws_sdk_partnercentralselling::types::EngagementContextType::Lead)
-            .payload(payload)
-            .send()
+            .payload(payload.clone())
+            .send())
             .await
         {
             Ok(out) => Ok(Ok(chrono(out.engagement_last_modified_at()))),
@@ -807,15 +835,12 @@ impl PartnerCentral for SdkPartnerCentral {
         context: &str,
         client_token: &str,
     ) -> Result<Result<TaskState, Refusal>, PortError> {
-        self.write_slot().await;
-        match self
-            .client
-            .start_opportunity_from_engagement_task()
+        match self.write(|| self.single.start_opportunity_from_engagement_task()
             .catalog(catalog.as_str())
             .client_token(client_token)
             .identifier(engagement)
             .context_identifier(context)
-            .send()
+            .send())
             .await
         {
             Ok(out) => Ok(Ok(task_state!(out))),
