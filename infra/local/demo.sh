@@ -211,6 +211,39 @@ for it in table.scan()["Items"]:
               f" interactions={len(e.get('interactions', []))}, converted to opportunity {e.get('opportunity_id')}")
 PY
 
+echo; echo "== 12e. order: a CRM change SQS delivers late (after a newer one of CRM-2002) does not put its older values back"
+.venv/bin/python - functions/crm-outbound/events/opportunity-changed.sqs.json "$state" <<'PY'
+import sys, json, copy
+sqs = json.load(open(sys.argv[1]))
+def change(name, time, opportunity):
+    e = copy.deepcopy(sqs)
+    body = json.loads(e["Records"][0]["body"])
+    body["id"], body["time"] = f"demo-{name}", time
+    body["detail"] = {"crmId": "CRM-2002", "opportunity": opportunity}
+    e["Records"][0]["body"] = json.dumps(body)
+    e["Records"][0]["messageId"] = f"demo-{name}"
+    json.dump(e, open(f"{sys.argv[2]}/{name}.sqs.json", "w"))
+change("newer", "2026-11-22T10:05:20Z", {"project": {"title": "Demo: claims processing (renamed twice)"}})
+change("older", "2026-11-22T10:05:10Z", {"project": {"title": "Demo: claims processing (renamed once)"},
+                                         "life_cycle": {"next_steps": "Call the CFO"}})
+PY
+echo "  the newer change (10:05:20: title renamed twice):"
+invoke crm-outbound "$state/newer.sqs.json"
+echo
+echo "  the older change (10:05:10: title renamed once, next steps set), delivered after it:"
+invoke crm-outbound "$state/older.sqs.json"
+echo
+deliver
+.venv/bin/python - "$port" "$crm" <<'PY'
+import sys, boto3
+table = boto3.resource("dynamodb", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1").Table(sys.argv[2])
+for it in table.scan()["Items"]:
+    if it.get("crm_id") == "CRM-2002" and "record" in it:
+        r = it["record"]
+        print(f"  Partner Central's record, back in the CRM: title={r['project']['title']!r},"
+              f" next steps={r['life_cycle'].get('next_steps')!r}")
+PY
+
 echo; echo "== 13. CRM -> AWS, S3 channel (CHANNEL=s3): the same change as an inbound file in the ACE bucket"
 kill -- "-$watch_pid" 2>/dev/null || true
 sleep 1
