@@ -381,10 +381,14 @@ pub async fn push_change(
     let pushed = update(pc, ledger, crm, catalog, &id, &change.crm_id, &delta, now).await?;
     let key = RecordKey::ace(RecordKind::Opportunity, catalog, &id);
     // What the CRM has sent so far, all of it: a change may name only what it changed.
-    let mut sent = previous.clone().unwrap_or_else(|| change.clone());
-    if previous.is_some() {
-        sent.coalesce(change.clone());
-    }
+    let sent = match &previous {
+        Some(p) => {
+            let mut all = p.clone();
+            all.coalesce(change.clone());
+            all
+        }
+        None => change.clone(),
+    };
     remember_snapshot(ledger, &key, &sent, &times, now).await?;
     let errors = associate_new(pc, catalog, &id, change, previous.as_ref()).await?;
     if !errors.is_empty() {

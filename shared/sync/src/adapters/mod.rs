@@ -43,6 +43,15 @@ pub(crate) fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpRespon
     }
 }
 
+/// Whether an attempt that failed this way is worth trying again at once: transient, except a service
+/// quota (`ServiceQuotaExceededException`), which a few seconds do not change. Such a call fails as
+/// retryable, and its event or message comes again later.
+pub(crate) fn retry_now<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    is_transient(err)
+        && !matches!(err, SdkError::ServiceError(s)
+            if s.err().code() == Some("ServiceQuotaExceededException"))
+}
+
 pub(crate) fn classify<E>(
     system: &'static str,
     operation: &str,

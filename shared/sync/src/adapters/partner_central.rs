@@ -155,64 +155,63 @@ impl SdkPartnerCentral {
         }
     }
 
-    /// A read, each attempt in its own read slot: a throttled or failed (5xx, timeout, connection)
-    /// attempt is tried again, up to [`READ_ATTEMPTS`] in all, after a short backoff and then the next
-    /// free slot. The SDK's own retries would send the attempt after their backoff alone, outside the
-    /// limiter: with several reads in flight (the reconcile), those extra calls overfilled AWS's second
-    /// and were throttled in turn (56 of 303 reads in `make bench-reconcile`).
-    async fn read<T, E, F>(
-        &self,
-        mut send: impl FnMut() -> F,
-    ) -> Result<T, SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>>
+    /// A read: see [`Self::retried`]. With the SDK's own retries a read went again after their backoff
+    /// alone, outside the limiter: with several reads in flight (the reconcile), those extra calls
+    /// overfilled AWS's second and were throttled in turn (56 of 303 reads in `make bench-reconcile`).
+    async fn read<T, E, F>(&self, send: impl FnMut() -> F) -> Result<T, SdkErr<E>>
     where
-        F: std::future::Future<
-                Output = Result<
-                    T,
-                    SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>,
-                >,
-            >,
+        F: std::future::Future<Output = Result<T, SdkErr<E>>>,
         E: ProvideErrorMetadata,
     {
-        let mut attempt = 1;
-        loop {
-            self.read_slot().await;
-            match send().await {
-                Err(e) if attempt < READ_ATTEMPTS && super::is_transient(&e) => {
-                    tokio::time::sleep(READ_BACKOFF * 2u32.pow(attempt - 1)).await;
-                    attempt += 1;
-                }
-                done => return done,
-            }
-        }
+        self.retried(crate::budget::Call::Read, send).await
     }
 
-    /// A write, each attempt in its own write slot (this process's, then the shared gate), as
-    /// [`Self::read`] does for reads: a throttled or failed attempt is tried again, up to
-    /// [`WRITE_ATTEMPTS`] in all, after a backoff and then the next free slot. With the SDK's own
-    /// retries a throttled write went again after their backoff alone, outside the gate, into the
-    /// second the gate had just given another function's write: that one was throttled in turn
-    /// (`outbound::two_functions_writing_at_once…` saw 6 throttled calls for 6 writes on a loaded
-    /// machine). A retry is as safe as the SDK's was: creates and tasks carry their ClientToken, updates
-    /// their `LastModifiedDate`.
-    async fn write<T, E, F>(
-        &self,
-        mut send: impl FnMut() -> F,
-    ) -> Result<T, SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>>
+    /// A write: see [`Self::retried`]. With the SDK's own retries a throttled write went again after
+    /// their backoff alone, outside the shared gate, into the second the gate had just given another
+    /// function's write, which was throttled in turn (`outbound::two_functions_writing_at_once…` saw 6
+    /// throttled calls for 6 writes on a loaded machine). A retry is as safe as the SDK's was: creates and
+    /// tasks carry their ClientToken, updates their `LastModifiedDate`.
+    async fn write<T, E, F>(&self, send: impl FnMut() -> F) -> Result<T, SdkErr<E>>
     where
-        F: std::future::Future<
-                Output = Result<
-                    T,
-                    SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>,
-                >,
-            >,
+        F: std::future::Future<Output = Result<T, SdkErr<E>>>,
         E: ProvideErrorMetadata,
     {
+        self.retried(crate::budget::Call::Write, send).await
+    }
+
+    /// One call, each attempt in its own slot (reads: the read limiter; writes: this process's limiter,
+    /// then the shared gate). A throttled or failed (5xx, timeout, connection) attempt is tried again
+    /// (`retry_now`: not a service quota), up to [`ATTEMPTS`] in all, after a backoff that doubles and
+    /// then the next free slot. No attempt starts once the call has taken [`OPERATION_TIMEOUT`] (each
+    /// attempt has [`ATTEMPT_TIMEOUT`]), so that retries do not run a call past the function's timeout.
+    async fn retried<T, E, F>(
+        &self,
+        call: crate::budget::Call,
+        mut send: impl FnMut() -> F,
+    ) -> Result<T, SdkErr<E>>
+    where
+        F: std::future::Future<Output = Result<T, SdkErr<E>>>,
+        E: ProvideErrorMetadata,
+    {
+        let started = tokio::time::Instant::now();
+        let mut backoff = match call {
+            crate::budget::Call::Read => READ_BACKOFF,
+            crate::budget::Call::Write => WRITE_BACKOFF,
+        };
         let mut attempt = 1;
         loop {
-            self.write_slot().await;
+            match call {
+                crate::budget::Call::Read => self.read_slot().await,
+                crate::budget::Call::Write => self.write_slot().await,
+            }
             match send().await {
-                Err(e) if attempt < WRITE_ATTEMPTS && super::is_transient(&e) => {
-                    tokio::time::sleep(WRITE_BACKOFF * 2u32.pow(attempt - 1)).await;
+                Err(e)
+                    if attempt < ATTEMPTS
+                        && super::retry_now(&e)
+                        && started.elapsed() + backoff < OPERATION_TIMEOUT =>
+                {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
                     attempt += 1;
                 }
                 done => return done,
@@ -246,16 +245,16 @@ impl SdkPartnerCentral {
     }
 }
 
-/// Attempts of one read (`SdkPartnerCentral::read`), as the SDK's standard mode had them here.
-pub const READ_ATTEMPTS: u32 = 8;
+/// Attempts of one call (`SdkPartnerCentral::retried`), as the SDK's standard mode had them.
+pub const ATTEMPTS: u32 = 8;
 /// The first wait before a read is tried again; doubled each time (then the attempt waits for its slot).
 const READ_BACKOFF: Duration = Duration::from_millis(50);
-
-/// Attempts of one write (`SdkPartnerCentral::write`), as the SDK's standard mode had them.
-pub const WRITE_ATTEMPTS: u32 = 8;
 /// The first wait before a write is tried again; doubled each time (then the attempt waits for its slot,
 /// a second at least after the last write).
 const WRITE_BACKOFF: Duration = Duration::from_millis(200);
+
+/// An SDK error of Partner Central.
+type SdkErr<E> = SdkError<E, aws_sdk_partnercentralselling::config::http::HttpResponse>;
 
 /// `client` with the SDK's retries off.
 fn one_attempt(client: &Client) -> Client {
