@@ -73,7 +73,7 @@ bench-ingest-memory: setup ## Peak memory (VmHWM) of the ingest on a 1 MB file, 
 bench-latency: setup ## p50/p99 of AWS event → CRM write and CRM change → Partner Central write on the local stack.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench latency
 
-bench-coalesce: setup ## 100 records x 10 edits in bursts through crm-outbound's batches (SQS delivery modelled): UpdateOpportunity calls, none lost.
+bench-coalesce: setup ## 100 records x 10 edits in bursts through crm-outbound's batches (SQS delivery modelled), with the settle hold (SETTLE_SECONDS=N to try another) and without: UpdateOpportunity calls, none lost.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench coalesce
 
 bench-size: setup ## Each arm64 bootstrap's size, and cargo bloat --crates of the largest (what makes it big).

@@ -91,11 +91,16 @@ fn writes(s: &common::PcStack) -> u64 {
 #[tokio::main]
 async fn main() {
     let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
-    // (records' prefix, burst length, SETTLE_SECONDS): crm-outbound as it ships (20 s) and without the
-    // hold (0), each on its own records.
+    // (records' prefix, burst length, SETTLE_SECONDS): crm-outbound as it ships (20 s, or the
+    // SETTLE_SECONDS the bench is run with, as a partner may set it) and without the hold (0), each on
+    // its own records.
+    let settle: i64 = std::env::var("SETTLE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let patterns = [
-        ("1", 10.0, 20),
-        ("2", 60.0, 20),
+        ("1", 10.0, settle),
+        ("2", 60.0, settle),
         ("3", 10.0, 0),
         ("4", 60.0, 0),
     ];
