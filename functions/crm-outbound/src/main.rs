@@ -4,7 +4,7 @@
 //! `ACE_BUCKET_REGION`, `ACE_KMS_KEY_ARN`, `PARTNER_ID`; `PARTNER_CENTRAL_ENDPOINT` for the emulator only;
 //! `CRM_CHANGES_QUEUE_URL` and `SETTLE_SECONDS` (default 20, 0 off): a record whose newest change is younger
 //! is handed back to the queue for that long (at most `crm_queue::HOLDS` times), to be written with the rest
-//! of its burst.
+//! of its burst; the record's hold is kept in the ledger table, and its later changes join it.
 
 use acebridge_mapping::PartnerId;
 use acebridge_sync::adapters::config;

@@ -8,7 +8,7 @@
 use crate::crm::Crm;
 use crate::error::PortError;
 use crate::field_times::FieldTimes;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, SettleHold};
 use crate::metrics;
 use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
 use crate::outbound_s3;
@@ -19,7 +19,8 @@ use acebridge_mapping::{Catalog, PartnerId};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;
 use serde_json::{Value, json};
-use tracing::{error, info};
+use std::collections::HashMap;
+use tracing::{error, info, warn};
 
 /// The events' source.
 pub const SOURCE: &str = "acebridge.crm";
@@ -127,9 +128,10 @@ pub struct BatchOutcome {
     pub results: Vec<(String, Value)>,
     /// Message ids to retry (retryable failures only).
     pub retry: Vec<String>,
-    /// Message ids held back for the rest of their record's burst (see [`Settle`]): handed back to the
-    /// queue to come again shortly, with whatever changes of the record arrive meanwhile.
-    pub held: Vec<String>,
+    /// Message ids held back for the rest of their record's burst (see [`Settle`]), each with the time its
+    /// record's hold ends: handed back to the queue to come again then, with whatever changes of the record
+    /// arrive meanwhile.
+    pub held: Vec<(String, chrono::DateTime<Utc>)>,
 }
 
 /// Holding back a record whose changes are still coming.
@@ -138,9 +140,14 @@ pub struct BatchOutcome {
 /// `BatchSize`, `MaximumBatchingWindowInSeconds`), wherever a seller's burst of edits happens to be. A
 /// record whose newest change in the batch is younger than `quiet` is held back: its messages go back to
 /// the queue for a short while (crm-outbound sets their visibility) and come again with the rest of the
-/// burst, so the burst costs one write instead of one per batch it spans. A message is held at most
-/// [`HOLDS`] times (SQS's receive count): a record edited without pause is written once one of its
-/// messages was held that often.
+/// burst, so the burst costs one write instead of one per batch it spans.
+///
+/// The hold is the record's, not the messages': it is kept in the ledger ([`Ledger::save_holds`]) with
+/// the changes it holds, and a change of the record that arrives while it runs joins it, handed back
+/// until the same time, so that all of the record's changes come back together (without that, a change
+/// arriving while the others are away was written on its own, and the burst cost two writes). See
+/// [`Settle::wait`]. A message is held at most [`HOLDS`] times (SQS's receive count): a record edited
+/// without pause is written once one of its messages was held that often.
 #[derive(Debug, Clone)]
 pub struct Settle {
     /// How long a record's changes must have been quiet for it to be written now.
@@ -149,20 +156,49 @@ pub struct Settle {
     pub now: chrono::DateTime<Utc>,
     /// Per message id, how often SQS delivered it before this batch (its `ApproximateReceiveCount` − 1);
     /// a message not listed was not delivered before.
-    pub delivered_before: std::collections::HashMap<String, u32>,
+    pub delivered_before: HashMap<String, u32>,
 }
 
 /// How many times a message may be held back. Each hold is one receive: a held message keeps at least 3
-/// of the CRM changes queue's 5 receives (`maxReceiveCount` in the template) for real failures.
-pub const HOLDS: u32 = 2;
+/// of the CRM changes queue's 6 receives (`maxReceiveCount` in the template) for real failures. Three,
+/// not two: a record edited for a minute spans about three batches (`make bench-coalesce`: 115 writes
+/// for 100 such records with two, 107 with three).
+pub const HOLDS: u32 = 3;
 
 impl Settle {
-    /// True when a record whose changes are `ids`, the newest put on the bus at `newest`, waits.
-    fn holds(&self, ids: &[String], newest: Option<chrono::DateTime<Utc>>) -> bool {
-        newest.is_some_and(|t| self.now - t < self.quiet)
-            && ids
-                .iter()
-                .all(|id| self.delivered_before.get(id).copied().unwrap_or(0) < HOLDS)
+    /// Until when a record whose changes in the batch are `ids` (SQS message ids), the newest put on
+    /// the bus at `newest`, with its `hold` if it had one, waits; `None`: it is written now.
+    ///
+    /// - Its hold still runs: it joins it.
+    /// - Its hold has ended, but changes held with it are not in this batch (a batch cut by size splits
+    ///   changes that came back at the same moment): it waits for them, handed back at once, so that
+    ///   it comes again with them.
+    /// - Its newest change is younger than `quiet`: a new hold.
+    ///
+    /// Never when one of its messages was held [`HOLDS`] times.
+    fn wait(
+        &self,
+        ids: &[String],
+        newest: Option<chrono::DateTime<Utc>>,
+        hold: Option<&SettleHold>,
+    ) -> Option<chrono::DateTime<Utc>> {
+        if ids
+            .iter()
+            .any(|id| self.delivered_before.get(id).copied().unwrap_or(0) >= HOLDS)
+        {
+            return None;
+        }
+        if let Some(h) = hold {
+            if h.until > self.now {
+                return Some(h.until);
+            }
+            if h.messages.iter().any(|m| !ids.contains(m)) {
+                return Some(self.now);
+            }
+        }
+        newest
+            .is_some_and(|t| self.now - t < self.quiet)
+            .then(|| self.now + self.quiet)
     }
 }
 
@@ -233,22 +269,37 @@ where
     if let Some(queue) = queue
         && !outcome.held.is_empty()
     {
-        let receipts: Vec<String> = records
-            .iter()
-            .filter(|m| {
-                m.message_id
-                    .as_ref()
-                    .is_some_and(|id| outcome.held.contains(id))
-            })
-            .filter_map(|m| m.receipt_handle.clone())
-            .collect();
-        // If this fails they still come again, after the queue's own visibility timeout.
-        if let Err(e) = queue.hand_back(&receipts, settle_seconds).await {
-            tracing::warn!(error = %e, held = receipts.len(), "held changes not handed back early");
+        // Each message comes back when its record's hold ends, counted from now (the batch's work took
+        // time since the hold was decided).
+        let now = Utc::now();
+        let mut by_time: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
+        for (id, until) in &outcome.held {
+            let receipt = records
+                .iter()
+                .find(|m| m.message_id.as_ref() == Some(id))
+                .and_then(|m| m.receipt_handle.clone());
+            // Rounded up: a message back a moment early would find its record's hold still running.
+            let ms = (*until - now).num_milliseconds();
+            let seconds = (ms + 999)
+                .div_euclid(1000)
+                .clamp(0, i64::from(settle_seconds));
+            if let (Some(receipt), Ok(seconds)) = (receipt, i32::try_from(seconds)) {
+                by_time.entry(seconds).or_default().push(receipt);
+            }
+        }
+        for (seconds, receipts) in by_time {
+            // If this fails they still come again, after the queue's own visibility timeout.
+            if let Err(e) = queue.hand_back(&receipts, seconds).await {
+                tracing::warn!(error = %e, held = receipts.len(), "held changes not handed back early");
+            }
         }
     }
     let mut response = SqsBatchResponse::default();
-    for id in outcome.retry.into_iter().chain(outcome.held) {
+    for id in outcome
+        .retry
+        .into_iter()
+        .chain(outcome.held.into_iter().map(|(id, _)| id))
+    {
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
         response.batch_item_failures.push(failure);
@@ -329,17 +380,50 @@ where
             }),
         }
     }
-    for r in by_record {
-        if settle.is_some_and(|s| s.holds(&r.ids, r.newest)) {
-            info!(crm_id = %r.change.crm_id, changes = r.ids.len(), "held for the rest of its burst");
-            for id in r.ids {
-                out.results
-                    .push((id.clone(), json!({ "held": "changes still coming" })));
-                out.held.push(id);
-            }
-            continue;
+    // The holds of the batch's records, kept in the ledger: without them a record's changes are still
+    // held, but each batch's on its own clock.
+    let running = match settle {
+        Some(_) if !by_record.is_empty() => {
+            let ids: Vec<String> = by_record.iter().map(|r| r.change.crm_id.clone()).collect();
+            cx.ledger.holds(cx.catalog, &ids).await.unwrap_or_else(|e| {
+                warn!(error = %e, "settle holds not read");
+                HashMap::new()
+            })
         }
-        work.push((r.ids, CrmEvent::Changed(r.change), r.times));
+        _ => HashMap::new(),
+    };
+    let (mut holding, mut ended) = (Vec::new(), Vec::new());
+    for r in by_record {
+        let hold = running.get(&r.change.crm_id);
+        let Some(until) = settle.and_then(|s| s.wait(&r.ids, r.newest, hold)) else {
+            if hold.is_some() {
+                ended.push(r.change.crm_id.clone());
+            }
+            work.push((r.ids, CrmEvent::Changed(r.change), r.times));
+            continue;
+        };
+        info!(crm_id = %r.change.crm_id, changes = r.ids.len(), %until, "held for the rest of its burst");
+        // The hold names every change held with it, those of earlier batches too (see `Settle::wait`).
+        let mut messages: Vec<String> = hold.map(|h| h.messages.clone()).unwrap_or_default();
+        for id in &r.ids {
+            if !messages.contains(id) {
+                messages.push(id.clone());
+            }
+        }
+        holding.push((r.change.crm_id.clone(), SettleHold { until, messages }));
+        for id in r.ids {
+            out.results.push((
+                id.clone(),
+                json!({ "held": "changes still coming", "until": until }),
+            ));
+            out.held.push((id, until));
+        }
+    }
+    if (!holding.is_empty() || !ended.is_empty())
+        && let Err(e) = cx.ledger.save_holds(cx.catalog, &holding, &ended).await
+    {
+        // The held changes still come again; the next batch decides without what was not saved.
+        warn!(error = %e, holds = holding.len(), "settle holds not saved");
     }
     for (ids, event, times) in &work {
         let done: Result<Value, PortError> = match event {
@@ -545,5 +629,88 @@ fn record(out: &mut BatchOutcome, id: &str, done: Result<Value, PortError>) {
             out.results
                 .push((id.to_string(), json!({ "error": e.to_string() })));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> chrono::DateTime<Utc> {
+        chrono::DateTime::from_timestamp(1_796_000_000 + s, 0).unwrap()
+    }
+
+    fn settle(now: i64, delivered_before: &[(&str, u32)]) -> Settle {
+        Settle {
+            quiet: chrono::Duration::seconds(20),
+            now: at(now),
+            delivered_before: delivered_before
+                .iter()
+                .map(|(id, n)| (id.to_string(), *n))
+                .collect(),
+        }
+    }
+
+    fn ids(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn hold(until: i64, messages: &[&str]) -> SettleHold {
+        SettleHold {
+            until: at(until),
+            messages: ids(messages),
+        }
+    }
+
+    #[test]
+    fn a_record_edited_moments_ago_starts_a_hold_and_a_quiet_one_is_written() {
+        let s = settle(100, &[]);
+        assert_eq!(s.wait(&ids(&["a"]), Some(at(95)), None), Some(at(120)));
+        assert_eq!(s.wait(&ids(&["a"]), Some(at(80)), None), None);
+        assert_eq!(s.wait(&ids(&["a"]), None, None), None);
+    }
+
+    #[test]
+    fn a_change_arriving_while_its_record_is_held_joins_the_hold_even_when_it_is_quiet() {
+        let s = settle(100, &[]);
+        let running = hold(110, &["a"]);
+        assert_eq!(
+            s.wait(&ids(&["b"]), Some(at(50)), Some(&running)),
+            Some(at(110))
+        );
+    }
+
+    #[test]
+    fn once_a_hold_ends_its_changes_are_written_together_when_they_are_all_there() {
+        let s = settle(100, &[("a", 1)]);
+        let ended = hold(100, &["a", "b"]);
+        assert_eq!(
+            s.wait(&ids(&["a", "b", "c"]), Some(at(50)), Some(&ended)),
+            None
+        );
+        // Some came back in another batch: these go back at once, to come again with them.
+        assert_eq!(
+            s.wait(&ids(&["b", "c"]), Some(at(50)), Some(&ended)),
+            Some(at(100))
+        );
+        // All there, but the record is still being edited: a new hold.
+        assert_eq!(
+            s.wait(&ids(&["a", "b", "c"]), Some(at(95)), Some(&ended)),
+            Some(at(120))
+        );
+    }
+
+    #[test]
+    fn a_record_with_a_message_held_as_often_as_allowed_is_written_whatever_its_hold() {
+        let s = settle(100, &[("a", HOLDS), ("b", HOLDS - 1)]);
+        let running = hold(110, &["a", "b"]);
+        assert_eq!(
+            s.wait(&ids(&["a", "b"]), Some(at(99)), Some(&running)),
+            None
+        );
+        assert_eq!(
+            s.wait(&ids(&["b"]), Some(at(99)), Some(&running)),
+            Some(at(110))
+        );
     }
 }

@@ -11,6 +11,7 @@ use crate::record::RecordKind;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::future::Future;
 
 /// How a record is identified in the ledger: by AWS's id once known, else by the CRM id.
@@ -322,6 +323,36 @@ pub trait Ledger: Send + Sync {
         catalog: Catalog,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The settle holds of these CRM records (see `crm_queue::Settle`), by CRM id. A record not held
+    /// is not listed; a hold that has ended may be.
+    fn holds(
+        &self,
+        catalog: Catalog,
+        crm_ids: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, SettleHold>, PortError>> + Send;
+
+    /// Stores the holds `set` (CRM id and hold) and removes those of the records `ended`.
+    fn save_holds(
+        &self,
+        catalog: Catalog,
+        set: &[(String, SettleHold)],
+        ended: &[String],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// A CRM record's changes held back while the record is still being edited (`crm_queue::Settle`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettleHold {
+    /// When the record's changes are let go.
+    pub until: DateTime<Utc>,
+    /// The SQS message ids of the changes held: they are written together.
+    pub messages: Vec<String>,
+}
+
+/// The storage key of a CRM record's settle hold.
+pub fn hold_key(catalog: Catalog, crm_id: &str) -> String {
+    format!("HOLD#{}#{crm_id}", catalog.as_str())
 }
 
 /// The storage key of a catalog's reconcile watermark.

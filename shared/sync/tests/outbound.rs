@@ -979,9 +979,9 @@ async fn received(
 }
 
 #[tokio::test]
-async fn a_record_still_being_edited_is_held_at_most_twice_and_written_with_the_rest_of_its_burst()
-{
-    use acebridge_sync::crm_queue::handle_sqs_event;
+async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
+ {
+    use acebridge_sync::crm_queue::{HOLDS, handle_sqs_event};
     let s = stack().await;
     for crm_id in ["OP-H1", "OP-H2"] {
         let opp = crm_opportunity(&format!("Record {crm_id}"));
@@ -1064,63 +1064,174 @@ async fn a_record_still_being_edited_is_held_at_most_twice_and_written_with_the_
     );
     assert_eq!(writes(&s) - before, 1);
 
-    // The seller goes on: once the held change is back (after its 4 s, not the queue's timeout), the next
-    // edit comes, young again: both are held (the first for the second time).
+    // The seller goes on: once the held changes are back (after their 4 s, not the queue's timeout), the
+    // next edit comes, young again: all are held again, until the first change has been held HOLDS
+    // times; then they all go out in one write.
     let receive_counts = |event: &aws_lambda_events::sqs::SqsEvent| {
-        let mut counts: Vec<_> = event
+        let mut counts: Vec<u32> = event
             .records
             .iter()
-            .map(|m| m.attributes["ApproximateReceiveCount"].clone())
+            .map(|m| m.attributes["ApproximateReceiveCount"].parse().unwrap())
             .collect();
         counts.sort();
         counts
     };
     let back = std::time::Duration::from_secs(SETTLE as u64);
-    tokio::time::sleep(back).await;
-    let second = send(
-        "OP-H1",
-        json!({"life_cycle": {"next_steps": "Held v2"}}),
-        chrono::Utc::now(),
-    )
-    .await;
-    let again = received(&sqs, &url, 2).await;
-    assert_eq!(receive_counts(&again), ["1", "2"]);
-    let response = handle_sqs_event(&cx, again, Some(&queue), SETTLE).await;
-    let mut failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    failed.sort();
-    let mut both = vec![first.clone(), second];
-    both.sort();
-    assert_eq!(failed, both, "held again");
-    assert_eq!(writes(&s) - before, 1);
-
-    // A third edit, young too; but the first change was held twice (HOLDS): the three go out now.
-    tokio::time::sleep(back).await;
-    send(
-        "OP-H1",
-        json!({"project": {"title": "Held v3"}}),
-        chrono::Utc::now(),
-    )
-    .await;
-    let third = received(&sqs, &url, 3).await;
-    assert_eq!(receive_counts(&third), ["1", "2", "3"]);
-    let response = handle_sqs_event(&cx, third, Some(&queue), SETTLE).await;
-    assert!(
-        response.batch_item_failures.is_empty(),
-        "held at most twice: {:?}",
-        response.batch_item_failures
-    );
-    assert_eq!(writes(&s) - before, 2, "one write for OP-H1's three edits");
+    let edits = HOLDS + 1;
+    for k in 2..=edits {
+        tokio::time::sleep(back).await;
+        let edit = if k % 2 == 1 {
+            json!({"project": {"title": format!("Held v{k}")}})
+        } else {
+            json!({"life_cycle": {"next_steps": format!("Held v{k}")}})
+        };
+        send("OP-H1", edit, chrono::Utc::now()).await;
+        let batch = received(&sqs, &url, k as usize).await;
+        assert_eq!(receive_counts(&batch), (1..=k).collect::<Vec<_>>());
+        let response = handle_sqs_event(&cx, batch, Some(&queue), SETTLE).await;
+        if k <= HOLDS {
+            assert_eq!(
+                response.batch_item_failures.len(),
+                k as usize,
+                "held again ({k})"
+            );
+            assert_eq!(writes(&s) - before, 1);
+        } else {
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "held at most {HOLDS} times: {:?}",
+                response.batch_item_failures
+            );
+        }
+    }
+    assert_eq!(writes(&s) - before, 2, "one write for OP-H1's edits");
+    let last = |odd: u32| (1..=edits).filter(|k| k % 2 == odd).max().unwrap();
     let aws = &opportunities(&s, "OP-H1")[0];
-    assert_eq!(aws["Project"]["Title"], json!("Held v3"));
-    assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Held v2"));
+    assert_eq!(aws["Project"]["Title"], json!(format!("Held v{}", last(1))));
+    assert_eq!(
+        aws["LifeCycle"]["NextSteps"],
+        json!(format!("Held v{}", last(0)))
+    );
     assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
     let actions: Vec<String> = gate.calls().into_iter().map(|c| c.action).collect();
     assert!(
         actions.contains(&"sqs:ChangeMessageVisibility".to_string()),
         "{actions:?}"
     );
+}
+
+#[tokio::test]
+async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_in_the_same_write()
+{
+    use acebridge_sync::crm_queue::handle_sqs_event;
+    let s = stack().await;
+    let crm_id = "OP-J1";
+    let opp = crm_opportunity("Record OP-J1");
+    in_crm(&s, crm_id, &opp).await;
+    push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &change(crm_id, opp),
+    )
+    .await
+    .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(common::unique("pc-CrmChangesQueue"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let (gate, gated) = common::through_gate(
+        &s.sdk,
+        "crm-outbound",
+        &common::role_policies("crm-outbound"),
+    )
+    .await;
+    let queue = acebridge_sync::adapters::sqs::WorkQueue::new(
+        aws_sdk_sqs::Client::new(&gated),
+        url.clone(),
+    );
+    let send = |opportunity: Value, at: chrono::DateTime<chrono::Utc>| {
+        let body = common::crm_opportunity_changed(
+            &common::unique("ev"),
+            &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            crm_id,
+            opportunity,
+        );
+        let sqs = sqs.clone();
+        let url = url.clone();
+        async move {
+            sqs.send_message()
+                .queue_url(url)
+                .message_body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .message_id
+                .unwrap()
+        }
+    };
+    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
+    const SETTLE: i32 = 6;
+    let cx = s.outbound_cx();
+    let before = writes(&s);
+    // A fresh edit: the record is held for 6 s.
+    let first = send(
+        json!({"project": {"title": "Joined v1"}}),
+        chrono::Utc::now(),
+    )
+    .await;
+    let response = handle_sqs_event(&cx, received(&sqs, &url, 1).await, Some(&queue), SETTLE).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "held");
+    // Another change of the record comes while the first is away, in a batch of its own. It is not young
+    // (SQS delivered it late), so on its own it would go out now, and the first change in a second
+    // write later. It joins the record's hold instead.
+    let second = send(
+        json!({"life_cycle": {"next_steps": "Joined v2"}}),
+        chrono::Utc::now() - chrono::Duration::seconds(60),
+    )
+    .await;
+    let alone = received(&sqs, &url, 1).await;
+    assert_eq!(alone.records.len(), 1);
+    let response = handle_sqs_event(&cx, alone, Some(&queue), SETTLE).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, std::slice::from_ref(&second), "joined the hold");
+    assert_eq!(writes(&s) - before, 0);
+    // When the hold ends both come back, together, and go out in one write.
+    let together = received(&sqs, &url, 2).await;
+    let mut ids: Vec<_> = together
+        .records
+        .iter()
+        .filter_map(|m| m.message_id.clone())
+        .collect();
+    ids.sort();
+    let mut both = vec![first, second];
+    both.sort();
+    assert_eq!(ids, both);
+    let response = handle_sqs_event(&cx, together, Some(&queue), SETTLE).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    assert_eq!(writes(&s) - before, 1, "one write for both changes");
+    let aws = &opportunities(&s, crm_id)[0];
+    assert_eq!(aws["Project"]["Title"], json!("Joined v1"));
+    assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Joined v2"));
+    assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
+    assert!(refused(&s.gate).is_empty(), "{:?}", refused(&s.gate));
+    // The hold is kept in the ledger table, under crm-outbound's role.
+    let actions: Vec<String> = s.gate.calls().into_iter().map(|c| c.action).collect();
+    for action in ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"] {
+        assert!(actions.contains(&action.to_string()), "{actions:?}");
+    }
 }

@@ -8,7 +8,8 @@ use super::classify;
 use crate::crm::{Crm, CrmRecord, Upsert};
 use crate::error::PortError;
 use crate::ledger::{
-    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, crm_index_key, watermark_key,
+    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, SettleHold, crm_index_key,
+    hold_key, watermark_key,
 };
 use crate::record::{RecordKind, SyncRecord};
 use acebridge_mapping::{Catalog, merge_json};
@@ -114,6 +115,41 @@ async fn put_if(
         }
         Err(e) => Err(classify("dynamodb", "PutItem", e)),
     }
+}
+
+/// The items of `keys` that exist (strongly consistent), by BatchGetItem: 100 keys a request, asked
+/// again for the keys DynamoDB leaves unprocessed.
+async fn batch_get(client: &Client, table: &str, keys: &[String]) -> Result<Vec<Item>, PortError> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut items = Vec::new();
+    for chunk in keys.chunks(100) {
+        let mut wanted = KeysAndAttributes::builder().consistent_read(true);
+        for pk in chunk {
+            wanted = wanted.keys(HashMap::from([("pk".to_string(), s(pk.clone()))]));
+        }
+        let wanted = wanted
+            .build()
+            .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
+        let mut request = Some(HashMap::from([(table.to_string(), wanted)]));
+        for _ in 0..10 {
+            let Some(asked) = request.take() else { break };
+            let out = client
+                .batch_get_item()
+                .set_request_items(Some(asked))
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb", "BatchGetItem", e))?;
+            items.extend(out.responses.unwrap_or_default().into_values().flatten());
+            request = out.unprocessed_keys.filter(|k| !k.is_empty());
+        }
+        if request.is_some() {
+            return Err(PortError::retryable(
+                "dynamodb",
+                "BatchGetItem: keys left unprocessed",
+            ));
+        }
+    }
+    Ok(items)
 }
 
 async fn get(client: &Client, table: &str, pk: &str) -> Result<Option<Item>, PortError> {
@@ -352,6 +388,96 @@ impl Ledger for DynamoLedger {
             }
             Err(e) => Err(classify("dynamodb", "PutItem", e)),
         }
+    }
+
+    async fn holds(
+        &self,
+        catalog: Catalog,
+        crm_ids: &[String],
+    ) -> Result<HashMap<String, SettleHold>, PortError> {
+        let keys: Vec<String> = crm_ids.iter().map(|id| hold_key(catalog, id)).collect();
+        let items = batch_get(&self.client, &self.table, &keys).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                let id = i.get("crm_id")?.as_s().ok()?;
+                let until = DateTime::parse_from_rfc3339(i.get("until")?.as_s().ok()?).ok()?;
+                let messages = i
+                    .get("messages")
+                    .and_then(|m| m.as_ss().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                Some((
+                    id.clone(),
+                    SettleHold {
+                        until: until.with_timezone(&Utc),
+                        messages,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    async fn save_holds(
+        &self,
+        catalog: Catalog,
+        set: &[(String, SettleHold)],
+        ended: &[String],
+    ) -> Result<(), PortError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+        let mut writes = Vec::with_capacity(set.len() + ended.len());
+        for (crm_id, hold) in set {
+            // A hold's item expires (TTL) a day after it ends, if nothing removed it.
+            let mut put = PutRequest::builder()
+                .item("pk", s(hold_key(catalog, crm_id)))
+                .item("crm_id", s(crm_id.clone()))
+                .item(
+                    "until",
+                    s(hold
+                        .until
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                )
+                .item(
+                    "expires_at",
+                    AttributeValue::N((hold.until.timestamp() + 86_400).to_string()),
+                );
+            if !hold.messages.is_empty() {
+                put = put.item("messages", AttributeValue::Ss(hold.messages.clone()));
+            }
+            let put = put
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        for crm_id in ended {
+            let delete = DeleteRequest::builder()
+                .key("pk", s(hold_key(catalog, crm_id)))
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
+            writes.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        // 25 writes a request (BatchWriteItem's limit), asked again for those DynamoDB leaves unprocessed.
+        for chunk in writes.chunks(25) {
+            let mut request = Some(HashMap::from([(self.table.clone(), chunk.to_vec())]));
+            for _ in 0..10 {
+                let Some(asked) = request.take() else { break };
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(asked))
+                    .send()
+                    .await
+                    .map_err(|e| classify("dynamodb", "BatchWriteItem", e))?;
+                request = out.unprocessed_items.filter(|k| !k.is_empty());
+            }
+            if request.is_some() {
+                return Err(PortError::retryable(
+                    "dynamodb",
+                    "BatchWriteItem: holds left unprocessed",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -965,41 +1091,14 @@ impl crate::budget::CallCounter for DynamoCallCounter {
     }
 
     async fn used(&self, call: crate::budget::Call) -> Result<u64, PortError> {
-        use aws_sdk_dynamodb::types::KeysAndAttributes;
         let now = (self.clock)();
-        let mut keys = KeysAndAttributes::builder().consistent_read(true);
-        for h in 0..Self::HOURS {
-            let hour = now - chrono::Duration::hours(h);
-            keys = keys.keys(std::collections::HashMap::from([(
-                "pk".to_string(),
-                s(Self::bucket(call, hour)),
-            )]));
-        }
-        let keys = keys
-            .build()
-            .map_err(|e| PortError::permanent("dynamodb", e.to_string()))?;
-        let mut request = std::collections::HashMap::from([(self.table.clone(), keys)]);
-        let mut total = 0u64;
-        // BatchGetItem may leave keys unprocessed; asked again until none are.
-        for _ in 0..10 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(|e| classify("dynamodb", "BatchGetItem", e))?;
-            for item in out.responses.unwrap_or_default().into_values().flatten() {
-                total += number(Some(&item), "calls").map_or(0, |n| u64::try_from(n).unwrap_or(0));
-            }
-            match out.unprocessed_keys.filter(|k| !k.is_empty()) {
-                Some(left) => request = left,
-                None => return Ok(total),
-            }
-        }
-        Err(PortError::retryable(
-            "dynamodb",
-            "BatchGetItem: keys left unprocessed",
-        ))
+        let keys: Vec<String> = (0..Self::HOURS)
+            .map(|h| Self::bucket(call, now - chrono::Duration::hours(h)))
+            .collect();
+        Ok(batch_get(&self.client, &self.table, &keys)
+            .await?
+            .iter()
+            .map(|item| number(Some(item), "calls").map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+            .sum())
     }
 }
