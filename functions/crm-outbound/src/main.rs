@@ -5,6 +5,8 @@
 //! `CRM_CHANGES_QUEUE_URL` and `SETTLE_SECONDS` (default 20, 0 off): a record whose newest change is younger
 //! is handed back to the queue for that long (at most `crm_queue::HOLDS` times), to be written with the rest
 //! of its burst; the record's hold is kept in the ledger table, and its later changes join it.
+//! `PC_WRITES_PER_DAY` (AWS's 10,000 if unset): changes the day's writes no longer allow wait in the queue
+//! until the next hour (`crm_queue`).
 
 use acebridge_mapping::PartnerId;
 use acebridge_sync::adapters::config;
@@ -19,7 +21,9 @@ async fn main() -> Result<(), Error> {
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
     let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
     let crm = setup.crm;
-    let pc = config::partner_central(&sdk);
+    // Writes the day's quota no longer allows wait in the queue (PC_WRITES_PER_DAY, AWS's 10,000 if unset).
+    let budget = acebridge_sync::budget::DailyBudget::from_env()?;
+    let pc = config::partner_central(&sdk).with_writes_per_day(budget.writes_per_day);
     let channel = Channel::parse(&config::env_opt("CHANNEL").unwrap_or_else(|| "api".into()))?;
     let (ace, partner) = match channel {
         Channel::S3 => (

@@ -278,11 +278,10 @@ where
                 .iter()
                 .find(|m| m.message_id.as_ref() == Some(id))
                 .and_then(|m| m.receipt_handle.clone());
-            // Rounded up: a message back a moment early would find its record's hold still running.
+            // Rounded up: a message back a moment early would find its record's hold still running. At
+            // most 12 hours, SQS's limit.
             let ms = (*until - now).num_milliseconds();
-            let seconds = (ms + 999)
-                .div_euclid(1000)
-                .clamp(0, i64::from(settle_seconds));
+            let seconds = (ms + 999).div_euclid(1000).clamp(0, 43_200);
             if let (Some(receipt), Ok(seconds)) = (receipt, i32::try_from(seconds)) {
                 by_time.entry(seconds).or_default().push(receipt);
             }
@@ -425,6 +424,7 @@ where
         // The held changes still come again; the next batch decides without what was not saved.
         warn!(error = %e, holds = holding.len(), "settle holds not saved");
     }
+    wait_for_the_write_budget(cx, &mut work, &mut out).await;
     for (ids, event, times) in &work {
         let done: Result<Value, PortError> = match event {
             CrmEvent::Changed(c) => outbound::push_change(
@@ -538,6 +538,58 @@ where
         error!(error = %e, "outcome events not published");
     }
     out
+}
+
+/// What the day's Partner Central writes no longer allow (10,000 per rolling 24 hours, counted across
+/// functions: [`crate::budget`]) is not sent: AWS would refuse it, and every refused attempt would cost
+/// the message a receive. It waits in the queue until the next hour, when the oldest hour of counted
+/// writes leaves the window, handed back like a held record ([`BatchOutcome::held`]); referral decisions
+/// and leads come first in `work`, so they are the last to wait. Each wait is one receive: a message
+/// still waiting after the queue's receives goes to its dead-letter queue, kept for a redrive.
+/// Each push is counted as one write (an update is one; a create or a submission costs more, and AWS's
+/// own quota answer is the last guard).
+async fn wait_for_the_write_budget<P, L, C, S, O>(
+    cx: &Context<'_, P, L, C, S, O>,
+    work: &mut Vec<(Vec<String>, CrmEvent, FieldTimes)>,
+    out: &mut BatchOutcome,
+) where
+    P: PartnerCentral,
+    L: Ledger,
+    C: Crm,
+    S: ObjectStore,
+    O: Outcomes,
+{
+    if work.is_empty() {
+        return;
+    }
+    let left = match cx.pc.writes_left().await {
+        Ok(Some(left)) => usize::try_from(left).unwrap_or(usize::MAX),
+        Ok(None) => return,
+        Err(e) => {
+            warn!(error = %e, "the day's Partner Central writes not read; sending anyway");
+            return;
+        }
+    };
+    if left >= work.len() {
+        return;
+    }
+    let now = Utc::now();
+    let until = chrono::DurationRound::duration_trunc(
+        now + chrono::Duration::hours(1),
+        chrono::Duration::hours(1),
+    )
+    .unwrap_or(now + chrono::Duration::hours(1));
+    let waiting = work.split_off(left);
+    warn!(left, waiting = waiting.len(), %until, "the day's Partner Central writes are spent");
+    for (ids, _, _) in waiting {
+        for id in ids {
+            out.results.push((
+                id.clone(),
+                json!({ "held": "the day's Partner Central writes are spent", "until": until }),
+            ));
+            out.held.push((id, until));
+        }
+    }
 }
 
 /// The S3 channel: one upload for the batch's changes and decisions.

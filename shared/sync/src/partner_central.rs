@@ -231,6 +231,10 @@ pub trait PartnerCentral: Send + Sync {
         client_token: &str,
         submission: &Submission,
     ) -> impl Future<Output = Result<Result<TaskState, Refusal>, PortError>> + Send;
+
+    /// The writes the day's quota still allows (see [`crate::budget`]), counted across functions;
+    /// `None` when writes are not counted.
+    fn writes_left(&self) -> impl Future<Output = Result<Option<u64>, PortError>> + Send;
 }
 
 /// One entry of a ListEngagements page (lead contexts only).

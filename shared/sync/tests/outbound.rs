@@ -1235,3 +1235,94 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
         assert!(actions.contains(&action.to_string()), "{actions:?}");
     }
 }
+
+#[tokio::test]
+async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_calling_aws() {
+    use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
+    use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+    use acebridge_sync::crm_queue::handle_batch;
+    use std::sync::{Arc, Mutex};
+    let mut s = stack().await;
+    let records: Vec<String> = (0..5).map(|i| format!("OP-B{i}")).collect();
+    for crm_id in &records {
+        let opp = crm_opportunity(&format!("Record {crm_id}"));
+        in_crm(&s, crm_id, &opp).await;
+        push_opportunity(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            &change(crm_id, opp),
+        )
+        .await
+        .unwrap();
+    }
+    // From now on writes are counted in the ledger table (under crm-outbound's role), against a day's
+    // quota scaled down to 3, on a clock the test moves.
+    let now = Arc::new(Mutex::new(chrono::Utc::now()));
+    let (gate, gated) = common::through_gate(
+        &s.sdk,
+        "crm-outbound",
+        &common::role_policies("crm-outbound"),
+    )
+    .await;
+    let counter = DynamoCallCounter::new(aws_sdk_dynamodb::Client::new(&gated), s.ledger_table())
+        .with_clock({
+            let now = now.clone();
+            move || *now.lock().unwrap()
+        });
+    let pc = std::mem::replace(&mut s.pc, SdkPartnerCentral::new(&s.sdk, None));
+    s.pc = pc.with_counter(counter).with_writes_per_day(3);
+    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
+    let before = writes(&s);
+    let messages: Vec<(String, String)> = records
+        .iter()
+        .map(|crm_id| {
+            let body = common::crm_opportunity_changed(
+                &common::unique("ev"),
+                "2026-11-30T10:00:00Z",
+                crm_id,
+                json!({"project": {"title": format!("{crm_id} renamed")}}),
+            );
+            (format!("m-{crm_id}"), body.to_string())
+        })
+        .collect();
+    let cx = s.outbound_cx();
+    let out = handle_batch(&cx, &messages).await;
+    assert!(out.retry.is_empty(), "{:?}", out.results);
+    assert_eq!(writes(&s) - before, 3, "the day's 3 writes");
+    assert_eq!(out.held.len(), 2, "{:?}", out.results);
+    let held = &out
+        .results
+        .iter()
+        .find(|(id, _)| *id == out.held[0].0)
+        .unwrap()
+        .1;
+    assert_eq!(
+        held["held"],
+        json!("the day's Partner Central writes are spent")
+    );
+    // They come back before the window has moved: they wait again, and AWS is not called.
+    let waiting: Vec<(String, String)> = messages
+        .iter()
+        .filter(|(id, _)| out.held.iter().any(|(h, _)| h == id))
+        .cloned()
+        .collect();
+    let again = handle_batch(&s.outbound_cx(), &waiting).await;
+    assert_eq!(again.held.len(), 2);
+    assert_eq!(writes(&s) - before, 3);
+    // A day later the writes of the day before have left the window: they go out.
+    *now.lock().unwrap() += chrono::Duration::hours(26);
+    let later = handle_batch(&s.outbound_cx(), &waiting).await;
+    assert!(
+        later.held.is_empty() && later.retry.is_empty(),
+        "{:?}",
+        later.results
+    );
+    assert_eq!(writes(&s) - before, 5);
+    for crm_id in &records {
+        let aws = &opportunities(&s, crm_id)[0];
+        assert_eq!(aws["Project"]["Title"], json!(format!("{crm_id} renamed")));
+    }
+    assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
+}

@@ -79,6 +79,8 @@ pub struct SdkPartnerCentral {
     writes: RateLimiter,
     shared_writes: Option<crate::adapters::dynamodb::SharedRate>,
     counter: Option<crate::adapters::dynamodb::DynamoCallCounter>,
+    /// Writes per rolling 24 hours, for [`PartnerCentral::writes_left`] (AWS's quota: 10,000).
+    writes_per_day: u64,
 }
 
 impl SdkPartnerCentral {
@@ -110,6 +112,7 @@ impl SdkPartnerCentral {
             writes: RateLimiter::per_second(1),
             shared_writes: None,
             counter: None,
+            writes_per_day: crate::budget::DailyBudget::default().writes_per_day,
         }
     }
 
@@ -141,6 +144,12 @@ impl SdkPartnerCentral {
     /// Every call is also counted against the daily quotas, across functions (see [`crate::budget`]).
     pub fn with_counter(mut self, counter: crate::adapters::dynamodb::DynamoCallCounter) -> Self {
         self.counter = Some(counter);
+        self
+    }
+
+    /// Writes per rolling 24 hours other than AWS's 10,000 (`PC_WRITES_PER_DAY`; tests with scaled quotas).
+    pub fn with_writes_per_day(mut self, writes: u64) -> Self {
+        self.writes_per_day = writes;
         self
     }
 
@@ -849,5 +858,14 @@ impl PartnerCentral for SdkPartnerCentral {
             })
             .map(Err),
         }
+    }
+
+    async fn writes_left(&self) -> Result<Option<u64>, PortError> {
+        use crate::budget::CallCounter;
+        let Some(counter) = &self.counter else {
+            return Ok(None);
+        };
+        let used = counter.used(crate::budget::Call::Write).await?;
+        Ok(Some(self.writes_per_day.saturating_sub(used)))
     }
 }
