@@ -978,14 +978,11 @@ async fn received(
     event
 }
 
-#[tokio::test]
-async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
- {
-    use acebridge_sync::crm_queue::{HOLDS, handle_sqs_event};
-    let s = stack().await;
-    for crm_id in ["OP-H1", "OP-H2"] {
+/// Records AWS already has (shared earlier), each in the CRM.
+async fn known_to_aws(s: &PcStack, crm_ids: &[&str]) {
+    for crm_id in crm_ids {
         let opp = crm_opportunity(&format!("Record {crm_id}"));
-        in_crm(&s, crm_id, &opp).await;
+        in_crm(s, crm_id, &opp).await;
         push_opportunity(
             &s.pc,
             &s.ledger,
@@ -996,47 +993,85 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
         .await
         .unwrap();
     }
-    // The CRM changes queue, named as CloudFormation names the template's; crm-outbound reaches it under
-    // its own role (the IAM gate), Lambda's event source with the test's credentials.
-    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name(common::unique("pc-CrmChangesQueue"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let (gate, gated) = common::through_gate(
-        &s.sdk,
-        "crm-outbound",
-        &common::role_policies("crm-outbound"),
-    )
-    .await;
-    let queue = acebridge_sync::adapters::sqs::WorkQueue::new(
-        aws_sdk_sqs::Client::new(&gated),
-        url.clone(),
-    );
-    let send = |crm_id: &str, opportunity: Value, at: chrono::DateTime<chrono::Utc>| {
+}
+
+/// The CRM changes queue on moto, named as CloudFormation names the template's: crm-outbound reaches it
+/// under its own role (`gate`, the IAM gate), Lambda's event source and the CRM with the test's
+/// credentials.
+struct ChangesQueue {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    gate: acebridge_pc_emulator::iam_gate::Gate,
+    queue: acebridge_sync::adapters::sqs::WorkQueue,
+}
+
+impl ChangesQueue {
+    async fn new(s: &PcStack) -> Self {
+        let sqs = aws_sdk_sqs::Client::new(&s.sdk);
+        let url = sqs
+            .create_queue()
+            .queue_name(common::unique("pc-CrmChangesQueue"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let (gate, gated) = common::through_gate(
+            &s.sdk,
+            "crm-outbound",
+            &common::role_policies("crm-outbound"),
+        )
+        .await;
+        let queue = acebridge_sync::adapters::sqs::WorkQueue::new(
+            aws_sdk_sqs::Client::new(&gated),
+            url.clone(),
+        );
+        ChangesQueue {
+            sqs,
+            url,
+            gate,
+            queue,
+        }
+    }
+
+    /// A `CRM Opportunity Changed` put on the bus at `at`, as the rule queues it: its message id.
+    async fn send(
+        &self,
+        crm_id: &str,
+        opportunity: Value,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
         let body = common::crm_opportunity_changed(
             &common::unique("ev"),
             &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             crm_id,
             opportunity,
         );
-        let sqs = sqs.clone();
-        let url = url.clone();
-        async move {
-            sqs.send_message()
-                .queue_url(url)
-                .message_body(body.to_string())
-                .send()
-                .await
-                .unwrap()
-                .message_id
-                .unwrap()
-        }
-    };
+        self.sqs
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .message_id
+            .unwrap()
+    }
+
+    /// What Lambda's event source would hand crm-outbound: `want` messages (or what came in 15 s).
+    async fn received(&self, want: usize) -> aws_lambda_events::sqs::SqsEvent {
+        received(&self.sqs, &self.url, want).await
+    }
+}
+
+#[tokio::test]
+async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
+ {
+    use acebridge_sync::crm_queue::{HOLDS, handle_sqs_event};
+    let s = stack().await;
+    known_to_aws(&s, &["OP-H1", "OP-H2"]).await;
+    let q = ChangesQueue::new(&s).await;
+    let send = |crm_id, opportunity, at| q.send(crm_id, opportunity, at);
     let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     const SETTLE: i32 = 4;
     let now = chrono::Utc::now();
@@ -1051,7 +1086,7 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
     .await;
     let cx = s.outbound_cx();
     let before = writes(&s);
-    let response = handle_sqs_event(&cx, received(&sqs, &url, 2).await, Some(&queue), SETTLE).await;
+    let response = handle_sqs_event(&cx, q.received(2).await, Some(&q.queue), SETTLE).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -1086,9 +1121,9 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
             json!({"life_cycle": {"next_steps": format!("Held v{k}")}})
         };
         send("OP-H1", edit, chrono::Utc::now()).await;
-        let batch = received(&sqs, &url, k as usize).await;
+        let batch = q.received(k as usize).await;
         assert_eq!(receive_counts(&batch), (1..=k).collect::<Vec<_>>());
-        let response = handle_sqs_event(&cx, batch, Some(&queue), SETTLE).await;
+        let response = handle_sqs_event(&cx, batch, Some(&q.queue), SETTLE).await;
         if k <= HOLDS {
             assert_eq!(
                 response.batch_item_failures.len(),
@@ -1112,8 +1147,8 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
         aws["LifeCycle"]["NextSteps"],
         json!(format!("Held v{}", last(0)))
     );
-    assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
-    let actions: Vec<String> = gate.calls().into_iter().map(|c| c.action).collect();
+    assert!(refused(&q.gate).is_empty(), "{:?}", refused(&q.gate));
+    let actions: Vec<String> = q.gate.calls().into_iter().map(|c| c.action).collect();
     assert!(
         actions.contains(&"sqs:ChangeMessageVisibility".to_string()),
         "{actions:?}"
@@ -1126,56 +1161,9 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     use acebridge_sync::crm_queue::handle_sqs_event;
     let s = stack().await;
     let crm_id = "OP-J1";
-    let opp = crm_opportunity("Record OP-J1");
-    in_crm(&s, crm_id, &opp).await;
-    push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change(crm_id, opp),
-    )
-    .await
-    .unwrap();
-    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name(common::unique("pc-CrmChangesQueue"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let (gate, gated) = common::through_gate(
-        &s.sdk,
-        "crm-outbound",
-        &common::role_policies("crm-outbound"),
-    )
-    .await;
-    let queue = acebridge_sync::adapters::sqs::WorkQueue::new(
-        aws_sdk_sqs::Client::new(&gated),
-        url.clone(),
-    );
-    let send = |opportunity: Value, at: chrono::DateTime<chrono::Utc>| {
-        let body = common::crm_opportunity_changed(
-            &common::unique("ev"),
-            &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            crm_id,
-            opportunity,
-        );
-        let sqs = sqs.clone();
-        let url = url.clone();
-        async move {
-            sqs.send_message()
-                .queue_url(url)
-                .message_body(body.to_string())
-                .send()
-                .await
-                .unwrap()
-                .message_id
-                .unwrap()
-        }
-    };
+    known_to_aws(&s, &[crm_id]).await;
+    let q = ChangesQueue::new(&s).await;
+    let send = |opportunity, at| q.send(crm_id, opportunity, at);
     let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     const SETTLE: i32 = 6;
     let cx = s.outbound_cx();
@@ -1186,7 +1174,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
         chrono::Utc::now(),
     )
     .await;
-    let response = handle_sqs_event(&cx, received(&sqs, &url, 1).await, Some(&queue), SETTLE).await;
+    let response = handle_sqs_event(&cx, q.received(1).await, Some(&q.queue), SETTLE).await;
     assert_eq!(response.batch_item_failures.len(), 1, "held");
     // Another change of the record comes while the first is away, in a batch of its own. It is not young
     // (SQS delivered it late), so on its own it would go out now, and the first change in a second
@@ -1196,9 +1184,9 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
         chrono::Utc::now() - chrono::Duration::seconds(60),
     )
     .await;
-    let alone = received(&sqs, &url, 1).await;
+    let alone = q.received(1).await;
     assert_eq!(alone.records.len(), 1);
-    let response = handle_sqs_event(&cx, alone, Some(&queue), SETTLE).await;
+    let response = handle_sqs_event(&cx, alone, Some(&q.queue), SETTLE).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -1207,7 +1195,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     assert_eq!(failed, std::slice::from_ref(&second), "joined the hold");
     assert_eq!(writes(&s) - before, 0);
     // When the hold ends both come back, together, and go out in one write.
-    let together = received(&sqs, &url, 2).await;
+    let together = q.received(2).await;
     let mut ids: Vec<_> = together
         .records
         .iter()
@@ -1217,7 +1205,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     let mut both = vec![first, second];
     both.sort();
     assert_eq!(ids, both);
-    let response = handle_sqs_event(&cx, together, Some(&queue), SETTLE).await;
+    let response = handle_sqs_event(&cx, together, Some(&q.queue), SETTLE).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "{:?}",
@@ -1227,7 +1215,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     let aws = &opportunities(&s, crm_id)[0];
     assert_eq!(aws["Project"]["Title"], json!("Joined v1"));
     assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Joined v2"));
-    assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
+    assert!(refused(&q.gate).is_empty(), "{:?}", refused(&q.gate));
     assert!(refused(&s.gate).is_empty(), "{:?}", refused(&s.gate));
     // The hold is kept in the ledger table, under crm-outbound's role.
     let actions: Vec<String> = s.gate.calls().into_iter().map(|c| c.action).collect();
@@ -1243,20 +1231,8 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     use acebridge_sync::crm_queue::handle_batch;
     use std::sync::{Arc, Mutex};
     let mut s = stack().await;
-    let records: Vec<String> = (0..5).map(|i| format!("OP-B{i}")).collect();
-    for crm_id in &records {
-        let opp = crm_opportunity(&format!("Record {crm_id}"));
-        in_crm(&s, crm_id, &opp).await;
-        push_opportunity(
-            &s.pc,
-            &s.ledger,
-            &s.crm,
-            Catalog::Sandbox,
-            &change(crm_id, opp),
-        )
-        .await
-        .unwrap();
-    }
+    let records = ["OP-B0", "OP-B1", "OP-B2", "OP-B3", "OP-B4"];
+    known_to_aws(&s, &records).await;
     // From now on writes are counted in the ledger table (under crm-outbound's role), against a day's
     // quota scaled down to 3, on a clock the test moves.
     let now = Arc::new(Mutex::new(chrono::Utc::now()));
