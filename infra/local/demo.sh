@@ -6,7 +6,9 @@
 # Then the Partner Central channel against the local emulator: a reconcile backfills the partner's
 # opportunities, AWS sends an invitation, the policy accepts it, the opportunity lands in the CRM store,
 # and an AWS-side update flows through. Last, the other direction: a CRM change reaches Partner Central
-# (API channel: created, associated, submitted) and becomes an inbound file in the ACE bucket (S3 channel).
+# (API channel: created, associated, submitted; a burst of edits held and written once through the CRM
+# changes queue on moto; a change waiting for the day's write quota) and becomes an inbound file in the
+# ACE bucket (S3 channel).
 # The functions run under `cargo lambda watch` and are invoked with `cargo lambda invoke --data-file`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -243,6 +245,79 @@ for it in table.scan()["Items"]:
         print(f"  Partner Central's record, back in the CRM: title={r['project']['title']!r},"
               f" next steps={r['life_cycle'].get('next_steps')!r}")
 PY
+
+echo; echo "== 12f. a burst of edits through the CRM changes queue (SQS on moto, SETTLE_SECONDS=6): held, joined, written once"
+# crm-outbound as deployed: its CRM changes queue, and the settle hold it hands messages back to.
+queue_url="$(.venv/bin/python - "$port" <<'PY'
+import sys, boto3
+sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1")
+print(sqs.create_queue(QueueName="acebridge-demo-crm-changes")["QueueUrl"])
+PY
+)"
+kill -- "-$watch_pid" 2>/dev/null || true
+sleep 1
+{ cat "$state/demo.env"; echo "CRM_CHANGES_QUEUE_URL=$queue_url"; echo "SETTLE_SECONDS=6"; } >"$state/demo-queue.env"
+start_watch "$state/demo-queue.env"
+queue() { # send NAME SECONDS_AGO JSON | receive N FILE: the CRM's side and Lambda's event source, on moto
+  .venv/bin/python - "$port" "$queue_url" "$@" <<'PY'
+import sys, json, time, datetime, boto3
+port, url, verb = sys.argv[1], sys.argv[2], sys.argv[3]
+sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+if verb == "send":
+    name, ago, opportunity = sys.argv[4], int(sys.argv[5]), json.loads(sys.argv[6])
+    at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=ago)
+    body = {"version": "0", "id": f"demo-{name}", "detail-type": "CRM Opportunity Changed", "source": "acebridge.crm",
+            "account": "123456789012", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1", "resources": [],
+            "detail": {"crmId": "CRM-2002", "opportunity": opportunity}}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+else:
+    want, path = int(sys.argv[4]), sys.argv[5]
+    records, until = [], time.time() + 15
+    while len(records) < want and time.time() < until:
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                     MessageSystemAttributeNames=["All"]).get("Messages", []):
+            records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                            "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:acebridge-demo-crm-changes",
+                            "awsRegion": "us-east-1"})
+    json.dump({"Records": records}, open(path, "w"))
+    print(f"  Lambda's event source receives {len(records)} message(s), receive counts "
+          f"{sorted(int(r['attributes']['ApproximateReceiveCount']) for r in records)}")
+PY
+}
+writes() { .venv/bin/python - "$pc_port" <<'PY'
+import sys, json, urllib.request
+stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_emulator/stats").read())
+print(stats.get("calls", {}).get("UpdateOpportunity", 0))
+PY
+}
+before="$(writes)"
+echo "  the seller renames CRM-2002 (just now):"
+queue send burst-1 0 '{"project": {"title": "Demo: claims processing (burst, first edit)"}}'
+queue receive 1 "$state/burst-1.sqs.json"
+invoke crm-outbound "$state/burst-1.sqs.json"; echo
+echo "  held for 6 s (a batch item failure, handed back to the queue). Another change of CRM-2002 arrives meanwhile"
+echo "  (delivered late: put on the bus a minute ago), in a batch of its own:"
+queue send burst-2 60 '{"life_cycle": {"next_steps": "Send the proposal"}}'
+queue receive 1 "$state/burst-2.sqs.json"
+invoke crm-outbound "$state/burst-2.sqs.json"; echo
+echo "  it joins the record's hold. When the hold ends both come back together:"
+queue receive 2 "$state/burst-3.sqs.json"
+invoke crm-outbound "$state/burst-3.sqs.json"; echo
+echo "  UpdateOpportunity calls for the two changes: $(( $(writes) - before ))"
+
+echo; echo "== 12g. the day's write quota (PC_WRITES_PER_DAY=1, already spent today): a change waits in the queue, Partner Central not called"
+kill -- "-$watch_pid" 2>/dev/null || true
+sleep 1
+{ cat "$state/demo-queue.env"; echo "PC_WRITES_PER_DAY=1"; } >"$state/demo-budget.env"
+start_watch "$state/demo-budget.env"
+before="$(writes)"
+queue send budget 120 '{"life_cycle": {"next_steps": "Book the workshop"}}'
+queue receive 1 "$state/budget.sqs.json"
+invoke crm-outbound "$state/budget.sqs.json"; echo
+echo "  UpdateOpportunity calls: $(( $(writes) - before )); crm-outbound's log:"
+grep -o "the day's Partner Central writes are spent" "$state/watch.log" | tail -1 | sed 's/^/    /'
+echo "  (the message is back in the queue until the next full hour)"
 
 echo; echo "== 13. CRM -> AWS, S3 channel (CHANNEL=s3): the same change as an inbound file in the ACE bucket"
 kill -- "-$watch_pid" 2>/dev/null || true
