@@ -1056,6 +1056,41 @@ impl ChangesQueue {
     }
 }
 
+/// crm-outbound handles `batch`: nothing fails or is held, one UpdateOpportunity more than `before`
+/// goes out, AWS ends with the record's `(title, next steps)`, and IAM refused nothing.
+async fn in_one_write(
+    s: &PcStack,
+    q: &ChangesQueue,
+    batch: aws_lambda_events::sqs::SqsEvent,
+    settle: i32,
+    before: u64,
+    crm_id: &str,
+    (title, steps): (&str, &str),
+) {
+    let response = acebridge_sync::crm_queue::handle_sqs_event(
+        &s.outbound_cx(),
+        batch,
+        Some(&q.queue),
+        settle,
+    )
+    .await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    assert_eq!(
+        s.calls_of(&["UpdateOpportunity"]) - before,
+        1,
+        "one write for all the changes"
+    );
+    let aws = &opportunities(s, crm_id)[0];
+    assert_eq!(aws["Project"]["Title"], json!(title));
+    assert_eq!(aws["LifeCycle"]["NextSteps"], json!(steps));
+    assert!(refused(&q.gate).is_empty(), "{:?}", refused(&q.gate));
+    assert!(refused(&s.gate).is_empty(), "{:?}", refused(&s.gate));
+}
+
 #[tokio::test]
 async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
  {
@@ -1197,18 +1232,16 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     let mut both = vec![first, second];
     both.sort();
     assert_eq!(ids, both);
-    let response = handle_sqs_event(&cx, together, Some(&q.queue), SETTLE).await;
-    assert!(
-        response.batch_item_failures.is_empty(),
-        "{:?}",
-        response.batch_item_failures
-    );
-    assert_eq!(writes(&s) - before, 1, "one write for both changes");
-    let aws = &opportunities(&s, crm_id)[0];
-    assert_eq!(aws["Project"]["Title"], json!("Joined v1"));
-    assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Joined v2"));
-    assert!(refused(&q.gate).is_empty(), "{:?}", refused(&q.gate));
-    assert!(refused(&s.gate).is_empty(), "{:?}", refused(&s.gate));
+    in_one_write(
+        &s,
+        &q,
+        together,
+        SETTLE,
+        before,
+        crm_id,
+        ("Joined v1", "Joined v2"),
+    )
+    .await;
     // The hold is kept in the ledger table, under crm-outbound's role.
     let actions: Vec<String> = s.gate.calls().into_iter().map(|c| c.action).collect();
     for action in ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"] {
@@ -1259,18 +1292,16 @@ async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_
     assert_eq!(writes(&s) - before, 0);
     let together = q.received(2).await;
     assert_eq!(together.records.len(), 2);
-    let response = handle_sqs_event(&cx, together, Some(&q.queue), SETTLE).await;
-    assert!(
-        response.batch_item_failures.is_empty(),
-        "{:?}",
-        response.batch_item_failures
-    );
-    assert_eq!(writes(&s) - before, 1, "one write for both changes");
-    let aws = &opportunities(&s, crm_id)[0];
-    assert_eq!(aws["Project"]["Title"], json!("Regrouped v1"));
-    assert_eq!(aws["LifeCycle"]["NextSteps"], json!("Regrouped v2"));
-    assert!(refused(&q.gate).is_empty(), "{:?}", refused(&q.gate));
-    assert!(refused(&s.gate).is_empty(), "{:?}", refused(&s.gate));
+    in_one_write(
+        &s,
+        &q,
+        together,
+        SETTLE,
+        before,
+        crm_id,
+        ("Regrouped v1", "Regrouped v2"),
+    )
+    .await;
 }
 
 #[tokio::test]
