@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use tracing::{info, warn};
 
 /// `CRM Opportunity Changed`: a partner opportunity created or changed in the CRM.
@@ -351,22 +352,21 @@ pub async fn push_change(
     // An older change that SQS delivered late (a retry, or simply out of order) does not put back what
     // a newer change of the same record already wrote.
     let stale = written.stale(&change.opportunity, times);
-    let mut times = times.clone();
-    let fresh;
-    let change = if stale.is_empty() {
-        change
+    let (change, times) = if stale.is_empty() {
+        (Cow::Borrowed(change), Cow::Borrowed(times))
     } else {
         info!(
             opportunity = %id,
             fields = stale.len(),
             "fields older than those written are left out"
         );
-        times.remove(&stale);
-        let mut c = change.clone();
-        c.opportunity = without(&c.opportunity, &stale);
-        fresh = c;
-        &fresh
+        let mut fresh = change.clone();
+        fresh.opportunity = without(&change.opportunity, &stale);
+        let mut fresh_times = times.clone();
+        fresh_times.remove(&stale);
+        (Cow::Owned(fresh), Cow::Owned(fresh_times))
     };
+    let (change, times): (&OpportunityChanged, &FieldTimes) = (&change, &times);
     // Only what the CRM changed since it last sent the record goes out: a field AWS changed meanwhile
     // and the CRM did not is left as AWS has it.
     let previous: Option<OpportunityChanged> =
@@ -389,7 +389,7 @@ pub async fn push_change(
         }
         None => change.clone(),
     };
-    remember_snapshot(ledger, &key, &sent, &times, now).await?;
+    remember_snapshot(ledger, &key, &sent, times, now).await?;
     let errors = associate_new(pc, catalog, &id, change, previous.as_ref()).await?;
     if !errors.is_empty() {
         tell_crm(crm, &change.crm_id, Some(&id), false, errors, now).await?;
