@@ -128,10 +128,20 @@ pub struct BatchOutcome {
     pub results: Vec<(String, Value)>,
     /// Message ids to retry (retryable failures only).
     pub retry: Vec<String>,
-    /// Message ids held back for the rest of their record's burst (see [`Settle`]), each with the time its
-    /// record's hold ends: handed back to the queue to come again then, with whatever changes of the record
-    /// arrive meanwhile.
+    /// Message ids held back, each with the time it may come again: for the rest of their record's burst
+    /// (see [`Settle`]), or for the day's write quota. Handed back to the queue until then.
     pub held: Vec<(String, chrono::DateTime<Utc>)>,
+}
+
+impl BatchOutcome {
+    /// Holds back the messages `ids` until `until`, for `why`.
+    fn hold(&mut self, ids: Vec<String>, why: &str, until: chrono::DateTime<Utc>) {
+        for id in ids {
+            self.results
+                .push((id.clone(), json!({ "held": why, "until": until })));
+            self.held.push((id, until));
+        }
+    }
 }
 
 /// Holding back a record whose changes are still coming.
@@ -410,13 +420,7 @@ where
             }
         }
         holding.push((r.change.crm_id.clone(), SettleHold { until, messages }));
-        for id in r.ids {
-            out.results.push((
-                id.clone(),
-                json!({ "held": "changes still coming", "until": until }),
-            ));
-            out.held.push((id, until));
-        }
+        out.hold(r.ids, "changes still coming", until);
     }
     if (!holding.is_empty() || !ended.is_empty())
         && let Err(e) = cx.ledger.save_holds(cx.catalog, &holding, &ended).await
@@ -582,13 +586,7 @@ async fn wait_for_the_write_budget<P, L, C, S, O>(
     let waiting = work.split_off(left);
     warn!(left, waiting = waiting.len(), %until, "the day's Partner Central writes are spent");
     for (ids, _, _) in waiting {
-        for id in ids {
-            out.results.push((
-                id.clone(),
-                json!({ "held": "the day's Partner Central writes are spent", "until": until }),
-            ));
-            out.held.push((id, until));
-        }
+        out.hold(ids, "the day's Partner Central writes are spent", until);
     }
 }
 
