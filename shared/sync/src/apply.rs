@@ -110,8 +110,7 @@ async fn apply(
             }
             ledger::finish(
                 ledger,
-                &key,
-                &version,
+                &entry,
                 Some(&crm_id),
                 Ok(()),
                 record.is_closed(),
@@ -127,8 +126,7 @@ async fn apply(
         Err(e) => {
             ledger::finish(
                 ledger,
-                &key,
-                &version,
+                &entry,
                 None,
                 Err(vec![e.to_string()]),
                 false,

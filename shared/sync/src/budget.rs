@@ -4,8 +4,8 @@
 //! Every Partner Central call is counted where it is made (the SDK adapter, [`CallCounter::spend`]) in the
 //! ledger table, in hourly buckets; the day's use is the sum of the last 25 buckets, which over-counts by up
 //! to an hour and so never lets a backfill run past AWS's rolling window. The reconcile (a backfill is a
-//! reconcile from no watermark) asks [`DailyBudget::backfill_may_read`] before each page and stops while
-//! the reads of the last 24 hours exceed its share; the watermark keeps its place, and the next scheduled
+//! reconcile from no watermark) looks at the counter before each page, and again whenever the reads it set
+//! aside at the last look are spent, and stops while the reads of the last 24 hours exceed its share; the watermark keeps its place, and the next scheduled
 //! run goes on from there. Live work (Partner Central events, CRM changes) is never stopped by the budget:
 //! the reserved share is what keeps it served while a large backfill runs.
 

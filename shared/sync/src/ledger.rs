@@ -272,6 +272,13 @@ pub trait Ledger: Send + Sync {
         key: &RecordKey,
     ) -> impl Future<Output = Result<Option<LedgerEntry>, PortError>> + Send;
 
+    /// The entries of these records (strongly consistent), read together (a reconcile reads a page's
+    /// entries in one request, not one each). A record without an entry is left out.
+    fn entries(
+        &self,
+        keys: &[RecordKey],
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, PortError>> + Send;
+
     /// Writes `entry` if the stored revision is still `expected` (`None`: no entry yet). The entry's
     /// own `revision` is what gets stored.
     fn put(
@@ -482,20 +489,28 @@ pub async fn claim(
     Err(contention(key))
 }
 
-/// Records the end of an apply. If a newer version was claimed meanwhile, that claim owns the entry
-/// and this call changes nothing (returns false). `closed`: the version applied closes the record
-/// (see [`LedgerEntry::closed_at`]).
+/// Records the end of an apply. `claimed` is the entry as [`claim`] stored it: it is written on from
+/// there without reading it again, and read again only if a concurrent writer changed it meanwhile. If a
+/// newer version was claimed meanwhile, that claim owns the entry and this call changes nothing (returns
+/// false). `closed`: the version applied closes the record (see [`LedgerEntry::closed_at`]).
 pub async fn finish(
     ledger: &impl Ledger,
-    key: &RecordKey,
-    version: &Version,
+    claimed: &LedgerEntry,
     crm_id: Option<&str>,
     outcome: Result<(), Vec<String>>,
     closed: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, PortError> {
+    let Some(version) = claimed.version.as_ref() else {
+        return Ok(false);
+    };
+    let mut known = Some(claimed.clone());
     for _ in 0..CONTENTION_ATTEMPTS {
-        let Some(mut entry) = ledger.get(key).await? else {
+        let current = match known.take() {
+            Some(entry) => Some(entry),
+            None => ledger.get(&claimed.key).await?,
+        };
+        let Some(mut entry) = current else {
             return Ok(false);
         };
         if entry.version.as_ref() != Some(version) {
@@ -522,7 +537,7 @@ pub async fn finish(
             return Ok(true);
         }
     }
-    Err(contention(key))
+    Err(contention(&claimed.key))
 }
 
 /// The record an AWS answer is about, as the answer names it.

@@ -5,7 +5,7 @@
 use crate::apply::{self, Applied, RecordFailure};
 use crate::crm::Crm;
 use crate::error::PortError;
-use crate::ledger::{self, Ledger, RecordKey};
+use crate::ledger::{self, Ledger, LedgerEntry, RecordKey};
 use crate::outcomes::{Outcome, Outcomes};
 use crate::policy::{Decision, InvitationPolicy, RejectionReason};
 use crate::record::RecordKind;
@@ -14,6 +14,7 @@ use crate::tasks::{self, Follow, TaskKind, TaskState};
 use acebridge_mapping::{Catalog, Invitation, Opportunity};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::future::Future;
 use tracing::{info, warn};
 
@@ -629,6 +630,8 @@ impl<B> Copy for Budgeted<'_, B> {}
 struct Run<F> {
     syncs: futures_util::stream::FuturesUnordered<F>,
     report: ReconcileReport,
+    /// Reads of the budget's share set aside at the last look at the counter, not yet taken.
+    set_aside: u64,
 }
 
 impl<F> Run<F>
@@ -697,18 +700,35 @@ where
     }
 
     /// True if the budget (if any) leaves room for `reads` more reads; records the reads used.
+    ///
+    /// The counter (the reads of every function in the last 24 hours) is asked at each new page
+    /// (`ask`), and again whenever the reads set aside at the last ask run out; in between, the run takes
+    /// its reads from what it set aside. The run's own reads are then never over its share, and another
+    /// function's reads are seen within a page. Asked for every opportunity, the counter cost a
+    /// 25-item BatchGetItem per opportunity, more DynamoDB work than the sync itself.
     async fn has_room<B: crate::budget::CallCounter>(
         &mut self,
         budget: Option<&Budgeted<'_, B>>,
         reads: u64,
+        ask: bool,
     ) -> Result<bool, PortError> {
         let Some(b) = budget else {
             return Ok(true);
         };
-        let (room, used) = self
-            .alongside(b.budget.backfill_may_read(b.counter, reads))
-            .await?;
+        if !ask && let Some(left) = self.set_aside.checked_sub(reads) {
+            self.set_aside = left;
+            return Ok(true);
+        }
+        // The gets of those in flight are not counted yet: they come off what is left too.
+        let in_flight = 2 * self.syncs.len() as u64;
+        let used = self.alongside(b.counter.used(crate::budget::Call::Read)).await?;
         self.report.reads_used = Some(used);
+        let left = b
+            .budget
+            .backfill_reads()
+            .saturating_sub(used.saturating_add(in_flight));
+        let room = left >= reads;
+        self.set_aside = left.saturating_sub(reads);
         if !room {
             self.report.paused_for_budget = true;
             warn!(
@@ -757,13 +777,12 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
             to: from,
             ..ReconcileReport::default()
         },
+        set_aside: 0,
     };
     let stop: Result<(), PortError> = async {
         let mut token = None;
         loop {
-            // The page, and the gets of those still in flight.
-            let reads = 1 + 2 * run.syncs.len() as u64;
-            if !run.has_room(budget.as_ref(), reads).await? {
+            if !run.has_room(budget.as_ref(), 1, true).await? {
                 return Ok(());
             }
             let page = run
@@ -771,21 +790,27 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 .await?;
             run.report.pages += 1;
             run.report.listed += page.items.len();
+            // What the ledger holds of the page's opportunities, in one request.
+            let key = |id: &str| RecordKey::ace(RecordKind::Opportunity, catalog, id);
+            let keys: Vec<RecordKey> = page
+                .items
+                .iter()
+                .filter(|i| i.last_modified.is_some())
+                .map(|i| key(&i.id))
+                .collect();
+            let held: HashMap<RecordKey, LedgerEntry> = run
+                .alongside(ledger.entries(&keys))
+                .await?
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect();
             for item in page.items {
                 if !time_left() {
                     run.report.stopped_early = true;
                     return Ok(());
                 }
                 if let Some(listed) = item.last_modified
-                    && run
-                        .alongside(applied(
-                            ledger,
-                            RecordKind::Opportunity,
-                            catalog,
-                            &item.id,
-                            listed,
-                        ))
-                        .await?
+                    && has_applied(held.get(&key(&item.id)), listed)
                 {
                     let report = &mut run.report;
                     report.duplicate += 1;
@@ -796,9 +821,8 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 while run.syncs.len() >= RECONCILE_IN_FLIGHT {
                     run.settle().await?;
                 }
-                // A get and, once submitted, the summary, for this one and every one still in flight.
-                let reads = 2 * (run.syncs.len() as u64 + 1);
-                if !run.has_room(budget.as_ref(), reads).await? {
+                // A get and, once submitted, the summary.
+                if !run.has_room(budget.as_ref(), 2, false).await? {
                     return Ok(());
                 }
                 run.syncs.push(async move {
@@ -839,13 +863,18 @@ pub(crate) async fn applied(
     listed: DateTime<Utc>,
 ) -> Result<bool, PortError> {
     let key = RecordKey::ace(kind, catalog, id);
-    Ok(ledger.get(&key).await?.is_some_and(|e| {
+    Ok(has_applied(ledger.get(&key).await?.as_ref(), listed))
+}
+
+/// [`applied`], from the record's ledger entry already read.
+fn has_applied(entry: Option<&LedgerEntry>, listed: DateTime<Utc>) -> bool {
+    entry.is_some_and(|e| {
         e.status == Some(ledger::RecordStatus::Synced)
             && e.version
                 .as_ref()
                 .and_then(|v| v.aws_last_modified)
                 .is_some_and(|done| done >= listed)
-    }))
+    })
 }
 
 /// How often [`refresh_aws_side`] reads an open opportunity again, and how many at most in one run.

@@ -596,19 +596,37 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
         "finished at hour {finished_at}"
     );
     assert!(paused_runs > 24, "{paused_runs} paused runs");
-    let mut lost = vec![];
-    for i in 0..n {
-        let id = format!("O8{i:06}");
-        let crm_id = acebridge_sync::adapters::dynamodb::DynamoCrmStore::new_crm_id(&id);
-        if s.crm
-            .get(RecordKind::Opportunity, &crm_id)
+    // Every opportunity is in the CRM store: its items read a hundred at a time (BatchGetItem, keys only).
+    let ddb = aws_sdk_dynamodb::Client::new(&s.sdk);
+    let ids: Vec<String> = (0..n).map(|i| format!("O8{i:06}")).collect();
+    let pk = |id: &str| {
+        let crm_id = acebridge_sync::adapters::dynamodb::DynamoCrmStore::new_crm_id(id);
+        format!("{}#{crm_id}", RecordKind::Opportunity)
+    };
+    let mut stored = std::collections::HashSet::new();
+    for chunk in ids.chunks(100) {
+        let mut wanted = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .projection_expression("pk");
+        for id in chunk {
+            wanted = wanted.keys(std::collections::HashMap::from([(
+                "pk".to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(pk(id)),
+            )]));
+        }
+        let out = ddb
+            .batch_get_item()
+            .request_items(&s.crm_table, wanted.build().unwrap())
+            .send()
             .await
-            .unwrap()
-            .is_none()
-        {
-            lost.push(id);
+            .unwrap();
+        assert!(out.unprocessed_keys.unwrap_or_default().is_empty());
+        for item in out.responses.unwrap_or_default().into_values().flatten() {
+            if let Some(aws_sdk_dynamodb::types::AttributeValue::S(k)) = item.get("pk") {
+                stored.insert(k.clone());
+            }
         }
     }
+    let lost: Vec<&String> = ids.iter().filter(|id| !stored.contains(&pk(id))).collect();
     assert!(lost.is_empty(), "opportunities lost: {lost:?}");
     eprintln!(
         "backfill of {n} opportunities against {} reads a day: finished at simulated hour {finished_at}, \

@@ -270,6 +270,18 @@ impl Ledger for DynamoLedger {
             .transpose()
     }
 
+    async fn entries(&self, keys: &[RecordKey]) -> Result<Vec<LedgerEntry>, PortError> {
+        // BatchGetItem refuses a request that names a key twice.
+        let mut pks: Vec<String> = keys.iter().map(RecordKey::storage_key).collect();
+        pks.sort_unstable();
+        pks.dedup();
+        batch_get(&self.client, &self.table, &pks)
+            .await?
+            .iter()
+            .map(from_item)
+            .collect()
+    }
+
     async fn put(
         &self,
         entry: &LedgerEntry,

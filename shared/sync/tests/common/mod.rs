@@ -198,6 +198,8 @@ pub struct PcStack {
     pub outcomes: acebridge_sync::adapters::eventbridge::EventBus,
     pub sdk: aws_config::SdkConfig,
     ledger_table: String,
+    /// The CRM store's table (`crm` is its adapter).
+    pub crm_table: String,
     /// An SQS queue subscribed to every outcome event on the bus.
     pub outcome_queue: String,
     pub emulator: Emulator,
@@ -265,7 +267,8 @@ pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
         emulator,
         ledger: DynamoLedger::new(ddb.clone(), ledger_table.clone()),
         ledger_table,
-        crm: DynamoCrmStore::new(ddb, crm_table),
+        crm: DynamoCrmStore::new(ddb, crm_table.clone()),
+        crm_table,
         policy,
         lead_policy: InvitationPolicy::Manual,
         delivered: 0,
