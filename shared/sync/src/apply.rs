@@ -124,15 +124,7 @@ async fn apply(
         }
         Err(e) if e.retryable => Err(e),
         Err(e) => {
-            ledger::finish(
-                ledger,
-                &entry,
-                None,
-                Err(vec![e.to_string()]),
-                false,
-                now,
-            )
-            .await?;
+            ledger::finish(ledger, &entry, None, Err(vec![e.to_string()]), false, now).await?;
             Ok(Err(RecordFailure {
                 field: None,
                 message: e.to_string(),

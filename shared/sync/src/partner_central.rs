@@ -721,7 +721,9 @@ where
         }
         // The gets of those in flight are not counted yet: they come off what is left too.
         let in_flight = 2 * self.syncs.len() as u64;
-        let used = self.alongside(b.counter.used(crate::budget::Call::Read)).await?;
+        let used = self
+            .alongside(b.counter.used(crate::budget::Call::Read))
+            .await?;
         self.report.reads_used = Some(used);
         let left = b
             .budget

@@ -605,8 +605,8 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
     };
     let mut stored = std::collections::HashSet::new();
     for chunk in ids.chunks(100) {
-        let mut wanted = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .projection_expression("pk");
+        let mut wanted =
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder().projection_expression("pk");
         for id in chunk {
             wanted = wanted.keys(std::collections::HashMap::from([(
                 "pk".to_string(),

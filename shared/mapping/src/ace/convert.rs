@@ -59,15 +59,15 @@ fn id<T>(
     field: &str,
     parse: impl FnOnce(&str) -> Result<T, crate::ids::IdError>,
 ) -> Result<Field<T>, ConversionError> {
-    text(n).try_map(|s| parse(&s).map_err(|e| ConversionError::new(field, e.to_string())))
+    picked(n, parse).try_map(|r| r.map_err(|e| ConversionError::new(field, e.to_string())))
 }
 
 fn date(n: &Nullable<String>, field: &str) -> Result<Field<NaiveDate>, ConversionError> {
-    text(n).try_map(|s| parse_date(&s, field))
+    picked(n, |s| parse_date(s, field)).try_map(|r| r)
 }
 
 fn datetime(n: &Nullable<String>, field: &str) -> Result<Field<DateTime<Utc>>, ConversionError> {
-    text(n).try_map(|s| parse_datetime(&s, field))
+    picked(n, |s| parse_datetime(s, field)).try_map(|r| r)
 }
 
 fn number(n: &Nullable<AceNumber>, field: &str) -> Result<Field<Decimal>, ConversionError> {
