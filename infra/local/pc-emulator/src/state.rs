@@ -996,23 +996,23 @@ impl State {
             })
             .collect();
         let descending = body["Sort"]["SortOrder"] == json!("DESCENDING");
+        // Keys borrowed, and only the page's summaries built: at 50,000 opportunities a page otherwise
+        // cost seconds (docs/performance.md, the backfill at scale).
+        fn key(o: &Value) -> (&str, &str) {
+            (
+                o["LastModifiedDate"].as_str().unwrap_or_default(),
+                o["Id"].as_str().unwrap_or_default(),
+            )
+        }
         all.sort_by(|a, b| {
-            let k = |o: &Value| {
-                (
-                    o["LastModifiedDate"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    o["Id"].as_str().unwrap_or_default().to_string(),
-                )
-            };
             if descending {
-                k(b).cmp(&k(a))
+                key(b).cmp(&key(a))
             } else {
-                k(a).cmp(&k(b))
+                key(a).cmp(&key(b))
             }
         });
-        let summaries: Vec<Value> = all
+        let (items, next) = page(&all, body, 20);
+        let summaries: Vec<Value> = items
             .into_iter()
             .map(|o| {
                 json!({
@@ -1026,8 +1026,7 @@ impl State {
                 })
             })
             .collect();
-        let (items, next) = page(&summaries, body, 20);
-        json!({ "OpportunitySummaries": items, "NextToken": next })
+        json!({ "OpportunitySummaries": summaries, "NextToken": next })
     }
 
     fn create_opportunity(&mut self, cat: &str, body: &Value) -> Result<Value, ApiError> {
