@@ -242,10 +242,21 @@ pub async fn reconcile_leads(
         }
         let page = pc.lead_engagements(catalog, token).await?;
         report.pages += 1;
+        // The whole listing comes every run: the page's ledger entries are read in one request.
+        let held = partner_central::entries_of(
+            ledger,
+            RecordKind::Lead,
+            catalog,
+            page.items
+                .iter()
+                .filter(|i| i.modified_at.is_some())
+                .map(|i| i.id.as_str()),
+        )
+        .await?;
         for item in page.items {
             report.listed += 1;
             if let Some(at) = item.modified_at
-                && partner_central::applied(ledger, RecordKind::Lead, catalog, &item.id, at).await?
+                && partner_central::has_applied(held.get(&item.id), at)
             {
                 report.unread += 1;
                 continue;

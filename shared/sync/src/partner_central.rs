@@ -792,27 +792,24 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 .await?;
             run.report.pages += 1;
             run.report.listed += page.items.len();
-            // What the ledger holds of the page's opportunities, in one request.
-            let key = |id: &str| RecordKey::ace(RecordKind::Opportunity, catalog, id);
-            let keys: Vec<RecordKey> = page
-                .items
-                .iter()
-                .filter(|i| i.last_modified.is_some())
-                .map(|i| key(&i.id))
-                .collect();
-            let held: HashMap<RecordKey, LedgerEntry> = run
-                .alongside(ledger.entries(&keys))
-                .await?
-                .into_iter()
-                .map(|e| (e.key.clone(), e))
-                .collect();
+            let held = run
+                .alongside(entries_of(
+                    ledger,
+                    RecordKind::Opportunity,
+                    catalog,
+                    page.items
+                        .iter()
+                        .filter(|i| i.last_modified.is_some())
+                        .map(|i| i.id.as_str()),
+                ))
+                .await?;
             for item in page.items {
                 if !time_left() {
                     run.report.stopped_early = true;
                     return Ok(());
                 }
                 if let Some(listed) = item.last_modified
-                    && has_applied(held.get(&key(&item.id)), listed)
+                    && has_applied(held.get(&item.id), listed)
                 {
                     let report = &mut run.report;
                     report.duplicate += 1;
@@ -868,8 +865,27 @@ pub(crate) async fn applied(
     Ok(has_applied(ledger.get(&key).await?.as_ref(), listed))
 }
 
+/// The ledger entries of a listed page's records, read in one request (not one each), by AWS id.
+pub(crate) async fn entries_of<'a>(
+    ledger: &impl Ledger,
+    kind: RecordKind,
+    catalog: Catalog,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, LedgerEntry>, PortError> {
+    let keys: Vec<RecordKey> = ids.map(|id| RecordKey::ace(kind, catalog, id)).collect();
+    Ok(ledger
+        .entries(&keys)
+        .await?
+        .into_iter()
+        .filter_map(|e| match &e.key.id {
+            ledger::RecordRef::Ace(id) => Some((id.clone(), e)),
+            ledger::RecordRef::Crm(_) => None,
+        })
+        .collect())
+}
+
 /// [`applied`], from the record's ledger entry already read.
-fn has_applied(entry: Option<&LedgerEntry>, listed: DateTime<Utc>) -> bool {
+pub(crate) fn has_applied(entry: Option<&LedgerEntry>, listed: DateTime<Utc>) -> bool {
     entry.is_some_and(|e| {
         e.status == Some(ledger::RecordStatus::Synced)
             && e.version

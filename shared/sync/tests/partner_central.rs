@@ -461,7 +461,6 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
     use acebridge_sync::budget::DailyBudget;
-    use acebridge_sync::crm::Crm as _;
     use acebridge_sync::partner_central::Budgeted;
     use chrono::TimeZone;
     use std::sync::{Arc, Mutex};
