@@ -397,3 +397,64 @@ mod partner_central {
         assert_eq!(after, vec![1, 1, 1]);
     }
 }
+
+/// `ledger::finish` writes on from the entry `claim` stored, without reading it again. Another writer
+/// changing the entry in between (an alert, a newer version) makes that write lose its revision check:
+/// the entry is read again, the other writer's change kept, and a newer version's claim left alone.
+#[tokio::test]
+async fn an_entry_changed_between_claim_and_finish_is_read_again_and_nothing_is_overwritten() {
+    use acebridge_sync::ledger::{self, Claim, Version};
+    let s = stack().await;
+    let key = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9900001");
+    let now = Utc::now();
+    let version = |minute: u32| Version {
+        aws_last_modified: Some(
+            DateTime::parse_from_rfc3339(&format!("2026-11-20T10:{minute:02}:00Z"))
+                .unwrap()
+                .with_timezone(&Utc),
+        ),
+        content_hash: format!("hash-{minute}"),
+    };
+    let Claim::Claimed(first) = ledger::claim(&s.ledger, &key, &version(1), "test", now)
+        .await
+        .unwrap()
+    else {
+        panic!("the first version is claimed");
+    };
+    ledger::edit(&s.ledger, &key, now, |e| {
+        e.alerts.push("Referral Expiring".into())
+    })
+    .await
+    .unwrap();
+    assert!(
+        ledger::finish(&s.ledger, &first, Some("crm-1"), Ok(()), false, now)
+            .await
+            .unwrap()
+    );
+    let e = s.ledger.get(&key).await.unwrap().unwrap();
+    assert_eq!(e.status, Some(RecordStatus::Synced));
+    assert_eq!(e.crm_id.as_deref(), Some("crm-1"));
+    assert_eq!(e.alerts, vec!["Referral Expiring".to_string()]);
+
+    // A newer version claimed after the older one: the older one's finish changes nothing.
+    let Claim::Claimed(older) = ledger::claim(&s.ledger, &key, &version(2), "test", now)
+        .await
+        .unwrap()
+    else {
+        panic!("version 2 is claimed");
+    };
+    let Claim::Claimed(_) = ledger::claim(&s.ledger, &key, &version(3), "test", now)
+        .await
+        .unwrap()
+    else {
+        panic!("version 3 is claimed");
+    };
+    assert!(
+        !ledger::finish(&s.ledger, &older, Some("crm-1"), Ok(()), false, now)
+            .await
+            .unwrap()
+    );
+    let e = s.ledger.get(&key).await.unwrap().unwrap();
+    assert_eq!(e.version, Some(version(3)));
+    assert_eq!(e.status, Some(RecordStatus::Applying));
+}
