@@ -398,7 +398,8 @@ where
     let Tally { counts, failed } = tally;
     counts.records = file.records.len();
     for (cr, wire) in file.canonical().zip(&file.records) {
-        let raw = match wire {
+        // The record as it came, kept for the operator's replay: built only for a record that fails.
+        let raw = || match wire {
             Ok(r) => ace::record_to_json(r),
             Err(rejected) => serde_json::from_str(rejected.raw.get()).unwrap_or_default(),
         };
@@ -420,7 +421,7 @@ where
                     stage,
                     field: problem.field,
                     message: problem.message,
-                    record: raw,
+                    record: raw(),
                 });
                 continue;
             }
@@ -442,7 +443,7 @@ where
             }
             Ok(Applied::Stale) => counts.stale += 1,
             Ok(Applied::Duplicate) => counts.duplicate += 1,
-            Err(f) => failed.push(failed_record(cr.index, cr.id, "crm", f, raw)),
+            Err(f) => failed.push(failed_record(cr.index, cr.id, "crm", f, raw())),
         }
     }
     Ok((
