@@ -556,7 +556,6 @@ async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back
     )
     .await
     .unwrap();
-    let updates = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     // The seller renames the record twice. The first change also sets the next steps; its message
     // failed once, so SQS brings it back after the second change was written.
     let older = common::crm_opportunity_changed(
@@ -572,7 +571,7 @@ async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back
         json!({"project": {"title": "Renamed twice"}}),
     );
     let cx = s.outbound_cx();
-    let before = updates(&s);
+    let before = writes(&s);
     for (n, event) in [&newer, &older, &older].into_iter().enumerate() {
         let out = handle_batch(&cx, &[(format!("m{n}"), event.to_string())]).await;
         assert!(out.retry.is_empty(), "{:?}", out.results);
@@ -589,7 +588,7 @@ async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back
         "an edit was lost"
     );
     // The newer change, then the older one's next steps; its second delivery has nothing left to send.
-    assert_eq!(updates(&s) - before, 2);
+    assert_eq!(writes(&s) - before, 2);
 }
 
 #[tokio::test]
@@ -961,6 +960,28 @@ async fn known_to_aws(s: &PcStack, crm_ids: &[&str]) {
     }
 }
 
+/// The UpdateOpportunity calls Partner Central (the emulator) has received so far.
+fn writes(s: &PcStack) -> u64 {
+    s.calls_of(&["UpdateOpportunity"])
+}
+
+/// The ids of the messages a batch handed back to the queue.
+fn handed_back(response: &aws_lambda_events::sqs::SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+/// The start of a hold test: the stack, its records known to AWS, the CRM changes queue.
+async fn records_and_their_queue(crm_ids: &[&str]) -> (PcStack, ChangesQueue) {
+    let s = stack().await;
+    known_to_aws(&s, crm_ids).await;
+    let q = ChangesQueue::new(&s).await;
+    (s, q)
+}
+
 /// The CRM changes queue on moto, named as CloudFormation names the template's: crm-outbound reaches it
 /// under its own role (`gate`, the IAM gate), Lambda's event source and the CRM with the test's
 /// credentials.
@@ -1079,11 +1100,7 @@ async fn in_one_write(
         "{:?}",
         response.batch_item_failures
     );
-    assert_eq!(
-        s.calls_of(&["UpdateOpportunity"]) - before,
-        1,
-        "one write for all the changes"
-    );
+    assert_eq!(writes(s) - before, 1, "one write for all the changes");
     let aws = &opportunities(s, crm_id)[0];
     assert_eq!(aws["Project"]["Title"], json!(title));
     assert_eq!(aws["LifeCycle"]["NextSteps"], json!(steps));
@@ -1095,11 +1112,8 @@ async fn in_one_write(
 async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
  {
     use acebridge_sync::crm_queue::{HOLDS, handle_sqs_event};
-    let s = stack().await;
-    known_to_aws(&s, &["OP-H1", "OP-H2"]).await;
-    let q = ChangesQueue::new(&s).await;
+    let (s, q) = records_and_their_queue(&["OP-H1", "OP-H2"]).await;
     let send = |crm_id, opportunity, at| q.send(crm_id, opportunity, at);
-    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     const SETTLE: i32 = 4;
     let now = chrono::Utc::now();
     // OP-H1 was just edited (its seller is still at it); OP-H2 two minutes ago. The hold is 4 s: long
@@ -1114,11 +1128,7 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
     let cx = s.outbound_cx();
     let before = writes(&s);
     let response = handle_sqs_event(&cx, q.received(2).await, Some(&q.queue), SETTLE).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = handed_back(&response);
     assert_eq!(
         failed,
         std::slice::from_ref(&first),
@@ -1186,12 +1196,9 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
 async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_in_the_same_write()
 {
     use acebridge_sync::crm_queue::handle_sqs_event;
-    let s = stack().await;
     let crm_id = "OP-J1";
-    known_to_aws(&s, &[crm_id]).await;
-    let q = ChangesQueue::new(&s).await;
+    let (s, q) = records_and_their_queue(&[crm_id]).await;
     let send = |opportunity, at| q.send(crm_id, opportunity, at);
-    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     const SETTLE: i32 = 6;
     let cx = s.outbound_cx();
     let before = writes(&s);
@@ -1214,11 +1221,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     let alone = q.received(1).await;
     assert_eq!(alone.records.len(), 1);
     let response = handle_sqs_event(&cx, alone, Some(&q.queue), SETTLE).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = handed_back(&response);
     assert_eq!(failed, std::slice::from_ref(&second), "joined the hold");
     assert_eq!(writes(&s) - before, 0);
     // When the hold ends both come back, together, and go out in one write.
@@ -1253,11 +1256,8 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
 async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_go_out_in_one_write()
  {
     use acebridge_sync::crm_queue::handle_sqs_event;
-    let s = stack().await;
     let crm_id = "OP-S1";
-    known_to_aws(&s, &[crm_id]).await;
-    let q = ChangesQueue::new(&s).await;
-    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
+    let (s, q) = records_and_their_queue(&[crm_id]).await;
     const SETTLE: i32 = 4;
     let cx = s.outbound_cx();
     let before = writes(&s);
@@ -1283,11 +1283,7 @@ async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_
     // On its own it is quiet, and would go out now, the other in a second write later. It waits for
     // the other instead, handed back at once.
     let response = handle_sqs_event(&cx, one, Some(&q.queue), SETTLE).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = handed_back(&response);
     assert_eq!(failed, [alone], "waits for the rest of its hold");
     assert_eq!(writes(&s) - before, 0);
     let together = q.received(2).await;
@@ -1329,7 +1325,6 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
         });
     let pc = std::mem::replace(&mut s.pc, SdkPartnerCentral::new(&s.sdk, None));
     s.pc = pc.with_counter(counter).with_writes_per_day(3);
-    let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity"]);
     let before = writes(&s);
     let messages: Vec<(String, String)> = records
         .iter()
