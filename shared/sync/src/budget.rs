@@ -115,7 +115,12 @@ impl DailyBudget {
         margin: u64,
     ) -> Result<(bool, u64), PortError> {
         let used = counter.used(Call::Read).await?;
-        Ok((used.saturating_add(margin) <= self.backfill_reads(), used))
+        Ok((margin <= self.backfill_left(used), used))
+    }
+
+    /// What is left of the backfill's share when `used` reads have been counted.
+    pub fn backfill_left(&self, used: u64) -> u64 {
+        self.backfill_reads().saturating_sub(used)
     }
 }
 

@@ -725,10 +725,7 @@ where
             .alongside(b.counter.used(crate::budget::Call::Read))
             .await?;
         self.report.reads_used = Some(used);
-        let left = b
-            .budget
-            .backfill_reads()
-            .saturating_sub(used.saturating_add(in_flight));
+        let left = b.budget.backfill_left(used.saturating_add(in_flight));
         let room = left >= reads;
         self.set_aside = left.saturating_sub(reads);
         if !room {
