@@ -11,15 +11,17 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
     let ace = config::ace_bucket().await?;
     let landing = config::landing_bucket(&sdk).await?;
     let margin = deadline::margin_from_env();
-    let settings = ScanConfig::default();
+    let settings = ScanConfig::new(clock);
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (ace, landing, settings) = (&ace, &landing, &settings);
         async move {
-            let time_left = deadline::time_left(event.context.deadline, margin);
+            let time_left = deadline::time_left(event.context.deadline, margin, &settings.clock);
             let report = scanner::scan(ace, landing, settings, time_left).await;
             tracing::info!(
                 moved = report.moved,
@@ -30,16 +32,19 @@ async fn main() -> Result<(), Error> {
                 oldest_left_seconds = report.oldest_left_seconds,
                 "scan finished"
             );
-            let now = chrono::Utc::now().timestamp_millis();
-            acebridge_sync::metrics::flush_with(&[
-                acebridge_sync::metrics::gauge(
-                    "OldestAceFileAgeSeconds",
-                    report.oldest_left_seconds as f64,
-                    "Seconds",
-                    now,
-                ),
-                acebridge_sync::metrics::gauge("FilesMoved", report.moved as f64, "Count", now),
-            ]);
+            let now = settings.clock.now_millis();
+            acebridge_sync::metrics::flush_with(
+                &settings.clock,
+                &[
+                    acebridge_sync::metrics::gauge(
+                        "OldestAceFileAgeSeconds",
+                        report.oldest_left_seconds as f64,
+                        "Seconds",
+                        now,
+                    ),
+                    acebridge_sync::metrics::gauge("FilesMoved", report.moved as f64, "Count", now),
+                ],
+            );
             if let Some((key, reason)) = report.failed.first() {
                 for (key, reason) in &report.failed {
                     tracing::error!(key = %key, %reason, "object left in the ACE bucket");

@@ -11,20 +11,22 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
     let landing = config::landing_bucket(&sdk).await?;
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk, &clock).await?;
     let crm = setup.crm;
     let outcomes = config::event_bus(&sdk)?;
     let number = |name: &str| config::env_opt(name).and_then(|v| v.parse().ok());
-    let settings = IngestConfig::new(config::catalog()?).with_limits(
+    let settings = IngestConfig::new(config::catalog()?, clock.clone()).with_limits(
         number("MAX_FILE_BYTES"),
         number("MAX_RECORDS").map(|n: u64| n as usize),
     );
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<S3Event>| {
-        let (landing, ledger, crm, outcomes, settings) =
-            (&landing, &ledger, &crm, &outcomes, &settings);
+        let (landing, ledger, crm, outcomes, settings, clock) =
+            (&landing, &ledger, &crm, &outcomes, &settings, &clock);
         async move {
             let mut files = Vec::new();
             let mut errors = Vec::new();
@@ -46,7 +48,7 @@ async fn main() -> Result<(), Error> {
                     }
                 }
             }
-            acebridge_sync::metrics::flush();
+            acebridge_sync::metrics::flush(clock);
             if !errors.is_empty() {
                 // Lambda retries the event; files already processed are recognised and skipped.
                 return Err(Error::from(errors.join("; ")));

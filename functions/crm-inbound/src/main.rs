@@ -16,7 +16,9 @@ use secrecy::ExposeSecret;
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
-    let (_, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
+    let (_, setup) = acebridge_crm::setup::ledger_and_crm(&sdk, &clock).await?;
     let (Some(mapping), Some(remote)) = (setup.mapping.as_ref(), setup.crm.remote()) else {
         return Err(Error::from(
             "crm-inbound needs CRM_KIND salesforce or hubspot (the store alone has no inbound events)",
@@ -45,12 +47,13 @@ async fn main() -> Result<(), Error> {
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let cx = &cx;
+        let (cx, clock) = (&cx, &clock);
         async move {
-            let mut time_left = acebridge_sync::deadline::time_left(event.context.deadline, margin);
+            let mut time_left =
+                acebridge_sync::deadline::time_left(event.context.deadline, margin, clock);
             let answer =
-                inbound::handle_until(cx, &event.payload, chrono::Utc::now(), &mut time_left).await;
-            acebridge_sync::metrics::flush();
+                inbound::handle_until(cx, &event.payload, clock.now(), &mut time_left).await;
+            acebridge_sync::metrics::flush(clock);
             answer.map_err(Error::from)
         }
     }))

@@ -18,12 +18,14 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk, &clock).await?;
     let crm = setup.crm;
     // Writes the day's quota no longer allows wait in the queue (PC_WRITES_PER_DAY, AWS's 10,000 if unset).
     let budget = acebridge_sync::budget::DailyBudget::from_env()?;
-    let pc = config::partner_central(&sdk).with_writes_per_day(budget.writes_per_day);
+    let pc = config::partner_central(&sdk, &clock).with_writes_per_day(budget.writes_per_day);
     let channel = Channel::parse(&config::env_opt("CHANNEL").unwrap_or_else(|| "api".into()))?;
     let (ace, partner) = match channel {
         Channel::S3 => (
@@ -46,6 +48,7 @@ async fn main() -> Result<(), Error> {
         catalog: config::catalog()?,
         channel,
         outcomes: &outcomes,
+        clock,
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
@@ -58,7 +61,7 @@ async fn main() -> Result<(), Error> {
                 settle_seconds,
             )
             .await;
-            acebridge_sync::metrics::flush();
+            acebridge_sync::metrics::flush(&cx.clock);
             Ok::<_, Error>(response)
         }
     }))

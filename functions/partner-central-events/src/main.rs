@@ -14,10 +14,12 @@ use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     acebridge_sync::telemetry::init();
     let sdk = config::sdk_config(None).await;
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
     // CRM_KIND / CRM_SECRET_ARN / CRM_MAPPING: the store alone, or Salesforce, HubSpot or a webhook behind it.
-    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk).await?;
+    let (ledger, setup) = acebridge_crm::setup::ledger_and_crm(&sdk, &clock).await?;
     let crm = setup.crm;
-    let pc = config::partner_central(&sdk);
+    let pc = config::partner_central(&sdk, &clock);
     let policy = InvitationPolicy::parse(
         &config::env_opt("INVITATION_POLICY").unwrap_or_default(),
         config::env_opt("INVITATION_RULES").as_deref(),
@@ -37,7 +39,7 @@ async fn main() -> Result<(), Error> {
     );
     // The reconcile's share of the day's reads, counted in the ledger table with every other function's.
     let budget = acebridge_sync::budget::DailyBudget::from_env()?;
-    let counter = config::call_counter(&sdk, config::env("LEDGER_TABLE")?);
+    let counter = config::call_counter(&sdk, config::env("LEDGER_TABLE")?, &clock);
     let cx = Context {
         pc: &pc,
         ledger: &ledger,
@@ -52,20 +54,21 @@ async fn main() -> Result<(), Error> {
             counter: &counter,
         }),
         refresh: acebridge_sync::partner_central::Refresh::from_env(),
+        clock: clock.clone(),
     };
     acebridge_sync::telemetry::ready();
     run(service_fn(
         |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
             let cx = &cx;
             async move {
-                let time_left = deadline::time_left(event.context.deadline, margin);
+                let time_left = deadline::time_left(event.context.deadline, margin, &cx.clock);
                 let result = pc_events::handle(cx, &event.payload, time_left)
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, retryable = e.retryable(), "event not handled");
                         diagnostic(&e)
                     });
-                acebridge_sync::metrics::flush();
+                acebridge_sync::metrics::flush(&cx.clock);
                 result
             }
         },

@@ -41,13 +41,13 @@ pub fn mapping_check(sources: &[String]) -> u8 {
 }
 
 /// Pushes the whole store to the configured CRM.
-pub async fn push_all(crm_table: &str) -> anyhow::Result<()> {
+pub async fn push_all(crm_table: &str, clock: &acebridge_clock::Clock) -> anyhow::Result<()> {
     let sdk = acebridge_sync::adapters::config::sdk_config(None).await;
     let store = acebridge_sync::adapters::dynamodb::DynamoCrmStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         crm_table,
     );
-    let setup = acebridge_crm::setup::from_env(&sdk, store)
+    let setup = acebridge_crm::setup::from_env(&sdk, store, clock)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     if setup.crm.remote().is_none() {

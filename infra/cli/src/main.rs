@@ -157,6 +157,8 @@ enum Target {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The composition root picks the clock: the system's.
+    let clock = acebridge_clock::Clock::system();
     let code = match cli.command {
         Command::Validate {
             files,
@@ -164,7 +166,7 @@ fn main() -> ExitCode {
             today,
             isv,
         } => {
-            let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let today = today.unwrap_or_else(|| clock.today());
             report::validate(&files, json, today, !isv)
         }
         Command::Convert { file, to } => report::convert(&file, matches!(to, Target::Api)),
@@ -173,7 +175,13 @@ fn main() -> ExitCode {
             key,
             records,
             event_out,
-        } => aws(ops::replay(&bucket, &key, &records, event_out.as_deref())),
+        } => aws(ops::replay(
+            &bucket,
+            &key,
+            &records,
+            event_out.as_deref(),
+            &clock,
+        )),
         Command::Show {
             ledger_table,
             crm_table,
@@ -184,6 +192,7 @@ fn main() -> ExitCode {
             &crm_table,
             bucket.as_deref(),
             event_bus.as_deref(),
+            &clock,
         )),
         Command::Forget {
             ledger_table,
@@ -201,6 +210,7 @@ fn main() -> ExitCode {
                 bucket.as_deref(),
                 &terms,
                 dry_run,
+                &clock,
             ))
         }
         Command::LocalInit {
@@ -217,7 +227,7 @@ fn main() -> ExitCode {
             event_bus.as_deref(),
         )),
         Command::MappingCheck { configs } => crm::mapping_check(&configs),
-        Command::CrmPushAll { crm_table } => aws(crm::push_all(&crm_table)),
+        Command::CrmPushAll { crm_table } => aws(crm::push_all(&crm_table, &clock)),
     };
     ExitCode::from(code)
 }

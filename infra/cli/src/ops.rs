@@ -1,6 +1,7 @@
 //! The operations commands: `replay`, `show`, `local-init`. They talk to AWS (or, with
 //! `AWS_ENDPOINT_URL`, to the local stack) with the same adapters as the functions.
 
+use acebridge_clock::Clock;
 use acebridge_sync::adapters::config::{dynamodb_client, s3_client, sdk_config};
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::s3::S3Bucket;
@@ -18,10 +19,11 @@ pub async fn replay(
     key: &str,
     records: &[usize],
     event_out: Option<&Path>,
+    clock: &Clock,
 ) -> anyhow::Result<()> {
     let sdk = sdk_config(None).await;
     let landing = S3Bucket::new(s3_client(&sdk), bucket);
-    let written = replay::replay(&landing, key, records, chrono::Utc::now()).await?;
+    let written = replay::replay(&landing, key, records, clock.now()).await?;
     crate::emit(&format!("replayed {key} as s3://{bucket}/{}", written.key));
     if let Some(path) = event_out {
         let event = local::s3_event(bucket, &[(&written.key, &written.etag, written.size)]);
@@ -164,6 +166,7 @@ pub async fn show(
     crm_table: &str,
     bucket: Option<&str>,
     event_bus: Option<&str>,
+    clock: &Clock,
 ) -> anyhow::Result<()> {
     let sdk = sdk_config(None).await;
     let ddb = dynamodb_client(&sdk);
@@ -213,6 +216,7 @@ pub async fn show(
     let counter = acebridge_sync::adapters::dynamodb::DynamoCallCounter::new(
         dynamodb_client(&sdk),
         ledger_table,
+        clock.clone(),
     );
     let budget = acebridge_sync::budget::DailyBudget::from_env().map_err(anyhow::Error::msg)?;
     let mut rows = Vec::new();
@@ -344,6 +348,7 @@ pub async fn forget(
     bucket: Option<&str>,
     terms: &[String],
     dry_run: bool,
+    clock: &Clock,
 ) -> anyhow::Result<()> {
     let subject = acebridge_sync::forget::Subject::new(terms)?;
     let sdk = sdk_config(None).await;
@@ -357,7 +362,7 @@ pub async fn forget(
         &ledger,
         landing.as_ref(),
         dry_run,
-        chrono::Utc::now(),
+        clock.now(),
     )
     .await?;
     println!("{}", serde_json::to_string_pretty(&done)?);

@@ -151,7 +151,7 @@ async fn ten_calls<R: RemoteCrm, C: acebridge_sync::crm::Crm, S: inbound::Change
         let deals: Vec<String> = (0..100)
             .map(|i| (first + c * 100 + i).to_string())
             .collect();
-        let now = chrono::Utc::now();
+        let now = acebridge_clock::TestClock::suite().now();
         let started = Instant::now();
         let answer = inbound::handle(cx, &call(&deals, now.timestamp_millis()), now)
             .await
@@ -212,7 +212,12 @@ async fn main() {
     };
     let mapping = MappingConfig::load("hubspot-deals").unwrap();
     let hs = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::default()).unwrap(),
+        HttpClient::new(
+            "hubspot",
+            RetryPolicy::default(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         &secret,
         mapping.clone(),
     );
@@ -259,9 +264,12 @@ async fn main() {
         // The function's 60 s timeout less the default 15 s margin: what is not started by then waits for
         // the next invocation.
         let stop = Instant::now() + Duration::from_secs(45);
-        let answer = inbound::handle_until(&cx_queued, &event, chrono::Utc::now(), &mut || {
-            Instant::now() < stop
-        })
+        let answer = inbound::handle_until(
+            &cx_queued,
+            &event,
+            acebridge_clock::TestClock::suite().now(),
+            &mut || Instant::now() < stop,
+        )
         .await
         .unwrap();
         assert_eq!(
@@ -274,13 +282,18 @@ async fn main() {
     let queued_sent = local::drain_queue(&sdk, &queue).await.unwrap().len();
     // One read per deal and per company (before): 100 events in one call.
     let one_by_one = OneByOne(Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::default()).unwrap(),
+        HttpClient::new(
+            "hubspot",
+            RetryPolicy::default(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         &secret,
         mapping.clone(),
     ));
     let cx_old = app(&one_by_one, &mapping, &mirror, &bus);
     let deals: Vec<String> = (0..100u64).map(|i| (200_000 + i).to_string()).collect();
-    let now = chrono::Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let started = Instant::now();
     let answer = inbound::handle(&cx_old, &call(&deals, now.timestamp_millis()), now)
         .await

@@ -165,6 +165,8 @@ pub struct HttpClient {
     /// Its retry policy.
     pub retry: RetryPolicy,
     system: &'static str,
+    /// The time signatures and tokens are made at.
+    pub clock: acebridge_clock::Clock,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -193,7 +195,11 @@ fn too_large(system: &'static str, req: &Request, bytes: usize) -> PortError {
 impl HttpClient {
     /// A client for `system` (named in errors: `salesforce`, `hubspot`, `webhook`). HTTPS with the
     /// system's roots; plain HTTP only for loopback servers (tests, the local demo).
-    pub fn new(system: &'static str, retry: RetryPolicy) -> Result<Self, PortError> {
+    pub fn new(
+        system: &'static str,
+        retry: RetryPolicy,
+        clock: acebridge_clock::Clock,
+    ) -> Result<Self, PortError> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| PortError::permanent(system, format!("TLS roots: {e}")))?
@@ -204,6 +210,7 @@ impl HttpClient {
             client: Client::builder(TokioExecutor::new()).build(https),
             retry,
             system,
+            clock,
         })
     }
 

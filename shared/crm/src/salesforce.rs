@@ -218,7 +218,7 @@ impl Salesforce {
                     username,
                     aud.trim_end_matches('/'),
                     private_key.expose_secret(),
-                    chrono::Utc::now().timestamp(),
+                    self.http.clock.now().timestamp(),
                 )?;
                 (
                     login_url,

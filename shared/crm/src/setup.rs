@@ -39,7 +39,12 @@ fn default_mapping(kind: CrmKind) -> &'static str {
 }
 
 /// Builds the CRM from the environment (see the module's documentation).
-pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup, String> {
+/// `clock` times the adapters' signatures and tokens.
+pub async fn from_env(
+    sdk: &SdkConfig,
+    store: DynamoCrmStore,
+    clock: &acebridge_clock::Clock,
+) -> Result<CrmSetup, String> {
     let kind = match env_opt("CRM_KIND").as_deref().unwrap_or("store") {
         "store" | "none" => None,
         "salesforce" => Some(CrmKind::Salesforce),
@@ -84,7 +89,7 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
         (CrmKind::Salesforce, CrmSecret::Salesforce(s)) => {
             salesforce_user_id = s.integration_user_id.clone();
             AnyRemote::Salesforce(Box::new(Salesforce::new(
-                HttpClient::new("salesforce", retry).map_err(|e| e.to_string())?,
+                HttpClient::new("salesforce", retry, clock.clone()).map_err(|e| e.to_string())?,
                 s,
                 mapping.clone(),
             )))
@@ -93,13 +98,13 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
             hubspot_client_secret = s.client_secret.clone();
             hubspot_app_id = s.app_id.clone();
             AnyRemote::Hubspot(Box::new(Hubspot::new(
-                HttpClient::new("hubspot", retry).map_err(|e| e.to_string())?,
+                HttpClient::new("hubspot", retry, clock.clone()).map_err(|e| e.to_string())?,
                 &s,
                 mapping.clone(),
             )))
         }
         (CrmKind::Webhook, CrmSecret::Webhook(s)) => AnyRemote::Webhook(Box::new(Webhook::new(
-            HttpClient::new("webhook", retry).map_err(|e| e.to_string())?,
+            HttpClient::new("webhook", retry, clock.clone()).map_err(|e| e.to_string())?,
             s,
         ))),
         (k, s) => return Err(format!("CRM_SECRET_ARN holds {s:?}, CRM_KIND is {k:?}")),
@@ -118,7 +123,8 @@ pub async fn from_env(sdk: &SdkConfig, store: DynamoCrmStore) -> Result<CrmSetup
 /// environment names): what every function that writes to the CRM starts with.
 pub async fn ledger_and_crm(
     sdk: &SdkConfig,
+    clock: &acebridge_clock::Clock,
 ) -> Result<(acebridge_sync::adapters::dynamodb::DynamoLedger, CrmSetup), String> {
     let (ledger, store) = acebridge_sync::adapters::config::tables(sdk)?;
-    Ok((ledger, from_env(sdk, store).await?))
+    Ok((ledger, from_env(sdk, store, clock).await?))
 }

@@ -92,7 +92,7 @@ impl RemoteCrm for Webhook {
             .collect();
         // The signature is made again for every attempt: a retry later still has a fresh timestamp.
         let signed = || {
-            let now = chrono::Utc::now().timestamp();
+            let now = self.http.clock.now().timestamp();
             let id = format!("msg_{delivery}");
             let signatures = self
                 .keys

@@ -23,7 +23,12 @@ fn adapter(server: &MockServer) -> Hubspot {
     );
     let mapping = MappingConfig::load("hubspot-deals").expect("mapping");
     Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).expect("client"),
+        HttpClient::new(
+            "hubspot",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .expect("client"),
         &secret,
         mapping.clone(),
     )

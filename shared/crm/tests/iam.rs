@@ -19,7 +19,11 @@ use wiremock::MockServer;
 fn unique(prefix: &str) -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() % 1_000_000_000_000;
+    let t = acebridge_clock::TestClock::suite()
+        .now()
+        .timestamp_nanos_opt()
+        .unwrap_or_default()
+        % 1_000_000_000_000;
     format!("{prefix}-{t}-{n}-{}", std::process::id())
 }
 
@@ -138,7 +142,7 @@ async fn crm_inbound_reads_the_store_and_sends_changes_within_its_role() {
         replay: Some(&replay),
         queue: None,
     };
-    let now = chrono::Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let answer = inbound::handle(&cx, &common::deal_webhook_call(now), now)
         .await
         .unwrap();

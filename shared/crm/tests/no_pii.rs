@@ -21,7 +21,6 @@ use acebridge_sync::crm::Crm;
 use acebridge_sync::local;
 use acebridge_sync::record::{RecordKind, SyncRecord};
 use acebridge_sync::telemetry::CapturedLogs;
-use chrono::Utc;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -130,13 +129,23 @@ async fn flows() {
         panic!()
     };
     let sf = Salesforce::new(
-        HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
+        HttpClient::new(
+            "salesforce",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         sf,
         sf_mapping.clone(),
     );
     let crm = MirroredCrm::new(store.clone(), Some(AnyRemote::Salesforce(Box::new(sf))));
     let e = crm
-        .upsert(Catalog::Sandbox, &record("O1111111"), None, Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &record("O1111111"),
+            None,
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .expect_err("refused");
     tracing::error!(error = %e, "record not applied");
@@ -149,12 +158,22 @@ async fn flows() {
     let crm = MirroredCrm::new(
         store.clone(),
         Some(AnyRemote::Webhook(Box::new(Webhook::new(
-            HttpClient::new("webhook", RetryPolicy::fast()).unwrap(),
+            HttpClient::new(
+                "webhook",
+                RetryPolicy::fast(),
+                acebridge_clock::TestClock::suite().clock(),
+            )
+            .unwrap(),
             wh,
         )))),
     );
     let e = crm
-        .upsert(Catalog::Sandbox, &record("O2222222"), None, Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &record("O2222222"),
+            None,
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .expect_err("down");
     tracing::error!(error = %e, "record not applied");
@@ -174,12 +193,17 @@ async fn flows() {
     };
     let hs_mapping = MappingConfig::load("hubspot-deals").unwrap();
     let hubspot = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        HttpClient::new(
+            "hubspot",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         &hs,
         hs_mapping.clone(),
     );
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let ts = now.timestamp_millis().to_string();
     let uri = "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/";
     let mut event: Value = serde_json::from_str(include_str!(

@@ -33,7 +33,11 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = Utc::now().timestamp_nanos_opt().unwrap_or_default() % 1_000_000_000_000;
+    let t = acebridge_clock::TestClock::suite()
+        .now()
+        .timestamp_nanos_opt()
+        .unwrap_or_default()
+        % 1_000_000_000_000;
     format!("{prefix}-{t}-{n}-{}", std::process::id())
 }
 
@@ -133,7 +137,12 @@ async fn salesforce(server: &MockServer) -> Salesforce {
     );
     let m = MappingConfig::load("salesforce-standard").unwrap();
     Salesforce::new(
-        HttpClient::new("salesforce", RetryPolicy::fast()).unwrap(),
+        HttpClient::new(
+            "salesforce",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         secret,
         m.clone(),
     )
@@ -177,7 +186,7 @@ async fn aws_records_reach_salesforce_once_and_only_what_changed_is_written() {
         .mount(&server)
         .await;
     let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
 
     // A new referral: the whole mapped record goes out, upserted by AWS id.
     let first = crm
@@ -276,7 +285,7 @@ async fn aws_refusing_a_crm_created_opportunity_reaches_the_crm_record() {
         success: false,
         errors: vec!["Customer.Account.WebsiteUrl: REQUIRED_FIELD_MISSING".into()],
         source: "partner-central-api".into(),
-        at: Utc::now(),
+        at: acebridge_clock::TestClock::suite().now(),
     };
     assert!(
         crm.record_aws_result(RecordKind::Opportunity, "006000000000009AAA", None, &answer)
@@ -309,15 +318,25 @@ async fn a_failed_push_is_retried_by_the_next_delivery() {
     let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
     let record = referral("Prospect", "2026-11-20T10:00:00Z");
     let e = crm
-        .upsert(Catalog::Sandbox, &record, None, Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &record,
+            None,
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .expect_err("Salesforce is down");
     assert!(e.retryable, "{e}");
     // The ledger did not finish the record, so it is applied again: the mirror already has it, but
     // it was never written to Salesforce, so it is written now.
-    crm.upsert(Catalog::Sandbox, &record, None, Utc::now())
-        .await
-        .unwrap();
+    crm.upsert(
+        Catalog::Sandbox,
+        &record,
+        None,
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     let sent = patches(&server.received_requests().await.unwrap());
     assert_eq!(sent.len(), 5);
     assert_eq!(sent[4]["StageName"], "Prospecting");
@@ -452,7 +471,7 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
             Catalog::Sandbox,
             &referral("Prospect", "2026-11-20T10:00:00Z"),
             None,
-            Utc::now(),
+            acebridge_clock::TestClock::suite().now(),
         )
         .await
         .unwrap();
@@ -461,7 +480,9 @@ async fn an_unchanged_record_sends_nothing_and_a_platform_event_names_its_record
         "../../../tests/fixtures/crm/salesforce/platform-event.eventbridge.json"
     ))
     .unwrap();
-    let report = inbound::handle(&cx, &event, Utc::now()).await.unwrap();
+    let report = inbound::handle(&cx, &event, acebridge_clock::TestClock::suite().now())
+        .await
+        .unwrap();
     assert_eq!(report["unchanged"], 1, "{report}");
     assert!(l.sent().await.is_empty());
 }
@@ -491,7 +512,7 @@ async fn hubspot_webhooks_are_verified_then_become_crm_events() {
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = l.hubspot_inbound(&hs, &mapping, &mirror, None);
     let body = include_str!("../../../tests/fixtures/crm/hubspot/deal-webhook.body.json").trim();
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
 
     // Tampered body: 401, nothing read, nothing sent.
     let mut tampered = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
@@ -564,7 +585,7 @@ async fn with_a_work_queue_a_hubspot_call_is_answered_before_any_read_and_finish
     let hs = acebridge_crm::mirror::AnyRemote::Hubspot(Box::new(hs));
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = l.hubspot_inbound(&hs, &mapping, &mirror, Some(&work));
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
 
     // Answered once verified and queued: HubSpot has not been read, nothing is on the bus yet.
     let answer = inbound::handle(&cx, &deals_call(1..=150, now), now)
@@ -618,7 +639,7 @@ async fn work_left_at_the_deadline_goes_back_on_the_queue_and_every_change_is_se
     work.send_all(&[body(1..=250), body(251..=260)])
         .await
         .unwrap();
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
 
     // The deadline comes near after the first chunk: the rest of the first message goes back on the
     // queue as new messages and the first message is done; the second is not started, so it is failed
@@ -674,7 +695,7 @@ async fn a_hubspot_change_that_cannot_be_read_is_published_for_operators() {
     let mirror = MirroredCrm::<Hubspot>::new(l.store.clone(), None);
     let cx = l.hubspot_inbound(&hs, &mapping, &mirror, None);
     let body = r#"[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":901,"propertyName":"dealname","sourceId":"userId:1"}]"#;
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let call = common::hubspot_call(body, b"hs-client-secret", now.timestamp_millis());
     let answer = inbound::handle(&cx, &call, now).await.unwrap();
     // Answered 200 (HubSpot would retry a permanent error for days), and told.
@@ -746,9 +767,14 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
         .await;
     let crm = MirroredCrm::new(l.store.clone(), Some(salesforce(&server).await));
     // The pending referral reaches Salesforce as a referral record.
-    crm.upsert(Catalog::Sandbox, &invitation("PENDING"), None, Utc::now())
-        .await
-        .unwrap();
+    crm.upsert(
+        Catalog::Sandbox,
+        &invitation("PENDING"),
+        None,
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     let sent = patches(&server.received_requests().await.unwrap());
     assert_eq!(
         sent,
@@ -761,9 +787,13 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
     let mapping = MappingConfig::load("salesforce-standard").unwrap();
     let sf = salesforce(&server).await;
     let cx = l.inbound(&sf, &mapping, &crm);
-    let report = inbound::handle(&cx, &referral_event(), Utc::now())
-        .await
-        .unwrap();
+    let report = inbound::handle(
+        &cx,
+        &referral_event(),
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report["sent"], 1, "{report}");
     let events = l.sent().await;
     assert_eq!(events.len(), 1);
@@ -775,12 +805,21 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
     assert_eq!(decision.reason.as_deref(), Some("Customer problem unclear"));
     // Once AWS has the rejection (the invitation is no longer pending), the same record sends nothing.
     crm.store()
-        .upsert(Catalog::Sandbox, &invitation("REJECTED"), None, Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &invitation("REJECTED"),
+            None,
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .unwrap();
-    let report = inbound::handle(&cx, &referral_event(), Utc::now())
-        .await
-        .unwrap();
+    let report = inbound::handle(
+        &cx,
+        &referral_event(),
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report["sent"], 0, "{report}");
     assert!(l.sent().await.is_empty());
 }
@@ -835,7 +874,7 @@ async fn a_replayed_or_oversized_hubspot_call_is_refused_and_counted() {
         replay: Some(&cache),
         ..l.hubspot_inbound(&hs, &mapping, &mirror, None)
     };
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let call = common::deal_webhook_call(now);
     let _ = acebridge_sync::metrics::take(0);
 
@@ -960,7 +999,7 @@ async fn mirror_api_lead(l: &Local, engagement: &str) {
             acebridge_mapping::Catalog::Sandbox,
             &acebridge_sync::record::SyncRecord::from(lead),
             None,
-            Utc::now(),
+            acebridge_clock::TestClock::suite().now(),
         )
         .await
         .unwrap();
@@ -1064,7 +1103,7 @@ async fn a_lead_contact_qualified_in_hubspot_becomes_crm_lead_changed() {
          "propertyName": "email", "propertyValue": "someone@example.com", "changeSource": "CRM_UI"}
     ])
     .to_string();
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let call = common::hubspot_call(&body, b"hs-client-secret", now.timestamp_millis());
     let answer = inbound::handle(&cx, &call, now).await.unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");

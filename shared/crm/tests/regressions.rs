@@ -38,7 +38,7 @@ fn fallback_date_expressions_refuse_what_they_cannot_read() {
 
 #[test]
 fn extreme_signature_timestamps_are_stale_not_an_overflow() {
-    let now = chrono::Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     for ts in [i64::MIN.to_string(), i64::MAX.to_string()] {
         assert!(
             signature::webhook_verify(b"k", Some(&ts), Some("v1=00"), b"{}", now).is_err(),
@@ -79,7 +79,12 @@ async fn a_crm_response_body_over_the_cap_is_refused_not_buffered() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = HttpClient::new("hubspot", RetryPolicy::default()).expect("client");
+    let client = HttpClient::new(
+        "hubspot",
+        RetryPolicy::default(),
+        acebridge_clock::TestClock::suite().clock(),
+    )
+    .expect("client");
     let e = client
         .send_once(&Request::new(
             http::Method::GET,

@@ -33,7 +33,12 @@ fn adapter(server: &MockServer) -> Salesforce {
 fn adapter_with(_server: &MockServer, s: Value) -> Salesforce {
     let mapping = MappingConfig::load("salesforce-standard").expect("mapping");
     Salesforce::new(
-        HttpClient::new("salesforce", RetryPolicy::fast()).expect("client"),
+        HttpClient::new(
+            "salesforce",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .expect("client"),
         secret(s),
         mapping.clone(),
     )
@@ -209,7 +214,7 @@ impl wiremock::Match for JwtAssertion {
         );
         let header: Value = serde_json::from_slice(&header).unwrap_or_default();
         let claims: Value = serde_json::from_slice(&claims).unwrap_or_default();
-        let now = chrono::Utc::now().timestamp();
+        let now = acebridge_clock::TestClock::suite().now().timestamp();
         key.verify(format!("{h}.{c}").as_bytes(), &sig).is_ok()
             && header["alg"] == "RS256"
             && claims["iss"] == "3MVG9-consumer-key"

@@ -144,7 +144,7 @@ fn webhook_signature_is_hmac_of_timestamp_dot_body() {
 /// genuine signature is HubSpot's client's verdict, not acebridge's.
 #[test]
 fn hubspot_v3_agrees_with_hubspots_official_client() {
-    let now = Utc::now();
+    let now = acebridge_clock::Clock::system().now();
     let uri = "https://abc.lambda-url.us-east-1.on.aws/";
     let body = std::str::from_utf8(BODY).expect("utf-8");
     let ts = now.timestamp_millis().to_string();
@@ -227,7 +227,7 @@ const HUBSPOT_DECODED: [(&str, char); 12] = [
 
 #[test]
 fn each_of_hubspot_s_twelve_uri_decodings_and_no_other_is_applied() {
-    let now = Utc::now();
+    let now = acebridge_clock::Clock::system().now();
     let ts = now.timestamp_millis().to_string();
     let body = String::from_utf8(BODY.to_vec()).expect("utf-8");
     let base = "https://abc.lambda-url.us-east-1.on.aws/hubspot";

@@ -30,7 +30,7 @@ impl wiremock::Match for Signed {
         };
         let fresh = ts
             .parse::<i64>()
-            .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= 300);
+            .is_ok_and(|t| (acebridge_clock::Clock::system().now().timestamp() - t).abs() <= 300);
         fresh && sig == common::webhook_v1_independent(SECRET.as_bytes(), ts, &r.body)
     }
 }
@@ -46,7 +46,12 @@ fn rotating(server: &MockServer, secret: &str, previous: Option<&str>) -> Webhoo
     }
     let s = common::webhook_secret(&j.to_string());
     Webhook::new(
-        HttpClient::new("webhook", RetryPolicy::fast()).expect("client"),
+        HttpClient::new(
+            "webhook",
+            RetryPolicy::fast(),
+            acebridge_clock::Clock::system(),
+        )
+        .expect("client"),
         s,
     )
 }

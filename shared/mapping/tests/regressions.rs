@@ -32,7 +32,10 @@ fn a_38_digit_api_amount_is_written_as_plain_digits_and_read_back_exactly() {
         &[AceOpportunity::from_canonical(&canonical)],
         &PartnerId::parse("1234567890").unwrap(),
         "big-amount",
-        chrono::Utc::now(),
+        // The file name's time only: any instant does.
+        chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .to_utc(),
     )
     .unwrap();
     let body = String::from_utf8(files[0].body.clone()).unwrap();

@@ -69,7 +69,11 @@ async fn main() {
     );
     let outcomes = EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
     // AWS's outbound files are not held to the 50 records of the partner's inbound ones.
-    let config = IngestConfig::new(Catalog::Sandbox).with_limits(None, Some(1_000));
+    let config = IngestConfig::new(
+        Catalog::Sandbox,
+        acebridge_clock::TestClock::suite().clock(),
+    )
+    .with_limits(None, Some(1_000));
 
     let (body, n) = file();
     let size = body.len();

@@ -38,7 +38,9 @@ struct Stack {
 }
 
 async fn stack(name: &str) -> Stack {
-    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    let emulator = Emulator::start("127.0.0.1:0", acebridge_clock::TestClock::suite().clock())
+        .await
+        .unwrap();
     let mut base: serde_json::Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/partner-central/requests/create_opportunity.sandbox.aws-samples.json"
     ))
@@ -80,9 +82,16 @@ async fn stack(name: &str) -> Stack {
 /// The backfill of the N opportunities; prints its line and returns the reads it made.
 async fn backfill(s: &Stack, what: &str) -> u64 {
     let start = Instant::now();
-    let report = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let report = partner_central::reconcile(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        || true,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     let wall = start.elapsed().as_secs_f64();
     let stats = s.emulator.state().stats.clone();
     // The reads AWS counts: every page, every GetOpportunity, every summary (drafts have none).
@@ -131,9 +140,16 @@ async fn main() {
         .await
         .unwrap();
     let start = Instant::now();
-    let steady = partner_central::reconcile(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, || true)
-        .await
-        .unwrap();
+    let steady = partner_central::reconcile(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        || true,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     let wall = start.elapsed().as_secs_f64();
     let steady_reads = reads(&s.emulator) - before;
     println!(

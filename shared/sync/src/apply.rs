@@ -8,6 +8,7 @@ use crate::ledger::{
 };
 use crate::metrics;
 use crate::record::SyncRecord;
+use acebridge_clock::Clock;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
 
@@ -45,15 +46,15 @@ pub async fn apply_record(
     catalog: Catalog,
     record: &SyncRecord,
     source: &str,
-    now: DateTime<Utc>,
+    clock: &Clock,
     channel: metrics::Channel,
 ) -> Result<Result<Applied, RecordFailure>, PortError> {
-    let result = apply(ledger, crm, catalog, record, source, now).await;
+    let result = apply(ledger, crm, catalog, record, source, clock.now()).await;
     let outcome = match &result {
         Ok(Ok(Applied::Written { .. })) => metrics::Outcome::Synced {
             lag_seconds: record
                 .last_modified()
-                .map(|at| (Utc::now() - at).num_milliseconds() as f64 / 1000.0),
+                .map(|at| (clock.now() - at).num_milliseconds() as f64 / 1000.0),
         },
         Ok(Ok(_)) => metrics::Outcome::Skipped,
         Ok(Err(_)) | Err(_) => metrics::Outcome::Failed,

@@ -119,6 +119,8 @@ pub struct Context<'a, P, L, C, S, O> {
     pub channel: Channel,
     /// Outcome events (`ACE Sync Succeeded` / `ACE Sync Failed`).
     pub outcomes: &'a O,
+    /// Where "now" comes from (holds, write-budget waits, file names, pre-flight dates).
+    pub clock: acebridge_clock::Clock,
 }
 
 /// What a batch did: per message an outcome, and the ids SQS should deliver again.
@@ -259,7 +261,7 @@ where
     let records = event.records;
     let settle = (settle_seconds > 0 && queue.is_some()).then(|| Settle {
         quiet: chrono::Duration::seconds(i64::from(settle_seconds)),
-        now: Utc::now(),
+        now: cx.clock.now(),
         delivered_before: records
             .iter()
             .filter_map(|m| {
@@ -281,7 +283,7 @@ where
     {
         // Each message comes back when its record's hold ends, counted from now (the batch's work took
         // time since the hold was decided).
-        let now = Utc::now();
+        let now = cx.clock.now();
         let mut by_time: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
         for (id, until) in &outcome.held {
             let receipt = records
@@ -432,7 +434,7 @@ where
     for (ids, event, times) in &work {
         let done: Result<Value, PortError> = match event {
             CrmEvent::Changed(c) => outbound::push_change(
-                cx.pc, cx.ledger, cx.crm, cx.catalog, c, times,
+                cx.pc, cx.ledger, cx.crm, cx.catalog, c, times, &cx.clock,
             )
             .await
             .map(|p| {
@@ -444,35 +446,32 @@ where
                 }
                 v
             }),
-            CrmEvent::Lead(l) => {
-                crate::engagements::push_from_crm(cx.pc, cx.ledger, cx.crm, cx.catalog, l)
-                    .await
-                    .map(|done| {
-                        let id = l.engagement_id.as_str();
-                        for d in &done {
-                            published.push(match d {
-                                crate::engagements::LeadPushed::Refused { errors } => {
-                                    Outcome::sync_failed(id, None, "api", errors)
-                                }
-                                crate::engagements::LeadPushed::NotFound => Outcome::sync_failed(
-                                    id,
-                                    None,
-                                    "api",
-                                    &[format!("lead {id} is not in Partner Central")],
-                                ),
-                                other => Outcome::sync_succeeded(
-                                    id,
-                                    None,
-                                    "api",
-                                    &json!(other).to_string(),
-                                ),
-                            });
+            CrmEvent::Lead(l) => crate::engagements::push_from_crm(
+                cx.pc, cx.ledger, cx.crm, cx.catalog, l, &cx.clock,
+            )
+            .await
+            .map(|done| {
+                let id = l.engagement_id.as_str();
+                for d in &done {
+                    published.push(match d {
+                        crate::engagements::LeadPushed::Refused { errors } => {
+                            Outcome::sync_failed(id, None, "api", errors)
                         }
-                        json!({ "lead": id, "done": done })
-                    })
-            }
+                        crate::engagements::LeadPushed::NotFound => Outcome::sync_failed(
+                            id,
+                            None,
+                            "api",
+                            &[format!("lead {id} is not in Partner Central")],
+                        ),
+                        other => {
+                            Outcome::sync_succeeded(id, None, "api", &json!(other).to_string())
+                        }
+                    });
+                }
+                json!({ "lead": id, "done": done })
+            }),
             CrmEvent::Decision(d) => {
-                outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d)
+                outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d, &cx.clock)
                     .await
                     .map(|r| {
                         let id = d.invitation_id.as_str();
@@ -577,7 +576,7 @@ async fn wait_for_the_write_budget<P, L, C, S, O>(
     if left >= work.len() {
         return;
     }
-    let now = Utc::now();
+    let now = cx.clock.now();
     let until = chrono::DurationRound::duration_trunc(
         now + chrono::Duration::hours(1),
         chrono::Duration::hours(1),
@@ -617,7 +616,7 @@ where
             CrmEvent::Lead(_) => {}
         }
     }
-    let now = Utc::now();
+    let now = cx.clock.now();
     let u = outbound_s3::upload(
         ace, cx.ledger, partner, cx.catalog, &changes, &decisions, now,
     )

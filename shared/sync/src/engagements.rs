@@ -23,6 +23,7 @@ use crate::partner_central::{self, PartnerCentral, Refusal, Synced};
 use crate::policy::{Decision, RejectionReason};
 use crate::record::{RecordKind, SyncRecord};
 use crate::tasks::{self, Follow, TaskKind, TaskState};
+use acebridge_clock::Clock;
 use acebridge_mapping::{Catalog, Field, Invitation, Lead, OpportunityId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -65,6 +66,8 @@ pub enum LeadDecided {
 /// Carries out a decision on lead invitation `invitation`: AcceptEngagementInvitation or
 /// RejectEngagementInvitation. A conflict (already decided) is read again: the same decision already
 /// taken is success, never a second call.
+// The ports, the catalog and the clock, passed apart (a bundle of them is the layout issue's work).
+#[allow(clippy::too_many_arguments)]
 pub async fn carry_out(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -73,6 +76,7 @@ pub async fn carry_out(
     invitation: &Invitation,
     decision: &Decision,
     source: &str,
+    clock: &Clock,
 ) -> Result<LeadDecided, PortError> {
     let id = invitation.id.as_str();
     let status = |i: &Invitation| i.status.value().map(|s| s.as_api().to_string());
@@ -127,7 +131,9 @@ pub async fn carry_out(
                 .value()
                 .map(|e| e.as_str().to_string());
             let lead = match &engagement {
-                Some(e) => sync_lead(pc, ledger, crm, catalog, e, Some(invitation), source).await?,
+                Some(e) => {
+                    sync_lead(pc, ledger, crm, catalog, e, Some(invitation), source, clock).await?
+                }
                 None => Synced::NotFound,
             };
             info!(invitation = id, engagement = ?engagement, lead = ?lead, "lead invitation accepted");
@@ -141,6 +147,8 @@ pub async fn carry_out(
 
 /// GetEngagement → the CRM's lead. `invitation`, when known, links the lead to the referral it came
 /// from.
+// The ports, the catalog and the clock, passed apart (a bundle of them is the layout issue's work).
+#[allow(clippy::too_many_arguments)]
 pub async fn sync_lead(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -149,6 +157,7 @@ pub async fn sync_lead(
     engagement: &str,
     invitation: Option<&Invitation>,
     source: &str,
+    clock: &Clock,
 ) -> Result<Synced, PortError> {
     let Some(mut lead) = pc.lead(catalog, engagement).await? else {
         warn!(engagement, "no lead in Partner Central for this engagement");
@@ -159,7 +168,7 @@ pub async fn sync_lead(
     }
     // A converted lead keeps its link to the opportunity: AWS's engagement does not name it, and the
     // CRM's merge keeps a value the new version leaves out.
-    apply(ledger, crm, catalog, lead, source).await
+    apply(ledger, crm, catalog, lead, source, clock).await
 }
 
 async fn apply(
@@ -168,11 +177,12 @@ async fn apply(
     catalog: Catalog,
     lead: Lead,
     source: &str,
+    clock: &Clock,
 ) -> Result<Synced, PortError> {
     let record = SyncRecord::from(lead);
     let channel = crate::metrics::Channel::Api;
-    let r = crate::apply::apply_record(ledger, crm, catalog, &record, source, Utc::now(), channel)
-        .await?;
+    let r =
+        crate::apply::apply_record(ledger, crm, catalog, &record, source, clock, channel).await?;
     Ok(partner_central::synced(r))
 }
 
@@ -186,6 +196,7 @@ pub async fn on_engagement_event(
     catalog: Catalog,
     detail: &crate::pc_events::EngagementDetail,
     source: &str,
+    clock: &Clock,
 ) -> Result<Option<Synced>, PortError> {
     let e = &detail.engagement;
     if let Some(types) = &e.context_types
@@ -198,9 +209,18 @@ pub async fn on_engagement_event(
     {
         return Ok(Some(Synced::Duplicate));
     }
-    sync_lead(pc, ledger, crm, catalog, &e.engagement_id, None, source)
-        .await
-        .map(Some)
+    sync_lead(
+        pc,
+        ledger,
+        crm,
+        catalog,
+        &e.engagement_id,
+        None,
+        source,
+        clock,
+    )
+    .await
+    .map(Some)
 }
 
 /// What a lead reconcile did.
@@ -232,6 +252,7 @@ pub async fn reconcile_leads(
     crm: &impl Crm,
     catalog: Catalog,
     mut time_left: impl FnMut() -> bool,
+    clock: &Clock,
 ) -> Result<LeadReconcile, PortError> {
     let mut report = LeadReconcile::default();
     let mut token = None;
@@ -265,7 +286,7 @@ pub async fn reconcile_leads(
                 report.stopped_early = true;
                 return Ok(report);
             }
-            match sync_lead(pc, ledger, crm, catalog, &item.id, None, "reconcile").await? {
+            match sync_lead(pc, ledger, crm, catalog, &item.id, None, "reconcile", clock).await? {
                 Synced::Written { .. } => report.written += 1,
                 Synced::Failed { .. } => report.failed += 1,
                 _ => report.unchanged += 1,
@@ -318,6 +339,7 @@ pub async fn update_from_crm(
     catalog: Catalog,
     engagement: &str,
     change: &Lead,
+    clock: &Clock,
 ) -> Result<LeadPushed, PortError> {
     let refused =
         |invalid: Vec<acebridge_mapping::validate::ValidationError>| LeadPushed::Refused {
@@ -346,7 +368,17 @@ pub async fn update_from_crm(
             Ok(modified_at) => {
                 info!(engagement, conflicts, "lead updated in Partner Central");
                 // The CRM takes AWS's version (the next event for it is then a duplicate).
-                sync_lead(pc, ledger, crm, catalog, engagement, None, "crm-outbound").await?;
+                sync_lead(
+                    pc,
+                    ledger,
+                    crm,
+                    catalog,
+                    engagement,
+                    None,
+                    "crm-outbound",
+                    clock,
+                )
+                .await?;
                 return Ok(LeadPushed::Updated {
                     modified_at,
                     conflicts,
@@ -386,6 +418,7 @@ pub async fn convert_from_crm(
     catalog: Catalog,
     engagement: &str,
     follow: Follow,
+    clock: &Clock,
 ) -> Result<LeadPushed, PortError> {
     let Some(lead) = pc.lead(catalog, engagement).await? else {
         return Ok(LeadPushed::NotFound);
@@ -431,12 +464,13 @@ pub async fn convert_from_crm(
     }
     let opportunity = task.opportunity_id.clone();
     if let Some(o) = &opportunity {
-        partner_central::sync_opportunity(pc, ledger, crm, catalog, o, "lead-conversion").await?;
+        partner_central::sync_opportunity(pc, ledger, crm, catalog, o, "lead-conversion", clock)
+            .await?;
         if let (Some(mut now), Ok(id)) =
             (pc.lead(catalog, engagement).await?, OpportunityId::parse(o))
         {
             now.engagement.opportunity_id = Field::Value(id);
-            apply(ledger, crm, catalog, now, "lead-conversion").await?;
+            apply(ledger, crm, catalog, now, "lead-conversion", clock).await?;
         }
     }
     info!(engagement, opportunity = ?opportunity, "lead converted");
@@ -473,10 +507,12 @@ pub async fn push_from_crm(
     crm: &impl Crm,
     catalog: Catalog,
     change: &LeadChanged,
+    clock: &Clock,
 ) -> Result<Vec<LeadPushed>, PortError> {
     let mut done = Vec::new();
     if let Some(lead) = &change.lead {
-        let pushed = update_from_crm(pc, ledger, crm, catalog, &change.engagement_id, lead).await?;
+        let pushed =
+            update_from_crm(pc, ledger, crm, catalog, &change.engagement_id, lead, clock).await?;
         let stop = !matches!(pushed, LeadPushed::Updated { .. });
         done.push(pushed);
         if stop {
@@ -492,6 +528,7 @@ pub async fn push_from_crm(
                 catalog,
                 &change.engagement_id,
                 Follow::default(),
+                clock,
             )
             .await?,
         );

@@ -10,6 +10,7 @@ use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, Result
 use crate::outcomes::{Outcome, Outcomes};
 use crate::record::{RecordKind, SyncRecord};
 use crate::store::{ObjectStore, move_object};
+use acebridge_clock::Clock;
 use acebridge_mapping::ace::{self, AceFile, RecordsFile, WireRecord};
 use acebridge_mapping::{Catalog, Field};
 use aws_lambda_events::s3::S3Event;
@@ -34,15 +35,18 @@ pub struct IngestConfig {
     pub max_file_bytes: u64,
     /// Files with more records than this are quarantined.
     pub max_records: usize,
+    /// The time of every ledger entry and CRM write.
+    pub clock: Clock,
 }
 
 impl IngestConfig {
-    /// The documented ACE limits.
-    pub fn new(catalog: Catalog) -> Self {
+    /// The documented ACE limits, on `clock`.
+    pub fn new(catalog: Catalog, clock: Clock) -> Self {
         IngestConfig {
             catalog,
             max_file_bytes: ace::MAX_FILE_BYTES as u64,
             max_records: ace::MAX_RECORDS,
+            clock,
         }
     }
 
@@ -192,8 +196,8 @@ pub async fn ingest_file(
     if let Some(head) = landing.head(key).await?
         && let Some(reason) = too_big(head.info.size, config)
     {
-        let entry = processing(ledger, key, &head.info.etag, Utc::now()).await?;
-        return quarantined(landing, ledger, entry, reason).await;
+        let entry = processing(ledger, key, &head.info.etag, config.clock.now()).await?;
+        return quarantined(landing, ledger, entry, reason, config.clock.now()).await;
     }
     let Some(object) = landing.get(key).await? else {
         let done = match event_etag {
@@ -213,7 +217,7 @@ pub async fn ingest_file(
         return Ok(FileOutcome::Missing);
     };
     let etag = object.head.info.etag.clone();
-    let now = Utc::now();
+    let now = config.clock.now();
     let mut entry = processing(ledger, key, &etag, now).await?;
 
     // Checked again: the object may have been replaced since its head was read.
@@ -234,16 +238,16 @@ pub async fn ingest_file(
     });
     let file = match parsed {
         Ok(f) => f,
-        Err(reason) => return quarantined(landing, ledger, entry, reason).await,
+        Err(reason) => {
+            return quarantined(landing, ledger, entry, reason, config.clock.now()).await;
+        }
     };
 
     let mut tally = Tally::default();
     let mut published = Vec::new();
     let (records_key, version, spms_id) = match &file {
-        AceFile::Opportunities(f) => {
-            apply_records(ledger, crm, config.catalog, key, f, &mut tally).await?
-        }
-        AceFile::Leads(f) => apply_records(ledger, crm, config.catalog, key, f, &mut tally).await?,
+        AceFile::Opportunities(f) => apply_records(ledger, crm, config, key, f, &mut tally).await?,
+        AceFile::Leads(f) => apply_records(ledger, crm, config, key, f, &mut tally).await?,
         AceFile::Results(r) => {
             let results = r.to_canonical();
             let kind = results_kind(key);
@@ -335,7 +339,7 @@ pub async fn ingest_file(
     }
     entry.status = FileStatus::Done;
     entry.counts = counts.clone();
-    entry.updated_at = Utc::now();
+    entry.updated_at = config.clock.now();
     ledger.put_file(&entry).await?;
     info!(
         file = key,
@@ -386,7 +390,7 @@ fn failed_record(
 async fn apply_records<R>(
     ledger: &impl Ledger,
     crm: &impl Crm,
-    catalog: Catalog,
+    config: &IngestConfig,
     key: &str,
     file: &RecordsFile<R>,
     tally: &mut Tally,
@@ -429,10 +433,10 @@ where
         match apply::apply_record(
             ledger,
             crm,
-            catalog,
+            config.catalog,
             &record,
             key,
-            Utc::now(),
+            &config.clock,
             crate::metrics::Channel::S3,
         )
         .await?
@@ -493,8 +497,8 @@ async fn quarantined(
     ledger: &impl Ledger,
     mut entry: FileEntry,
     reason: String,
+    now: DateTime<Utc>,
 ) -> Result<FileOutcome, PortError> {
-    let now = Utc::now();
     let key = entry.key.clone();
     let why = QuarantineReason {
         file: key.clone(),

@@ -629,7 +629,7 @@ mod tests {
     fn entry(version: Version, status: RecordStatus) -> LedgerEntry {
         let mut e = LedgerEntry::new(
             RecordKey::ace(RecordKind::Opportunity, Catalog::Aws, "O1"),
-            Utc::now(),
+            Utc.timestamp_opt(1_000, 0).single().unwrap(),
         );
         e.version = Some(version);
         e.status = Some(status);

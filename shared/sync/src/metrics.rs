@@ -155,10 +155,10 @@ pub fn gauge(name: &str, value: f64, unit: &str, timestamp_ms: i64) -> Value {
     Value::Object(doc)
 }
 
-/// Prints the EMF lines on stdout (end of an invocation), with `extra` documents.
-pub fn flush_with(extra: &[Value]) {
+/// Prints the EMF lines on stdout (end of an invocation), with `extra` documents, stamped `clock`'s now.
+pub fn flush_with(clock: &acebridge_clock::Clock, extra: &[Value]) {
     use std::io::Write;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = clock.now_millis();
     let mut out = std::io::stdout().lock();
     for doc in take(now).iter().chain(extra) {
         let _ = writeln!(out, "{doc}");
@@ -166,8 +166,8 @@ pub fn flush_with(extra: &[Value]) {
 }
 
 /// Prints the EMF lines on stdout (end of an invocation).
-pub fn flush() {
-    flush_with(&[]);
+pub fn flush(clock: &acebridge_clock::Clock) {
+    flush_with(clock, &[]);
 }
 
 #[cfg(test)]

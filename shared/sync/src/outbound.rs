@@ -12,6 +12,7 @@ use crate::policy::Decision;
 use crate::policy::RejectionReason;
 use crate::record::RecordKind;
 use crate::tasks::{self, Follow, TaskKind};
+use acebridge_clock::Clock;
 use acebridge_mapping::validate::{self, Format, Intent};
 use acebridge_mapping::{Catalog, Opportunity};
 use chrono::{DateTime, Utc};
@@ -283,9 +284,15 @@ async fn tell_crm(
 }
 
 /// Checks a record as Partner Central would before spending a write on it (field by field, API names).
-fn precheck(o: &Opportunity, intent: Intent, current: Option<&Opportunity>) -> Option<Refusal> {
+/// `now` is the clock's: "target close date not in the past" is judged on its date (UTC).
+fn precheck(
+    o: &Opportunity,
+    intent: Intent,
+    current: Option<&Opportunity>,
+    now: DateTime<Utc>,
+) -> Option<Refusal> {
     let ctx = validate::Context {
-        today: Utc::now().date_naive(),
+        today: now.date_naive(),
         intent,
         current,
         consulting_partner: false,
@@ -316,8 +323,18 @@ pub async fn push_opportunity(
     crm: &impl Crm,
     catalog: Catalog,
     change: &OpportunityChanged,
+    clock: &Clock,
 ) -> Result<Pushed, PortError> {
-    push_change(pc, ledger, crm, catalog, change, &FieldTimes::default()).await
+    push_change(
+        pc,
+        ledger,
+        crm,
+        catalog,
+        change,
+        &FieldTimes::default(),
+        clock,
+    )
+    .await
 }
 
 /// Sends a CRM change to Partner Central: creates the opportunity the first time (then associates and,
@@ -331,8 +348,9 @@ pub async fn push_change(
     catalog: Catalog,
     change: &OpportunityChanged,
     times: &FieldTimes,
+    clock: &Clock,
 ) -> Result<Pushed, PortError> {
-    let now = Utc::now();
+    let now = clock.now();
     let known = ledger
         .find_by_crm_id(RecordKind::Opportunity, catalog, &change.crm_id)
         .await?
@@ -412,7 +430,7 @@ async fn create(
     opportunity.crm_id = acebridge_mapping::CrmId::parse(&change.crm_id)
         .map(acebridge_mapping::Field::Value)
         .map_err(|e| PortError::permanent("crm", e.to_string()))?;
-    let sent = match precheck(&opportunity, Intent::Create, None) {
+    let sent = match precheck(&opportunity, Intent::Create, None, now) {
         Some(refused) => Err(refused),
         None => {
             pc.create(catalog, &create_token(&change.crm_id), &opportunity)
@@ -552,7 +570,7 @@ async fn update(
             });
         }
         let opportunity = parse_opportunity(&wanted)?;
-        let sent = match precheck(&opportunity, Intent::Update, Some(&current)) {
+        let sent = match precheck(&opportunity, Intent::Update, Some(&current), now) {
             Some(refused) => Err(refused),
             None => pc.update(catalog, &opportunity).await?,
         };
@@ -670,6 +688,7 @@ pub async fn release_held(
     crm: &impl Crm,
     catalog: Catalog,
     id: &str,
+    clock: &Clock,
 ) -> Result<Option<Pushed>, PortError> {
     let key = RecordKey::ace(RecordKind::Opportunity, catalog, id);
     let Some(entry) = ledger.get(&key).await? else {
@@ -686,7 +705,7 @@ pub async fn release_held(
         id,
         &crm_id,
         &held.change,
-        Utc::now(),
+        clock.now(),
     )
     .await?;
     Ok(Some(pushed))
@@ -699,6 +718,7 @@ pub async fn decide_referral(
     crm: &impl Crm,
     catalog: Catalog,
     decision: &ReferralDecision,
+    clock: &Clock,
 ) -> Result<Result<String, String>, PortError> {
     let id = &decision.invitation_id;
     let Some(invitation) = pc.invitation(catalog, id).await? else {
@@ -714,7 +734,7 @@ pub async fn decide_referral(
     if invitation
         .expires_at
         .value()
-        .is_some_and(|t| *t <= Utc::now())
+        .is_some_and(|t| *t <= clock.now())
     {
         return Ok(Err(format!("invitation {id} has expired")));
     }
@@ -744,6 +764,7 @@ pub async fn decide_referral(
                 &invitation,
                 &decided,
                 &source,
+                clock,
             )
             .await?
             {
@@ -759,7 +780,7 @@ pub async fn decide_referral(
     }
     Ok(
         match (
-            carry_out(pc, ledger, crm, catalog, id, &decided).await?,
+            carry_out(pc, ledger, crm, catalog, id, &decided, clock).await?,
             &decided,
         ) {
             (Some(task), _) if task.is_failed() => Err(task.failure()),

@@ -11,6 +11,7 @@ use crate::policy::{Decision, InvitationPolicy, RejectionReason};
 use crate::record::RecordKind;
 use crate::record::SyncRecord;
 use crate::tasks::{self, Follow, TaskKind, TaskState};
+use acebridge_clock::Clock;
 use acebridge_mapping::{Catalog, Invitation, Opportunity};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -301,6 +302,7 @@ pub async fn sync_opportunity(
     catalog: Catalog,
     id: &str,
     source: &str,
+    clock: &Clock,
 ) -> Result<Synced, PortError> {
     let Some(mut opportunity) = pc.opportunity(catalog, id).await? else {
         warn!(opportunity = id, "opportunity not found in Partner Central");
@@ -309,7 +311,7 @@ pub async fn sync_opportunity(
     opportunity.catalog = Some(catalog);
     let record = SyncRecord::from(opportunity);
     Ok(synced(
-        apply_now(ledger, crm, catalog, &record, source).await?,
+        apply_now(ledger, crm, catalog, &record, source, clock).await?,
     ))
 }
 
@@ -320,9 +322,10 @@ async fn apply_now(
     catalog: Catalog,
     record: &SyncRecord,
     source: &str,
+    clock: &Clock,
 ) -> Result<Result<apply::Applied, apply::RecordFailure>, PortError> {
     let channel = crate::metrics::Channel::Api;
-    apply::apply_record(ledger, crm, catalog, record, source, Utc::now(), channel).await
+    apply::apply_record(ledger, crm, catalog, record, source, clock, channel).await
 }
 
 /// GetEngagementInvitation → CRM (a pending AWS referral with its expiry, or its new status).
@@ -333,13 +336,14 @@ pub async fn sync_invitation(
     catalog: Catalog,
     id: &str,
     source: &str,
+    clock: &Clock,
 ) -> Result<(Synced, Option<Invitation>), PortError> {
     let Some(invitation) = pc.invitation(catalog, id).await? else {
         warn!(invitation = id, "invitation not found in Partner Central");
         return Ok((Synced::NotFound, None));
     };
     let record = SyncRecord::from(invitation.clone());
-    let outcome = apply_now(ledger, crm, catalog, &record, source).await?;
+    let outcome = apply_now(ledger, crm, catalog, &record, source, clock).await?;
     Ok((synced(outcome), Some(invitation)))
 }
 
@@ -374,6 +378,8 @@ pub struct Policies<'a> {
 
 /// Engagement Invitation Created: the CRM gets the pending referral, then the policy of its kind
 /// decides (an opportunity's accept is a task; a lead's is AcceptEngagementInvitation).
+// The ports, the catalog and the clock, passed apart (a bundle of them is the layout issue's work).
+#[allow(clippy::too_many_arguments)]
 pub async fn handle_new_invitation(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -382,8 +388,10 @@ pub async fn handle_new_invitation(
     catalog: Catalog,
     id: &str,
     source: &str,
+    clock: &Clock,
 ) -> Result<InvitationHandled, PortError> {
-    let (crm_outcome, invitation) = sync_invitation(pc, ledger, crm, catalog, id, source).await?;
+    let (crm_outcome, invitation) =
+        sync_invitation(pc, ledger, crm, catalog, id, source, clock).await?;
     let Some(invitation) = invitation else {
         return Ok(InvitationHandled {
             crm: crm_outcome,
@@ -415,13 +423,21 @@ pub async fn handle_new_invitation(
     let lead = crate::engagements::is_lead(&invitation);
     let (decision, task, lead) = if lead {
         let decision = policies.leads.decide(&invitation);
-        let done =
-            crate::engagements::carry_out(pc, ledger, crm, catalog, &invitation, &decision, source)
-                .await?;
+        let done = crate::engagements::carry_out(
+            pc,
+            ledger,
+            crm,
+            catalog,
+            &invitation,
+            &decision,
+            source,
+            clock,
+        )
+        .await?;
         (decision, None, Some(done))
     } else {
         let decision = policies.opportunities.decide(&invitation);
-        let task = carry_out(pc, ledger, crm, catalog, id, &decision).await?;
+        let task = carry_out(pc, ledger, crm, catalog, id, &decision, clock).await?;
         (decision, task, None)
     };
     let title = title.or_else(|| invitation.engagement_title.value().cloned());
@@ -436,7 +452,7 @@ pub async fn handle_new_invitation(
     };
     if handled.decision != "wait" {
         // The CRM shows the decision (the status Partner Central now reports).
-        sync_invitation(pc, ledger, crm, catalog, id, source).await?;
+        sync_invitation(pc, ledger, crm, catalog, id, source, clock).await?;
     }
     Ok(handled)
 }
@@ -452,6 +468,7 @@ pub async fn carry_out(
     catalog: Catalog,
     id: &str,
     decision: &Decision,
+    clock: &Clock,
 ) -> Result<Option<TaskState>, PortError> {
     match decision {
         Decision::Wait => Ok(None),
@@ -467,7 +484,7 @@ pub async fn carry_out(
             .await?;
             if task.is_failed() {
                 warn!(invitation = id, task = %task.task_id, reason = ?task.reason_code, %why, "accepting the invitation failed");
-                referral_failed(ledger, crm, catalog, id, &task).await?;
+                referral_failed(ledger, crm, catalog, id, &task, clock.now()).await?;
             } else {
                 info!(invitation = id, task = %task.task_id, opportunity = ?task.opportunity_id, %why, "invitation accepted");
             }
@@ -490,8 +507,8 @@ pub async fn referral_failed(
     catalog: Catalog,
     invitation_id: &str,
     task: &TaskState,
+    now: DateTime<Utc>,
 ) -> Result<(), PortError> {
-    let now = Utc::now();
     let result = ledger::AwsResult {
         success: false,
         errors: vec![task.failure()],
@@ -537,8 +554,9 @@ pub async fn expiring_referrals(
     outcomes: &impl Outcomes,
     catalog: Catalog,
     within: chrono::Duration,
+    clock: &Clock,
 ) -> Result<usize, PortError> {
-    let now = Utc::now();
+    let now = clock.now();
     let mut sent = 0;
     for inv in pc.pending_invitations(catalog).await? {
         let Some(expires) = inv.expires_at.filter(|e| *e <= now + within && *e > now) else {
@@ -749,8 +767,10 @@ pub async fn reconcile(
     crm: &impl Crm,
     catalog: Catalog,
     time_left: impl FnMut() -> bool,
+    clock: &Clock,
 ) -> Result<ReconcileReport, PortError> {
-    reconcile_within::<crate::budget::Uncounted>(pc, ledger, crm, catalog, time_left, None).await
+    reconcile_within::<crate::budget::Uncounted>(pc, ledger, crm, catalog, time_left, None, clock)
+        .await
 }
 
 /// [`reconcile`] within a daily budget: before each page and each read, the reads every function made in
@@ -763,6 +783,7 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
     catalog: Catalog,
     mut time_left: impl FnMut() -> bool,
     budget: Option<Budgeted<'_, B>>,
+    clock: &Clock,
 ) -> Result<ReconcileReport, PortError> {
     let from = ledger.watermark(catalog).await?;
     // Up to RECONCILE_IN_FLIGHT opportunities are synced at once, across page boundaries: the reads keep
@@ -823,7 +844,8 @@ pub async fn reconcile_within<B: crate::budget::CallCounter>(
                 }
                 run.syncs.push(async move {
                     let synced =
-                        sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile").await;
+                        sync_opportunity(pc, ledger, crm, catalog, &item.id, "reconcile", clock)
+                            .await;
                     (item.last_modified, synced)
                 });
             }
@@ -937,6 +959,8 @@ pub struct RefreshReport {
 /// `LastModifiedDate`, so a lost event could leave such a change out of the CRM for good (the reconcile lists
 /// by `LastModifiedDate`). Each open opportunity is read again once every `every`, oldest first, at most
 /// `per_run` in one run, within the reconcile's daily budget.
+// The ports, the catalog and the clock, passed apart (a bundle of them is the layout issue's work).
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh_aws_side<B: crate::budget::CallCounter>(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -945,9 +969,10 @@ pub async fn refresh_aws_side<B: crate::budget::CallCounter>(
     pace: Refresh,
     mut time_left: impl FnMut() -> bool,
     budget: Option<Budgeted<'_, B>>,
+    clock: &Clock,
 ) -> Result<RefreshReport, PortError> {
     let Refresh { every, per_run } = pace;
-    let now = Utc::now();
+    let now = clock.now();
     let mut due: Vec<ledger::LedgerEntry> = ledger
         .records()
         .await?
@@ -979,12 +1004,12 @@ pub async fn refresh_aws_side<B: crate::budget::CallCounter>(
             continue;
         };
         if let Synced::Written { .. } =
-            sync_opportunity(pc, ledger, crm, catalog, id, "refresh").await?
+            sync_opportunity(pc, ledger, crm, catalog, id, "refresh", clock).await?
         {
             report.changed += 1;
         }
         report.refreshed += 1;
-        ledger::edit(ledger, &entry.key, Utc::now(), |e| {
+        ledger::edit(ledger, &entry.key, clock.now(), |e| {
             e.refreshed_at = Some(now);
         })
         .await?;

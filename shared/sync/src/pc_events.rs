@@ -297,6 +297,8 @@ pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
     pub budget: Option<partner_central::Budgeted<'a, B>>,
     /// The slow refresh of AWS's side after each reconcile (`None`: off).
     pub refresh: Option<partner_central::Refresh>,
+    /// Where "now" comes from.
+    pub clock: acebridge_clock::Clock,
 }
 
 /// Handles one event; returns what it did, as JSON for the invocation's response.
@@ -324,19 +326,28 @@ pub async fn handle<
                 cx.catalog,
                 &mut time_left,
                 cx.budget,
+                &cx.clock,
             )
             .await?;
             if let Some(used) = report.reads_used {
-                let now = chrono::Utc::now().timestamp_millis();
-                crate::metrics::flush_with(&[
-                    crate::metrics::gauge("PartnerCentralReadsUsed24h", used as f64, "Count", now),
-                    crate::metrics::gauge(
-                        "ReconcilePausedForBudget",
-                        if report.paused_for_budget { 1.0 } else { 0.0 },
-                        "Count",
-                        now,
-                    ),
-                ]);
+                let now = cx.clock.now_millis();
+                crate::metrics::flush_with(
+                    &cx.clock,
+                    &[
+                        crate::metrics::gauge(
+                            "PartnerCentralReadsUsed24h",
+                            used as f64,
+                            "Count",
+                            now,
+                        ),
+                        crate::metrics::gauge(
+                            "ReconcilePausedForBudget",
+                            if report.paused_for_budget { 1.0 } else { 0.0 },
+                            "Count",
+                            now,
+                        ),
+                    ],
+                );
             }
             info!(
                 listed = report.listed,
@@ -362,6 +373,7 @@ pub async fn handle<
                         pace,
                         &mut time_left,
                         cx.budget,
+                        &cx.clock,
                     )
                     .await?,
                 ),
@@ -379,6 +391,7 @@ pub async fn handle<
                         cx.crm,
                         cx.catalog,
                         &mut time_left,
+                        &cx.clock,
                     )
                     .await?,
                 )
@@ -389,6 +402,7 @@ pub async fn handle<
                 cx.outcomes,
                 cx.catalog,
                 cx.expiring_within,
+                &cx.clock,
             )
             .await?;
             return Ok(
@@ -415,15 +429,17 @@ pub async fn handle<
         return Ok(json!({ "ignored": "invitation we sent" }));
     }
     let source = format!("event:{}", e.id.as_deref().unwrap_or("?"));
-    let (pc, ledger, crm, catalog) = (cx.pc, cx.ledger, cx.crm, cx.catalog);
+    let (pc, ledger, crm, catalog, clock) = (cx.pc, cx.ledger, cx.crm, cx.catalog, &cx.clock);
     let out = match event {
         PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => {
             let id = d.opportunity.identifier;
             let synced =
-                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source).await?;
+                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
+                    .await?;
             info!(opportunity = %id, outcome = ?synced, "opportunity synced");
             // CRM changes held while the opportunity could not take them go out now if it can.
-            let released = crate::outbound::release_held(pc, ledger, crm, catalog, &id).await?;
+            let released =
+                crate::outbound::release_held(pc, ledger, crm, catalog, &id, clock).await?;
             json!({ "opportunity": id, "sync": synced, "released": released })
         }
         PcEvent::OpportunityReviewed { detail, accepted } => {
@@ -431,9 +447,11 @@ pub async fn handle<
             // and AWS's comments from GetOpportunity, and changes held during the review go out now.
             let id = detail.opportunity.identifier;
             let synced =
-                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source).await?;
+                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
+                    .await?;
             info!(opportunity = %id, accepted, outcome = ?synced, "AWS's review reached the CRM");
-            let released = crate::outbound::release_held(pc, ledger, crm, catalog, &id).await?;
+            let released =
+                crate::outbound::release_held(pc, ledger, crm, catalog, &id, clock).await?;
             json!({ "opportunity": id, "reviewed": if accepted { "accepted" } else { "rejected" },
                 "sync": synced, "released": released })
         }
@@ -444,7 +462,7 @@ pub async fn handle<
                 leads: cx.lead_policy,
             };
             let handled = partner_central::handle_new_invitation(
-                pc, ledger, crm, policies, catalog, &id, &source,
+                pc, ledger, crm, policies, catalog, &id, &source, clock,
             )
             .await?;
             let received = Outcome::referral_received(
@@ -464,7 +482,8 @@ pub async fn handle<
         | PcEvent::InvitationExpired(d) => {
             let id = d.engagement_invitation.id;
             let (synced, invitation) =
-                partner_central::sync_invitation(pc, ledger, crm, catalog, &id, &source).await?;
+                partner_central::sync_invitation(pc, ledger, crm, catalog, &id, &source, clock)
+                    .await?;
             // A lead accepted elsewhere (the Partner Central console): its lead reaches the CRM too.
             let lead = match &invitation {
                 Some(i)
@@ -481,6 +500,7 @@ pub async fn handle<
                                 e.as_str(),
                                 Some(i),
                                 &source,
+                                clock,
                             )
                             .await?,
                         ),
@@ -492,8 +512,10 @@ pub async fn handle<
             json!({ "invitation": id, "sync": synced, "lead": lead })
         }
         PcEvent::EngagementChanged(d) => {
-            match crate::engagements::on_engagement_event(pc, ledger, crm, catalog, &d, &source)
-                .await?
+            match crate::engagements::on_engagement_event(
+                pc, ledger, crm, catalog, &d, &source, clock,
+            )
+            .await?
             {
                 Some(synced) => json!({ "engagement": d.engagement.engagement_id, "lead": synced }),
                 None => json!({ "engagement": d.engagement.engagement_id,

@@ -7,6 +7,7 @@
 
 use crate::error::PortError;
 use crate::store::{ObjectInfo, ObjectStore};
+use acebridge_clock::Clock;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -37,13 +38,17 @@ pub struct ScanConfig {
     pub max_object_bytes: u64,
     /// Objects moved at the same time.
     pub concurrency: usize,
+    /// When a file landed, and how old what is left is.
+    pub clock: Clock,
 }
 
-impl Default for ScanConfig {
-    fn default() -> Self {
+impl ScanConfig {
+    /// The defaults (64 MiB, 8 at a time), on `clock`.
+    pub fn new(clock: Clock) -> Self {
         ScanConfig {
             max_object_bytes: 64 * 1024 * 1024,
             concurrency: 8,
+            clock,
         }
     }
 }
@@ -143,7 +148,7 @@ async fn move_one(
             info.size, config.max_object_bytes
         ));
     }
-    let landed = match land(ace, landing, info, Utc::now()).await {
+    let landed = match land(ace, landing, info, config.clock.now()).await {
         Ok(Landed::Vanished) => return Moved::Vanished,
         Ok(l) => l,
         Err(e) => return Moved::Failed(e.to_string()),
@@ -199,7 +204,7 @@ pub async fn scan(
                     Moved::NotStarted => report.stopped_early = true,
                 }
                 if left && let Some(at) = info.last_modified {
-                    let age = (chrono::Utc::now() - at).num_seconds().max(0);
+                    let age = (config.clock.now() - at).num_seconds().max(0);
                     report.oldest_left_seconds = report.oldest_left_seconds.max(age);
                 }
             }

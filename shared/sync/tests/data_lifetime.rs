@@ -48,7 +48,7 @@ async fn closed_records_expire_after_the_retention_period_and_open_ones_never() 
     let (ledger_table, crm_table) = (s.ledger_table.clone(), s.crm_table.clone());
     s.ledger = DynamoLedger::new(ddb.clone(), &ledger_table).with_retention(Some(retention));
     s.crm = DynamoCrmStore::new(ddb, &crm_table).with_retention(Some(retention));
-    let before = chrono::Utc::now().timestamp();
+    let before = acebridge_clock::TestClock::suite().now().timestamp();
     s.land_and_ingest(
         "opportunity-outbound/lifetime_11302026100000.json",
         &opportunity_file(vec![
@@ -58,7 +58,7 @@ async fn closed_records_expire_after_the_retention_period_and_open_ones_never() 
         ]),
     )
     .await;
-    let after = chrono::Utc::now().timestamp();
+    let after = acebridge_clock::TestClock::suite().now().timestamp();
     let expires =
         |i: Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
             i.unwrap()
@@ -128,7 +128,7 @@ async fn forget_erases_one_customer_everywhere_and_keeps_the_others() {
             &s.ledger,
             Some(&s.landing),
             dry_run,
-            chrono::Utc::now(),
+            acebridge_clock::TestClock::suite().now(),
         )
         .await
         .unwrap()

@@ -327,7 +327,15 @@ mod partner_central {
         s.emulator.state().faults.delay_ms = 3000;
         let c = change("OP-SLOW", "Slow service");
         let before = calls(&s, "CreateOpportunity");
-        let slow = push_opportunity(&impatient, &s.ledger, &s.crm, Catalog::Sandbox, &c).await;
+        let slow = push_opportunity(
+            &impatient,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            &c,
+            &acebridge_clock::TestClock::suite().clock(),
+        )
+        .await;
         let e = slow.expect_err("timed out");
         assert!(e.retryable, "{e}");
         assert!(
@@ -338,9 +346,16 @@ mod partner_central {
         s.emulator.state().faults.delay_ms = 0;
         // Let any slow attempt the emulator is still sleeping on land first.
         tokio::time::sleep(Duration::from_millis(3200)).await;
-        let retried = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-            .await
-            .unwrap();
+        let retried = push_opportunity(
+            &s.pc,
+            &s.ledger,
+            &s.crm,
+            Catalog::Sandbox,
+            &c,
+            &acebridge_clock::TestClock::suite().clock(),
+        )
+        .await
+        .unwrap();
         assert!(matches!(retried, Pushed::Created { .. }), "{retried:?}");
         println!(
             "CreateOpportunity calls: {} (before {before}); opportunities for OP-SLOW: {}",
@@ -406,7 +421,7 @@ async fn an_entry_changed_between_claim_and_finish_is_read_again_and_nothing_is_
     use acebridge_sync::ledger::{self, Claim, Version};
     let s = stack().await;
     let key = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9900001");
-    let now = Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let version = |minute: u32| Version {
         aws_last_modified: Some(
             DateTime::parse_from_rfc3339(&format!("2026-11-20T10:{minute:02}:00Z"))

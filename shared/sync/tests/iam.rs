@@ -95,7 +95,13 @@ async fn the_scanner_works_within_its_role_and_names_the_ace_buckets_owner_on_ev
     let ace = S3Bucket::new(s3_client(&west), &ace_name)
         .with_expected_owner(Some(LOCAL_ACCOUNT.to_string()));
     let landing = S3Bucket::new(s3_client(&east), &landing_name);
-    let report = scanner::scan(&ace, &landing, &ScanConfig::default(), || true).await;
+    let report = scanner::scan(
+        &ace,
+        &landing,
+        &ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
     assert_eq!((report.moved, report.failed.len()), (3, 0), "{report:?}");
     let refused = refused(&gate);
     assert!(refused.is_empty(), "the role refused: {refused:?}");
@@ -124,7 +130,13 @@ async fn an_ace_bucket_of_the_right_name_in_another_account_is_never_read() {
     let ace = S3Bucket::new(s3_client(&west), &ace_name)
         .with_expected_owner(Some(LOCAL_ACCOUNT.to_string()));
     let landing = S3Bucket::new(s3_client(&east), &landing_name);
-    let report = scanner::scan(&ace, &landing, &ScanConfig::default(), || true).await;
+    let report = scanner::scan(
+        &ace,
+        &landing,
+        &ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
     assert_eq!(report.moved, 0, "{report:?}");
     let landed = S3Bucket::new(
         s3_client(&local::sdk_config("us-east-1").await),
@@ -185,7 +197,10 @@ async fn the_ingest_works_within_its_role_for_a_good_file_and_a_quarantined_one(
     let ledger = DynamoLedger::new(ddb.clone(), ledger_table);
     let crm = DynamoCrmStore::new(ddb, crm_table);
     let outcomes = EventBus::new(aws_sdk_eventbridge::Client::new(&east), bus);
-    let config = IngestConfig::new(Catalog::Sandbox);
+    let config = IngestConfig::new(
+        Catalog::Sandbox,
+        acebridge_clock::TestClock::suite().clock(),
+    );
     let ingest = |key: &'static str, etag: String| {
         let (landing, ledger, crm, outcomes, config) =
             (&landing, &ledger, &crm, &outcomes, &config);
@@ -294,7 +309,7 @@ async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_an
         Catalog::Sandbox,
         &[change],
         &[],
-        chrono::Utc::now(),
+        acebridge_clock::TestClock::suite().now(),
     )
     .await
     .unwrap();

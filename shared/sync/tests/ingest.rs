@@ -434,11 +434,19 @@ async fn a_create_result_stores_the_id_aws_assigned_on_the_crm_record_and_moves_
     let wire: acebridge_mapping::ace::AceOpportunity = serde_json::from_value(r).unwrap();
     let record = SyncRecord::from(wire.to_canonical().unwrap());
     s.crm
-        .upsert(Catalog::Sandbox, &record, None, chrono::Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &record,
+            None,
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .unwrap();
     let pending = RecordKey::crm(RecordKind::Opportunity, Catalog::Sandbox, "OP-NEW");
-    let mut entry = acebridge_sync::ledger::LedgerEntry::new(pending.clone(), chrono::Utc::now());
+    let mut entry = acebridge_sync::ledger::LedgerEntry::new(
+        pending.clone(),
+        acebridge_clock::TestClock::suite().now(),
+    );
     entry.revision = 1;
     assert!(s.ledger.put(&entry, None).await.unwrap().is_ok());
 
@@ -528,17 +536,27 @@ async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_p
     .await;
     let report_key = error_report_key("opportunity-outbound/r.json");
 
-    let err = replay(&s.landing, &report_key, &[0], chrono::Utc::now())
-        .await
-        .unwrap_err();
+    let err = replay(
+        &s.landing,
+        &report_key,
+        &[0],
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, ReplayError::NoSuchRecord { index: 0, .. }),
         "{err}"
     );
     // Replayed as is, the record fails again, with the same reason: nothing is lost either way.
-    let again = replay(&s.landing, &report_key, &[1], chrono::Utc::now())
-        .await
-        .unwrap();
+    let again = replay(
+        &s.landing,
+        &report_key,
+        &[1],
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     assert!(again.key.starts_with("opportunity-outbound/replay-"));
     let body = s.landing_json(&again.key).await;
     assert_eq!(
@@ -557,7 +575,7 @@ async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_p
         &s.landing,
         "quarantine/lead-outbound/empty.json",
         &[],
-        chrono::Utc::now(),
+        acebridge_clock::TestClock::suite().now(),
     )
     .await
     .unwrap();

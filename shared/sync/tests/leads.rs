@@ -51,7 +51,10 @@ async fn a_lead_invitation_reaches_the_crm_with_every_customer_and_interaction_f
     let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("PENDING"));
     assert_eq!(rec.summary.title.as_deref(), Some("Example Lead Corp"));
-    assert!(rec.accept_by.unwrap() > chrono::Utc::now() + chrono::Duration::days(14));
+    assert!(
+        rec.accept_by.unwrap()
+            > acebridge_clock::TestClock::suite().now() + chrono::Duration::days(14)
+    );
     let r = &rec.record;
     // Every member of AWS's LeadInvitationCustomer and LeadInvitationInteraction.
     assert_eq!(r["payload_type"], json!("LeadInvitation"));
@@ -191,6 +194,7 @@ async fn a_lead_qualified_in_the_crm_is_updated_in_partner_central_through_a_con
         &s.crm,
         acebridge_mapping::Catalog::Sandbox,
         &change,
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -230,6 +234,7 @@ async fn a_lead_qualified_in_the_crm_is_updated_in_partner_central_through_a_con
             acebridge_mapping::Catalog::Sandbox,
             &engagement,
             &lead,
+            &acebridge_clock::TestClock::suite().clock(),
         )
         .await
         .unwrap();
@@ -247,6 +252,7 @@ async fn a_lead_qualified_in_the_crm_is_updated_in_partner_central_through_a_con
         &s.crm,
         acebridge_mapping::Catalog::Sandbox,
         &change,
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -351,6 +357,7 @@ async fn aws_side_lead_changes_arrive_by_event_and_by_reconcile_and_old_events_c
         &s.crm,
         acebridge_mapping::Catalog::Sandbox,
         || true,
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -369,6 +376,7 @@ async fn aws_side_lead_changes_arrive_by_event_and_by_reconcile_and_old_events_c
         &s.crm,
         acebridge_mapping::Catalog::Sandbox,
         || true,
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -417,7 +425,7 @@ async fn s3_lead(s: &PcStack, lmd: &str) -> String {
         acebridge_mapping::Catalog::Sandbox,
         &record,
         "lead-outbound/leads.json",
-        chrono::Utc::now(),
+        &acebridge_clock::TestClock::suite().clock(),
         acebridge_sync::metrics::Channel::S3,
     )
     .await
@@ -509,7 +517,7 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
         acebridge_mapping::Catalog::Sandbox,
         &record,
         "lead-outbound/other.json",
-        chrono::Utc::now(),
+        &acebridge_clock::TestClock::suite().clock(),
         acebridge_sync::metrics::Channel::S3,
     )
     .await

@@ -139,7 +139,13 @@ async fn flows() {
     .await;
     s.land_and_ingest("opportunity-outbound/f.json", b"[1]")
         .await;
-    acebridge_sync::scanner::scan(&s.ace, &s.landing, &Default::default(), || true).await;
+    acebridge_sync::scanner::scan(
+        &s.ace,
+        &s.landing,
+        &acebridge_sync::scanner::ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
 
     // Partner Central: an invitation accepted by policy, its opportunity synced, a reconcile.
     let mut pc = common::pc_stack(InvitationPolicy::Accept).await;
@@ -172,8 +178,15 @@ async fn flows() {
             marketplace: Default::default(),
             submit: None,
         };
-        push_opportunity(&pc.pc, &pc.ledger, &pc.crm, Catalog::Sandbox, &change)
-            .await
-            .unwrap();
+        push_opportunity(
+            &pc.pc,
+            &pc.ledger,
+            &pc.crm,
+            Catalog::Sandbox,
+            &change,
+            &acebridge_clock::TestClock::suite().clock(),
+        )
+        .await
+        .unwrap();
     }
 }

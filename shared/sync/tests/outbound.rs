@@ -49,7 +49,12 @@ async fn in_crm(s: &PcStack, crm_id: &str, opportunity: &Value) {
     o["crm_id"] = json!(crm_id);
     let record = SyncRecord::from_json(RecordKind::Opportunity, &o).unwrap();
     s.crm
-        .upsert(Catalog::Sandbox, &record, Some(crm_id), chrono::Utc::now())
+        .upsert(
+            Catalog::Sandbox,
+            &record,
+            Some(crm_id),
+            acebridge_clock::TestClock::suite().now(),
+        )
         .await
         .unwrap();
 }
@@ -95,9 +100,16 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
             .unwrap()
             .unwrap();
     // Lambda retries it: same token, same body → the same opportunity, then associate and submit.
-    let retried = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-        .await
-        .unwrap();
+    let retried = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         retried,
         Pushed::Created {
@@ -107,9 +119,16 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
         }
     );
     // And once more (a duplicate event): the ledger knows the id; nothing is created.
-    let again = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-        .await
-        .unwrap();
+    let again = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     assert!(
         matches!(again, Pushed::Unchanged { .. } | Pushed::Held { .. }),
         "{again:?}"
@@ -136,11 +155,16 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
     let s = stack().await;
     let crm_opp = crm_opportunity("Race");
     let c = change("OP-7", crm_opp.clone());
-    let Pushed::Created { id, .. } =
-        push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-            .await
-            .unwrap()
-    else {
+    let Pushed::Created { id, .. } = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap() else {
         panic!()
     };
     // The CRM moves the stage; AWS edits the next steps right after acebridge read the record.
@@ -157,6 +181,7 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
         &s.crm,
         Catalog::Sandbox,
         &change("OP-7", moved),
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -187,9 +212,16 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
         id,
         submitted: true,
         ..
-    } = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-        .await
-        .unwrap()
+    } = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap()
     else {
         panic!()
     };
@@ -201,6 +233,7 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
         &s.crm,
         Catalog::Sandbox,
         &change("OP-9", moved),
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -269,11 +302,16 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
             success: true,
             errors: vec![],
             source: "test".into(),
-            at: chrono::Utc::now(),
+            at: acebridge_clock::TestClock::suite().now(),
         };
-        acebridge_sync::ledger::attach_result(&s.ledger, target, shared, chrono::Utc::now())
-            .await
-            .unwrap();
+        acebridge_sync::ledger::attach_result(
+            &s.ledger,
+            target,
+            shared,
+            acebridge_clock::TestClock::suite().now(),
+        )
+        .await
+        .unwrap();
         ids.push(id);
     }
     s.emulator.enforce_quotas(true);
@@ -287,10 +325,11 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
             }
         })
         .collect();
+    let clock = s.clock.clock();
     let results = futures_util::future::join_all(
         changes
             .iter()
-            .map(|c| push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, c)),
+            .map(|c| push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, c, &clock)),
     )
     .await;
     for r in &results {
@@ -323,9 +362,16 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
         };
         let (pc, ledger, crm) = (&s.pc, &s.ledger, &s.crm);
         async move {
-            decide_referral(pc, ledger, crm, Catalog::Sandbox, &decision)
-                .await
-                .unwrap()
+            decide_referral(
+                pc,
+                ledger,
+                crm,
+                Catalog::Sandbox,
+                &decision,
+                &acebridge_clock::TestClock::suite().clock(),
+            )
+            .await
+            .unwrap()
         }
     };
     assert!(
@@ -372,7 +418,7 @@ async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the
         Catalog::Sandbox,
         &changes,
         &[("O5550001".into(), decision)],
-        chrono::Utc::now(),
+        acebridge_clock::TestClock::suite().now(),
     )
     .await
     .unwrap();
@@ -502,6 +548,7 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
             &s.crm,
             Catalog::Sandbox,
             &change(&crm_id, opp),
+            &acebridge_clock::TestClock::suite().clock(),
         )
         .await
         .unwrap();
@@ -553,6 +600,7 @@ async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back
         &s.crm,
         Catalog::Sandbox,
         &change("OP-LATE", opp),
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -604,6 +652,7 @@ async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
         &s.crm,
         Catalog::Sandbox,
         &change("OP-BAD", incomplete),
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -658,6 +707,7 @@ async fn two_functions_writing_at_once_share_one_write_per_second_through_the_le
             s.ledger_table(),
             "pc-writes",
             1,
+            acebridge_clock::TestClock::suite().clock(),
         )
     };
     // Two writers with their own process limiters (two crm-outbound instances, or crm-outbound and the
@@ -726,7 +776,13 @@ async fn a_late_write_never_brings_the_next_one_under_the_quota() {
         let writes = (0..8u64).map(|w| {
             let (client, sdk, table) = (client.clone(), sdk.clone(), table.clone());
             async move {
-                let gate = SharedRate::new(aws_sdk_dynamodb::Client::new(&sdk), table, "lease", 10);
+                let gate = SharedRate::new(
+                    aws_sdk_dynamodb::Client::new(&sdk),
+                    table,
+                    "lease",
+                    10,
+                    acebridge_clock::TestClock::suite().clock(),
+                );
                 let slot = gate.claim().await.unwrap();
                 tokio::time::sleep(std::time::Duration::from_millis((round * 8 + w) * 37 % 61))
                     .await;
@@ -766,9 +822,16 @@ async fn submit_with_tasks(
         involvement_type: "Co-Sell".into(),
         visibility: Some("Full".into()),
     });
-    let pushed = push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-        .await
-        .unwrap();
+    let pushed = push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     let rec = s
         .crm
         .get(RecordKind::Opportunity, crm_id)
@@ -845,9 +908,16 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
     in_crm(&s, "OP-2026", &opp).await;
     let mut c = change("OP-2026", opp);
     c.marketplace.aws_marketplace_offer_sets = vec![offer_set.to_string()];
-    push_opportunity(&s.pc, &s.ledger, &s.crm, Catalog::Sandbox, &c)
-        .await
-        .unwrap();
+    push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap();
     let stored = opportunities(&s, "OP-2026");
     assert_eq!(stored.len(), 1, "{stored:?}");
     let o = &stored[0];
@@ -880,6 +950,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
         &s.crm,
         Catalog::Sandbox,
         &change("OP-2027", too_long),
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -924,6 +995,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
         Catalog::Sandbox,
         &id,
         "test",
+        &acebridge_clock::TestClock::suite().clock(),
     )
     .await
     .unwrap();
@@ -954,6 +1026,7 @@ async fn known_to_aws(s: &PcStack, crm_ids: &[&str]) {
             &s.crm,
             Catalog::Sandbox,
             &change(crm_id, opp),
+            &acebridge_clock::TestClock::suite().clock(),
         )
         .await
         .unwrap();
@@ -1115,7 +1188,7 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
     let (s, q) = records_and_their_queue(&["OP-H1", "OP-H2"]).await;
     let send = |crm_id, opportunity, at| q.send(crm_id, opportunity, at);
     const SETTLE: i32 = 4;
-    let now = chrono::Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     // OP-H1 was just edited (its seller is still at it); OP-H2 two minutes ago. The hold is 4 s: long
     // enough that OP-H1 is still young when the batch is handled on a loaded machine.
     let first = send("OP-H1", json!({"project": {"title": "Held v1"}}), now).await;
@@ -1157,7 +1230,7 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
         } else {
             json!({"life_cycle": {"next_steps": format!("Held v{k}")}})
         };
-        send("OP-H1", edit, chrono::Utc::now()).await;
+        send("OP-H1", edit, acebridge_clock::TestClock::suite().now()).await;
         let batch = q.received(k as usize).await;
         assert_eq!(receive_counts(&batch), (1..=k).collect::<Vec<_>>());
         let response = handle_sqs_event(&cx, batch, Some(&q.queue), SETTLE).await;
@@ -1205,7 +1278,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     // A fresh edit: the record is held for 6 s.
     let first = send(
         json!({"project": {"title": "Joined v1"}}),
-        chrono::Utc::now(),
+        acebridge_clock::TestClock::suite().now(),
     )
     .await;
     let response = handle_sqs_event(&cx, q.received(1).await, Some(&q.queue), SETTLE).await;
@@ -1215,7 +1288,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
     // write later. It joins the record's hold instead.
     let second = send(
         json!({"life_cycle": {"next_steps": "Joined v2"}}),
-        chrono::Utc::now() - chrono::Duration::seconds(60),
+        acebridge_clock::TestClock::suite().now() - chrono::Duration::seconds(60),
     )
     .await;
     let alone = q.received(1).await;
@@ -1261,7 +1334,7 @@ async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_
     const SETTLE: i32 = 4;
     let cx = s.outbound_cx();
     let before = writes(&s);
-    let now = chrono::Utc::now();
+    let now = acebridge_clock::TestClock::suite().now();
     let title = q
         .send(crm_id, json!({"project": {"title": "Regrouped v1"}}), now)
         .await;
@@ -1305,24 +1378,23 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
     use acebridge_sync::crm_queue::handle_batch;
-    use std::sync::{Arc, Mutex};
     let mut s = stack().await;
     let records = ["OP-B0", "OP-B1", "OP-B2", "OP-B3", "OP-B4"];
     known_to_aws(&s, &records).await;
     // From now on writes are counted in the ledger table (under crm-outbound's role), against a day's
     // quota scaled down to 3, on a clock the test moves.
-    let now = Arc::new(Mutex::new(chrono::Utc::now()));
+    let now = acebridge_clock::TestClock::at(acebridge_clock::TestClock::suite().now());
     let (gate, gated) = common::through_gate(
         &s.sdk,
         "crm-outbound",
         &common::role_policies("crm-outbound"),
     )
     .await;
-    let counter = DynamoCallCounter::new(aws_sdk_dynamodb::Client::new(&gated), s.ledger_table())
-        .with_clock({
-            let now = now.clone();
-            move || *now.lock().unwrap()
-        });
+    let counter = DynamoCallCounter::new(
+        aws_sdk_dynamodb::Client::new(&gated),
+        s.ledger_table(),
+        now.clock(),
+    );
     let pc = std::mem::replace(&mut s.pc, SdkPartnerCentral::new(&s.sdk, None));
     s.pc = pc.with_counter(counter).with_writes_per_day(3);
     let before = writes(&s);
@@ -1363,7 +1435,7 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     assert_eq!(again.held.len(), 2);
     assert_eq!(writes(&s) - before, 3);
     // A day later the writes of the day before have left the window: they go out.
-    *now.lock().unwrap() += chrono::Duration::hours(26);
+    now.advance(chrono::Duration::hours(26));
     let later = handle_batch(&s.outbound_cx(), &waiting).await;
     assert!(
         later.held.is_empty() && later.retry.is_empty(),

@@ -110,7 +110,10 @@ async fn an_invitation_under_the_manual_policy_waits_in_the_crm_as_a_pending_ref
     let rec = s.record(RecordKind::Invitation, &id).await;
     assert_eq!(rec.summary.status.as_deref(), Some("PENDING"));
     assert_eq!(rec.summary.title.as_deref(), Some("Migration to AWS"));
-    assert!(rec.accept_by.unwrap() > chrono::Utc::now() + chrono::Duration::days(14));
+    assert!(
+        rec.accept_by.unwrap()
+            > acebridge_clock::TestClock::suite().now() + chrono::Duration::days(14)
+    );
     assert_eq!(
         s.emulator
             .state()
@@ -430,6 +433,7 @@ async fn a_change_of_aws_s_side_whose_event_was_lost_reaches_the_crm_by_the_slow
         .unwrap();
     s.skip_events();
     assert_eq!(s.reconcile().await.written, 0);
+    let clock = s.clock.clock();
     let refresh = |every: chrono::Duration, per_run: usize| {
         refresh_aws_side(
             &s.pc,
@@ -439,6 +443,7 @@ async fn a_change_of_aws_s_side_whose_event_was_lost_reaches_the_crm_by_the_slow
             Refresh { every, per_run },
             || true,
             None::<Budgeted<'_, Uncounted>>,
+            &clock,
         )
     };
     // Read within the day: not due, nothing read.
@@ -463,7 +468,6 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
     use acebridge_sync::budget::DailyBudget;
     use acebridge_sync::partner_central::Budgeted;
     use chrono::TimeZone;
-    use std::sync::{Arc, Mutex};
     // 300 opportunities, or `BACKFILL_OPPORTUNITIES` for a run at a larger scale by hand (docs/performance.md):
     // the day's reads scale with it, so the proportions, and the bounds below, stay the same.
     let n: usize = std::env::var("BACKFILL_OPPORTUNITIES")
@@ -480,14 +484,14 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
         writes_per_day: 10,
         reserved_percent: 30,
     };
-    let now = Arc::new(Mutex::new(
-        chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-    ));
-    let counter = DynamoCallCounter::new(aws_sdk_dynamodb::Client::new(&s.sdk), s.ledger_table())
-        .with_clock({
-            let now = now.clone();
-            move || *now.lock().unwrap()
-        });
+    // The budget's hours on a clock the test moves (an hour per reconcile), pinned to a day of its own.
+    let now =
+        acebridge_clock::TestClock::at(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+    let counter = DynamoCallCounter::new(
+        aws_sdk_dynamodb::Client::new(&s.sdk),
+        s.ledger_table(),
+        now.clock(),
+    );
     // Every Partner Central call of the events function (live events and the reconcile) is counted.
     // `BACKFILL_READS_PER_SECOND` scales the read rate too, for a run at 50,000 by hand (10 a second,
     // AWS's, otherwise).
@@ -546,6 +550,7 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
                 budget,
                 counter: &counter,
             }),
+            &acebridge_clock::TestClock::suite().clock(),
         )
         .await
         .unwrap();
@@ -583,7 +588,7 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
             finished_at = Some(hour);
             break;
         }
-        *now.lock().unwrap() += chrono::Duration::hours(1);
+        now.advance(chrono::Duration::hours(1));
     }
     // n gets and n/100 pages (for 300: 300 and 3): at least two full days of the backfill's share (0.35 n
     // reads), finishing on the third at the earliest. The live reads (one an hour) count in the same
@@ -639,7 +644,8 @@ async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_star
 async fn a_pending_referral_close_to_expiry_raises_referral_expiring_once() {
     let s = pc_stack(InvitationPolicy::Manual).await;
     let mut soon = referral("Expiring soon", "US", "100");
-    let in_a_day = (chrono::Utc::now() + chrono::Duration::hours(24)).to_rfc3339();
+    let in_a_day =
+        (acebridge_clock::TestClock::suite().now() + chrono::Duration::hours(24)).to_rfc3339();
     soon["Invitation"]["ExpirationDate"] = json!(in_a_day);
     let soon = s.invite(&soon);
     s.invite(&referral("Plenty of time", "US", "100"));

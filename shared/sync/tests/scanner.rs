@@ -64,7 +64,13 @@ async fn twelve_hundred_objects_over_several_list_pages_all_land_and_leave_the_a
         .await
         .unwrap();
 
-    let report = scanner::scan(&s.ace, &s.landing, &ScanConfig::default(), || true).await;
+    let report = scanner::scan(
+        &s.ace,
+        &s.landing,
+        &ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
     assert_eq!(report.moved, 1200, "{report:?}");
     assert!(report.failed.is_empty() && !report.stopped_early);
 
@@ -113,15 +119,26 @@ async fn a_crash_between_copy_and_delete_then_a_rerun_leaves_exactly_one_copy_an
     // The first run copies (and checks) every object, then dies before deleting any.
     for info in list_all(&s.ace, "lead-outbound/").await.unwrap() {
         assert_eq!(
-            scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now())
-                .await
-                .unwrap(),
+            scanner::land(
+                &s.ace,
+                &s.landing,
+                &info,
+                acebridge_clock::TestClock::suite().now()
+            )
+            .await
+            .unwrap(),
             Landed::Copied
         );
     }
     assert_eq!(list_all(&s.ace, "").await.unwrap().len(), 20);
 
-    let report = scanner::scan(&s.ace, &s.landing, &ScanConfig::default(), || true).await;
+    let report = scanner::scan(
+        &s.ace,
+        &s.landing,
+        &ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
     assert_eq!((report.moved, report.already_landed), (0, 20), "{report:?}");
     assert!(list_all(&s.ace, "").await.unwrap().is_empty());
     assert_eq!(list_all(&s.landing, "").await.unwrap().len(), 20);
@@ -144,9 +161,14 @@ async fn a_changed_object_under_a_landed_key_is_copied_again() {
         .await
         .unwrap()
         .remove(0);
-    scanner::land(&s.ace, &s.landing, &info, chrono::Utc::now())
-        .await
-        .unwrap();
+    scanner::land(
+        &s.ace,
+        &s.landing,
+        &info,
+        acebridge_clock::TestClock::suite().now(),
+    )
+    .await
+    .unwrap();
     // AWS writes new content under the same name before the original was deleted.
     s.ace
         .put(
@@ -156,7 +178,13 @@ async fn a_changed_object_under_a_landed_key_is_copied_again() {
         )
         .await
         .unwrap();
-    let report = scanner::scan(&s.ace, &s.landing, &ScanConfig::default(), || true).await;
+    let report = scanner::scan(
+        &s.ace,
+        &s.landing,
+        &ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        || true,
+    )
+    .await;
     assert_eq!(report.moved, 1);
     let copy = s
         .landing
@@ -182,7 +210,7 @@ async fn near_the_deadline_the_scan_stops_between_objects_and_the_next_run_takes
     let mut budget = 10;
     let config = ScanConfig {
         concurrency: 2,
-        ..ScanConfig::default()
+        ..ScanConfig::new(acebridge_clock::TestClock::suite().clock())
     };
     let first = scanner::scan(&s.ace, &s.landing, &config, || {
         budget -= 1;

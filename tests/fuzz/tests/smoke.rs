@@ -5,14 +5,15 @@
 use acebridge_fuzz::{Target, campaign, try_run};
 use std::path::PathBuf;
 
-/// A few thousand mutated inputs per target, with a seed that changes each day (so CI explores), printed
-/// so that a failure can be reproduced with `make fuzz FUZZ_SEED=…`.
+/// A few thousand mutated inputs per target, on a fixed seed (`FUZZ_SEED` picks another), printed so that
+/// a failure can be reproduced with `make fuzz FUZZ_SEED=…`. The seed once changed with the day; a test
+/// must not depend on the date, so exploring belongs to `make fuzz` (a million inputs, any seed).
 #[test]
 fn a_smoke_run_finds_no_panic() {
     let seed = std::env::var("FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| chrono::Utc::now().timestamp() as u64 / 86_400);
+        .unwrap_or(20_261_207);
     let result = campaign(1_500, seed);
     println!("fuzz smoke: {} inputs, seed {seed}", result.total());
     let report: Vec<String> = result

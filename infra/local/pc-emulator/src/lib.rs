@@ -22,7 +22,8 @@
 //! (`{"fail_next", "spacing", "status", "error", "delay_ms"}`), `POST /_emulator/tasks` (`{"delay_ms",
 //! "fail_next", "reason_code", "message"}`), `POST /_emulator/iam` (`{"AccessKeyId", "Policies"}` adds
 //! a caller; `{"enforce": false}` turns IAM off), `GET /_emulator/events[?after=N]`,
-//! `GET /_emulator/stats`.
+//! `GET /_emulator/stats`, `POST /_emulator/clock` (`{"now"}` / `{"advance_seconds"}`, on an emulator
+//! started on a test's clock: `--clock`, [`Emulator::start_on`]).
 
 pub mod iam;
 pub mod iam_gate;
@@ -31,6 +32,7 @@ pub mod roles;
 pub mod state;
 pub mod tasks;
 
+use acebridge_clock::{Clock, TestClock};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -55,13 +57,29 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator on `addr` (port 0: any free port), serving until the runtime ends. Fails when
-    /// AWS's service model cannot be loaded ([`ServiceModel::get`]): the emulator never runs unchecked.
-    pub async fn start(addr: &str) -> std::io::Result<Emulator> {
+    /// Starts an emulator on `addr` (port 0: any free port), serving until the runtime ends, its time
+    /// read from `clock`. Fails when AWS's service model cannot be loaded ([`ServiceModel::get`]): the
+    /// emulator never runs unchecked.
+    pub async fn start(addr: &str, clock: Clock) -> std::io::Result<Emulator> {
+        Emulator::start_with(addr, clock, None).await
+    }
+
+    /// Starts an emulator on a test's clock: `POST /_emulator/clock` (`{"now": RFC 3339}` or
+    /// `{"advance_seconds": n}`) moves it, for a test or demo that drives the emulator's binary.
+    pub async fn start_on(addr: &str, clock: &TestClock) -> std::io::Result<Emulator> {
+        Emulator::start_with(addr, clock.clock(), Some(clock.clone())).await
+    }
+
+    async fn start_with(
+        addr: &str,
+        clock: Clock,
+        settable: Option<TestClock>,
+    ) -> std::io::Result<Emulator> {
         let model = ServiceModel::get().map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let mut fresh = State::new();
+        let mut fresh = State::new(clock);
+        fresh.settable_clock = settable;
         fresh.model = Some(model.clone());
         let state = Arc::new(Mutex::new(fresh));
         let shared = state.clone();
@@ -452,6 +470,24 @@ fn control_call(
                 .unwrap_or(0);
             let events = s.events();
             Ok(json!({ "events": events.get(after..).unwrap_or_default(), "next": events.len() }))
+        }
+        "clock" => {
+            let Some(clock) = s.settable_clock.clone() else {
+                return Err(bad_request(
+                    "this emulator runs on the system clock (start it with --clock to set its time)",
+                ));
+            };
+            if let Some(at) = body["now"].as_str() {
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_err(|e| bad_request(&format!("now: {e}")))?;
+                clock.set(at.with_timezone(&chrono::Utc));
+            }
+            if let Some(secs) = body["advance_seconds"].as_i64() {
+                clock.advance(chrono::Duration::seconds(secs));
+            }
+            // Invitations whose time has come lapse at once, as the next call would see them.
+            s.advance();
+            Ok(json!({ "now": clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true) }))
         }
         "stats" => Ok(
             json!({ "calls": s.stats.calls, "throttled": s.stats.throttled, "faults_served": s.stats.faults_served,

@@ -4,6 +4,7 @@
 use crate::iam::{Decision, Policies};
 use crate::model::ServiceModel;
 use crate::tasks::{Task, TaskKind, TaskPlan};
+use acebridge_clock::Clock;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -233,10 +234,16 @@ pub struct State {
     /// id) is answered, this patch is applied as [`State::aws_update`] (or
     /// [`State::aws_engagement_update`]) does, so the reader's `LastModifiedDate` is stale.
     pub race: Option<(String, String, Value)>,
+    /// The service's "now": `LastModifiedDate`, `InvitationDate`, `ExpirationDate`, task and event
+    /// times. A test hands the emulator its own clock, so AWS's side and acebridge's read one time.
+    pub clock: Clock,
+    /// The test clock behind `clock`, when the control endpoint may move it.
+    pub settable_clock: Option<acebridge_clock::TestClock>,
 }
 
-impl Default for State {
-    fn default() -> Self {
+impl State {
+    /// A fresh service with quotas off, on `clock`.
+    pub fn new(clock: Clock) -> Self {
         State {
             account: "123456789012".into(),
             opportunities: BTreeMap::new(),
@@ -258,6 +265,8 @@ impl Default for State {
             model: None,
             caller: None,
             race: None,
+            clock,
+            settable_clock: None,
         }
     }
 }
@@ -386,11 +395,6 @@ fn page<T: Clone>(items: &[T], body: &Value, default: usize) -> (Vec<T>, Option<
 }
 
 impl State {
-    /// A fresh service with quotas off.
-    pub fn new() -> Self {
-        State::default()
-    }
-
     /// Refuses seeded data that breaks `shape` (a control call's error, naming every violation).
     fn conforms(&self, what: &str, shape: &str, value: &Value) -> Result<(), ApiError> {
         let Some(model) = &self.model else {
@@ -409,7 +413,10 @@ impl State {
     }
 
     fn stamp(&mut self) -> DateTime<Utc> {
-        let now = Utc::now().max(self.last_stamp + Duration::milliseconds(1));
+        let now = self
+            .clock
+            .now()
+            .max(self.last_stamp + Duration::milliseconds(1));
         self.last_stamp = now;
         now
     }
@@ -433,7 +440,7 @@ impl State {
             "detail-type": detail_type,
             "source": "aws.partnercentral-selling",
             "account": self.account,
-            "time": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            "time": self.clock.now().to_rfc3339_opts(SecondsFormat::Secs, true),
             "region": "us-east-1",
             "resources": resources,
             "detail": detail,
@@ -1398,7 +1405,8 @@ impl State {
     fn start_task(&mut self, kind: TaskKind, cat: &str) -> Task {
         let n = self.id();
         let account = self.account.clone();
-        let mut task = Task::start(kind, cat, &account, n, Utc::now(), &mut self.task_plan);
+        let now = self.clock.now();
+        let mut task = Task::start(kind, cat, &account, n, now, &mut self.task_plan);
         task.caller = self.caller.clone();
         task
     }
@@ -1427,7 +1435,8 @@ impl State {
 
     /// Finishes every task whose time has come: its planned failure, or its effects.
     pub fn advance(&mut self) {
-        let now = Utc::now();
+        self.lapse_invitations();
+        let now = Instant::now();
         let due: Vec<usize> = (0..self.tasks.len())
             .filter(|i| self.tasks[*i].status == "IN_PROGRESS" && self.tasks[*i].due <= now)
             .collect();
@@ -1570,7 +1579,7 @@ impl State {
             "arn:aws:partnercentral:us-east-1:{}:catalog/{cat}/engagement/{engagement}",
             self.account
         );
-        self.emit("Engagement Updated", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "LastModifiedAt": iso(Utc::now()), "LastModifiedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
+        self.emit("Engagement Updated", cat, vec![arn.clone()], json!({ "engagement": { "engagementArn": arn, "engagementId": engagement, "LastModifiedAt": iso(self.clock.now()), "LastModifiedBy": self.account, "ContextTypes": ["CustomerProject"] } }));
     }
 
     /// An Engagement Invitation Accepted / Rejected / Expired event for a received invitation (these
@@ -1600,6 +1609,29 @@ impl State {
         let view = inv.view.clone();
         self.invitation_event("Engagement Invitation Rejected", cat, &view);
         Ok(json!({}))
+    }
+
+    /// Every pending received invitation whose `ExpirationDate` has come (on the emulator's clock)
+    /// lapses, as AWS lets it: `EXPIRED`, with its `Engagement Invitation Expired` event. After it an
+    /// accept or a reject is refused as for any invitation no longer pending (`ConflictException`, an
+    /// error the model lists for both operations).
+    fn lapse_invitations(&mut self) {
+        let now = self.clock.now();
+        let due: Vec<(String, String)> = self
+            .invitations
+            .iter()
+            .filter(|(_, inv)| {
+                inv.view["Status"] == json!("PENDING")
+                    && inv.view["ExpirationDate"]
+                        .as_str()
+                        .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+                        .is_some_and(|e| e <= now)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (cat, id) in due {
+            let _ = self.expire(&cat, &id);
+        }
     }
 
     /// AWS lets an invitation lapse (15 days without a decision): emits `Engagement Invitation Expired`.

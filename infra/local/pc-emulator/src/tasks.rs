@@ -82,8 +82,9 @@ pub struct Task {
     pub arn: String,
     /// When it started.
     pub started: DateTime<Utc>,
-    /// When it finishes.
-    pub due: DateTime<Utc>,
+    /// When it finishes: a delay on the monotonic clock (a test's clock may stand still; a task still
+    /// takes its time).
+    pub due: std::time::Instant,
     /// `IN_PROGRESS`, `COMPLETE` or `FAILED`.
     pub status: &'static str,
     /// The failure it is planned to end with (reason code, message), if any.
@@ -126,7 +127,7 @@ impl Task {
             ),
             id,
             started: now,
-            due: now + chrono::Duration::milliseconds(plan.delay_ms as i64),
+            due: std::time::Instant::now() + std::time::Duration::from_millis(plan.delay_ms),
             status: "IN_PROGRESS",
             planned_failure: plan.failures.pop_front(),
             reason_code: None,

@@ -13,7 +13,9 @@ use aws_sdk_partnercentralselling::types::{
 use serde_json::json;
 
 async fn client() -> (Emulator, Client) {
-    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    let emulator = Emulator::start("127.0.0.1:0", acebridge_clock::TestClock::suite().clock())
+        .await
+        .unwrap();
     let config = aws_sdk_partnercentralselling::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

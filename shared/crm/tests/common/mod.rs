@@ -141,7 +141,12 @@ pub fn hubspot(server: &MockServer) -> (Hubspot, MappingConfig) {
     );
     let mapping = MappingConfig::load("hubspot-deals").unwrap();
     let hs = Hubspot::new(
-        HttpClient::new("hubspot", RetryPolicy::fast()).unwrap(),
+        HttpClient::new(
+            "hubspot",
+            RetryPolicy::fast(),
+            acebridge_clock::TestClock::suite().clock(),
+        )
+        .unwrap(),
         &secret,
         mapping.clone(),
     );

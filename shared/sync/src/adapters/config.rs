@@ -128,7 +128,10 @@ pub fn work_queue(sdk: &SdkConfig, var: &str) -> Option<crate::adapters::sqs::Wo
 
 /// Partner Central, pinned to us-east-1; `PARTNER_CENTRAL_ENDPOINT` points it at the local emulator.
 /// Its writes share one 1/s slot, kept in the ledger table (`LEDGER_TABLE`), with every other function.
-pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::SdkPartnerCentral {
+pub fn partner_central(
+    sdk: &SdkConfig,
+    clock: &acebridge_clock::Clock,
+) -> crate::adapters::partner_central::SdkPartnerCentral {
     let pc = crate::adapters::partner_central::SdkPartnerCentral::new(
         sdk,
         env_opt("PARTNER_CENTRAL_ENDPOINT").as_deref(),
@@ -140,8 +143,9 @@ pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::Sdk
                 table.clone(),
                 "partner-central-writes",
                 1,
+                clock.clone(),
             ))
-            .with_counter(call_counter(sdk, table)),
+            .with_counter(call_counter(sdk, table, clock)),
         None => pc,
     }
 }
@@ -150,6 +154,7 @@ pub fn partner_central(sdk: &SdkConfig) -> crate::adapters::partner_central::Sdk
 pub fn call_counter(
     sdk: &SdkConfig,
     table: String,
+    clock: &acebridge_clock::Clock,
 ) -> crate::adapters::dynamodb::DynamoCallCounter {
-    crate::adapters::dynamodb::DynamoCallCounter::new(dynamodb_client(sdk), table)
+    crate::adapters::dynamodb::DynamoCallCounter::new(dynamodb_client(sdk), table, clock.clone())
 }

@@ -751,6 +751,9 @@ pub struct SharedRate {
     table: String,
     key: String,
     interval_ms: i64,
+    /// Slots are epoch milliseconds, shared across processes: a running clock (the system's in
+    /// production, a running test clock in tests).
+    clock: acebridge_clock::Clock,
 }
 
 /// A claimed slot of a [`SharedRate`]: call [`Slot::depart`] immediately before the call it was claimed
@@ -767,8 +770,15 @@ impl SharedRate {
 
     /// `per_second` calls per second, with a 5% margin (writes: a throttled write costs a second of the
     /// quota, a throttled read a tenth) for gate `name`.
-    pub fn new(client: Client, table: impl Into<String>, name: &str, per_second: u32) -> Self {
+    pub fn new(
+        client: Client,
+        table: impl Into<String>,
+        name: &str,
+        per_second: u32,
+        clock: acebridge_clock::Clock,
+    ) -> Self {
         SharedRate {
+            clock,
             client,
             table: table.into(),
             key: format!("GATE#{name}"),
@@ -785,7 +795,7 @@ impl SharedRate {
     /// slot's call departed at least one interval ago (or its lease ran out).
     pub async fn claim(&self) -> Result<Slot<'_>, PortError> {
         let (slot, previous) = loop {
-            let now = Utc::now().timestamp_millis();
+            let now = self.clock.now_millis();
             let item = get(&self.client, &self.table, &self.key).await?;
             let next = number(item.as_ref(), "next");
             let slot = next.map_or(now, |n| n.max(now));
@@ -816,7 +826,7 @@ impl SharedRate {
         };
         // Measured after the claim: sleeping `slot - now` from before it would send every waiting write
         // one DynamoDB round trip late.
-        sleep_until_ms(slot).await;
+        sleep_until_ms(&self.clock, slot).await;
         let lease_ms = i64::try_from(Self::LEASE.as_millis()).unwrap_or(3000);
         if let Some(previous) = previous {
             // Polled while the previous holder has not departed: 10 ms, then up to 50 ms apart (each poll
@@ -825,10 +835,10 @@ impl SharedRate {
             loop {
                 let item = get(&self.client, &self.table, &self.key).await?;
                 let departed = number(item.as_ref(), "departed_slot").unwrap_or(i64::MIN);
-                let now = Utc::now().timestamp_millis();
+                let now = self.clock.now_millis();
                 if departed >= previous {
                     let at = number(item.as_ref(), "departed_at").unwrap_or(0);
-                    sleep_until_ms(at.saturating_add(self.interval_ms)).await;
+                    sleep_until_ms(&self.clock, at.saturating_add(self.interval_ms)).await;
                     break;
                 }
                 if now >= previous.saturating_add(lease_ms) {
@@ -857,7 +867,7 @@ impl Slot<'_> {
             .expression_attribute_values(":slot", AttributeValue::N(self.slot.to_string()))
             .expression_attribute_values(
                 ":at",
-                AttributeValue::N(Utc::now().timestamp_millis().to_string()),
+                AttributeValue::N(gate.clock.now_millis().to_string()),
             )
             .send()
             .await;
@@ -881,9 +891,9 @@ fn number(item: Option<&Item>, name: &str) -> Option<i64> {
         .and_then(|n| n.parse::<i64>().ok())
 }
 
-/// Sleeps until epoch millisecond `at` (not at all if it has passed).
-async fn sleep_until_ms(at: i64) {
-    let wait = u64::try_from(at - Utc::now().timestamp_millis()).unwrap_or(0);
+/// Sleeps until epoch millisecond `at` on `clock` (not at all if it has passed).
+async fn sleep_until_ms(clock: &acebridge_clock::Clock, at: i64) {
+    let wait = u64::try_from(at - clock.now_millis()).unwrap_or(0);
     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
 }
 
@@ -1046,38 +1056,24 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
 /// Partner Central calls counted in the ledger table ([`crate::budget::CallCounter`]): one item an hour and
 /// kind (`BUDGET#reads#2026-11-30T07`), its count raised atomically by every function, expiring (TTL) a
 /// day after its hour has left the window.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DynamoCallCounter {
     client: Client,
     table: String,
-    clock: std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-}
-
-impl std::fmt::Debug for DynamoCallCounter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoCallCounter")
-            .field("table", &self.table)
-            .finish_non_exhaustive()
-    }
+    clock: acebridge_clock::Clock,
 }
 
 impl DynamoCallCounter {
     /// Hours summed for "the last 24 hours": the current one and 24 before it.
     const HOURS: i64 = 25;
 
-    /// The counter in `table` (the ledger table), on the real clock.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// The counter in `table` (the ledger table), its hours read from `clock`.
+    pub fn new(client: Client, table: impl Into<String>, clock: acebridge_clock::Clock) -> Self {
         DynamoCallCounter {
             client,
             table: table.into(),
-            clock: std::sync::Arc::new(Utc::now),
+            clock,
         }
-    }
-
-    /// The same counter on another clock (tests that simulate days).
-    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        self.clock = std::sync::Arc::new(clock);
-        self
     }
 
     fn bucket(call: crate::budget::Call, hour: DateTime<Utc>) -> String {
@@ -1087,7 +1083,7 @@ impl DynamoCallCounter {
 
 impl crate::budget::CallCounter for DynamoCallCounter {
     async fn spend(&self, call: crate::budget::Call, n: u64) -> Result<(), PortError> {
-        let now = (self.clock)();
+        let now = self.clock.now();
         let expires = now.timestamp() + 2 * 86_400;
         self.client
             .update_item()
@@ -1103,7 +1099,7 @@ impl crate::budget::CallCounter for DynamoCallCounter {
     }
 
     async fn used(&self, call: crate::budget::Call) -> Result<u64, PortError> {
-        let now = (self.clock)();
+        let now = self.clock.now();
         let keys: Vec<String> = (0..Self::HOURS)
             .map(|h| Self::bucket(call, now - chrono::Duration::hours(h)))
             .collect();

@@ -36,11 +36,14 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        % 1_000_000_000_000;
+    // A random number (std's per-process hash seed), not the time: names need no clock.
+    let t = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            % 1_000_000_000_000
+    };
     format!("{prefix}-{t}-{n}-{}", std::process::id())
 }
 
@@ -74,7 +77,10 @@ pub async fn stack() -> Stack {
         landing: S3Bucket::new(s3_client(&east), landing_name),
         ledger: DynamoLedger::new(ddb.clone(), ledger_table.clone()),
         crm: DynamoCrmStore::new(ddb, crm_table.clone()),
-        config: IngestConfig::new(Catalog::Sandbox),
+        config: IngestConfig::new(
+            Catalog::Sandbox,
+            acebridge_clock::TestClock::suite().clock(),
+        ),
         s3: s3_client(&east),
         ledger_table,
         crm_table,
@@ -211,6 +217,8 @@ pub struct PcStack {
     pub lead_policy: InvitationPolicy,
     /// How many emulator events were delivered already.
     pub delivered: usize,
+    /// The one clock of acebridge's side and the emulator's (the suite's, unless the test made its own).
+    pub clock: acebridge_clock::TestClock,
 }
 
 #[allow(unused_imports)]
@@ -238,7 +246,16 @@ pub async fn pc_stack(policy: InvitationPolicy) -> PcStack {
 /// by), and the emulator enforces that function's role from the template: a call the role does not
 /// allow fails with AccessDeniedException naming the function and the action.
 pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
-    let emulator = Emulator::start("127.0.0.1:0").await.unwrap();
+    pc_stack_on(function, policy, acebridge_clock::TestClock::suite()).await
+}
+
+/// [`pc_stack_as`] on a clock the test moves: acebridge's side and the emulator read the same time.
+pub async fn pc_stack_on(
+    function: &str,
+    policy: InvitationPolicy,
+    clock: acebridge_clock::TestClock,
+) -> PcStack {
+    let emulator = Emulator::start_on("127.0.0.1:0", &clock).await.unwrap();
     emulator.allow(function, &role_policies(function)).unwrap();
     let sdk = local::sdk_config("us-east-1").await;
     let as_function = signing_as(&sdk, function);
@@ -272,6 +289,7 @@ pub async fn pc_stack_as(function: &str, policy: InvitationPolicy) -> PcStack {
         policy,
         lead_policy: InvitationPolicy::Manual,
         delivered: 0,
+        clock,
     }
 }
 
@@ -341,6 +359,7 @@ impl PcStack {
             expiring_within: chrono::Duration::hours(48),
             budget: None,
             refresh: None,
+            clock: self.clock.clock(),
         }
     }
 
@@ -360,6 +379,7 @@ impl PcStack {
             &self.crm,
             Catalog::Sandbox,
             || true,
+            &self.clock.clock(),
         )
         .await
         .unwrap()
@@ -423,6 +443,7 @@ impl PcStack {
             catalog: Catalog::Sandbox,
             channel: acebridge_sync::crm_queue::Channel::Api,
             outcomes: &self.outcomes,
+            clock: self.clock.clock(),
         }
     }
 
