@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
+.PHONY: setup demo test lint fmt-check clippy unit unit-shifted contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -14,7 +14,7 @@ setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `m
 demo: setup ## Run acebridge locally on the sample ACE files (no AWS account needed).
 	@bash infra/local/demo.sh
 
-test: setup fmt-check clippy unit contract sam-validate ## Everything CI runs.
+test: setup fmt-check clippy unit unit-shifted contract sam-validate ## Everything CI runs.
 	@echo "make test: all checks passed"
 	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "tests: %d passed, %d failed\n", p, f}' .local/test.log
 
@@ -29,6 +29,10 @@ clippy:
 unit: ## Unit tests, and the integration tests on the local stack (moto is started for them).
 	@mkdir -p .local
 	set -o pipefail; bash infra/local/with-stack.sh $(CARGO) test --workspace --lib --bins --tests 2>&1 | tee .local/test.log
+
+unit-shifted: ## The test binaries `unit` built, run again with the clock 7 years ahead, then across a year end (libfaketime; no second build).
+	set -o pipefail; bash infra/local/test-shifted.sh "7 years ahead" "+7y" 2>&1 | tee -a .local/test.log
+	set -o pipefail; bash infra/local/test-shifted.sh "across a year end" "@2030-12-31 23:58:00" 2>&1 | tee -a .local/test.log
 
 contract: ## The Partner Central emulator against AWS's service model, checked by boto3 (run after `unit`, which builds the emulator).
 	set -o pipefail; .venv/bin/python tests/contract/partner_central_model.py target/debug/pc-emulator 2>&1 | tee -a .local/test.log

@@ -29,6 +29,16 @@ else
   echo "setup: $venv is up to date"
 fi
 
+# libfaketime (Debian's `faketime`): `make test` runs the test binaries again with the clock moved
+# (infra/local/test-shifted.sh). From Debian's packages; nothing downloaded otherwise.
+if ! command -v faketime >/dev/null 2>&1; then
+  echo "setup: installing faketime (Debian's libfaketime) for the shifted-clock test runs"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq faketime >/dev/null
+fi
+
 if [ "${1:-}" = "--arm64" ] && command -v rustup >/dev/null 2>&1; then
   if ! rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$'; then
     rustup target add aarch64-unknown-linux-gnu

@@ -331,6 +331,44 @@ fn target_close_date_not_in_the_past() {
     only(&o, "targetCloseDate", Code::InvalidValue);
 }
 
+/// "Target close date should be a future date" (ACE's error; today itself is accepted): judged on the
+/// `today` the caller's clock gives, at the boundary, across a year end and on 29 February, on create and on
+/// update alike.
+#[test]
+fn target_close_date_in_the_past_is_refused_at_the_day_boundary_across_a_year_end_and_on_29_february()
+ {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    // (today, target close date, refused)
+    let cases = [
+        (d(2027, 12, 31), d(2027, 12, 31), false),
+        (d(2027, 12, 31), d(2027, 12, 30), true),
+        (d(2028, 1, 1), d(2027, 12, 31), true),
+        (d(2028, 1, 1), d(2028, 1, 1), false),
+        (d(2028, 2, 29), d(2028, 2, 28), true),
+        (d(2028, 2, 29), d(2028, 2, 29), false),
+        (d(2028, 3, 1), d(2028, 2, 29), true),
+        (d(2027, 2, 28), d(2027, 3, 1), false),
+    ];
+    for (today, close, refused) in cases {
+        for intent in [Intent::Create, Intent::Update] {
+            let mut o = valid();
+            o.life_cycle.target_close_date = Field::Value(close);
+            let c = Context {
+                today,
+                ..ctx(intent)
+            };
+            let errors = errors_in(&o, Format::Api, &c);
+            let is_refused = errors
+                .iter()
+                .any(|(f, code)| f.ends_with("TargetCloseDate") && *code == Code::InvalidValue);
+            assert_eq!(
+                is_refused, refused,
+                "today {today}, close {close}: {errors:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn picklists_take_standard_values_only() {
     let mut o = valid();

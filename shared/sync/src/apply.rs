@@ -100,8 +100,24 @@ async fn apply(
         .or(matched.as_deref())
         .or(record.crm_id());
     match crm.upsert(catalog, record, crm_id, now).await {
-        Ok(Upsert::Stale { .. }) => {
-            // The CRM holds a newer version written by a concurrent claim; that claim owns the entry.
+        Ok(Upsert::Stale { crm_id }) => {
+            if matched.is_some() {
+                // The other channel's copy of this lead is already in the CRM, and newer: the CRM keeps
+                // its data, and this AWS id is linked to that record (finished with its CRM id), so a
+                // later update of it lands there and never makes a second lead (docs/reliability.md,
+                // "One record per AWS lead or opportunity, whatever arrives first").
+                ledger::finish(
+                    ledger,
+                    &entry,
+                    Some(&crm_id),
+                    Ok(()),
+                    record.is_closed(),
+                    now,
+                )
+                .await?;
+            }
+            // Otherwise the CRM holds a newer version written by a concurrent claim, which owns the
+            // entry.
             Ok(Ok(Applied::Stale))
         }
         Ok(done) => {

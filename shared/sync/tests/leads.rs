@@ -401,6 +401,14 @@ async fn aws_side_lead_changes_arrive_by_event_and_by_reconcile_and_old_events_c
 /// company and the contact's email unmasked), through the ingest's path: parsed by the ACE reader,
 /// canonical, applied.
 async fn s3_lead(s: &PcStack, lmd: &str) -> String {
+    match apply_s3_lead(s, lmd).await {
+        acebridge_sync::apply::Applied::Written { crm_id, .. } => crm_id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// [`s3_lead`]'s record applied, whatever becomes of it.
+async fn apply_s3_lead(s: &PcStack, lmd: &str) -> acebridge_sync::apply::Applied {
     let path = format!(
         "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
         env!("CARGO_MANIFEST_DIR")
@@ -419,22 +427,18 @@ async fn s3_lead(s: &PcStack, lmd: &str) -> String {
     };
     let lead = f.records[0].as_ref().unwrap().to_canonical().unwrap();
     let record = acebridge_sync::record::SyncRecord::from(lead);
-    let applied = acebridge_sync::apply::apply_record(
+    acebridge_sync::apply::apply_record(
         &s.ledger,
         &s.crm,
         acebridge_mapping::Catalog::Sandbox,
         &record,
         "lead-outbound/leads.json",
-        &acebridge_clock::TestClock::suite().clock(),
+        &s.clock.clock(),
         acebridge_sync::metrics::Channel::S3,
     )
     .await
     .unwrap()
-    .unwrap();
-    match applied {
-        acebridge_sync::apply::Applied::Written { crm_id, .. } => crm_id,
-        other => panic!("{other:?}"),
-    }
+    .unwrap()
 }
 
 async fn crm_leads(s: &PcStack) -> Vec<acebridge_sync::crm::CrmRecord> {
@@ -524,4 +528,82 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
     .unwrap()
     .unwrap();
     assert_eq!(crm_leads(&t).await.len(), 2);
+}
+
+/// The CRM id the ledger links AWS lead id `ace` to.
+async fn linked_to(s: &PcStack, ace: &str) -> Option<String> {
+    let key = acebridge_sync::ledger::RecordKey::ace(
+        RecordKind::Lead,
+        acebridge_mapping::Catalog::Sandbox,
+        ace,
+    );
+    acebridge_sync::ledger::Ledger::get(&s.ledger, &key)
+        .await
+        .unwrap()
+        .and_then(|e| e.crm_id)
+}
+
+/// The linking rule (docs/reliability.md): whichever channel's copy of a lead arrives first and whichever
+/// is newer, the CRM has one lead, both AWS ids (`L…` of the S3 file, `eng-…` of the API) are linked to
+/// it, the newer copy's data is what it holds, and a later S3 update of the lead lands on the same record.
+/// The API copy is stamped by the emulator with the stack's clock; the S3 copy's `lastModifiedDate` is a
+/// day before or after it.
+#[tokio::test]
+async fn a_lead_from_both_channels_is_one_crm_lead_in_all_four_orders_and_the_newer_copy_wins() {
+    use chrono::TimeZone;
+    let t0 = chrono::Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
+    let at = |days: i64| (t0 + chrono::Duration::days(days)).to_rfc3339();
+    // The S3 file writes the company as "EXAMPLE LEAD CORP."; AWS's API as "Example Lead Corp".
+    let s3_company = json!("EXAMPLE LEAD CORP.");
+    for (s3_first, s3_newer) in [(true, true), (true, false), (false, true), (false, false)] {
+        let case = format!("S3 first: {s3_first}, S3 newer: {s3_newer}");
+        let clock = acebridge_clock::TestClock::running_from(t0);
+        let mut s =
+            common::pc_stack_on("partner-central-events", InvitationPolicy::Manual, clock).await;
+        s.lead_policy = InvitationPolicy::Accept;
+        let s3_lmd = at(if s3_newer { 1 } else { -1 });
+        let mut engagement = String::new();
+        for step in 0..2 {
+            if (step == 0) == s3_first {
+                let applied = apply_s3_lead(&s, &s3_lmd).await;
+                // The S3 copy is written unless the API's newer copy is already in the CRM.
+                let written = matches!(applied, acebridge_sync::apply::Applied::Written { .. });
+                assert_eq!(written, s3_first || s3_newer, "{case}: {applied:?}");
+            } else {
+                let id = s.invite(&lead_spec());
+                s.deliver().await;
+                s.deliver().await;
+                engagement = engagement_of(&s, &id);
+            }
+        }
+        let leads = crm_leads(&s).await;
+        assert_eq!(leads.len(), 1, "{case}: {leads:?}");
+        let lead = &leads[0];
+        assert_eq!(
+            lead.record["company"] == s3_company,
+            s3_newer,
+            "{case}: the newer copy's data is kept: {}",
+            lead.record
+        );
+        for ace in ["L1234567", engagement.as_str()] {
+            assert_eq!(
+                linked_to(&s, ace).await.as_deref(),
+                Some(lead.crm_id.as_str()),
+                "{case}: {ace} linked"
+            );
+        }
+        // A later S3 update of the same lead: onto the same record, never a second lead.
+        let later = apply_s3_lead(&s, &at(2)).await;
+        assert_eq!(
+            later,
+            acebridge_sync::apply::Applied::Written {
+                crm_id: lead.crm_id.clone(),
+                new_referral: false
+            },
+            "{case}"
+        );
+        let leads = crm_leads(&s).await;
+        assert_eq!(leads.len(), 1, "{case}: {leads:?}");
+        assert_eq!(leads[0].record["company"], s3_company, "{case}");
+    }
 }

@@ -965,3 +965,90 @@ async fn a_lead_is_invited_accepted_qualified_under_its_lock_and_converted() {
     assert_eq!(after.contexts().len(), 2);
     assert_eq!(e.model_violations(), 0);
 }
+
+/// Time is the emulator's clock (the test's): an opportunity invitation and a lead invitation are PENDING
+/// until their `ExpirationDate` (15 days after they were sent), then EXPIRED with AWS's `Engagement
+/// Invitation Expired` event; an accept after it is refused with `ConflictException` (an error the model
+/// lists for StartEngagementByAcceptingInvitationTask and AcceptEngagementInvitation), one second before it
+/// is not. The clock is moved, never waited on.
+#[tokio::test]
+async fn invitations_expire_at_their_expiration_date_on_the_emulator_s_clock() {
+    use chrono::TimeZone;
+    let t0 = chrono::Utc.with_ymd_and_hms(2028, 2, 14, 9, 30, 0).unwrap();
+    let clock = acebridge_clock::TestClock::at(t0);
+    let e = Emulator::start_on("127.0.0.1:0", &clock).await.unwrap();
+    let config = aws_sdk_partnercentralselling::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "test"))
+        .endpoint_url(e.url())
+        .build();
+    let c = Client::from_conf(config);
+    let opportunity = json!({ "Catalog": "Sandbox",
+        "Invitation": { "Payload": { "OpportunityInvitation": { "ReceiverResponsibilities": ["Co-Sell Facilitator"],
+            "Customer": { "CompanyName": "Example Corp", "CountryCode": "US", "Industry": "Software and Internet", "WebsiteUrl": "https://example.com" },
+            "Project": { "Title": "Expiring", "BusinessProblem": "Needs a partner to migrate its data",
+                "TargetCompletionDate": "2028-06-30", "ExpectedCustomerSpend": [] } } } },
+        "Opportunity": { "Customer": { "Account": { "CompanyName": "Example Corp" } }, "Project": { "Title": "Expiring" } } });
+    let lead: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/partner-central/lead-invitation.json"
+    ))
+    .unwrap();
+    let (o, l, kept) = {
+        let mut s = e.state();
+        (
+            s.invite(&opportunity).unwrap(),
+            s.invite(&lead).unwrap(),
+            s.invite(&opportunity).unwrap(),
+        )
+    };
+    let status = |id: String| {
+        let c = c.clone();
+        async move {
+            let got = c
+                .get_engagement_invitation()
+                .catalog("Sandbox")
+                .identifier(&id)
+                .send()
+                .await
+                .unwrap();
+            (
+                got.status().map(|s| s.as_str().to_string()),
+                got.expiration_date().map(|d| d.secs()),
+            )
+        }
+    };
+    let expires = t0 + chrono::Duration::days(15);
+    assert_eq!(
+        status(o.clone()).await,
+        (Some("PENDING".into()), Some(expires.timestamp()))
+    );
+    // One second before: still pending, and an accept is taken.
+    clock.set(expires - chrono::Duration::seconds(1));
+    assert_eq!(status(l.clone()).await.0.as_deref(), Some("PENDING"));
+    let task = accept(&c, &kept, "before-expiry").await.unwrap();
+    let (done, _, _) = finished(&c, task.task_id().unwrap(), true).await;
+    assert_eq!(done, "COMPLETE");
+    // A second later (each invitation's ExpirationDate is its own send time, a millisecond apart, plus 15
+    // days): expired, with AWS's event, and an accept is a conflict.
+    clock.set(expires + chrono::Duration::seconds(1));
+    assert_eq!(status(o.clone()).await.0.as_deref(), Some("EXPIRED"));
+    assert_eq!(status(l.clone()).await.0.as_deref(), Some("EXPIRED"));
+    let expired_events = e
+        .events()
+        .iter()
+        .filter(|ev| ev["detail-type"] == json!("Engagement Invitation Expired"))
+        .count();
+    assert_eq!(expired_events, 2, "the accepted-in-time one does not lapse");
+    let late = accept(&c, &o, "after-expiry").await.unwrap_err();
+    assert!(late.into_service_error().is_conflict_exception());
+    let late_lead = c
+        .accept_engagement_invitation()
+        .catalog("Sandbox")
+        .identifier(&l)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(late_lead.into_service_error().is_conflict_exception());
+    assert_eq!(e.state().stats.model_violations, 0);
+}
