@@ -16,8 +16,11 @@ use aws_lc_rs::{constant_time, hmac};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
-/// How far a signed timestamp may be from now.
+/// How far a signed timestamp may be from now: five minutes. HubSpot: "Reject the request if the timestamp
+/// is older than 5 minutes" (<https://developers.hubspot.com/changelog/introducing-version-3-of-webhook-signatures>);
+/// Standard Webhooks: a tolerance of five minutes either way (<https://www.standardwebhooks.com/>).
 pub const TOLERANCE_SECS: i64 = 300;
+const TOLERANCE_MS: i64 = TOLERANCE_SECS * 1000;
 
 /// Why a signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,10 +32,12 @@ pub enum SignatureError {
     #[error("unreadable timestamp")]
     BadTimestamp,
     /// The timestamp is too old (or in the future): a replay, or a clock problem.
-    #[error("timestamp {age_secs} s from now, more than {TOLERANCE_SECS} s")]
+    #[error(
+        "timestamp {age_ms} ms before now (negative: ahead), outside the {TOLERANCE_SECS} s window"
+    )]
     Stale {
-        /// Seconds between the timestamp and now.
-        age_secs: i64,
+        /// Milliseconds from the timestamp to now (negative: the timestamp is ahead of now).
+        age_ms: i64,
     },
     /// The signature does not match the request.
     #[error("signature does not match")]
@@ -43,13 +48,35 @@ fn mac(secret: &[u8], message: &[u8]) -> hmac::Tag {
     hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), message)
 }
 
-fn fresh(ts_secs: i64, now: DateTime<Utc>) -> Result<(), SignatureError> {
+/// A timestamp in whole seconds (Standard Webhooks' `webhook-timestamp`, acebridge's former
+/// `X-Acebridge-Timestamp`), as the Standard Webhooks library judges it: refused when it is more than five
+/// minutes before or after now, to the millisecond; exactly five minutes is still in.
+fn fresh_secs(ts_secs: i64, now: DateTime<Utc>) -> Result<(), SignatureError> {
     // Saturating: a timestamp of i64::MIN (or any extreme) is stale, never an overflow.
-    let age = now.timestamp().saturating_sub(ts_secs);
-    if age.saturating_abs() > TOLERANCE_SECS {
-        return Err(SignatureError::Stale { age_secs: age });
+    let age_ms = now
+        .timestamp_millis()
+        .saturating_sub(ts_secs.saturating_mul(1000));
+    if age_ms.saturating_abs() > TOLERANCE_MS {
+        return Err(stale(age_ms));
     }
     Ok(())
+}
+
+/// HubSpot's `X-HubSpot-Request-Timestamp` (milliseconds), as HubSpot's official client judges it
+/// (hubspot-api-client `Signature`): the age is counted from the timestamp's whole second, and a request
+/// five minutes old or older is refused. HubSpot's client takes any timestamp ahead of now; acebridge also
+/// refuses one more than five minutes ahead (a clock that far off is not HubSpot's).
+fn fresh_hubspot_ms(ts_ms: i64, now: DateTime<Utc>) -> Result<(), SignatureError> {
+    let now_ms = now.timestamp_millis();
+    let from_its_second = now_ms.saturating_sub(ts_ms.div_euclid(1000).saturating_mul(1000));
+    if from_its_second >= TOLERANCE_MS || ts_ms.saturating_sub(now_ms) > TOLERANCE_MS {
+        return Err(stale(now_ms.saturating_sub(ts_ms)));
+    }
+    Ok(())
+}
+
+fn stale(age_ms: i64) -> SignatureError {
+    SignatureError::Stale { age_ms }
 }
 
 /// HubSpot's URI rule for v3: these escapes are decoded before signing; others stay encoded.
@@ -107,7 +134,7 @@ pub fn hubspot_v3_verify(
     let ts = timestamp_ms.ok_or(SignatureError::Missing("X-HubSpot-Request-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-HubSpot-Signature-v3"))?;
     let ms = parse_timestamp(ts)?;
-    fresh(ms.div_euclid(1000), now)?;
+    fresh_hubspot_ms(ms, now)?;
     same(
         &hubspot_v3_sign(client_secret, method, uri, body, ts.trim()),
         sig,
@@ -155,7 +182,7 @@ pub fn webhook_verify(
     let ts = timestamp.ok_or(SignatureError::Missing("X-Acebridge-Timestamp"))?;
     let sig = signature.ok_or(SignatureError::Missing("X-Acebridge-Signature"))?;
     let secs = parse_timestamp(ts)?;
-    fresh(secs, now)?;
+    fresh_secs(secs, now)?;
     same(&webhook_sign(secret, secs, body), sig)
 }
 

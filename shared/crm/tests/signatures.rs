@@ -88,7 +88,7 @@ fn hubspot_v3_refuses_tampering_staleness_and_missing_headers() {
     let old_sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &old);
     assert!(matches!(
         signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&old), Some(&old_sig), now),
-        Err(SignatureError::Stale { age_secs: 360 })
+        Err(SignatureError::Stale { age_ms: 360_000 })
     ));
     // The timestamp is part of what is signed: a fresh timestamp on an old signature fails.
     assert_eq!(
@@ -262,4 +262,120 @@ fn each_of_hubspot_s_twelve_uri_decodings_and_no_other_is_applied() {
             cases[i].1
         );
     }
+}
+
+/// Signature freshness at the window's edge, judged by the vendors' own libraries with their clock set to
+/// the same instant (`vendor_checks.py`, "freshness"): HubSpot's official client for
+/// `X-HubSpot-Request-Timestamp` (milliseconds; the age counted from its whole second, five minutes old
+/// refused), the Standard Webhooks library for whole-second timestamps (acebridge's former webhook scheme
+/// keeps the same window: five minutes either way is still in, a millisecond more is not). Each `now` is
+/// taken on, just after and just before a whole second, and across a year end.
+#[test]
+fn signature_freshness_matches_hubspot_s_client_and_standard_webhooks_at_the_window_s_edge() {
+    let year_end = Utc
+        .with_ymd_and_hms(2030, 12, 31, 23, 59, 59)
+        .single()
+        .expect("time");
+    let mut cases = Vec::new();
+    for base in [
+        Utc.timestamp_opt(1_764_000_000, 0).single().expect("time"),
+        year_end,
+    ] {
+        for ms in [0, 1, 500, 999] {
+            cases.push(base + chrono::Duration::milliseconds(ms));
+        }
+    }
+    let window = signature::TOLERANCE_SECS * 1000;
+    let mut checked = 0;
+    for now in cases {
+        let now_ms = now.timestamp_millis();
+        let now_s = now.timestamp();
+        // HubSpot: a millisecond either side of five minutes old (and ahead), and each edge of the
+        // timestamp's second.
+        let mut hubspot: Vec<i64> = [-window - 1, -window, -window + 1, 0, 1]
+            .iter()
+            .chain(&[window - 1, window, window + 1, window + 999, window + 1000])
+            .map(|d| now_ms - d)
+            .collect();
+        for s in [now_s - 301, now_s - 300, now_s - 299] {
+            hubspot.extend([s * 1000, s * 1000 + 1, s * 1000 + 999]);
+        }
+        let standard: Vec<i64> = (-302..=-298)
+            .chain(-1..=1)
+            .chain(298..=302)
+            .map(|d| now_s + d)
+            .collect();
+        let theirs = common::verify_with_vendor_libraries(&serde_json::json!({ "freshness": {
+            "now_ms": now_ms, "hubspot_ms": hubspot, "standard_webhooks_s": standard } }));
+        let uri = "https://abc.lambda-url.us-east-1.on.aws/hubspot";
+        for (i, ts) in hubspot.iter().enumerate() {
+            let t = ts.to_string();
+            let sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &t);
+            let ours =
+                signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&t), Some(&sig), now);
+            let hubspot_says = theirs["freshness"]["hubspot"][i]
+                .as_bool()
+                .expect("verdict");
+            if now_ms - ts >= -window {
+                assert_eq!(
+                    ours.is_ok(),
+                    hubspot_says,
+                    "HubSpot ts {ts} at {now}: {ours:?}"
+                );
+            } else {
+                // HubSpot's client takes any timestamp ahead; acebridge refuses one over five minutes ahead.
+                assert!(
+                    hubspot_says && ours.is_err(),
+                    "HubSpot ts {ts} at {now}: {ours:?}"
+                );
+            }
+            checked += 1;
+        }
+        for (i, ts) in standard.iter().enumerate() {
+            let header = signature::webhook_sign(b"whsec", *ts, BODY);
+            let ours = signature::webhook_verify(
+                b"whsec",
+                Some(&ts.to_string()),
+                Some(&header),
+                BODY,
+                now,
+            );
+            let library_says = theirs["freshness"]["standard_webhooks"][i]
+                .as_bool()
+                .expect("verdict");
+            assert_eq!(
+                ours.is_ok(),
+                library_says,
+                "webhook ts {ts} at {now}: {ours:?}"
+            );
+            checked += 1;
+        }
+    }
+    // The literal edges, in case both sides moved together. HubSpot's age counts from the timestamp's whole
+    // second: 299.000 s is in; 299.001 s is in the second five minutes back, and out.
+    let now = Utc.timestamp_opt(1_764_000_000, 0).single().expect("time");
+    let at = |ts_ms: i64| {
+        let t = ts_ms.to_string();
+        let uri = "https://abc.lambda-url.us-east-1.on.aws/";
+        let sig = common::hubspot_v3_independent(SECRET, "POST", uri, BODY, &t);
+        signature::hubspot_v3_verify(SECRET, "POST", uri, BODY, Some(&t), Some(&sig), now)
+    };
+    assert!(at(1_764_000_000_000 - 299_000).is_ok());
+    assert_eq!(
+        at(1_764_000_000_000 - 299_001),
+        Err(SignatureError::Stale { age_ms: 299_001 })
+    );
+    assert!(at(1_764_000_000_000 + 300_000).is_ok());
+    assert!(at(1_764_000_000_000 + 300_001).is_err());
+    let legacy = |ts: i64, now_ms: i64| {
+        let header = signature::webhook_sign(b"whsec", ts, BODY);
+        let now = Utc.timestamp_millis_opt(now_ms).single().expect("time");
+        signature::webhook_verify(b"whsec", Some(&ts.to_string()), Some(&header), BODY, now)
+    };
+    assert!(legacy(1_764_000_000 - 300, 1_764_000_000_000).is_ok());
+    assert_eq!(
+        legacy(1_764_000_000 - 300, 1_764_000_000_001),
+        Err(SignatureError::Stale { age_ms: 300_001 })
+    );
+    assert!(checked > 200, "{checked}");
 }

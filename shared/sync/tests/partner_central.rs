@@ -663,6 +663,121 @@ async fn a_pending_referral_close_to_expiry_raises_referral_expiring_once() {
     assert_eq!(expiring[0]["detail"]["invitationId"], json!(soon));
 }
 
+/// Issue 28, by moving the one clock (acebridge's and the emulator's): an opportunity invitation and a lead
+/// invitation sent at 10:00 UTC on 20 December 2027 expire 15 days later, across the year end. Until 48 hours
+/// before (`expiring_within`) no alert; from then `Referral Expiring` once each; at `ExpirationDate` Partner
+/// Central lets both lapse (`EXPIRED`, with their `Engagement Invitation Expired` events), the CRM referrals
+/// follow, and a CRM user's accept after it is refused with the reason, spending no write.
+#[tokio::test]
+async fn an_opportunity_and_a_lead_invitation_warn_once_before_expiry_then_lapse_across_a_year_end()
+{
+    use chrono::TimeZone;
+    let sent = chrono::Utc
+        .with_ymd_and_hms(2027, 12, 20, 10, 0, 0)
+        .unwrap();
+    let clock = acebridge_clock::TestClock::at(sent);
+    let mut s = common::pc_stack_on(
+        "partner-central-events",
+        InvitationPolicy::Manual,
+        clock.clone(),
+    )
+    .await;
+    let opportunity = s.invite(&referral("Expires in January", "US", "100"));
+    let lead: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/partner-central/lead-invitation.json"
+    ))
+    .unwrap();
+    let lead = s.invite(&lead);
+    s.deliver().await;
+    // Each ExpirationDate is its own send time plus 15 days (the emulator's sends are a millisecond apart).
+    let mut expiry = Vec::new();
+    for id in [&opportunity, &lead] {
+        let rec = s.record(RecordKind::Invitation, id).await;
+        assert_eq!(rec.summary.status.as_deref(), Some("PENDING"), "{id}");
+        let accept_by = rec.accept_by.unwrap();
+        let after_send = accept_by - (sent + chrono::Duration::days(15));
+        assert!(
+            after_send >= chrono::Duration::zero() && after_send < chrono::Duration::seconds(1),
+            "{id}: {accept_by}"
+        );
+        assert_eq!(accept_by.format("%Y-%m-%d").to_string(), "2028-01-04");
+        expiry.push(accept_by);
+    }
+    let (first, last) = (expiry[0].min(expiry[1]), expiry[0].max(expiry[1]));
+    let schedule = fixture_schedule();
+    let alerts = |out: Value| out["expiring_alerts"].as_u64().unwrap();
+    let within = s.cx().expiring_within;
+    clock.set(first - within - chrono::Duration::milliseconds(1));
+    assert_eq!(alerts(s.handle(&schedule).await), 0);
+    clock.set(last - within);
+    assert_eq!(alerts(s.handle(&schedule).await), 2);
+    clock.advance(chrono::Duration::hours(47));
+    assert_eq!(alerts(s.handle(&schedule).await), 0, "once each");
+    let mut warned: Vec<String> = s
+        .published()
+        .await
+        .iter()
+        .filter(|e| e["detail-type"] == json!("Referral Expiring"))
+        .map(|e| e["detail"]["invitationId"].as_str().unwrap().to_string())
+        .collect();
+    warned.sort();
+    let mut both = vec![opportunity.clone(), lead.clone()];
+    both.sort();
+    assert_eq!(warned, both);
+
+    // A millisecond before the first ExpirationDate both are pending; at the last both have lapsed.
+    clock.set(first - chrono::Duration::milliseconds(1));
+    s.handle(&schedule).await;
+    assert_eq!(s.deliver().await.len(), 0, "nothing lapsed early");
+    clock.set(last);
+    s.handle(&schedule).await;
+    let lapsed = s.deliver().await;
+    assert_eq!(lapsed.len(), 2, "{lapsed:?}");
+    for id in [&opportunity, &lead] {
+        let rec = s.record(RecordKind::Invitation, id).await;
+        assert_eq!(rec.summary.status.as_deref(), Some("EXPIRED"), "{id}");
+    }
+    let expired_events = s
+        .emulator
+        .events()
+        .iter()
+        .filter(|e| e["detail-type"] == json!("Engagement Invitation Expired"))
+        .count();
+    assert_eq!(expired_events, 2);
+
+    // The CRM user accepts both after it: refused with the reason, no accept sent to Partner Central.
+    let outbound = s.pc_as("crm-outbound");
+    let decisions: Vec<(String, String)> = [&opportunity, &lead]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                format!("m{i}"),
+                json!({ "version": "0", "id": format!("late-{i}"), "detail-type": "CRM Referral Decision",
+                    "source": "acebridge.crm", "account": "123456789012",
+                    "time": clock.now().to_rfc3339(), "region": "us-east-1", "resources": [],
+                    "detail": { "invitationId": id, "decision": "accept" } })
+                .to_string(),
+            )
+        })
+        .collect();
+    let out =
+        acebridge_sync::crm_queue::handle_batch(&s.outbound_cx_as(&outbound), &decisions).await;
+    assert!(out.retry.is_empty(), "{out:?}");
+    for (_, result) in &out.results {
+        let refused = result["refused"].as_str().unwrap_or_default();
+        assert!(refused.ends_with("is already EXPIRED"), "{result}");
+    }
+    assert_eq!(
+        s.calls_of(&[
+            "AcceptEngagementInvitation",
+            "StartEngagementByAcceptingInvitationTask"
+        ]),
+        0
+    );
+    s.published().await;
+}
+
 fn fixture_schedule() -> Value {
     let path = format!(
         "{}/../../functions/partner-central-events/events/reconcile.json",
