@@ -83,6 +83,209 @@ async fn closed_records_expire_after_the_retention_period_and_open_ones_never() 
     }
 }
 
+/// Issue 28: every kind of item that expires gets its `expires_at` from the clock acebridge is handed, and
+/// the values are exact, so the clock is pinned (`TestClock::at`) half an hour before a year end and moved:
+/// - closed records (an opportunity, a lead): closed + retention, in the ledger and the store; a later
+///   version of a closed record keeps the time it closed; one that reopens loses its TTL;
+/// - the daily budget's hourly counters: two days after the hour they count, in the hour's own bucket;
+/// - a settle hold: a day after it ends;
+/// - the HubSpot replay cache: a signature is refused until its window ends and taken again after it.
+#[tokio::test]
+async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_one_loses_it() {
+    use acebridge_sync::budget::{Call, CallCounter};
+    use chrono::TimeZone;
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2027, 12, 31, 23, 30, 0)
+        .unwrap();
+    let clock = acebridge_clock::TestClock::at(t0);
+    let mut s = stack().await;
+    let retention = chrono::Duration::days(30);
+    let ddb = aws_sdk_dynamodb::Client::new(&s.sdk);
+    let (ledger_table, crm_table) = (s.ledger_table.clone(), s.crm_table.clone());
+    s.ledger = DynamoLedger::new(ddb.clone(), &ledger_table).with_retention(Some(retention));
+    s.crm = DynamoCrmStore::new(ddb.clone(), &crm_table).with_retention(Some(retention));
+    s.config = acebridge_sync::ingest::IngestConfig::new(Catalog::Sandbox, clock.clock());
+    let ttl =
+        |i: Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
+            i.unwrap()
+                .get(TTL_ATTRIBUTE)
+                .map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
+        };
+    let lead_file = |status: &str, modified: &str| {
+        let path = format!(
+            "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut file: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let l = &mut file["leads"][0];
+        l["apnCrmUniqueIdentifier"] = json!("L9200001");
+        l.as_object_mut().unwrap().remove("partnerCrmLeadId");
+        l["status"] = json!(status);
+        l["lastModifiedDate"] = json!(modified);
+        serde_json::to_vec(&file).unwrap()
+    };
+    let versioned = |id: &str, stage: &str, modified: &str| {
+        let mut r = customer(id, "Lifetime Corp", "life@lifetime.example", stage);
+        r["lastModifiedDate"] = json!(modified);
+        r
+    };
+    // Each item's TTL: (ledger, store).
+    let opportunity_ttl = async |id: &str| {
+        let key = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, id);
+        (
+            ttl(item(&s, &ledger_table, &key.storage_key()).await),
+            ttl(item(&s, &crm_table, &format!("opportunity#crm-{id}")).await),
+        )
+    };
+    let lead_ttl = async || {
+        let key = RecordKey::ace(RecordKind::Lead, Catalog::Sandbox, "L9200001");
+        let crm_id = s.ledger.get(&key).await.unwrap().unwrap().crm_id.unwrap();
+        (
+            ttl(item(&s, &ledger_table, &key.storage_key()).await),
+            ttl(item(&s, &crm_table, &format!("lead#{crm_id}")).await),
+        )
+    };
+
+    s.land_and_ingest(
+        "opportunity-outbound/lifetime_12312027233000.json",
+        &opportunity_file(vec![
+            versioned("O9200001", "Qualified", "2027-12-31T23:00:00Z"),
+            versioned("O9200002", "Closed Lost", "2027-12-31T23:00:00Z"),
+        ]),
+    )
+    .await;
+    s.land_and_ingest(
+        "lead-outbound/lifetime_12312027233000.json",
+        &lead_file("Disqualified", "2027-12-31T23:00:00Z"),
+    )
+    .await;
+    let closed_at_t0 = Some((t0 + retention).timestamp());
+    assert_eq!(
+        opportunity_ttl("O9200001").await,
+        (None, None),
+        "open: never"
+    );
+    assert_eq!(
+        opportunity_ttl("O9200002").await,
+        (closed_at_t0, closed_at_t0)
+    );
+    assert_eq!(lead_ttl().await, (closed_at_t0, closed_at_t0));
+
+    // Ten days on (into 2028): the lost one changes again and stays lost, the open one is launched, the
+    // lead is opened again.
+    clock.advance(chrono::Duration::days(10));
+    let t1 = clock.now();
+    s.land_and_ingest(
+        "opportunity-outbound/lifetime_01102028233000.json",
+        &opportunity_file(vec![
+            versioned("O9200001", "Launched", "2028-01-10T23:00:00Z"),
+            versioned("O9200002", "Closed Lost", "2028-01-10T23:00:00Z"),
+        ]),
+    )
+    .await;
+    s.land_and_ingest(
+        "lead-outbound/lifetime_01102028233000.json",
+        &lead_file("Open", "2028-01-10T23:00:00Z"),
+    )
+    .await;
+    let closed_at_t1 = Some((t1 + retention).timestamp());
+    assert_eq!(
+        opportunity_ttl("O9200001").await,
+        (closed_at_t1, closed_at_t1)
+    );
+    assert_eq!(
+        opportunity_ttl("O9200002").await,
+        (closed_at_t0, closed_at_t0),
+        "closed since t0: its lifetime still counts from then"
+    );
+    assert_eq!(lead_ttl().await, (None, None), "reopened: never");
+
+    // The daily budget's counters: one item an hour, named by the hour, kept two days.
+    let counter = acebridge_sync::adapters::dynamodb::DynamoCallCounter::new(
+        ddb.clone(),
+        &ledger_table,
+        clock.clock(),
+    );
+    clock.set(t0);
+    counter.spend(Call::Read, 3).await.unwrap();
+    clock.set(t0 + chrono::Duration::minutes(30));
+    counter.spend(Call::Read, 2).await.unwrap();
+    for (bucket, at) in [
+        ("BUDGET#reads#2027-12-31T23", t0),
+        (
+            "BUDGET#reads#2028-01-01T00",
+            t0 + chrono::Duration::minutes(30),
+        ),
+    ] {
+        assert_eq!(
+            ttl(item(&s, &ledger_table, bucket).await),
+            Some((at + chrono::Duration::days(2)).timestamp()),
+            "{bucket}"
+        );
+    }
+
+    // A settle hold: a day after it ends, if nothing removed it first.
+    use acebridge_sync::ledger::SettleHold;
+    let until = clock.now() + chrono::Duration::seconds(90);
+    s.ledger
+        .save_holds(
+            Catalog::Sandbox,
+            &[(
+                "crm-O9200001".into(),
+                SettleHold {
+                    until,
+                    messages: vec!["m1".into()],
+                },
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl(item(
+            &s,
+            &ledger_table,
+            &acebridge_sync::ledger::hold_key(Catalog::Sandbox, "crm-O9200001")
+        )
+        .await),
+        Some((until + chrono::Duration::days(1)).timestamp())
+    );
+
+    // The replay cache: a HubSpot signature is used once within its window, and may be again after it.
+    let replay_table = common::unique("replay");
+    acebridge_sync::adapters::dynamodb::ensure_replay_table(&ddb, &replay_table)
+        .await
+        .unwrap();
+    let cache =
+        acebridge_sync::adapters::dynamodb::DynamoReplayCache::new(ddb.clone(), &replay_table);
+    let seen = clock.now();
+    let window = chrono::Duration::minutes(5);
+    let first_use = async |at: chrono::DateTime<chrono::Utc>| {
+        cache
+            .first_use("HUBSPOT#sig-1", seen + window, at)
+            .await
+            .unwrap()
+    };
+    assert!(first_use(seen).await);
+    assert_eq!(
+        ttl(item(&s, &replay_table, "HUBSPOT#sig-1").await),
+        Some((seen + window).timestamp())
+    );
+    assert!(
+        !first_use(seen + window - chrono::Duration::seconds(1)).await,
+        "a replay"
+    );
+    assert!(
+        !first_use(seen + window).await,
+        "a replay, at the window's last second"
+    );
+    assert!(
+        first_use(seen + window + chrono::Duration::seconds(1)).await,
+        "expired: new again"
+    );
+}
+
 /// `forget` by email and company: the customer's store records go, the ledger entry keeps its ids and
 /// version but loses its snapshot, the processed file loses the record (the other customer's stays) and
 /// its old versions, the error report goes; a redelivered file does not bring the customer back.

@@ -493,6 +493,17 @@ impl Ledger for DynamoLedger {
     }
 }
 
+/// The store's attribute holding when a closed record closed (RFC 3339; absent while it is open).
+const CLOSED_AT: &str = "closed_at";
+
+/// What a read of a store item knows beyond the record: its revision (the write is conditional on it) and
+/// when it closed.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    revision: u64,
+    closed_at: Option<DateTime<Utc>>,
+}
+
 /// The default CRM: canonical records on a DynamoDB table (`pk` = `<kind>#<crm id>`; index
 /// [`STORE_ACE_INDEX`] on `ace_key` = `<kind>#<ace id>`).
 #[derive(Debug, Clone)]
@@ -519,7 +530,8 @@ impl DynamoCrmStore {
         }
     }
 
-    /// Closed records (see [`SyncRecord::is_closed`]) carry `expires_at` = last write + `retention`.
+    /// Closed records (see [`SyncRecord::is_closed`]) carry `expires_at` = the write that closed them +
+    /// `retention`.
     pub fn with_retention(mut self, retention: Option<chrono::Duration>) -> Self {
         self.retention = retention;
         self
@@ -535,7 +547,7 @@ impl DynamoCrmStore {
         &self,
         kind: RecordKind,
         crm_id: &str,
-    ) -> Result<Option<(CrmRecord, u64)>, PortError> {
+    ) -> Result<Option<(CrmRecord, Stored)>, PortError> {
         let Some(item) = get(&self.client, &self.table, &store_pk(kind, crm_id)).await? else {
             return Ok(None);
         };
@@ -543,27 +555,59 @@ impl DynamoCrmStore {
             Some(AttributeValue::N(r)) => r.parse().unwrap_or(0),
             _ => 0,
         };
-        Ok(Some((from_item(&item)?, revision)))
+        let closed_at = match item.get(CLOSED_AT) {
+            Some(AttributeValue::S(t)) => DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            _ => None,
+        };
+        Ok(Some((
+            from_item(&item)?,
+            Stored {
+                revision,
+                closed_at,
+            },
+        )))
     }
 
+    /// Writes `record` over the version `previous` read (or as new). A closed record keeps the time it
+    /// closed (`closed_at`, from `previous` when it was closed already), and its TTL counts from then: a
+    /// later write (an AWS result, another closed version) does not put its end off, and the store's TTL
+    /// stays the ledger's (`LedgerEntry::closed_at`).
     async fn save(
         &self,
         record: &CrmRecord,
-        expected: Option<u64>,
+        previous: Option<Stored>,
     ) -> Result<Result<(), Conflict>, PortError> {
         let mut item = to_item(record)?;
         item.insert("pk".into(), s(store_pk(record.kind, &record.crm_id)));
-        item.insert("revision".into(), n(expected.map_or(1, |r| r + 1)));
+        item.insert("revision".into(), n(previous.map_or(1, |p| p.revision + 1)));
         if let Some(a) = &record.ace_id {
             item.insert("ace_key".into(), s(format!("{}#{a}", record.kind)));
         }
         let closed = SyncRecord::from_json(record.kind, &record.record)
             .is_ok_and(|r| r.is_closed())
-            .then_some(record.updated_at);
+            .then(|| {
+                previous
+                    .and_then(|p| p.closed_at)
+                    .unwrap_or(record.updated_at)
+            });
+        if let Some(at) = closed {
+            item.insert(
+                CLOSED_AT.into(),
+                s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            );
+        }
         if let Some(at) = expiry(closed, self.retention) {
             item.insert(TTL_ATTRIBUTE.into(), at);
         }
-        put_if(&self.client, &self.table, item, expected).await
+        put_if(
+            &self.client,
+            &self.table,
+            item,
+            previous.map(|p| p.revision),
+        )
+        .await
     }
 
     /// Every record (the demo, operators).
@@ -675,8 +719,8 @@ impl Crm for DynamoCrmStore {
                 aws_sync: existing.as_ref().and_then(|(r, _)| r.aws_sync.clone()),
                 updated_at: now,
             };
-            let expected = existing.as_ref().map(|(_, rev)| *rev);
-            if self.save(&stored, expected).await?.is_ok() {
+            let previous = existing.as_ref().map(|(_, p)| *p);
+            if self.save(&stored, previous).await?.is_ok() {
                 return Ok(match existing {
                     None => Upsert::Created { crm_id },
                     Some(_) => Upsert::Updated { crm_id },
@@ -694,7 +738,7 @@ impl Crm for DynamoCrmStore {
         result: &AwsResult,
     ) -> Result<bool, PortError> {
         for _ in 0..STORE_ATTEMPTS {
-            let Some((mut rec, revision)) = self.load(kind, crm_id).await? else {
+            let Some((mut rec, previous)) = self.load(kind, crm_id).await? else {
                 return Ok(false);
             };
             if let Some(a) = ace_id {
@@ -705,7 +749,7 @@ impl Crm for DynamoCrmStore {
             }
             rec.aws_sync = Some(result.clone());
             rec.updated_at = result.at;
-            if self.save(&rec, Some(revision)).await?.is_ok() {
+            if self.save(&rec, Some(previous)).await?.is_ok() {
                 return Ok(true);
             }
         }
