@@ -309,6 +309,71 @@ fn drafts(n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Issue 28: the reconcile's "changed since" cursor (its watermark: AWS's `LastModifiedDate`, sent as
+/// `AfterLastModifiedDate`) across a day, month and year boundary, on the one clock moved by milliseconds:
+/// what changed just before midnight UTC is synced once, what changed just after is found by the next run,
+/// and nothing is read twice.
+#[tokio::test]
+async fn the_reconcile_cursor_crosses_midnight_at_a_year_end_losing_and_repeating_nothing() {
+    use chrono::TimeZone;
+    let before_midnight = chrono::Utc
+        .with_ymd_and_hms(2027, 12, 31, 23, 59, 59)
+        .unwrap()
+        + chrono::Duration::milliseconds(998);
+    let clock = acebridge_clock::TestClock::at(before_midnight);
+    let mut s = common::pc_stack_on(
+        "partner-central-events",
+        InvitationPolicy::Manual,
+        clock.clone(),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (i, o) in drafts(3).into_iter().enumerate() {
+        // 23:59:59.998, .999, and 00:00:00.000 on 1 January.
+        clock.set(before_midnight + chrono::Duration::milliseconds(i as i64));
+        ids.push(o["Id"].as_str().unwrap().to_string());
+        s.seed(vec![o]);
+    }
+    s.skip_events();
+    let reads = |s: &common::PcStack| s.calls_of(&["GetOpportunity", "GetAwsOpportunitySummary"]);
+    let first = s.reconcile().await;
+    assert_eq!((first.listed, first.written), (3, 3), "{first:?}");
+    let new_year = chrono::Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap();
+    assert_eq!(
+        first.to,
+        Some(new_year),
+        "the newest LastModifiedDate listed"
+    );
+
+    // The first opportunity changes a millisecond into the year, unseen by its event.
+    clock.set(new_year + chrono::Duration::milliseconds(1));
+    s.aws_stage(&[ids[0].as_str()], "Technical Validation");
+    s.skip_events();
+    let before = reads(&s);
+    let second = s.reconcile().await;
+    assert_eq!(second.from, Some(new_year));
+    assert_eq!(second.written, 1, "{second:?}");
+    assert_eq!(
+        reads(&s) - before,
+        1,
+        "only the changed one read (a draft: GetOpportunity alone)"
+    );
+    assert_eq!(
+        second.to,
+        Some(new_year + chrono::Duration::milliseconds(1))
+    );
+    let rec = s.record(RecordKind::Opportunity, &ids[0]).await;
+    assert_eq!(rec.summary.stage.as_deref(), Some("Technical Validation"));
+
+    // A day later, nothing new: the run lists at most what sits on its watermark and reads nothing.
+    clock.advance(chrono::Duration::days(1));
+    let before = reads(&s);
+    let third = s.reconcile().await;
+    assert_eq!(third.written, 0, "{third:?}");
+    assert_eq!(reads(&s), before);
+    assert_eq!(third.to, second.to);
+}
+
 #[tokio::test]
 async fn reconcile_of_300_opportunities_under_quotas_and_injected_500s_loses_none() {
     let s = pc_stack(InvitationPolicy::Manual).await;
