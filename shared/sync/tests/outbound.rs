@@ -1434,8 +1434,16 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     let again = handle_batch(&s.outbound_cx(), &waiting).await;
     assert_eq!(again.held.len(), 2);
     assert_eq!(writes(&s) - before, 3);
-    // A day later the writes of the day before have left the window: they go out.
-    now.advance(chrono::Duration::hours(26));
+    // The window is the last 24 hours in whole hours (the hour a write was made in and the 24 after it):
+    // a millisecond before the 25th hour from its hour's start, the writes still count; at it they have
+    // left the window, and the waiting changes go out.
+    use chrono::{DurationRound, TimeDelta};
+    let hour = now.now().duration_trunc(TimeDelta::hours(1)).unwrap();
+    now.set(hour + TimeDelta::hours(25) - TimeDelta::milliseconds(1));
+    let still = handle_batch(&s.outbound_cx(), &waiting).await;
+    assert_eq!(still.held.len(), 2, "{:?}", still.results);
+    assert_eq!(writes(&s) - before, 3);
+    now.set(hour + TimeDelta::hours(25));
     let later = handle_batch(&s.outbound_cx(), &waiting).await;
     assert!(
         later.held.is_empty() && later.retry.is_empty(),

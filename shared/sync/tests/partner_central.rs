@@ -374,6 +374,108 @@ async fn the_reconcile_cursor_crosses_midnight_at_a_year_end_losing_and_repeatin
     assert_eq!(third.to, second.to);
 }
 
+/// The S3 copy of opportunity `id` (the ACE sample, AWS-referred: no partner CRM id), last modified at
+/// `lmd` with the title `title`, through the ingest's path: parsed by the ACE reader, canonical, applied.
+async fn apply_s3_opportunity(
+    s: &common::PcStack,
+    id: &str,
+    lmd: &str,
+    title: &str,
+) -> acebridge_sync::apply::Applied {
+    let mut r = common::sample_opportunity();
+    r["apnCrmUniqueIdentifier"] = json!(id);
+    r["partnerCrmUniqueIdentifier"] = Value::Null;
+    r["opportunityOwnership"] = json!("AWS Referral");
+    r["partnerProjectTitle"] = json!(title);
+    r["lastModifiedDate"] = json!(lmd);
+    let acebridge_mapping::ace::AceFile::Opportunities(f) =
+        acebridge_mapping::ace::parse(&common::opportunity_file(vec![r])).unwrap()
+    else {
+        panic!("an opportunity file")
+    };
+    let opportunity = f.records[0].as_ref().unwrap().to_canonical().unwrap();
+    acebridge_sync::apply::apply_record(
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        &acebridge_sync::record::SyncRecord::from(opportunity),
+        "opportunity-outbound/both_channels.json",
+        &s.clock.clock(),
+        acebridge_sync::metrics::Channel::S3,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+/// Issue 28, the linking rule for opportunities (docs/reliability.md): an opportunity has one id on both
+/// channels, so whichever copy arrives first (an S3 file or the API's, here by the reconcile) and whichever
+/// is newer, the CRM has one record, linked to the id in the ledger, holding the newer copy's data; and a
+/// later S3 update lands on that record. The API copy is stamped with the stack's clock; the S3 copy's
+/// `lastModifiedDate` is an hour before or after it.
+#[tokio::test]
+async fn an_opportunity_from_both_channels_is_one_crm_record_in_all_four_orders_and_the_newer_copy_wins()
+ {
+    use chrono::TimeZone;
+    let t0 = chrono::Utc.with_ymd_and_hms(2027, 6, 1, 9, 0, 0).unwrap();
+    let at = |hours: i64| (t0 + chrono::Duration::hours(hours)).to_rfc3339();
+    let id = "O7700001";
+    for (s3_first, s3_newer) in [(true, true), (true, false), (false, true), (false, false)] {
+        let case = format!("S3 first: {s3_first}, S3 newer: {s3_newer}");
+        let clock = acebridge_clock::TestClock::at(t0);
+        let mut s =
+            common::pc_stack_on("partner-central-events", InvitationPolicy::Manual, clock).await;
+        let s3_lmd = at(if s3_newer { 1 } else { -1 });
+        for step in 0..2 {
+            if (step == 0) == s3_first {
+                let applied = apply_s3_opportunity(&s, id, &s3_lmd, "S3 copy").await;
+                let written = matches!(applied, acebridge_sync::apply::Applied::Written { .. });
+                assert_eq!(written, s3_first || s3_newer, "{case}: {applied:?}");
+            } else {
+                let mut o = api_opportunity("API copy");
+                o["Id"] = json!(id);
+                o["PartnerOpportunityIdentifier"] = Value::Null;
+                s.seed(vec![o]);
+                s.skip_events();
+                let report = s.reconcile().await;
+                assert_eq!(
+                    report.written,
+                    usize::from(!s3_first || !s3_newer),
+                    "{case}: {report:?}"
+                );
+            }
+        }
+        let records: Vec<_> = s
+            .crm
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == RecordKind::Opportunity)
+            .collect();
+        assert_eq!(records.len(), 1, "{case}: {records:?}");
+        let rec = &records[0];
+        let newer = if s3_newer { "S3 copy" } else { "API copy" };
+        assert_eq!(rec.summary.title.as_deref(), Some(newer), "{case}");
+        let key = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, id);
+        let entry = s.ledger.get(&key).await.unwrap().unwrap();
+        assert_eq!(entry.crm_id.as_deref(), Some(rec.crm_id.as_str()), "{case}");
+        // A later S3 update: onto the same record, never a second one.
+        let later = apply_s3_opportunity(&s, id, &at(2), "S3 later").await;
+        assert_eq!(
+            later,
+            acebridge_sync::apply::Applied::Written {
+                crm_id: rec.crm_id.clone(),
+                new_referral: false
+            },
+            "{case}"
+        );
+        let again = s.record(RecordKind::Opportunity, id).await;
+        assert_eq!(again.crm_id, rec.crm_id);
+        assert_eq!(again.summary.title.as_deref(), Some("S3 later"), "{case}");
+    }
+}
+
 #[tokio::test]
 async fn reconcile_of_300_opportunities_under_quotas_and_injected_500s_loses_none() {
     let s = pc_stack(InvitationPolicy::Manual).await;
