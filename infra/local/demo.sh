@@ -163,6 +163,24 @@ echo "  the accept was IN_PROGRESS; acebridge followed it to COMPLETE (task read
 echo; echo "== 10. the accept's events (Invitation Accepted, Opportunity Created, ...) reach the function"
 deliver
 
+echo; echo "== 10b. AWS refers another opportunity; the alliance manager decides it from the command line first"
+echo "  (acebridge pending / decide: the same operation a decision made in the CRM goes through)"
+emulator invite infra/local/demo/partner-central-invitation.json >/dev/null
+export PARTNER_CENTRAL_ENDPOINT="http://127.0.0.1:$pc_port"
+"$cli" pending --catalog Sandbox
+invitation=$(.venv/bin/python - "$pc_port" <<'PY'
+import sys, json, urllib.request
+got = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_emulator/events?after=0").read())
+created = [e for e in got["events"] if e["detail-type"] == "Engagement Invitation Created"]
+print(created[-1]["detail"]["engagementInvitation"]["id"])
+PY
+)
+"$cli" decide "$invitation" --reject "Customer problem unclear" --catalog Sandbox --ledger-table "$ledger" --crm-table "$crm"
+echo "  a second decision is refused with the reason (it is no longer pending):"
+"$cli" decide "$invitation" --accept --catalog Sandbox --ledger-table "$ledger" --crm-table "$crm" 2>&1 | sed 's/^/  /' || true
+echo "  its events reach the function; the CRM's referral shows the rejection:"
+deliver
+
 echo; echo "== 11. AWS moves an opportunity to Committed in Partner Central (Opportunity Updated)"
 emulator aws-update '{"Catalog": "Sandbox", "Identifier": "O5000001", "Patch": {"LifeCycle": {"Stage": "Committed"}}}'
 deliver

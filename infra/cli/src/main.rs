@@ -10,6 +10,9 @@
 //! - `acebridge forget --ledger-table T --crm-table T [--bucket LANDING] --email E|--company C|--phone P
 //!   [--dry-run]` erases one customer from the CRM store, the ledger's snapshots and the landing bucket's
 //!   files (old versions too), and prints what it removed.
+//! - `acebridge decide INVITATION --accept|--reject REASON --catalog C --ledger-table T --crm-table T`
+//!   accepts or rejects an AWS referral, as a decision made in the CRM does (`acebridge_sync::operations`).
+//! - `acebridge pending --catalog C` lists the referrals waiting for a decision.
 //! - `acebridge local-init ...` creates the buckets and tables on the local stack.
 //!
 //! AWS access comes from the usual environment (profile, `AWS_REGION`); `AWS_ENDPOINT_URL` points it at
@@ -137,6 +140,34 @@ enum Command {
         #[arg(required = true)]
         configs: Vec<String>,
     },
+    /// Accept or reject an AWS referral (opportunity or lead invitation) before it expires: the same
+    /// operation as a decision made in the CRM. Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the
+    /// functions (the store alone if unset); PARTNER_CENTRAL_ENDPOINT for the local emulator.
+    Decide {
+        /// The invitation (`engi-…`).
+        invitation: String,
+        /// Accept it.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        /// Reject it, with one of AWS's rejection reasons (e.g. "Customer problem unclear").
+        #[arg(long)]
+        reject: Option<String>,
+        /// `AWS` or `Sandbox`.
+        #[arg(long)]
+        catalog: String,
+        /// The sync ledger table.
+        #[arg(long)]
+        ledger_table: String,
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+    },
+    /// List the AWS referrals waiting for a decision, the soonest to expire first.
+    Pending {
+        /// `AWS` or `Sandbox`.
+        #[arg(long)]
+        catalog: String,
+    },
     /// Push every record of the CRM store to the real CRM with its batch API (first connection of a
     /// CRM, or after a mapping change). Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the functions.
     CrmPushAll {
@@ -228,6 +259,29 @@ fn main() -> ExitCode {
         )),
         Command::MappingCheck { configs } => crm::mapping_check(&configs),
         Command::CrmPushAll { crm_table } => aws(crm::push_all(&crm_table, &clock)),
+        Command::Decide {
+            invitation,
+            accept,
+            reject,
+            catalog,
+            ledger_table,
+            crm_table,
+        } => {
+            let decision = if accept { "accept" } else { "reject" };
+            let tables = ops::Tables {
+                ledger: &ledger_table,
+                crm: &crm_table,
+            };
+            aws(ops::decide(
+                &invitation,
+                decision,
+                reject.as_deref(),
+                &catalog,
+                tables,
+                &clock,
+            ))
+        }
+        Command::Pending { catalog } => aws(ops::pending(&catalog, &clock)),
     };
     ExitCode::from(code)
 }

@@ -1,15 +1,15 @@
-//! The operations commands: `replay`, `show`, `local-init`. They talk to AWS (or, with
+//! The operations commands: `replay`, `show`, `decide`, `pending`, `local-init`. They talk to AWS (or, with
 //! `AWS_ENDPOINT_URL`, to the local stack) with the same adapters as the functions.
 
 use acebridge_clock::Clock;
 use acebridge_sync::adapters::config::{dynamodb_client, s3_client, sdk_config};
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::s3::S3Bucket;
-use acebridge_sync::crm::CrmRecord;
-use acebridge_sync::ingest::{FAILED_PREFIX, QUARANTINE_PREFIX};
-use acebridge_sync::ledger::{FileEntry, Ledger, LedgerEntry};
-use acebridge_sync::store::{ObjectStore, list_all};
-use acebridge_sync::{local, replay};
+use acebridge_sync::local;
+use acebridge_sync::ports::crm::CrmRecord;
+use acebridge_sync::ports::ledger::{FileEntry, Ledger, LedgerEntry};
+use acebridge_sync::ports::store::{ObjectStore, list_all};
+use acebridge_sync::s3_exchange::ingest::{FAILED_PREFIX, QUARANTINE_PREFIX};
 use anyhow::Context;
 use std::path::Path;
 
@@ -23,7 +23,7 @@ pub async fn replay(
 ) -> anyhow::Result<()> {
     let sdk = sdk_config(None).await;
     let landing = S3Bucket::new(s3_client(&sdk), bucket);
-    let written = replay::replay(&landing, key, records, clock.now()).await?;
+    let written = acebridge_sync::operations::resend_failed(&landing, key, records, clock).await?;
     crate::emit(&format!("replayed {key} as s3://{bucket}/{}", written.key));
     if let Some(path) = event_out {
         let event = local::s3_event(bucket, &[(&written.key, &written.etag, written.size)]);
@@ -212,17 +212,39 @@ pub async fn show(
         ],
         entries.into_iter().map(ledger_row).collect(),
     );
+    // What an operator must look at (operations::needs_attention): every record whose last sync failed.
+    let failed = acebridge_sync::operations::needs_attention(&ledger).await?;
+    table(
+        "Needs attention: records whose last sync failed",
+        &["kind", "key", "CRM id", "reason"],
+        failed
+            .into_iter()
+            .map(|e| {
+                let reason = match &e.aws_result {
+                    Some(r) if !r.success => r.errors.join("; "),
+                    _ => e.errors.join("; "),
+                };
+                vec![
+                    e.key.kind.to_string(),
+                    e.key.display_id(),
+                    e.crm_id.unwrap_or_else(|| "-".into()),
+                    cut(&reason, 80),
+                ]
+            })
+            .collect(),
+    );
     // The daily quotas as every function counted its calls (the reconcile pauses at its share).
     let counter = acebridge_sync::adapters::dynamodb::DynamoCallCounter::new(
         dynamodb_client(&sdk),
         ledger_table,
         clock.clone(),
     );
-    let budget = acebridge_sync::budget::DailyBudget::from_env().map_err(anyhow::Error::msg)?;
+    let budget =
+        acebridge_sync::guards::budget::DailyBudget::from_env().map_err(anyhow::Error::msg)?;
     let mut rows = Vec::new();
     for (call, quota, share) in [
         (
-            acebridge_sync::budget::Call::Read,
+            acebridge_sync::guards::budget::Call::Read,
             budget.reads_per_day,
             format!(
                 "reconcile pauses at {} ({}% kept for live work)",
@@ -231,12 +253,12 @@ pub async fn show(
             ),
         ),
         (
-            acebridge_sync::budget::Call::Write,
+            acebridge_sync::guards::budget::Call::Write,
             budget.writes_per_day,
             "CRM changes are coalesced per record".to_string(),
         ),
     ] {
-        use acebridge_sync::budget::CallCounter;
+        use acebridge_sync::guards::budget::CallCounter;
         let used = counter.used(call).await?;
         rows.push(vec![
             call.as_str().to_string(),
@@ -366,5 +388,71 @@ pub async fn forget(
     )
     .await?;
     println!("{}", serde_json::to_string_pretty(&done)?);
+    Ok(())
+}
+
+/// The ledger and CRM store tables a command works on.
+#[derive(Clone, Copy)]
+pub struct Tables<'a> {
+    pub ledger: &'a str,
+    pub crm: &'a str,
+}
+
+/// `acebridge decide`: the same operation as a `CRM Referral Decision` (`operations::decide_referral`).
+pub async fn decide(
+    invitation: &str,
+    decision: &str,
+    reason: Option<&str>,
+    catalog: &str,
+    tables: Tables<'_>,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let catalog = acebridge_mapping::Catalog::parse(catalog).map_err(anyhow::Error::msg)?;
+    let sdk = sdk_config(None).await;
+    let ddb = dynamodb_client(&sdk);
+    let ledger = DynamoLedger::new(ddb.clone(), tables.ledger);
+    let store = DynamoCrmStore::new(ddb, tables.crm);
+    let crm = acebridge_crm::setup::from_env(&sdk, store, clock)
+        .await
+        .map_err(anyhow::Error::msg)?
+        .crm;
+    let pc = acebridge_sync::adapters::config::partner_central(&sdk, clock);
+    let decision = acebridge_sync::crm_side::outbound::ReferralDecision {
+        invitation_id: invitation.to_string(),
+        opportunity_id: None,
+        decision: decision.to_string(),
+        reason: reason.map(str::to_string),
+    };
+    match acebridge_sync::operations::decide_referral(&pc, &ledger, &crm, catalog, &decision, clock)
+        .await?
+    {
+        Ok(done) => {
+            crate::emit(&format!("{invitation}: {done}"));
+            Ok(())
+        }
+        Err(refused) => anyhow::bail!("{invitation}: {refused}"),
+    }
+}
+
+/// `acebridge pending`: the referrals waiting for a decision (`operations::pending_invitations`).
+pub async fn pending(catalog: &str, clock: &Clock) -> anyhow::Result<()> {
+    let catalog = acebridge_mapping::Catalog::parse(catalog).map_err(anyhow::Error::msg)?;
+    let sdk = sdk_config(None).await;
+    let pc = acebridge_sync::adapters::config::partner_central(&sdk, clock);
+    let pending = acebridge_sync::operations::pending_invitations(&pc, catalog).await?;
+    table(
+        "Referrals waiting for a decision",
+        &["invitation", "title", "expires"],
+        pending
+            .into_iter()
+            .map(|p| {
+                vec![
+                    p.id,
+                    cut(p.title.as_deref().unwrap_or("-"), 48),
+                    date(p.expires_at),
+                ]
+            })
+            .collect(),
+    );
     Ok(())
 }

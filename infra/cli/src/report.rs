@@ -89,7 +89,7 @@ fn limits<R>(f: &RecordsFile<R>, bytes: usize) -> Vec<ValidationError> {
 /// checked as UpdateEngagementContext would check it (a lead over the API).
 fn lead_change(bytes: &[u8]) -> Option<Result<FileReport, String>> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
-    let detail = if v["detail-type"] == json!(acebridge_sync::crm_queue::LEAD_CHANGED) {
+    let detail = if v["detail-type"] == json!(acebridge_sync::crm_side::crm_queue::LEAD_CHANGED) {
         v["detail"].clone()
     } else if v.get("engagementId").is_some() {
         v
@@ -97,23 +97,26 @@ fn lead_change(bytes: &[u8]) -> Option<Result<FileReport, String>> {
         return None;
     };
     Some(
-        serde_path_to_error::deserialize::<_, acebridge_sync::engagements::LeadChanged>(&detail)
-            .map_err(|e| format!("CRM Lead Changed: {}: {}", e.path(), e.inner()))
-            .map(|c| FileReport {
-                file: String::new(),
-                kind: FileKind::Lead,
-                version: Some(acebridge_sync::crm_queue::LEAD_CHANGED.to_string()),
-                errors: vec![],
-                records: vec![RecordReport {
-                    index: 0,
-                    id: Some(c.engagement_id.clone()),
-                    errors: c
-                        .lead
-                        .as_deref()
-                        .map(|l| validate::lead_engagement_update(l, true))
-                        .unwrap_or_default(),
-                }],
-            }),
+        serde_path_to_error::deserialize::<
+            _,
+            acebridge_sync::partner_central::engagements::LeadChanged,
+        >(&detail)
+        .map_err(|e| format!("CRM Lead Changed: {}: {}", e.path(), e.inner()))
+        .map(|c| FileReport {
+            file: String::new(),
+            kind: FileKind::Lead,
+            version: Some(acebridge_sync::crm_side::crm_queue::LEAD_CHANGED.to_string()),
+            errors: vec![],
+            records: vec![RecordReport {
+                index: 0,
+                id: Some(c.engagement_id.clone()),
+                errors: c
+                    .lead
+                    .as_deref()
+                    .map(|l| validate::lead_engagement_update(l, true))
+                    .unwrap_or_default(),
+            }],
+        }),
     )
 }
 

@@ -89,7 +89,7 @@ struct Counted(std::sync::atomic::AtomicUsize);
 impl inbound::ChangeSink for Counted {
     async fn send(
         &self,
-        changes: &[acebridge_sync::outbound::OpportunityChanged],
+        changes: &[acebridge_sync::crm_side::outbound::OpportunityChanged],
     ) -> Result<(), PortError> {
         self.0
             .fetch_add(changes.len(), std::sync::atomic::Ordering::Relaxed);
@@ -97,7 +97,7 @@ impl inbound::ChangeSink for Counted {
     }
     async fn leads(
         &self,
-        changes: &[acebridge_sync::engagements::LeadChanged],
+        changes: &[acebridge_sync::partner_central::engagements::LeadChanged],
     ) -> Result<(), PortError> {
         self.0
             .fetch_add(changes.len(), std::sync::atomic::Ordering::Relaxed);
@@ -105,7 +105,7 @@ impl inbound::ChangeSink for Counted {
     }
     async fn decide(
         &self,
-        decisions: &[acebridge_sync::outbound::ReferralDecision],
+        decisions: &[acebridge_sync::crm_side::outbound::ReferralDecision],
     ) -> Result<(), PortError> {
         self.0
             .fetch_add(decisions.len(), std::sync::atomic::Ordering::Relaxed);
@@ -142,7 +142,7 @@ fn call(deals: &[String], now_ms: i64) -> Value {
 }
 
 /// 10 calls of 100 events (deal ids from `first`): the time in all, the slowest call, the changes sent.
-async fn ten_calls<R: RemoteCrm, C: acebridge_sync::crm::Crm, S: inbound::ChangeSink>(
+async fn ten_calls<R: RemoteCrm, C: acebridge_sync::ports::crm::Crm, S: inbound::ChangeSink>(
     cx: &Inbound<'_, R, C, S>,
     first: u64,
 ) -> (Duration, Duration, usize) {

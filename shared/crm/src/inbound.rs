@@ -15,14 +15,14 @@ use crate::remote::RemoteCrm;
 use crate::signature::{self, SignatureError};
 use crate::transform;
 use acebridge_sync::PortError;
-use acebridge_sync::crm::Crm;
-use acebridge_sync::crm_queue::{
+use acebridge_sync::crm_side::crm_queue::{
     LEAD_CHANGED, OPPORTUNITY_CHANGED, REFERRAL_DECISION, SOURCE as CRM_SOURCE,
 };
-use acebridge_sync::engagements::LeadChanged;
-use acebridge_sync::outbound::{OpportunityChanged, ReferralDecision};
+use acebridge_sync::crm_side::outbound::{OpportunityChanged, ReferralDecision};
+use acebridge_sync::model::record::RecordKind;
 use acebridge_sync::partner_central::Submission;
-use acebridge_sync::record::RecordKind;
+use acebridge_sync::partner_central::engagements::LeadChanged;
+use acebridge_sync::ports::crm::Crm;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -86,7 +86,7 @@ impl ChangeSink for acebridge_sync::adapters::eventbridge::EventBus {
     }
 
     async fn not_sent(&self, crm: &str, crm_ids: &[String], reason: &str) -> Result<(), PortError> {
-        use acebridge_sync::outcomes::{Outcome, Outcomes};
+        use acebridge_sync::ports::outcomes::{Outcome, Outcomes};
         self.publish(&[Outcome::crm_change_not_sent(crm, crm_ids, reason)])
             .await
     }
@@ -717,7 +717,7 @@ async fn opportunity_change<C: Crm>(
             .unwrap_or_default()
     };
     let (solutions, aws_products) = (list("solutions"), list("aws_products"));
-    let marketplace = acebridge_sync::outbound::MarketplaceEntities {
+    let marketplace = acebridge_sync::crm_side::outbound::MarketplaceEntities {
         aws_marketplace_offer_sets: list("marketplace_offer_sets"),
         aws_marketplace_solutions: list("marketplace_solutions"),
         aws_marketplace_products: list("marketplace_products"),

@@ -7,9 +7,12 @@
 //! - [`signature`]: HubSpot v3 and acebridge webhook signatures;
 //! - [`inbound`]: Salesforce Event Relay and HubSpot webhook calls → `acebridge.crm` events;
 //! - [`mirror`]: the CRM port on a real CRM, with acebridge's store as its mirror;
-//! - [`secrets`]: credentials from Secrets Manager, held in `secrecy` types.
+//! - [`secrets`]: credentials from Secrets Manager, held in `secrecy` types;
+//! - [`setup`]: the CRM the environment names, with the ledger;
+//! - [`functions`]: the five Lambda functions wired from their environment (their `main`s build them).
 
 pub mod config;
+pub mod functions;
 pub mod http;
 pub mod hubspot;
 pub mod inbound;

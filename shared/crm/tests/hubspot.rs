@@ -58,7 +58,7 @@ fn push<'a>(record: &'a Value, crm_id: &'a str, native: bool, ace: Option<&'a st
 }
 
 /// Pushes a new deal for AWS opportunity O1, which the server is set up to refuse.
-async fn refused_push(server: &MockServer) -> acebridge_sync::error::PortError {
+async fn refused_push(server: &MockServer) -> acebridge_sync::ports::error::PortError {
     let r = record("O1");
     adapter(server)
         .push(&push(&r, "ACB-O1", false, Some("O1")))

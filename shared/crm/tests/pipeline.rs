@@ -19,10 +19,10 @@ use acebridge_crm::secrets::CrmSecret;
 use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::dynamodb::DynamoCrmStore;
 use acebridge_sync::adapters::eventbridge::EventBus;
-use acebridge_sync::crm::{Crm, Upsert};
-use acebridge_sync::ledger::AwsResult;
 use acebridge_sync::local;
-use acebridge_sync::record::{RecordKind, SyncRecord};
+use acebridge_sync::model::record::{RecordKind, SyncRecord};
+use acebridge_sync::ports::crm::{Crm, Upsert};
+use acebridge_sync::ports::ledger::AwsResult;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -393,7 +393,7 @@ async fn crm_changes_from_salesforce_become_crm_opportunity_changed_events() {
     assert_eq!(o["customer"]["industry"], "Financial Services");
     assert_eq!(o["project"]["expected_spend"][0]["amount"], "5000");
     // crm-outbound reads it as it reads any CRM change.
-    let change: acebridge_sync::outbound::OpportunityChanged =
+    let change: acebridge_sync::crm_side::outbound::OpportunityChanged =
         serde_json::from_value(d.clone()).unwrap();
     assert_eq!(change.crm_id, "006000000000001AAA");
 
@@ -798,7 +798,7 @@ async fn aws_referrals_reach_salesforce_and_a_users_decision_goes_back_to_aws() 
     let events = l.sent().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["detail-type"], "CRM Referral Decision");
-    let decision: acebridge_sync::outbound::ReferralDecision =
+    let decision: acebridge_sync::crm_side::outbound::ReferralDecision =
         serde_json::from_value(events[0]["detail"].clone()).unwrap();
     assert_eq!(decision.invitation_id, "engi-v7p8z56whnauo");
     assert_eq!(decision.decision, "reject");
@@ -997,7 +997,7 @@ async fn mirror_api_lead(l: &Local, engagement: &str) {
     l.store
         .upsert(
             acebridge_mapping::Catalog::Sandbox,
-            &acebridge_sync::record::SyncRecord::from(lead),
+            &acebridge_sync::model::record::SyncRecord::from(lead),
             None,
             acebridge_clock::TestClock::suite().now(),
         )
@@ -1047,10 +1047,10 @@ async fn a_lead_qualified_and_converted_in_salesforce_becomes_crm_lead_changed()
     assert_eq!(d["lead"]["engagement"]["qualification_status"], "Qualified");
     assert!(d["lead"].get("id").is_none(), "{d}");
     // crm-outbound reads it as it reads any CRM event.
-    let parsed = acebridge_sync::crm_queue::parse(&events[0].to_string()).unwrap();
+    let parsed = acebridge_sync::crm_side::crm_queue::parse(&events[0].to_string()).unwrap();
     assert!(matches!(
         parsed,
-        acebridge_sync::crm_queue::CrmEvent::Lead(_)
+        acebridge_sync::crm_side::crm_queue::CrmEvent::Lead(_)
     ));
 
     // Nothing AWS gets changed: not sent.

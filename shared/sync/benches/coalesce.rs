@@ -26,8 +26,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use acebridge_sync::crm_queue::{Settle, handle_batch_settling};
-use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::crm_side::crm_queue::{Settle, handle_batch_settling};
+use acebridge_sync::model::policy::InvitationPolicy;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;

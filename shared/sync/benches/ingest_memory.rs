@@ -10,9 +10,9 @@ use acebridge_sync::adapters::config::s3_client;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::eventbridge::EventBus;
 use acebridge_sync::adapters::s3::S3Bucket;
-use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
 use acebridge_sync::local;
-use acebridge_sync::store::ObjectStore;
+use acebridge_sync::ports::store::ObjectStore;
+use acebridge_sync::s3_exchange::ingest::{self, FileOutcome, IngestConfig};
 use serde_json::Value;
 
 const SAMPLE: &str =

@@ -10,8 +10,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use acebridge_sync::crm_queue::handle_batch;
-use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::crm_side::crm_queue::handle_batch;
+use acebridge_sync::model::policy::InvitationPolicy;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -132,9 +132,9 @@ async fn main() {
         .table_name(&s.ledger_table)
         .key(
             "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(acebridge_sync::ledger::watermark_key(
-                Catalog::Sandbox,
-            )),
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                acebridge_sync::ports::ledger::watermark_key(Catalog::Sandbox),
+            ),
         )
         .send()
         .await

@@ -1,13 +1,13 @@
 //! One AWS record into the CRM, through the sync ledger. Both channels (ACE files, Partner Central
 //! events) call this, so ordering and idempotency are the same everywhere.
 
-use crate::crm::{Crm, Upsert};
-use crate::error::PortError;
-use crate::ledger::{
+use crate::metrics;
+use crate::model::record::SyncRecord;
+use crate::ports::crm::{Crm, Upsert};
+use crate::ports::error::PortError;
+use crate::ports::ledger::{
     self, AwsResult, Claim, Ledger, LedgerEntry, RecordKey, ResultTarget, Version,
 };
-use crate::metrics;
-use crate::record::SyncRecord;
 use acebridge_clock::Clock;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};

@@ -13,10 +13,10 @@
 
 use crate::adapters::dynamodb::DynamoCrmStore;
 use crate::adapters::s3::S3Bucket;
-use crate::error::PortError;
-use crate::ingest::{FAILED_PREFIX, PROCESSED_PREFIX, QUARANTINE_PREFIX};
-use crate::ledger::Ledger;
-use crate::store::ObjectStore;
+use crate::ports::error::PortError;
+use crate::ports::ledger::Ledger;
+use crate::ports::store::ObjectStore;
+use crate::s3_exchange::ingest::{FAILED_PREFIX, PROCESSED_PREFIX, QUARANTINE_PREFIX};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;

@@ -10,9 +10,9 @@
 //! onto that CRM record instead of a new one. What cannot be matched (a masked or missing email, a
 //! renamed company) becomes a second CRM lead; `docs/operations.md` says so.
 
-use crate::error::PortError;
-use crate::ledger::{Ledger, LedgerEntry, RecordKey};
-use crate::record::{RecordKind, SyncRecord};
+use crate::model::record::{RecordKind, SyncRecord};
+use crate::ports::error::PortError;
+use crate::ports::ledger::{Ledger, LedgerEntry, RecordKey};
 use acebridge_mapping::{Catalog, Lead};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};

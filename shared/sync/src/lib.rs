@@ -1,45 +1,46 @@
-//! Sync logic shared by acebridge's functions.
+//! Sync logic shared by acebridge's functions, in folders that name its architecture (from the bottom;
+//! `docs/architecture.md` draws it):
 //!
-//! - [`ledger`]: the sync ledger port (per record and per file), and the pure ordering rule;
-//! - [`crm`]: the CRM port every CRM adapter implements;
-//! - [`store`]: the object-store port (the ACE bucket, the landing bucket);
+//! - [`model`]: record kinds, the invitation policy, field times (imports nothing of the crate);
+//! - [`ports`]: the outside systems as acebridge needs them (ledger, CRM, object store, Partner Central,
+//!   outcomes) and `PortError`;
+//! - [`guards`]: daily budgets, the rate limiter, deadlines;
+//! - [`metrics`]: the counts each function flushes as CloudWatch metrics;
+//! - [`telemetry`]: structured logs (no customer data);
+//! - [`lead_identity`]: the same lead on both channels (company and contact email), in the ledger;
 //! - [`apply`]: one AWS record into the CRM, through the ledger (both channels use it);
-//! - [`scanner`]: moves files out of the ACE bucket into the landing bucket;
-//! - [`ingest`]: reads a landed file and applies it;
-//! - [`partner_central`]: the Selling API port, and syncing, invitations and reconcile on top of it;
-//! - [`pc_events`]: the EventBridge events of `aws.partnercentral-selling`, typed;
-//! - [`policy`]: what to do with a new AWS referral (invitation);
-//! - [`adapters`]: the real adapters on S3, DynamoDB and the Partner Central SDK.
+//! - [`partner_central`]: the Selling API channel, one module per AWS concept (opportunities,
+//!   invitations, engagements and leads, tasks, reconcile, events);
+//! - [`s3_exchange`]: the S3 file exchange (scanner, ingest, outbound files, replay);
+//! - [`crm_side`]: CRM changes and decisions to Partner Central (the queue, outbound);
+//! - [`forget`]: erasing one customer everywhere;
+//! - [`operations`]: what a person starts (decide a referral, list what waits, resend what failed): one
+//!   code path for the CRM, the CLI, the console and the notifier;
+//! - [`pc_events`]: the partner-central-events function's dispatcher (above the channel and the CRM
+//!   side);
+//! - [`adapters`]: the real adapters (S3, DynamoDB, EventBridge, SQS, the Partner Central SDK) and the
+//!   configuration from the environment;
+//! - [`functions`]: the ace-bucket-scanner function, wired (the others: `acebridge_crm::functions`);
+//! - [`local`]: the local stack (moto) for the demo and the tests.
 //!
 //! Handlers are generic over the ports; tests run them on the real adapters against local servers.
+//! `tests/import_circles.rs` fails on an import circle between files.
 
 pub mod adapters;
 pub mod apply;
-pub mod budget;
-pub mod crm;
-pub mod crm_queue;
-pub mod deadline;
-pub mod engagements;
-pub mod error;
-pub mod field_times;
+pub mod crm_side;
 pub mod forget;
-pub mod ingest;
+pub mod functions;
+pub mod guards;
 pub mod lead_identity;
-pub mod ledger;
-pub mod limiter;
 pub mod local;
 pub mod metrics;
-pub mod outbound;
-pub mod outbound_s3;
-pub mod outcomes;
+pub mod model;
+pub mod operations;
 pub mod partner_central;
 pub mod pc_events;
-pub mod policy;
-pub mod record;
-pub mod replay;
-pub mod scanner;
-pub mod store;
-pub mod tasks;
+pub mod ports;
+pub mod s3_exchange;
 pub mod telemetry;
 
-pub use error::PortError;
+pub use ports::error::PortError;

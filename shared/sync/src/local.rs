@@ -3,7 +3,7 @@
 
 use crate::adapters::config::s3_client;
 use crate::adapters::dynamodb::ensure_tables;
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -97,7 +97,7 @@ pub async fn init(
 /// outcome event (`source` `acebridge`), so the demo and tests can read what was published. Returns the
 /// queue URL.
 pub async fn create_outcome_bus(sdk: &SdkConfig, bus: &str) -> Result<String, PortError> {
-    route_to_queue(sdk, bus, crate::outcomes::SOURCE, "outcomes").await
+    route_to_queue(sdk, bus, crate::ports::outcomes::SOURCE, "outcomes").await
 }
 
 /// Creates the bus (if missing) and a queue `<bus>-<name>` that a rule fills with every event of

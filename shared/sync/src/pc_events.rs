@@ -1,260 +1,21 @@
-//! The EventBridge events of `aws.partnercentral-selling`, typed, and the dispatcher that turns each
-//! into Partner Central reads and CRM writes. Events carry ids only; the data comes from Get* calls.
-//! The same function also runs the scheduled reconcile (a `Scheduled Event`).
+//! The partner-central-events function's dispatcher: each event of `aws.partnercentral-selling`
+//! ([`crate::partner_central::events`], re-exported here) into Partner Central reads and CRM writes, and
+//! the scheduled reconcile (a `Scheduled Event`). It sits above the channel and the CRM side (a released
+//! held edit is `outbound`'s), so neither depends on it.
 
-use crate::crm::Crm;
-use crate::error::PortError;
-use crate::ledger::Ledger;
-use crate::outcomes::{Outcome, Outcomes};
-use crate::partner_central::{self, PartnerCentral};
-use crate::policy::InvitationPolicy;
+use crate::model::policy::InvitationPolicy;
+use crate::partner_central::{engagements, invitations, opportunities, reconcile};
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::Ledger;
+use crate::ports::outcomes::{Outcome, Outcomes};
+use crate::ports::partner_central::PartnerCentral;
 use acebridge_mapping::Catalog;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracing::info;
 
-/// The events' source.
-pub const SOURCE: &str = "aws.partnercentral-selling";
-
-/// `detail` of Opportunity Created / Updated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OpportunityDetail {
-    /// `AWS` or `Sandbox`.
-    pub catalog: String,
-    /// Schema version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_version: Option<String>,
-    /// The opportunity.
-    pub opportunity: OpportunityRef,
-}
-
-/// `detail.opportunity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpportunityRef {
-    /// `O…`.
-    pub identifier: String,
-}
-
-/// `detail` of the Engagement Invitation events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationDetail {
-    /// `AWS` or `Sandbox`.
-    pub catalog: String,
-    /// The invitation.
-    pub engagement_invitation: InvitationRef,
-}
-
-/// `detail.engagementInvitation`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationRef {
-    /// `engi-…`.
-    pub id: String,
-    /// ARN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// `eng-…`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engagement_id: Option<String>,
-    /// `Sender` / `Receiver` (compared case-insensitively).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant_type: Option<String>,
-    /// `OpportunityInvitation` / `LeadInvitation`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload_type: Option<String>,
-    /// Expiry (Created only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiration_date: Option<String>,
-}
-
-/// `detail` of Engagement Created / Engagement Updated (AWS's developer guide; its mixed key casing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngagementDetail {
-    /// `AWS` or `Sandbox`.
-    pub catalog: String,
-    /// The engagement.
-    pub engagement: EngagementRef,
-}
-
-/// `detail.engagement`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngagementRef {
-    /// `eng-…`.
-    #[serde(rename = "engagementId")]
-    pub engagement_id: String,
-    /// ARN.
-    #[serde(
-        rename = "engagementArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub engagement_arn: Option<String>,
-    /// Engagement Updated: when.
-    #[serde(
-        rename = "LastModifiedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_modified_at: Option<String>,
-    /// Engagement Created: when.
-    #[serde(rename = "CreatedAt", default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The context types it holds (`CustomerProject`, `Lead`, …).
-    #[serde(
-        rename = "ContextTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub context_types: Option<Vec<String>>,
-}
-
-impl EngagementRef {
-    /// The engagement's modification time the event reports (`LastModifiedAt`, else `CreatedAt`).
-    pub fn modified_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.last_modified_at
-            .as_deref()
-            .or(self.created_at.as_deref())
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-    }
-}
-
-/// `detail` of the engagement events acebridge acknowledges without acting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CatalogOnly {
-    /// `AWS` or `Sandbox`.
-    pub catalog: String,
-}
-
-/// A Partner Central event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PcEvent {
-    /// Opportunity Created.
-    OpportunityCreated(OpportunityDetail),
-    /// Opportunity Updated.
-    OpportunityUpdated(OpportunityDetail),
-    /// Opportunity Accepted / Opportunity Rejected: in AWS's EventBridge reference without a documented
-    /// shape; read as AWS's verdict on a submitted opportunity, with the opportunity events' detail.
-    OpportunityReviewed {
-        /// The detail.
-        detail: OpportunityDetail,
-        /// Accepted (true) or rejected (false).
-        accepted: bool,
-    },
-    /// Engagement Invitation Created.
-    InvitationCreated(InvitationDetail),
-    /// Engagement Invitation Accepted.
-    InvitationAccepted(InvitationDetail),
-    /// Engagement Invitation Rejected.
-    InvitationRejected(InvitationDetail),
-    /// Engagement Invitation Expired.
-    InvitationExpired(InvitationDetail),
-    /// Engagement Created / Engagement Updated: a lead engagement is synced.
-    EngagementChanged(EngagementDetail),
-    /// Engagement Member Added / Joined / Resource Snapshot Created: nothing to sync.
-    Engagement {
-        /// Which.
-        detail_type: String,
-        /// Catalog.
-        catalog: String,
-    },
-}
-
-impl PcEvent {
-    /// The event's catalog.
-    pub fn catalog(&self) -> &str {
-        match self {
-            PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => &d.catalog,
-            PcEvent::OpportunityReviewed { detail, .. } => &detail.catalog,
-            PcEvent::InvitationCreated(d)
-            | PcEvent::InvitationAccepted(d)
-            | PcEvent::InvitationRejected(d)
-            | PcEvent::InvitationExpired(d) => &d.catalog,
-            PcEvent::Engagement { catalog, .. } => catalog,
-            PcEvent::EngagementChanged(d) => &d.catalog,
-        }
-    }
-}
-
-/// What an incoming event is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed {
-    /// A Partner Central event.
-    Event(PcEvent),
-    /// The reconcile schedule fired.
-    Schedule,
-    /// Another source or an undocumented detail-type: logged and acknowledged.
-    Ignored(String),
-}
-
-/// An event that cannot be read: retrying cannot help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed \"{detail_type}\" event {id}: {field}: {message}")]
-pub struct MalformedEvent {
-    /// The event's detail-type.
-    pub detail_type: String,
-    /// The event's id.
-    pub id: String,
-    /// Path of the offending field in `detail`.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn detail<T: DeserializeOwned>(e: &EventBridgeEvent<Value>) -> Result<T, MalformedEvent> {
-    serde_path_to_error::deserialize(&e.detail).map_err(|err| MalformedEvent {
-        detail_type: e.detail_type.clone(),
-        id: e.id.clone().unwrap_or_default(),
-        field: format!("detail.{}", err.path()),
-        message: err.inner().to_string(),
-    })
-}
-
-/// Reads an event.
-pub fn parse(e: &EventBridgeEvent<Value>) -> Result<Parsed, MalformedEvent> {
-    if e.detail_type == "Scheduled Event" {
-        return Ok(Parsed::Schedule);
-    }
-    if e.source != SOURCE {
-        return Ok(Parsed::Ignored(format!("source {}", e.source)));
-    }
-    let event = match e.detail_type.as_str() {
-        "Opportunity Created" => PcEvent::OpportunityCreated(detail(e)?),
-        "Opportunity Updated" => PcEvent::OpportunityUpdated(detail(e)?),
-        "Opportunity Accepted" | "Opportunity Rejected" => match detail(e) {
-            Ok(d) => PcEvent::OpportunityReviewed {
-                detail: d,
-                accepted: e.detail_type == "Opportunity Accepted",
-            },
-            // No shape is documented: one acebridge cannot read is acknowledged, not failed (the
-            // Opportunity Updated that AWS sends with every change brings the same news).
-            Err(why) => {
-                return Ok(Parsed::Ignored(format!(
-                    "{} with an undocumented detail ({}: {})",
-                    e.detail_type, why.field, why.message
-                )));
-            }
-        },
-        "Engagement Invitation Created" => PcEvent::InvitationCreated(detail(e)?),
-        "Engagement Invitation Accepted" => PcEvent::InvitationAccepted(detail(e)?),
-        "Engagement Invitation Rejected" => PcEvent::InvitationRejected(detail(e)?),
-        "Engagement Invitation Expired" => PcEvent::InvitationExpired(detail(e)?),
-        "Engagement Created" | "Engagement Updated" => PcEvent::EngagementChanged(detail(e)?),
-        "Engagement Member Added"
-        | "Engagement Member Joined"
-        | "Engagement Resource Snapshot Created"
-        | "Resource Snapshot Created" => PcEvent::Engagement {
-            detail_type: e.detail_type.clone(),
-            catalog: detail::<CatalogOnly>(e)?.catalog,
-        },
-        other => return Ok(Parsed::Ignored(format!("detail-type {other}"))),
-    };
-    Ok(Parsed::Event(event))
-}
+pub use crate::partner_central::events::*;
 
 /// Why an event was not handled.
 #[derive(Debug, thiserror::Error)]
@@ -272,11 +33,21 @@ impl HandleError {
     pub fn retryable(&self) -> bool {
         matches!(self, HandleError::Port(e) if e.retryable)
     }
+
+    /// The error type the on-failure destination shows, so an operator sees at once whether a redrive
+    /// can help: `acebridge.MalformedEvent`, `acebridge.Retryable` or `acebridge.NotRetryable`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandleError::Malformed(_) => "acebridge.MalformedEvent",
+            HandleError::Port(p) if p.retryable => "acebridge.Retryable",
+            HandleError::Port(_) => "acebridge.NotRetryable",
+        }
+    }
 }
 
 /// Everything the handler works with.
 #[derive(Debug)]
-pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
+pub struct Context<'a, P, L, C, O, B = crate::guards::budget::Uncounted> {
     /// Partner Central.
     pub pc: &'a P,
     /// The sync ledger.
@@ -294,9 +65,9 @@ pub struct Context<'a, P, L, C, O, B = crate::budget::Uncounted> {
     /// How close to its expiry a pending referral raises `Referral Expiring`.
     pub expiring_within: chrono::Duration,
     /// The reconcile's share of the daily reads (`None`: no daily budget kept).
-    pub budget: Option<partner_central::Budgeted<'a, B>>,
+    pub budget: Option<reconcile::Budgeted<'a, B>>,
     /// The slow refresh of AWS's side after each reconcile (`None`: off).
-    pub refresh: Option<partner_central::Refresh>,
+    pub refresh: Option<reconcile::Refresh>,
     /// Where "now" comes from.
     pub clock: acebridge_clock::Clock,
 }
@@ -307,7 +78,7 @@ pub async fn handle<
     L: Ledger,
     C: Crm,
     O: Outcomes,
-    B: crate::budget::CallCounter,
+    B: crate::guards::budget::CallCounter,
 >(
     cx: &Context<'_, P, L, C, O, B>,
     e: &EventBridgeEvent<Value>,
@@ -319,7 +90,7 @@ pub async fn handle<
             return Ok(json!({ "ignored": why }));
         }
         Parsed::Schedule => {
-            let report = partner_central::reconcile_within(
+            let report = reconcile::reconcile_within(
                 cx.pc,
                 cx.ledger,
                 cx.crm,
@@ -365,7 +136,7 @@ pub async fn handle<
             // reconcile itself got through.
             let refreshed = match cx.refresh {
                 Some(pace) if !report.paused_for_budget && !report.stopped_early => Some(
-                    partner_central::refresh_aws_side(
+                    reconcile::refresh_aws_side(
                         cx.pc,
                         cx.ledger,
                         cx.crm,
@@ -385,7 +156,7 @@ pub async fn handle<
                 None
             } else {
                 Some(
-                    crate::engagements::reconcile_leads(
+                    engagements::reconcile_leads(
                         cx.pc,
                         cx.ledger,
                         cx.crm,
@@ -396,7 +167,7 @@ pub async fn handle<
                     .await?,
                 )
             };
-            let expiring = partner_central::expiring_referrals(
+            let expiring = invitations::expiring_referrals(
                 cx.pc,
                 cx.ledger,
                 cx.outcomes,
@@ -434,12 +205,13 @@ pub async fn handle<
         PcEvent::OpportunityCreated(d) | PcEvent::OpportunityUpdated(d) => {
             let id = d.opportunity.identifier;
             let synced =
-                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
+                opportunities::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
                     .await?;
             info!(opportunity = %id, outcome = ?synced, "opportunity synced");
             // CRM changes held while the opportunity could not take them go out now if it can.
             let released =
-                crate::outbound::release_held(pc, ledger, crm, catalog, &id, clock).await?;
+                crate::crm_side::outbound::release_held(pc, ledger, crm, catalog, &id, clock)
+                    .await?;
             json!({ "opportunity": id, "sync": synced, "released": released })
         }
         PcEvent::OpportunityReviewed { detail, accepted } => {
@@ -447,21 +219,22 @@ pub async fn handle<
             // and AWS's comments from GetOpportunity, and changes held during the review go out now.
             let id = detail.opportunity.identifier;
             let synced =
-                partner_central::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
+                opportunities::sync_opportunity(pc, ledger, crm, catalog, &id, &source, clock)
                     .await?;
             info!(opportunity = %id, accepted, outcome = ?synced, "AWS's review reached the CRM");
             let released =
-                crate::outbound::release_held(pc, ledger, crm, catalog, &id, clock).await?;
+                crate::crm_side::outbound::release_held(pc, ledger, crm, catalog, &id, clock)
+                    .await?;
             json!({ "opportunity": id, "reviewed": if accepted { "accepted" } else { "rejected" },
                 "sync": synced, "released": released })
         }
         PcEvent::InvitationCreated(d) => {
             let id = d.engagement_invitation.id;
-            let policies = partner_central::Policies {
+            let policies = invitations::Policies {
                 opportunities: cx.policy,
                 leads: cx.lead_policy,
             };
-            let handled = partner_central::handle_new_invitation(
+            let handled = invitations::handle_new_invitation(
                 pc, ledger, crm, policies, catalog, &id, &source, clock,
             )
             .await?;
@@ -482,17 +255,16 @@ pub async fn handle<
         | PcEvent::InvitationExpired(d) => {
             let id = d.engagement_invitation.id;
             let (synced, invitation) =
-                partner_central::sync_invitation(pc, ledger, crm, catalog, &id, &source, clock)
-                    .await?;
+                invitations::sync_invitation(pc, ledger, crm, catalog, &id, &source, clock).await?;
             // A lead accepted elsewhere (the Partner Central console): its lead reaches the CRM too.
             let lead = match &invitation {
                 Some(i)
-                    if crate::engagements::is_lead(i)
+                    if engagements::is_lead(i)
                         && i.status.value().is_some_and(|s| s.as_api() == "ACCEPTED") =>
                 {
                     match i.engagement_id.value() {
                         Some(e) => Some(
-                            crate::engagements::sync_lead(
+                            engagements::sync_lead(
                                 pc,
                                 ledger,
                                 crm,
@@ -512,10 +284,8 @@ pub async fn handle<
             json!({ "invitation": id, "sync": synced, "lead": lead })
         }
         PcEvent::EngagementChanged(d) => {
-            match crate::engagements::on_engagement_event(
-                pc, ledger, crm, catalog, &d, &source, clock,
-            )
-            .await?
+            match engagements::on_engagement_event(pc, ledger, crm, catalog, &d, &source, clock)
+                .await?
             {
                 Some(synced) => json!({ "engagement": d.engagement.engagement_id, "lead": synced }),
                 None => json!({ "engagement": d.engagement.engagement_id,

@@ -7,9 +7,9 @@ mod common;
 use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger, TTL_ATTRIBUTE};
 use acebridge_sync::forget::{FileAction, Subject, forget};
-use acebridge_sync::ledger::{Ledger, RecordKey};
-use acebridge_sync::record::RecordKind;
-use acebridge_sync::store::ObjectStore;
+use acebridge_sync::model::record::RecordKind;
+use acebridge_sync::ports::ledger::{Ledger, RecordKey};
+use acebridge_sync::ports::store::ObjectStore;
 use common::{opportunity_file, sample_opportunity, stack};
 use serde_json::{Value, json};
 
@@ -92,7 +92,7 @@ async fn closed_records_expire_after_the_retention_period_and_open_ones_never() 
 /// - the HubSpot replay cache: a signature is refused until its window ends and taken again after it.
 #[tokio::test]
 async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_one_loses_it() {
-    use acebridge_sync::budget::{Call, CallCounter};
+    use acebridge_sync::guards::budget::{Call, CallCounter};
     use chrono::TimeZone;
     let t0 = chrono::Utc
         .with_ymd_and_hms(2027, 12, 31, 23, 30, 0)
@@ -104,7 +104,8 @@ async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_on
     let (ledger_table, crm_table) = (s.ledger_table.clone(), s.crm_table.clone());
     s.ledger = DynamoLedger::new(ddb.clone(), &ledger_table).with_retention(Some(retention));
     s.crm = DynamoCrmStore::new(ddb.clone(), &crm_table).with_retention(Some(retention));
-    s.config = acebridge_sync::ingest::IngestConfig::new(Catalog::Sandbox, clock.clock());
+    s.config =
+        acebridge_sync::s3_exchange::ingest::IngestConfig::new(Catalog::Sandbox, clock.clock());
     let ttl =
         |i: Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
             i.unwrap()
@@ -112,15 +113,8 @@ async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_on
                 .map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
         };
     let lead_file = |status: &str, modified: &str| {
-        let path = format!(
-            "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut file: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut file = common::sample_lead_file("L9200001");
         let l = &mut file["leads"][0];
-        l["apnCrmUniqueIdentifier"] = json!("L9200001");
-        l.as_object_mut().unwrap().remove("partnerCrmLeadId");
         l["status"] = json!(status);
         l["lastModifiedDate"] = json!(modified);
         serde_json::to_vec(&file).unwrap()
@@ -226,7 +220,7 @@ async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_on
     }
 
     // A settle hold: a day after it ends, if nothing removed it first.
-    use acebridge_sync::ledger::SettleHold;
+    use acebridge_sync::ports::ledger::SettleHold;
     let until = clock.now() + chrono::Duration::seconds(90);
     s.ledger
         .save_holds(
@@ -246,7 +240,7 @@ async fn every_kind_of_record_gets_its_lifetime_from_the_clock_and_a_reopened_on
         ttl(item(
             &s,
             &ledger_table,
-            &acebridge_sync::ledger::hold_key(Catalog::Sandbox, "crm-O9200001")
+            &acebridge_sync::ports::ledger::hold_key(Catalog::Sandbox, "crm-O9200001")
         )
         .await),
         Some((until + chrono::Duration::days(1)).timestamp())
@@ -360,7 +354,7 @@ async fn forget_erases_one_customer_everywhere_and_keeps_the_others() {
     assert!(done.old_versions >= 1, "{done:?}");
 
     // The store: gone; the other customer stays.
-    use acebridge_sync::crm::Crm;
+    use acebridge_sync::ports::crm::Crm;
     assert!(
         s.crm
             .get(RecordKind::Opportunity, "crm-O9100001")

@@ -1,7 +1,7 @@
 //! The example events shipped for `cargo lambda invoke` parse as the functions parse them.
 #![allow(clippy::unwrap_used)]
 
-use acebridge_sync::ingest::notified_objects;
+use acebridge_sync::s3_exchange::ingest::notified_objects;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::S3Event;
 
@@ -52,7 +52,7 @@ fn the_scheduled_event_parses() {
 
 #[test]
 fn the_crm_outbound_examples_parse_as_the_queue_handler_reads_them() {
-    use acebridge_sync::crm_queue::{CrmEvent, parse};
+    use acebridge_sync::crm_side::crm_queue::{CrmEvent, parse};
     use aws_lambda_events::sqs::SqsEvent;
     for (name, changed) in [
         ("opportunity-changed", true),

@@ -11,11 +11,11 @@ mod common;
 
 use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
-use acebridge_sync::crm::{Crm, CrmRecord, Upsert};
-use acebridge_sync::error::PortError;
-use acebridge_sync::ingest::{self, FileOutcome};
-use acebridge_sync::ledger::{AwsResult, Ledger, RecordKey, RecordStatus};
-use acebridge_sync::record::{RecordKind, SyncRecord};
+use acebridge_sync::model::record::{RecordKind, SyncRecord};
+use acebridge_sync::ports::crm::{Crm, CrmRecord, Upsert};
+use acebridge_sync::ports::error::PortError;
+use acebridge_sync::ports::ledger::{AwsResult, Ledger, RecordKey, RecordStatus};
+use acebridge_sync::s3_exchange::ingest::{self, FileOutcome};
 use chrono::{DateTime, Utc};
 use common::{opportunity_file, sample_opportunity, stack};
 use serde_json::json;
@@ -274,8 +274,8 @@ async fn moto_unavailable_mid_batch_then_back_loses_nothing_and_duplicates_nothi
 mod partner_central {
     use super::*;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
-    use acebridge_sync::outbound::{OpportunityChanged, Pushed, push_opportunity};
-    use acebridge_sync::policy::InvitationPolicy;
+    use acebridge_sync::crm_side::outbound::{OpportunityChanged, Pushed, push_opportunity};
+    use acebridge_sync::model::policy::InvitationPolicy;
     use common::{api_opportunity, pc_stack_as, signing_as};
     use serde_json::Value;
     use std::time::Duration;
@@ -371,7 +371,7 @@ mod partner_central {
     #[tokio::test]
     async fn a_deadline_in_the_middle_of_a_crm_push_then_redelivery_creates_each_opportunity_once()
     {
-        use acebridge_sync::crm_queue::handle_batch;
+        use acebridge_sync::crm_side::crm_queue::handle_batch;
         let s = pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
         let messages: Vec<(String, String)> = (1..=3)
             .map(|i| {
@@ -418,7 +418,7 @@ mod partner_central {
 /// the entry is read again, the other writer's change kept, and a newer version's claim left alone.
 #[tokio::test]
 async fn an_entry_changed_between_claim_and_finish_is_read_again_and_nothing_is_overwritten() {
-    use acebridge_sync::ledger::{self, Claim, Version};
+    use acebridge_sync::ports::ledger::{self, Claim, Version};
     let s = stack().await;
     let key = RecordKey::ace(RecordKind::Opportunity, Catalog::Sandbox, "O9900001");
     let now = acebridge_clock::TestClock::suite().now();

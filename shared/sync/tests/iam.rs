@@ -13,10 +13,10 @@ use acebridge_sync::adapters::config::s3_client;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::eventbridge::EventBus;
 use acebridge_sync::adapters::s3::S3Bucket;
-use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
 use acebridge_sync::local;
-use acebridge_sync::scanner::{self, ScanConfig};
-use acebridge_sync::store::ObjectStore;
+use acebridge_sync::ports::store::ObjectStore;
+use acebridge_sync::s3_exchange::ingest::{self, FileOutcome, IngestConfig};
+use acebridge_sync::s3_exchange::scanner::{self, ScanConfig};
 use common::{refused, rendered_roles, signing_as, through_gate, unique};
 
 /// A partner id no other test uses, so its ACE bucket name (`ace-apn-<id>-beta-us-west-2`) is its own.
@@ -294,7 +294,7 @@ async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_an
     let ledger = DynamoLedger::new(aws_sdk_dynamodb::Client::new(&east_gated), ledger_table);
     let api: acebridge_mapping::api::ApiOpportunity =
         serde_json::from_value(common::api_opportunity("Over S3, within the role")).unwrap();
-    let change = acebridge_sync::outbound::OpportunityChanged {
+    let change = acebridge_sync::crm_side::outbound::OpportunityChanged {
         crm_id: "OP-IAM-1".into(),
         opportunity: serde_json::to_value(api.to_canonical().unwrap()).unwrap(),
         solutions: vec![],
@@ -302,7 +302,7 @@ async fn crm_outbound_uploads_inbound_files_within_its_role_under_the_ace_key_an
         marketplace: Default::default(),
         submit: None,
     };
-    let up = acebridge_sync::outbound_s3::upload(
+    let up = acebridge_sync::s3_exchange::outbound_s3::upload(
         &ace,
         &ledger,
         &acebridge_mapping::PartnerId::parse(&partner).unwrap(),

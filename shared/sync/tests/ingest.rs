@@ -4,10 +4,10 @@
 mod common;
 
 use acebridge_mapping::Catalog;
-use acebridge_sync::crm::Crm;
-use acebridge_sync::ingest::{FileOutcome, error_report_key};
-use acebridge_sync::ledger::{FileStatus, Ledger, RecordKey, RecordStatus};
-use acebridge_sync::record::{RecordKind, SyncRecord};
+use acebridge_sync::model::record::{RecordKind, SyncRecord};
+use acebridge_sync::ports::crm::Crm;
+use acebridge_sync::ports::ledger::{FileStatus, Ledger, RecordKey, RecordStatus};
+use acebridge_sync::s3_exchange::ingest::{FileOutcome, error_report_key};
 use common::{opportunity_file, sample_opportunity, stack};
 use serde_json::json;
 
@@ -33,7 +33,7 @@ fn referral(id: &str, modified: &str, masked: bool) -> serde_json::Value {
     r
 }
 
-fn processed(outcome: &FileOutcome) -> &acebridge_sync::ledger::FileCounts {
+fn processed(outcome: &FileOutcome) -> &acebridge_sync::ports::ledger::FileCounts {
     match outcome {
         FileOutcome::Processed(c) => c,
         other => panic!("expected processed, got {other:?}"),
@@ -443,7 +443,7 @@ async fn a_create_result_stores_the_id_aws_assigned_on_the_crm_record_and_moves_
         .await
         .unwrap();
     let pending = RecordKey::crm(RecordKind::Opportunity, Catalog::Sandbox, "OP-NEW");
-    let mut entry = acebridge_sync::ledger::LedgerEntry::new(
+    let mut entry = acebridge_sync::ports::ledger::LedgerEntry::new(
         pending.clone(),
         acebridge_clock::TestClock::suite().now(),
     );
@@ -524,7 +524,7 @@ async fn concurrent_deliveries_of_two_versions_end_at_the_newer_one() {
 
 #[tokio::test]
 async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_put_back() {
-    use acebridge_sync::replay::{ReplayError, replay};
+    use acebridge_sync::s3_exchange::replay::{ReplayError, replay};
     let s = stack().await;
     let mut bad = referral("O9000008", "2026-11-20T10:00:00.000Z", false);
     bad["targetCloseDate"] = json!("2026-02-30");

@@ -5,10 +5,10 @@
 mod common;
 
 use acebridge_mapping::{Field, Lead};
-use acebridge_sync::crm_queue;
-use acebridge_sync::engagements::{self, LeadChanged, LeadPushed};
-use acebridge_sync::policy::InvitationPolicy;
-use acebridge_sync::record::RecordKind;
+use acebridge_sync::crm_side::crm_queue;
+use acebridge_sync::model::policy::InvitationPolicy;
+use acebridge_sync::model::record::RecordKind;
+use acebridge_sync::partner_central::engagements::{self, LeadChanged, LeadPushed};
 use common::{PcStack, pc_stack};
 use serde_json::{Value, json};
 
@@ -136,7 +136,8 @@ async fn lead_policies_accept_and_reject_once_apart_from_the_opportunity_policy(
     assert_eq!(calls(&s, "AcceptEngagementInvitation"), 1);
 
     // Leads rejected by policy with a reason in the model's shape.
-    let reason = acebridge_sync::policy::RejectionReason::parse("Unable to support").unwrap();
+    let reason =
+        acebridge_sync::model::policy::RejectionReason::parse("Unable to support").unwrap();
     let mut r = stack(InvitationPolicy::Reject(reason), InvitationPolicy::Accept).await;
     let id = r.invite(&lead_spec());
     let created = r.emulator.events().last().cloned().unwrap();
@@ -409,14 +410,8 @@ async fn s3_lead(s: &PcStack, lmd: &str) -> String {
 
 /// [`s3_lead`]'s record applied, whatever becomes of it.
 async fn apply_s3_lead(s: &PcStack, lmd: &str) -> acebridge_sync::apply::Applied {
-    let path = format!(
-        "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut file = common::sample_lead_file("L1234567");
     let l = &mut file["leads"][0];
-    l["apnCrmUniqueIdentifier"] = json!("L1234567");
-    l.as_object_mut().unwrap().remove("partnerCrmLeadId");
     l["company"] = json!("EXAMPLE LEAD CORP.");
     l["email"] = json!("Data.Lead@lead.example.com");
     l["lastModifiedDate"] = json!(lmd);
@@ -426,7 +421,7 @@ async fn apply_s3_lead(s: &PcStack, lmd: &str) -> acebridge_sync::apply::Applied
         panic!("a lead file")
     };
     let lead = f.records[0].as_ref().unwrap().to_canonical().unwrap();
-    let record = acebridge_sync::record::SyncRecord::from(lead);
+    let record = acebridge_sync::model::record::SyncRecord::from(lead);
     acebridge_sync::apply::apply_record(
         &s.ledger,
         &s.crm,
@@ -441,7 +436,7 @@ async fn apply_s3_lead(s: &PcStack, lmd: &str) -> acebridge_sync::apply::Applied
     .unwrap()
 }
 
-async fn crm_leads(s: &PcStack) -> Vec<acebridge_sync::crm::CrmRecord> {
+async fn crm_leads(s: &PcStack) -> Vec<acebridge_sync::ports::crm::CrmRecord> {
     s.crm
         .all()
         .await
@@ -470,12 +465,12 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
     );
     // Both AWS ids lead to the one record.
     for ace in ["L1234567", engagement.as_str()] {
-        let key = acebridge_sync::ledger::RecordKey::ace(
+        let key = acebridge_sync::ports::ledger::RecordKey::ace(
             RecordKind::Lead,
             acebridge_mapping::Catalog::Sandbox,
             ace,
         );
-        let entry = acebridge_sync::ledger::Ledger::get(&s.ledger, &key)
+        let entry = acebridge_sync::ports::ledger::Ledger::get(&s.ledger, &key)
             .await
             .unwrap()
             .unwrap();
@@ -494,15 +489,8 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
 
     // Two S3 leads are AWS's two leads, even with the same contact: never merged.
     let other = {
-        let path = format!(
-            "{}/../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut file: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut file = common::sample_lead_file("L7654321");
         let l = &mut file["leads"][0];
-        l["apnCrmUniqueIdentifier"] = json!("L7654321");
-        l.as_object_mut().unwrap().remove("partnerCrmLeadId");
         l["company"] = json!("Example Lead Corp");
         l["email"] = json!("data.lead@lead.example.com");
         file
@@ -512,7 +500,7 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
     else {
         panic!()
     };
-    let record = acebridge_sync::record::SyncRecord::from(
+    let record = acebridge_sync::model::record::SyncRecord::from(
         f.records[0].as_ref().unwrap().to_canonical().unwrap(),
     );
     acebridge_sync::apply::apply_record(
@@ -532,12 +520,12 @@ async fn an_s3_lead_and_the_same_lead_over_the_api_end_as_one_crm_lead_in_either
 
 /// The CRM id the ledger links AWS lead id `ace` to.
 async fn linked_to(s: &PcStack, ace: &str) -> Option<String> {
-    let key = acebridge_sync::ledger::RecordKey::ace(
+    let key = acebridge_sync::ports::ledger::RecordKey::ace(
         RecordKind::Lead,
         acebridge_mapping::Catalog::Sandbox,
         ace,
     );
-    acebridge_sync::ledger::Ledger::get(&s.ledger, &key)
+    acebridge_sync::ports::ledger::Ledger::get(&s.ledger, &key)
         .await
         .unwrap()
         .and_then(|e| e.crm_id)

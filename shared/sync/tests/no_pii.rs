@@ -6,8 +6,8 @@
 mod common;
 
 use acebridge_mapping::Catalog;
-use acebridge_sync::outbound::{OpportunityChanged, push_opportunity};
-use acebridge_sync::policy::InvitationPolicy;
+use acebridge_sync::crm_side::outbound::{OpportunityChanged, push_opportunity};
+use acebridge_sync::model::policy::InvitationPolicy;
 use acebridge_sync::telemetry::CapturedLogs;
 use serde_json::{Value, json};
 
@@ -139,10 +139,12 @@ async fn flows() {
     .await;
     s.land_and_ingest("opportunity-outbound/f.json", b"[1]")
         .await;
-    acebridge_sync::scanner::scan(
+    acebridge_sync::s3_exchange::scanner::scan(
         &s.ace,
         &s.landing,
-        &acebridge_sync::scanner::ScanConfig::new(acebridge_clock::TestClock::suite().clock()),
+        &acebridge_sync::s3_exchange::scanner::ScanConfig::new(
+            acebridge_clock::TestClock::suite().clock(),
+        ),
         || true,
     )
     .await;

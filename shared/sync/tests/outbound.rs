@@ -5,13 +5,14 @@
 mod common;
 
 use acebridge_mapping::Catalog;
-use acebridge_sync::crm::Crm;
-use acebridge_sync::outbound::{
-    OpportunityChanged, Pushed, ReferralDecision, create_token, decide_referral, push_opportunity,
+use acebridge_sync::crm_side::outbound::{
+    OpportunityChanged, Pushed, ReferralDecision, create_token, push_opportunity,
 };
+use acebridge_sync::model::policy::InvitationPolicy;
+use acebridge_sync::model::record::{RecordKind, SyncRecord};
+use acebridge_sync::operations::decide_referral;
 use acebridge_sync::partner_central::{PartnerCentral, Submission};
-use acebridge_sync::policy::InvitationPolicy;
-use acebridge_sync::record::{RecordKind, SyncRecord};
+use acebridge_sync::ports::crm::Crm;
 use common::{PcStack, api_opportunity, referral, refused};
 use serde_json::{Value, json};
 
@@ -78,6 +79,20 @@ fn opportunities(s: &PcStack, crm_id: &str) -> Vec<Value> {
         .collect()
 }
 
+/// crm-outbound's push of change `c` on the stack `s`, on the suite's clock.
+async fn push(s: &PcStack, c: &OpportunityChanged) -> Pushed {
+    push_opportunity(
+        &s.pc,
+        &s.ledger,
+        &s.crm,
+        Catalog::Sandbox,
+        c,
+        &acebridge_clock::TestClock::suite().clock(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity() {
     let s = stack().await;
@@ -100,16 +115,7 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
             .unwrap()
             .unwrap();
     // Lambda retries it: same token, same body → the same opportunity, then associate and submit.
-    let retried = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let retried = push(&s, &c).await;
     assert_eq!(
         retried,
         Pushed::Created {
@@ -119,16 +125,7 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
         }
     );
     // And once more (a duplicate event): the ledger knows the id; nothing is created.
-    let again = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let again = push(&s, &c).await;
     assert!(
         matches!(again, Pushed::Unchanged { .. } | Pushed::Held { .. }),
         "{again:?}"
@@ -155,16 +152,7 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
     let s = stack().await;
     let crm_opp = crm_opportunity("Race");
     let c = change("OP-7", crm_opp.clone());
-    let Pushed::Created { id, .. } = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap() else {
+    let Pushed::Created { id, .. } = push(&s, &c).await else {
         panic!()
     };
     // The CRM moves the stage; AWS edits the next steps right after acebridge read the record.
@@ -175,16 +163,7 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
         id.clone(),
         json!({ "LifeCycle": { "NextSteps": "AWS: schedule the architecture review" } }),
     ));
-    let pushed = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change("OP-7", moved),
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let pushed = push(&s, &change("OP-7", moved)).await;
     assert!(matches!(pushed, Pushed::Updated { .. }), "{pushed:?}");
     let o = s.emulator.state().opportunity("Sandbox", &id).unwrap();
     assert_eq!(o["LifeCycle"]["Stage"], json!("Technical Validation"));
@@ -212,31 +191,13 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
         id,
         submitted: true,
         ..
-    } = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap()
+    } = push(&s, &c).await
     else {
         panic!()
     };
     let mut moved = crm_opp.clone();
     moved["life_cycle"]["stage"] = json!("Business Validation");
-    let pushed = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change("OP-9", moved),
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let pushed = push(&s, &change("OP-9", moved)).await;
     let Pushed::Held { reason, .. } = pushed else {
         panic!("{pushed:?}")
     };
@@ -292,19 +253,19 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
         o["Id"] = json!(id);
         o["PartnerOpportunityIdentifier"] = json!(format!("OP-B{i:02}"));
         s.seed(vec![o]);
-        let target = acebridge_sync::ledger::ResultTarget {
+        let target = acebridge_sync::ports::ledger::ResultTarget {
             kind: RecordKind::Opportunity,
             catalog: Catalog::Sandbox,
             ace_id: Some(&id),
             crm_id: Some(&format!("OP-B{i:02}")),
         };
-        let shared = acebridge_sync::ledger::AwsResult {
+        let shared = acebridge_sync::ports::ledger::AwsResult {
             success: true,
             errors: vec![],
             source: "test".into(),
             at: acebridge_clock::TestClock::suite().now(),
         };
-        acebridge_sync::ledger::attach_result(
+        acebridge_sync::ports::ledger::attach_result(
             &s.ledger,
             target,
             shared,
@@ -392,7 +353,7 @@ async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
 
 #[tokio::test]
 async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the_owner_acl() {
-    use acebridge_sync::store::{ObjectStore, list_all};
+    use acebridge_sync::ports::store::{ObjectStore, list_all};
     let s = common::stack().await;
     let ace = acebridge_sync::adapters::s3::S3Bucket::new(s.ace.client().clone(), s.ace.bucket())
         .with_owner_full_control();
@@ -411,7 +372,7 @@ async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the
         reason: Some("Customer problem unclear".into()),
     };
     let partner = acebridge_mapping::PartnerId::parse("1588143").unwrap();
-    let up = acebridge_sync::outbound_s3::upload(
+    let up = acebridge_sync::s3_exchange::outbound_s3::upload(
         &ace,
         &s.ledger,
         &partner,
@@ -494,7 +455,7 @@ async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the
 #[tokio::test]
 async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_the_dead_letter_queue()
  {
-    use acebridge_sync::crm_queue::handle_batch;
+    use acebridge_sync::crm_side::crm_queue::handle_batch;
     let s = stack().await;
     let mut changed = common::crm_opportunity_changed(
         "1",
@@ -533,7 +494,7 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
 
 #[tokio::test]
 async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_lost() {
-    use acebridge_sync::crm_queue::handle_batch;
+    use acebridge_sync::crm_side::crm_queue::handle_batch;
     let s = stack().await;
     // 10 opportunities AWS already has (shared earlier), each edited ten times in a burst; the bursts
     // interleave and reach the queue out of order. Every edit names only what it changed.
@@ -542,16 +503,7 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
         let crm_id = format!("OP-C{i}");
         let opp = crm_opportunity(&format!("Record {i}"));
         in_crm(&s, &crm_id, &opp).await;
-        push_opportunity(
-            &s.pc,
-            &s.ledger,
-            &s.crm,
-            Catalog::Sandbox,
-            &change(&crm_id, opp),
-            &acebridge_clock::TestClock::suite().clock(),
-        )
-        .await
-        .unwrap();
+        push(&s, &change(&crm_id, opp)).await;
     }
     let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity", "CreateOpportunity"]);
     let before = writes(&s);
@@ -590,20 +542,11 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
 
 #[tokio::test]
 async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back() {
-    use acebridge_sync::crm_queue::handle_batch;
+    use acebridge_sync::crm_side::crm_queue::handle_batch;
     let s = stack().await;
     let opp = crm_opportunity("Record");
     in_crm(&s, "OP-LATE", &opp).await;
-    push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change("OP-LATE", opp),
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    push(&s, &change("OP-LATE", opp)).await;
     // The seller renames the record twice. The first change also sets the next steps; its message
     // failed once, so SQS brings it back after the second change was written.
     let older = common::crm_opportunity_changed(
@@ -646,16 +589,7 @@ async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
     incomplete["project"]["title"] = Value::Null;
     incomplete["customer"]["company_name"] = Value::Null;
     in_crm(&s, "OP-BAD", &crm_opportunity("In the CRM")).await;
-    let pushed = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change("OP-BAD", incomplete),
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let pushed = push(&s, &change("OP-BAD", incomplete)).await;
     let Pushed::Refused { errors } = pushed else {
         panic!("{pushed:?}")
     };
@@ -812,7 +746,7 @@ async fn a_late_write_never_brings_the_next_one_under_the_quota() {
 async fn submit_with_tasks(
     crm_id: &str,
     failures: &[(&str, &str)],
-) -> (PcStack, Pushed, acebridge_sync::ledger::AwsResult) {
+) -> (PcStack, Pushed, acebridge_sync::ports::ledger::AwsResult) {
     let s = stack().await;
     s.slow_tasks(failures);
     let crm_opp = crm_opportunity(crm_id);
@@ -822,16 +756,7 @@ async fn submit_with_tasks(
         involvement_type: "Co-Sell".into(),
         visibility: Some("Full".into()),
     });
-    let pushed = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let pushed = push(&s, &c).await;
     let rec = s
         .crm
         .get(RecordKind::Opportunity, crm_id)
@@ -908,16 +833,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
     in_crm(&s, "OP-2026", &opp).await;
     let mut c = change("OP-2026", opp);
     c.marketplace.aws_marketplace_offer_sets = vec![offer_set.to_string()];
-    push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &c,
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    push(&s, &c).await;
     let stored = opportunities(&s, "OP-2026");
     assert_eq!(stored.len(), 1, "{stored:?}");
     let o = &stored[0];
@@ -944,16 +860,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
         .calls
         .get("CreateOpportunity")
         .copied();
-    let refused = push_opportunity(
-        &s.pc,
-        &s.ledger,
-        &s.crm,
-        Catalog::Sandbox,
-        &change("OP-2027", too_long),
-        &acebridge_clock::TestClock::suite().clock(),
-    )
-    .await
-    .unwrap();
+    let refused = push(&s, &change("OP-2027", too_long)).await;
     assert!(
         format!("{refused:?}").contains("VALUE_OUT_OF_RANGE"),
         "{refused:?}"
@@ -1020,16 +927,7 @@ async fn known_to_aws(s: &PcStack, crm_ids: &[&str]) {
     for crm_id in crm_ids {
         let opp = crm_opportunity(&format!("Record {crm_id}"));
         in_crm(s, crm_id, &opp).await;
-        push_opportunity(
-            &s.pc,
-            &s.ledger,
-            &s.crm,
-            Catalog::Sandbox,
-            &change(crm_id, opp),
-            &acebridge_clock::TestClock::suite().clock(),
-        )
-        .await
-        .unwrap();
+        push(s, &change(crm_id, opp)).await;
     }
 }
 
@@ -1161,7 +1059,7 @@ async fn in_one_write(
     crm_id: &str,
     (title, steps): (&str, &str),
 ) {
-    let response = acebridge_sync::crm_queue::handle_sqs_event(
+    let response = acebridge_sync::crm_side::crm_queue::handle_sqs_event(
         &s.outbound_cx(),
         batch,
         Some(&q.queue),
@@ -1184,7 +1082,7 @@ async fn in_one_write(
 #[tokio::test]
 async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_with_the_rest_of_its_burst()
  {
-    use acebridge_sync::crm_queue::{HOLDS, handle_sqs_event};
+    use acebridge_sync::crm_side::crm_queue::{HOLDS, handle_sqs_event};
     let (s, q) = records_and_their_queue(&["OP-H1", "OP-H2"]).await;
     let send = |crm_id, opportunity, at| q.send(crm_id, opportunity, at);
     const SETTLE: i32 = 4;
@@ -1268,7 +1166,7 @@ async fn a_record_still_being_edited_is_held_at_most_holds_times_and_written_wit
 #[tokio::test]
 async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_in_the_same_write()
 {
-    use acebridge_sync::crm_queue::handle_sqs_event;
+    use acebridge_sync::crm_side::crm_queue::handle_sqs_event;
     let crm_id = "OP-J1";
     let (s, q) = records_and_their_queue(&[crm_id]).await;
     let send = |opportunity, at| q.send(crm_id, opportunity, at);
@@ -1328,7 +1226,7 @@ async fn a_change_arriving_while_its_record_is_held_joins_the_hold_and_goes_out_
 #[tokio::test]
 async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_go_out_in_one_write()
  {
-    use acebridge_sync::crm_queue::handle_sqs_event;
+    use acebridge_sync::crm_side::crm_queue::handle_sqs_event;
     let crm_id = "OP-S1";
     let (s, q) = records_and_their_queue(&[crm_id]).await;
     const SETTLE: i32 = 4;
@@ -1377,7 +1275,7 @@ async fn a_change_back_from_its_hold_without_the_others_waits_for_them_and_they_
 async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_calling_aws() {
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
-    use acebridge_sync::crm_queue::handle_batch;
+    use acebridge_sync::crm_side::crm_queue::handle_batch;
     let mut s = stack().await;
     let records = ["OP-B0", "OP-B1", "OP-B2", "OP-B3", "OP-B4"];
     known_to_aws(&s, &records).await;

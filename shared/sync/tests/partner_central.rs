@@ -5,11 +5,11 @@
 mod common;
 
 use acebridge_mapping::Catalog;
-use acebridge_sync::ledger::{Ledger, RecordKey};
+use acebridge_sync::model::policy::InvitationPolicy;
+use acebridge_sync::model::record::RecordKind;
 use acebridge_sync::partner_central::{self, PartnerCentral, accept_token};
 use acebridge_sync::pc_events::{Parsed, PcEvent, parse};
-use acebridge_sync::policy::InvitationPolicy;
-use acebridge_sync::record::RecordKind;
+use acebridge_sync::ports::ledger::{Ledger, RecordKey};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use common::{api_opportunity, pc_stack, referral};
 use serde_json::{Value, json};
@@ -224,12 +224,12 @@ async fn a_retried_accept_creates_one_opportunity() {
             .unwrap();
     // The same ClientToken answers the same task (as it is by then), never a second one.
     assert_eq!(first.task_id, again.task_id);
-    let done = acebridge_sync::tasks::follow(
+    let done = acebridge_sync::partner_central::tasks::follow(
         &s.pc,
         Catalog::Sandbox,
-        acebridge_sync::tasks::TaskKind::AcceptInvitation,
+        acebridge_sync::partner_central::TaskKind::AcceptInvitation,
         again,
-        acebridge_sync::tasks::Follow::default(),
+        acebridge_sync::partner_central::tasks::Follow::default(),
     )
     .await
     .unwrap();
@@ -398,7 +398,7 @@ async fn apply_s3_opportunity(
         &s.ledger,
         &s.crm,
         Catalog::Sandbox,
-        &acebridge_sync::record::SyncRecord::from(opportunity),
+        &acebridge_sync::model::record::SyncRecord::from(opportunity),
         "opportunity-outbound/both_channels.json",
         &s.clock.clock(),
         acebridge_sync::metrics::Channel::S3,
@@ -567,7 +567,7 @@ async fn in_the_steady_state_a_reconcile_reads_only_pages() {
 
 #[tokio::test]
 async fn a_change_of_aws_s_side_whose_event_was_lost_reaches_the_crm_by_the_slow_refresh() {
-    use acebridge_sync::budget::Uncounted;
+    use acebridge_sync::guards::budget::Uncounted;
     use acebridge_sync::partner_central::{Budgeted, Refresh, refresh_aws_side};
     let mut s = pc_stack(InvitationPolicy::Manual).await;
     let mut approved = drafts(3);
@@ -632,7 +632,7 @@ async fn a_change_of_aws_s_side_whose_event_was_lost_reaches_the_crm_by_the_slow
 async fn a_backfill_larger_than_a_day_s_reads_goes_on_across_days_and_never_starves_live_events() {
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
-    use acebridge_sync::budget::DailyBudget;
+    use acebridge_sync::guards::budget::DailyBudget;
     use acebridge_sync::partner_central::Budgeted;
     use chrono::TimeZone;
     // 300 opportunities, or `BACKFILL_OPPORTUNITIES` for a run at a larger scale by hand (docs/performance.md):
@@ -929,7 +929,8 @@ async fn an_opportunity_and_a_lead_invitation_warn_once_before_expiry_then_lapse
         })
         .collect();
     let out =
-        acebridge_sync::crm_queue::handle_batch(&s.outbound_cx_as(&outbound), &decisions).await;
+        acebridge_sync::crm_side::crm_queue::handle_batch(&s.outbound_cx_as(&outbound), &decisions)
+            .await;
     assert!(out.retry.is_empty(), "{out:?}");
     for (_, result) in &out.results {
         let refused = result["refused"].as_str().unwrap_or_default();
@@ -973,6 +974,40 @@ async fn an_accept_in_progress_is_followed_to_complete_and_the_crm_gets_the_oppo
     assert_eq!(rec.summary.status.as_deref(), Some("ACCEPTED"));
     let opp = s.record(RecordKind::Opportunity, &opportunity).await;
     assert_eq!(opp.summary.title.as_deref(), Some("Slow accept"));
+}
+
+/// The operations a person starts (issue 31; `acebridge pending` and `acebridge show` call them):
+/// the referrals waiting for a decision, soonest to expire first, and the records whose last sync failed
+/// (here a failed accept), each with AWS's reason.
+#[tokio::test]
+async fn the_operations_list_waiting_referrals_soonest_first_and_failed_syncs_with_their_reason() {
+    use acebridge_sync::operations::{needs_attention, pending_invitations};
+    let mut s = pc_stack(InvitationPolicy::Manual).await;
+    let soon = acebridge_clock::TestClock::suite().now() + chrono::Duration::days(2);
+    let mut first = referral("Expires soon", "US", "100");
+    first["Invitation"]["ExpirationDate"] = json!(soon.to_rfc3339());
+    let later = s.invite(&referral("Expires later", "US", "100"));
+    let first = s.invite(&first);
+    let waiting = pending_invitations(&s.pc, Catalog::Sandbox).await.unwrap();
+    let ids: Vec<&str> = waiting.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, vec![first.as_str(), later.as_str()]);
+    assert_eq!(waiting[0].title.as_deref(), Some("Expires soon"));
+    assert!(needs_attention(&s.ledger).await.unwrap().is_empty());
+
+    // An accept AWS fails: the referral needs attention, with AWS's reason.
+    s.skip_events();
+    s.policy = InvitationPolicy::Accept;
+    s.slow_tasks(&[(
+        "InvitationAccessDenied",
+        "the invitation cannot be accepted",
+    )]);
+    let failing = s.invite(&referral("Failing accept", "US", "5000"));
+    s.deliver().await;
+    let attention = needs_attention(&s.ledger).await.unwrap();
+    assert_eq!(attention.len(), 1, "{attention:?}");
+    assert_eq!(attention[0].ace_id.as_deref(), Some(failing.as_str()));
+    let why = &attention[0].aws_result.as_ref().unwrap().errors[0];
+    assert!(why.contains("InvitationAccessDenied"), "{why}");
 }
 
 #[tokio::test]

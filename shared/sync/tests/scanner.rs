@@ -3,8 +3,8 @@
 
 mod common;
 
-use acebridge_sync::scanner::{self, Landed, OUTBOUND_PREFIXES, ScanConfig};
-use acebridge_sync::store::{ObjectStore, list_all};
+use acebridge_sync::ports::store::{ObjectStore, list_all};
+use acebridge_sync::s3_exchange::scanner::{self, Landed, OUTBOUND_PREFIXES, ScanConfig};
 use common::stack;
 use futures_util::stream::{self, StreamExt};
 

@@ -193,7 +193,7 @@ impl Target {
             }
             Target::CrmQueueMessage => {
                 if let Ok(s) = std::str::from_utf8(input) {
-                    let _ = acebridge_sync::crm_queue::parse(s);
+                    let _ = acebridge_sync::crm_side::crm_queue::parse(s);
                 }
             }
             Target::SalesforceEvent => {
@@ -415,9 +415,9 @@ fn text(s: &str) {
     let _ = OpportunityId::parse(s);
     let _ = PartnerId::parse(s);
     let _ = acebridge_mapping::ids::Catalog::parse(s);
-    let _ = acebridge_sync::policy::RejectionReason::parse(s);
-    let _ = acebridge_sync::policy::InvitationPolicy::parse(s, Some(s));
-    let _ = acebridge_sync::policy::InvitationPolicy::parse("rules", Some(s));
+    let _ = acebridge_sync::model::policy::RejectionReason::parse(s);
+    let _ = acebridge_sync::model::policy::InvitationPolicy::parse(s, Some(s));
+    let _ = acebridge_sync::model::policy::InvitationPolicy::parse("rules", Some(s));
     let _ = acebridge_mapping::quoted(s).to_string();
     let _ = acebridge_mapping::capped(s);
 }

@@ -31,6 +31,7 @@ pub mod model;
 pub mod roles;
 pub mod state;
 pub mod tasks;
+pub mod timestamps;
 
 use acebridge_clock::{Clock, TestClock};
 use http_body_util::{BodyExt, Full};

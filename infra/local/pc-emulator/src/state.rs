@@ -4,6 +4,7 @@
 use crate::iam::{Decision, Policies};
 use crate::model::ServiceModel;
 use crate::tasks::{Task, TaskKind, TaskPlan};
+pub use crate::timestamps::iso;
 use acebridge_clock::Clock;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -269,11 +270,6 @@ impl State {
             settable_clock: None,
         }
     }
-}
-
-/// A timestamp as the service writes it.
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Result<&'a str, ApiError> {

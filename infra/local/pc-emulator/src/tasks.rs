@@ -169,7 +169,10 @@ impl Task {
                 put("ContextId", self.context_id.as_deref());
             }
         }
-        m.insert("StartTime".into(), json!(crate::state::iso(self.started)));
+        m.insert(
+            "StartTime".into(),
+            json!(crate::timestamps::iso(self.started)),
+        );
         Value::Object(m)
     }
 

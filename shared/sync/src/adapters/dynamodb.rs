@@ -5,13 +5,13 @@
 //! id; store: by ACE id).
 
 use super::classify;
-use crate::crm::{Crm, CrmRecord, Upsert};
-use crate::error::PortError;
-use crate::ledger::{
+use crate::model::record::{RecordKind, SyncRecord};
+use crate::ports::crm::{Crm, CrmRecord, Upsert};
+use crate::ports::error::PortError;
+use crate::ports::ledger::{
     AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, SettleHold, crm_index_key,
     hold_key, watermark_key,
 };
-use crate::record::{RecordKind, SyncRecord};
 use acebridge_mapping::{Catalog, merge_json};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -1097,7 +1097,7 @@ pub async fn ensure_tables(client: &Client, ledger: &str, store: &str) -> Result
     Ok(())
 }
 
-/// Partner Central calls counted in the ledger table ([`crate::budget::CallCounter`]): one item an hour and
+/// Partner Central calls counted in the ledger table ([`crate::guards::budget::CallCounter`]): one item an hour and
 /// kind (`BUDGET#reads#2026-11-30T07`), its count raised atomically by every function, expiring (TTL) a
 /// day after its hour has left the window.
 #[derive(Clone, Debug)]
@@ -1120,13 +1120,13 @@ impl DynamoCallCounter {
         }
     }
 
-    fn bucket(call: crate::budget::Call, hour: DateTime<Utc>) -> String {
+    fn bucket(call: crate::guards::budget::Call, hour: DateTime<Utc>) -> String {
         format!("BUDGET#{}#{}", call.as_str(), hour.format("%Y-%m-%dT%H"))
     }
 }
 
-impl crate::budget::CallCounter for DynamoCallCounter {
-    async fn spend(&self, call: crate::budget::Call, n: u64) -> Result<(), PortError> {
+impl crate::guards::budget::CallCounter for DynamoCallCounter {
+    async fn spend(&self, call: crate::guards::budget::Call, n: u64) -> Result<(), PortError> {
         let now = self.clock.now();
         let expires = now.timestamp() + 2 * 86_400;
         self.client
@@ -1142,7 +1142,7 @@ impl crate::budget::CallCounter for DynamoCallCounter {
         Ok(())
     }
 
-    async fn used(&self, call: crate::budget::Call) -> Result<u64, PortError> {
+    async fn used(&self, call: crate::guards::budget::Call) -> Result<u64, PortError> {
         let now = self.clock.now();
         let keys: Vec<String> = (0..Self::HOURS)
             .map(|h| Self::bucket(call, now - chrono::Duration::hours(h)))

@@ -1,8 +1,8 @@
 //! [`Outcomes`] on an EventBridge bus (PutEvents, 10 entries a call).
 
 use super::classify;
-use crate::error::PortError;
-use crate::outcomes::{Outcome, Outcomes, SOURCE};
+use crate::ports::error::PortError;
+use crate::ports::outcomes::{Outcome, Outcomes, SOURCE};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 

@@ -8,7 +8,7 @@ pub mod partner_central;
 pub mod s3;
 pub mod sqs;
 
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 

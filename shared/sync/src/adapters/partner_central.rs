@@ -21,14 +21,13 @@ macro_rules! task_state {
         }
     };
 }
-use crate::error::PortError;
-use crate::limiter::RateLimiter;
-use crate::partner_central::{
+use crate::guards::limiter::RateLimiter;
+use crate::model::policy::RejectionReason;
+use crate::ports::error::PortError;
+use crate::ports::partner_central::{
     Changed, ChangedPage, Created, EngagementListed, EngagementPage, FieldError, PartnerCentral,
-    PendingInvitation, Refusal, Submission,
+    PendingInvitation, Refusal, Submission, TaskKind, TaskState,
 };
-use crate::policy::RejectionReason;
-use crate::tasks::{TaskKind, TaskState};
 use acebridge_mapping::api::Shape;
 use acebridge_mapping::api::sdk::SdkOpportunity;
 use acebridge_mapping::api::sdk::{apply_aws_summary, from_get_opportunity, invitation_from_sdk};
@@ -112,7 +111,7 @@ impl SdkPartnerCentral {
             writes: RateLimiter::per_second(1),
             shared_writes: None,
             counter: None,
-            writes_per_day: crate::budget::DailyBudget::default().writes_per_day,
+            writes_per_day: crate::guards::budget::DailyBudget::default().writes_per_day,
         }
     }
 
@@ -141,7 +140,7 @@ impl SdkPartnerCentral {
         self
     }
 
-    /// Every call is also counted against the daily quotas, across functions (see [`crate::budget`]).
+    /// Every call is also counted against the daily quotas, across functions (see [`crate::guards::budget`]).
     pub fn with_counter(mut self, counter: crate::adapters::dynamodb::DynamoCallCounter) -> Self {
         self.counter = Some(counter);
         self
@@ -155,8 +154,8 @@ impl SdkPartnerCentral {
 
     /// Counts a call made now. A counter that cannot be written does not stop the call: the daily budget
     /// is a guard for the reconcile, and AWS's own quota answers are retried.
-    async fn count(&self, call: crate::budget::Call) {
-        use crate::budget::CallCounter;
+    async fn count(&self, call: crate::guards::budget::Call) {
+        use crate::guards::budget::CallCounter;
         if let Some(c) = &self.counter
             && let Err(e) = c.spend(call, 1).await
         {
@@ -172,7 +171,7 @@ impl SdkPartnerCentral {
         F: std::future::Future<Output = Result<T, SdkErr<E>>>,
         E: ProvideErrorMetadata,
     {
-        self.retried(crate::budget::Call::Read, send).await
+        self.retried(crate::guards::budget::Call::Read, send).await
     }
 
     /// A write: see [`Self::retried`]. With the SDK's own retries a throttled write went again after
@@ -185,7 +184,7 @@ impl SdkPartnerCentral {
         F: std::future::Future<Output = Result<T, SdkErr<E>>>,
         E: ProvideErrorMetadata,
     {
-        self.retried(crate::budget::Call::Write, send).await
+        self.retried(crate::guards::budget::Call::Write, send).await
     }
 
     /// One call, each attempt in its own slot (reads: the read limiter; writes: this process's limiter,
@@ -195,7 +194,7 @@ impl SdkPartnerCentral {
     /// attempt has [`ATTEMPT_TIMEOUT`]), so that retries do not run a call past the function's timeout.
     async fn retried<T, E, F>(
         &self,
-        call: crate::budget::Call,
+        call: crate::guards::budget::Call,
         mut send: impl FnMut() -> F,
     ) -> Result<T, SdkErr<E>>
     where
@@ -204,14 +203,14 @@ impl SdkPartnerCentral {
     {
         let started = tokio::time::Instant::now();
         let mut backoff = match call {
-            crate::budget::Call::Read => READ_BACKOFF,
-            crate::budget::Call::Write => WRITE_BACKOFF,
+            crate::guards::budget::Call::Read => READ_BACKOFF,
+            crate::guards::budget::Call::Write => WRITE_BACKOFF,
         };
         let mut attempt = 1;
         loop {
             match call {
-                crate::budget::Call::Read => self.read_slot().await,
-                crate::budget::Call::Write => self.write_slot().await,
+                crate::guards::budget::Call::Read => self.read_slot().await,
+                crate::guards::budget::Call::Write => self.write_slot().await,
             }
             match send().await {
                 Err(e)
@@ -231,7 +230,7 @@ impl SdkPartnerCentral {
     /// Waits for a read slot (10/s) and counts the read.
     async fn read_slot(&self) {
         self.reads.wait().await;
-        self.count(crate::budget::Call::Read).await;
+        self.count(crate::guards::budget::Call::Read).await;
     }
 
     /// Waits for a write slot: this process's, then the shared one. If the shared gate cannot be read
@@ -239,7 +238,7 @@ impl SdkPartnerCentral {
     /// The write is counted first: between the gate's recorded departure and the call nothing may stand
     /// (the next writer keeps its distance from that departure).
     async fn write_slot(&self) {
-        self.count(crate::budget::Call::Write).await;
+        self.count(crate::guards::budget::Call::Write).await;
         self.writes.wait().await;
         if let Some(gate) = &self.shared_writes
             && let Err(e) = gate.wait().await
@@ -861,11 +860,11 @@ impl PartnerCentral for SdkPartnerCentral {
     }
 
     async fn writes_left(&self) -> Result<Option<u64>, PortError> {
-        use crate::budget::CallCounter;
+        use crate::guards::budget::CallCounter;
         let Some(counter) = &self.counter else {
             return Ok(None);
         };
-        let used = counter.used(crate::budget::Call::Write).await?;
+        let used = counter.used(crate::guards::budget::Call::Write).await?;
         Ok(Some(self.writes_per_day.saturating_sub(used)))
     }
 }

@@ -1,8 +1,8 @@
 //! [`ObjectStore`] on an S3 bucket.
 
 use super::classify;
-use crate::error::PortError;
-use crate::store::{ListPage, ObjectHead, ObjectInfo, ObjectStore, StoredObject};
+use crate::ports::error::PortError;
+use crate::ports::store::{ListPage, ObjectHead, ObjectInfo, ObjectStore, StoredObject};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;

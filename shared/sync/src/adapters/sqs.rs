@@ -4,7 +4,7 @@
 //! done (partial batch responses), so nothing put here is lost.
 
 use super::classify;
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, SendMessageBatchRequestEntry};
 

@@ -6,10 +6,10 @@ use acebridge_mapping::Catalog;
 use acebridge_sync::adapters::config::s3_client;
 use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
 use acebridge_sync::adapters::s3::S3Bucket;
-use acebridge_sync::crm::{Crm, CrmRecord};
-use acebridge_sync::ingest::{self, FileOutcome, IngestConfig};
 use acebridge_sync::local;
-use acebridge_sync::record::RecordKind;
+use acebridge_sync::model::record::RecordKind;
+use acebridge_sync::ports::crm::{Crm, CrmRecord};
+use acebridge_sync::s3_exchange::ingest::{self, FileOutcome, IngestConfig};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Stack {
@@ -99,7 +99,7 @@ impl Stack {
     }
 
     pub async fn put_landing(&self, key: &str, body: &[u8]) -> String {
-        use acebridge_sync::store::ObjectStore;
+        use acebridge_sync::ports::store::ObjectStore;
         self.landing
             .put(key, body.to_vec(), Default::default())
             .await
@@ -109,7 +109,7 @@ impl Stack {
 
     /// Delivers one S3 event naming `objects` to the ingest logic.
     pub async fn ingest_event(&self, objects: &[(&str, &str, u64)]) -> Vec<FileOutcome> {
-        use acebridge_sync::store::ObjectStore;
+        use acebridge_sync::ports::store::ObjectStore;
         let json = local::s3_event(self.landing.bucket(), objects);
         let event: aws_lambda_events::s3::S3Event = serde_json::from_value(json).unwrap();
         let mut out = Vec::new();
@@ -153,7 +153,7 @@ impl Stack {
     }
 
     pub async fn landing_keys(&self, prefix: &str) -> Vec<String> {
-        acebridge_sync::store::list_all(&self.landing, prefix)
+        acebridge_sync::ports::store::list_all(&self.landing, prefix)
             .await
             .unwrap()
             .into_iter()
@@ -162,7 +162,7 @@ impl Stack {
     }
 
     pub async fn landing_json(&self, key: &str) -> serde_json::Value {
-        use acebridge_sync::store::ObjectStore;
+        use acebridge_sync::ports::store::ObjectStore;
         let o = self
             .landing
             .get(key)
@@ -182,6 +182,20 @@ pub fn sample_opportunity() -> serde_json::Value {
     file["opportunities"][0].clone()
 }
 
+/// The AWS sample outbound lead file, its lead given AWS's id `ace_id` and no partner CRM id (an AWS
+/// lead not yet in the CRM), as a JSON value to vary (`file["leads"][0]`).
+#[allow(dead_code)]
+pub fn sample_lead_file(ace_id: &str) -> serde_json::Value {
+    let mut file: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/ace-s3/lead/Lead-Outbound-Sample.json"
+    ))
+    .unwrap();
+    let l = &mut file["leads"][0];
+    l["apnCrmUniqueIdentifier"] = serde_json::json!(ace_id);
+    l.as_object_mut().unwrap().remove("partnerCrmLeadId");
+    file
+}
+
 /// An outbound opportunity file of `records`.
 pub fn opportunity_file(records: Vec<serde_json::Value>) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
@@ -194,8 +208,8 @@ pub fn opportunity_file(records: Vec<serde_json::Value>) -> Vec<u8> {
 
 use acebridge_pc_emulator::Emulator;
 use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
+use acebridge_sync::model::policy::InvitationPolicy;
 use acebridge_sync::pc_events::{self, Context};
-use acebridge_sync::policy::InvitationPolicy;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 
 pub struct PcStack {
@@ -402,7 +416,7 @@ impl PcStack {
     /// crm-outbound's context on this stack (API channel, Sandbox).
     pub fn outbound_cx(
         &self,
-    ) -> acebridge_sync::crm_queue::Context<
+    ) -> acebridge_sync::crm_side::crm_queue::Context<
         '_,
         SdkPartnerCentral,
         DynamoLedger,
@@ -426,7 +440,7 @@ impl PcStack {
     pub fn outbound_cx_as<'a>(
         &'a self,
         pc: &'a SdkPartnerCentral,
-    ) -> acebridge_sync::crm_queue::Context<
+    ) -> acebridge_sync::crm_side::crm_queue::Context<
         'a,
         SdkPartnerCentral,
         DynamoLedger,
@@ -434,14 +448,14 @@ impl PcStack {
         S3Bucket,
         acebridge_sync::adapters::eventbridge::EventBus,
     > {
-        acebridge_sync::crm_queue::Context {
+        acebridge_sync::crm_side::crm_queue::Context {
             pc,
             ledger: &self.ledger,
             crm: &self.crm,
             ace: None,
             partner: None,
             catalog: Catalog::Sandbox,
-            channel: acebridge_sync::crm_queue::Channel::Api,
+            channel: acebridge_sync::crm_side::crm_queue::Channel::Api,
             outcomes: &self.outcomes,
             clock: self.clock.clock(),
         }

@@ -5,16 +5,16 @@
 //!
 //! Event schema (detail, camelCase): see `docs/crm-events.md` and `functions/crm-outbound/events/`.
 
-use crate::crm::Crm;
-use crate::error::PortError;
-use crate::field_times::FieldTimes;
-use crate::ledger::{Ledger, SettleHold};
+use crate::crm_side::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
 use crate::metrics;
-use crate::outbound::{self, OpportunityChanged, Pushed, ReferralDecision};
-use crate::outbound_s3;
-use crate::outcomes::{Outcome, OutcomeKind, Outcomes};
-use crate::partner_central::PartnerCentral;
-use crate::store::ObjectStore;
+use crate::model::field_times::FieldTimes;
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::{Ledger, SettleHold};
+use crate::ports::outcomes::{Outcome, OutcomeKind, Outcomes};
+use crate::ports::partner_central::PartnerCentral;
+use crate::ports::store::ObjectStore;
+use crate::s3_exchange::outbound_s3;
 use acebridge_mapping::{Catalog, PartnerId};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;
@@ -59,7 +59,7 @@ pub enum CrmEvent {
     /// `CRM Referral Decision`.
     Decision(ReferralDecision),
     /// `CRM Lead Changed` (API channel only).
-    Lead(crate::engagements::LeadChanged),
+    Lead(crate::partner_central::engagements::LeadChanged),
 }
 
 /// Reads a queued EventBridge event; `Err` says what is wrong (not retryable).
@@ -222,7 +222,7 @@ struct RecordChanges {
     newest: Option<chrono::DateTime<Utc>>,
     /// All of them as one change.
     change: OpportunityChanged,
-    /// When each field was set (see [`crate::field_times`]).
+    /// When each field was set (see [`crate::model::field_times`]).
     times: FieldTimes,
 }
 
@@ -446,7 +446,7 @@ where
                 }
                 v
             }),
-            CrmEvent::Lead(l) => crate::engagements::push_from_crm(
+            CrmEvent::Lead(l) => crate::partner_central::engagements::push_from_crm(
                 cx.pc, cx.ledger, cx.crm, cx.catalog, l, &cx.clock,
             )
             .await
@@ -454,15 +454,17 @@ where
                 let id = l.engagement_id.as_str();
                 for d in &done {
                     published.push(match d {
-                        crate::engagements::LeadPushed::Refused { errors } => {
+                        crate::partner_central::engagements::LeadPushed::Refused { errors } => {
                             Outcome::sync_failed(id, None, "api", errors)
                         }
-                        crate::engagements::LeadPushed::NotFound => Outcome::sync_failed(
-                            id,
-                            None,
-                            "api",
-                            &[format!("lead {id} is not in Partner Central")],
-                        ),
+                        crate::partner_central::engagements::LeadPushed::NotFound => {
+                            Outcome::sync_failed(
+                                id,
+                                None,
+                                "api",
+                                &[format!("lead {id} is not in Partner Central")],
+                            )
+                        }
                         other => {
                             Outcome::sync_succeeded(id, None, "api", &json!(other).to_string())
                         }
@@ -470,24 +472,24 @@ where
                 }
                 json!({ "lead": id, "done": done })
             }),
-            CrmEvent::Decision(d) => {
-                outbound::decide_referral(cx.pc, cx.ledger, cx.crm, cx.catalog, d, &cx.clock)
-                    .await
-                    .map(|r| {
-                        let id = d.invitation_id.as_str();
-                        match r {
-                            Ok(done) => {
-                                published.push(Outcome::sync_succeeded(id, None, "api", &done));
-                                json!({ "decision": done })
-                            }
-                            Err(refused) => {
-                                let errors = [refused.clone()];
-                                published.push(Outcome::sync_failed(id, None, "api", &errors));
-                                json!({ "refused": refused })
-                            }
-                        }
-                    })
-            }
+            CrmEvent::Decision(d) => crate::operations::decide_referral(
+                cx.pc, cx.ledger, cx.crm, cx.catalog, d, &cx.clock,
+            )
+            .await
+            .map(|r| {
+                let id = d.invitation_id.as_str();
+                match r {
+                    Ok(done) => {
+                        published.push(Outcome::sync_succeeded(id, None, "api", &done));
+                        json!({ "decision": done })
+                    }
+                    Err(refused) => {
+                        let errors = [refused.clone()];
+                        published.push(Outcome::sync_failed(id, None, "api", &errors));
+                        json!({ "refused": refused })
+                    }
+                }
+            }),
         };
         for id in ids {
             record(&mut out, id, done.clone());
@@ -544,7 +546,7 @@ where
 }
 
 /// What the day's Partner Central writes no longer allow (10,000 per rolling 24 hours, counted across
-/// functions: [`crate::budget`]) is not sent: AWS would refuse it, and every refused attempt would cost
+/// functions: [`crate::guards::budget`]) is not sent: AWS would refuse it, and every refused attempt would cost
 /// the message a receive. It waits in the queue until the next hour, when the oldest hour of counted
 /// writes leaves the window, handed back like a held record ([`BatchOutcome::held`]); referral decisions
 /// and leads come first in `work`, so they are the last to wait. Each wait is one receive: a message

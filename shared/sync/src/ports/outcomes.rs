@@ -3,7 +3,7 @@
 //! AWS's errors), `Referral Received`, `Referral Expiring`. Ids, titles, dates and AWS's error text —
 //! no contact fields.
 
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};

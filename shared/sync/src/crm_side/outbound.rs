@@ -3,15 +3,13 @@
 //! just read, retry on conflict), hold what Partner Central will not take yet, and decide on AWS
 //! referrals. Every outcome goes back to the CRM record and the ledger.
 
-use crate::crm::Crm;
-use crate::error::PortError;
-use crate::field_times::{FieldTimes, leaves};
-use crate::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
-use crate::partner_central::{FieldError, PartnerCentral, Refusal, Submission, carry_out};
-use crate::policy::Decision;
-use crate::policy::RejectionReason;
-use crate::record::RecordKind;
-use crate::tasks::{self, Follow, TaskKind};
+use crate::model::field_times::{FieldTimes, leaves};
+use crate::model::record::RecordKind;
+use crate::partner_central::tasks::{self, Follow};
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::{self, AwsResult, Held, Ledger, RecordKey, ResultTarget};
+use crate::ports::partner_central::{FieldError, PartnerCentral, Refusal, Submission, TaskKind};
 use acebridge_clock::Clock;
 use acebridge_mapping::validate::{self, Format, Intent};
 use acebridge_mapping::{Catalog, Opportunity};
@@ -340,7 +338,7 @@ pub async fn push_opportunity(
 /// Sends a CRM change to Partner Central: creates the opportunity the first time (then associates and,
 /// if asked, submits), updates it afterwards. `times` stamps each field of the change with the bus time
 /// of the change that set it; a field a newer change already wrote is left out (see
-/// [`crate::field_times`]).
+/// [`crate::model::field_times`]).
 pub async fn push_change(
     pc: &impl PartnerCentral,
     ledger: &impl Ledger,
@@ -709,90 +707,6 @@ pub async fn release_held(
     )
     .await?;
     Ok(Some(pushed))
-}
-
-/// The CRM's decision on an AWS referral, sent before the invitation expires.
-pub async fn decide_referral(
-    pc: &impl PartnerCentral,
-    ledger: &impl Ledger,
-    crm: &impl Crm,
-    catalog: Catalog,
-    decision: &ReferralDecision,
-    clock: &Clock,
-) -> Result<Result<String, String>, PortError> {
-    let id = &decision.invitation_id;
-    let Some(invitation) = pc.invitation(catalog, id).await? else {
-        return Ok(Err(format!(
-            "invitation {id} is not in Partner Central ({catalog})"
-        )));
-    };
-    if let Some(status) = invitation.status.value().map(|s| s.as_api().to_string())
-        && status != "PENDING"
-    {
-        return Ok(Err(format!("invitation {id} is already {status}")));
-    }
-    if invitation
-        .expires_at
-        .value()
-        .is_some_and(|t| *t <= clock.now())
-    {
-        return Ok(Err(format!("invitation {id} has expired")));
-    }
-    let why = "CRM decision".to_string();
-    let decided = match decision.decision.as_str() {
-        "accept" => Decision::Accept { why },
-        "reject" => match RejectionReason::parse(decision.reason.as_deref().unwrap_or("")) {
-            Ok(reason) => Decision::Reject { reason, why },
-            Err(e) => return Ok(Err(e.to_string())),
-        },
-        other => {
-            return Ok(Err(format!(
-                "decision must be accept or reject, not {}",
-                acebridge_mapping::quoted(other)
-            )));
-        }
-    };
-    if crate::engagements::is_lead(&invitation) {
-        use crate::engagements::LeadDecided;
-        let source = format!("crm-decision:{id}");
-        return Ok(
-            match crate::engagements::carry_out(
-                pc,
-                ledger,
-                crm,
-                catalog,
-                &invitation,
-                &decided,
-                &source,
-                clock,
-            )
-            .await?
-            {
-                LeadDecided::Accepted { engagement_id, .. } => Ok(format!(
-                    "lead accepted (engagement {})",
-                    engagement_id.as_deref().unwrap_or("not known")
-                )),
-                LeadDecided::Rejected { reason } => Ok(format!("lead rejected: {reason}")),
-                LeadDecided::Refused { message } => Err(message),
-                LeadDecided::Waiting => Ok("nothing to do".to_string()),
-            },
-        );
-    }
-    Ok(
-        match (
-            carry_out(pc, ledger, crm, catalog, id, &decided, clock).await?,
-            &decided,
-        ) {
-            (Some(task), _) if task.is_failed() => Err(task.failure()),
-            (Some(task), _) => Ok(format!(
-                "accepted (task {}, opportunity {})",
-                task.task_id,
-                task.opportunity_id.as_deref().unwrap_or("not yet known")
-            )),
-            (None, Decision::Reject { reason, .. }) => Ok(format!("rejected: {}", reason.as_str())),
-            (None, _) => Ok("nothing to do".to_string()),
-        },
-    )
 }
 
 #[cfg(test)]

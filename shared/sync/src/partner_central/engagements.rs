@@ -16,13 +16,14 @@
 //!   becomes StartOpportunityFromEngagementTask, followed to its end, and the new opportunity is synced
 //!   to the CRM and linked from the lead.
 
-use crate::crm::Crm;
-use crate::error::PortError;
-use crate::ledger::Ledger;
-use crate::partner_central::{self, PartnerCentral, Refusal, Synced};
-use crate::policy::{Decision, RejectionReason};
-use crate::record::{RecordKind, SyncRecord};
-use crate::tasks::{self, Follow, TaskKind, TaskState};
+use crate::model::policy::{Decision, RejectionReason};
+use crate::model::record::{RecordKind, SyncRecord};
+use crate::partner_central::opportunities::{self, Synced};
+use crate::partner_central::tasks::{self, Follow};
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::Ledger;
+use crate::ports::partner_central::{PartnerCentral, Refusal, TaskKind, TaskState};
 use acebridge_clock::Clock;
 use acebridge_mapping::{Catalog, Field, Invitation, Lead, OpportunityId};
 use chrono::{DateTime, Utc};
@@ -183,7 +184,7 @@ async fn apply(
     let channel = crate::metrics::Channel::Api;
     let r =
         crate::apply::apply_record(ledger, crm, catalog, &record, source, clock, channel).await?;
-    Ok(partner_central::synced(r))
+    Ok(opportunities::synced(r))
 }
 
 /// `Engagement Created` / `Engagement Updated`: a lead engagement whose `ModifiedAt` the ledger has
@@ -194,7 +195,7 @@ pub async fn on_engagement_event(
     ledger: &impl Ledger,
     crm: &impl Crm,
     catalog: Catalog,
-    detail: &crate::pc_events::EngagementDetail,
+    detail: &crate::partner_central::events::EngagementDetail,
     source: &str,
     clock: &Clock,
 ) -> Result<Option<Synced>, PortError> {
@@ -205,7 +206,7 @@ pub async fn on_engagement_event(
         return Ok(None);
     }
     if let Some(at) = e.modified_at()
-        && partner_central::applied(ledger, RecordKind::Lead, catalog, &e.engagement_id, at).await?
+        && opportunities::applied(ledger, RecordKind::Lead, catalog, &e.engagement_id, at).await?
     {
         return Ok(Some(Synced::Duplicate));
     }
@@ -264,7 +265,7 @@ pub async fn reconcile_leads(
         let page = pc.lead_engagements(catalog, token).await?;
         report.pages += 1;
         // The whole listing comes every run: the page's ledger entries are read in one request.
-        let held = partner_central::entries_of(
+        let held = opportunities::entries_of(
             ledger,
             RecordKind::Lead,
             catalog,
@@ -277,7 +278,7 @@ pub async fn reconcile_leads(
         for item in page.items {
             report.listed += 1;
             if let Some(at) = item.modified_at
-                && partner_central::has_applied(held.get(&item.id), at)
+                && opportunities::has_applied(held.get(&item.id), at)
             {
                 report.unread += 1;
                 continue;
@@ -464,7 +465,7 @@ pub async fn convert_from_crm(
     }
     let opportunity = task.opportunity_id.clone();
     if let Some(o) = &opportunity {
-        partner_central::sync_opportunity(pc, ledger, crm, catalog, o, "lead-conversion", clock)
+        opportunities::sync_opportunity(pc, ledger, crm, catalog, o, "lead-conversion", clock)
             .await?;
         if let (Some(mut now), Ok(id)) =
             (pc.lead(catalog, engagement).await?, OpportunityId::parse(o))

@@ -3,11 +3,11 @@
 //! bucket's `opportunity-inbound/` with `bucket-owner-full-control` and the ACE KMS key (the bucket
 //! adapter's configuration). AWS's processed-results files, read by the ingest function, close the loop.
 
-use crate::error::PortError;
-use crate::ledger::Ledger;
-use crate::outbound::{OpportunityChanged, ReferralDecision};
-use crate::record::RecordKind;
-use crate::store::{ObjectInfo, ObjectStore};
+use crate::crm_side::outbound::{OpportunityChanged, ReferralDecision};
+use crate::model::record::RecordKind;
+use crate::ports::error::PortError;
+use crate::ports::ledger::Ledger;
+use crate::ports::store::{ObjectInfo, ObjectStore};
 use acebridge_mapping::ace::AceOpportunity;
 use acebridge_mapping::ace::writer::opportunity_files;
 use acebridge_mapping::vocab::{AcceptanceStatus, RejectionReason as AceRejection};

@@ -5,9 +5,9 @@
 //! The port ([`Ledger`]) only stores entries with an optimistic revision check; the rules (what counts
 //! as stale, duplicate, or worth applying) are pure functions here, shared by every adapter and channel.
 
-use crate::error::PortError;
-use crate::field_times::FieldTimes;
-use crate::record::RecordKind;
+use crate::model::field_times::FieldTimes;
+use crate::model::record::RecordKind;
+use crate::ports::error::PortError;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,7 @@ pub struct LedgerEntry {
     #[serde(default)]
     pub crm_snapshot: Option<serde_json::Value>,
     /// Per field of that record, the bus time of the newest CRM change written: an older change that
-    /// arrives later does not put its values back (see [`crate::field_times`]).
+    /// arrives later does not put its values back (see [`crate::model::field_times`]).
     #[serde(default, skip_serializing_if = "FieldTimes::is_empty")]
     pub crm_times: FieldTimes,
     /// Alerts already published for this record (e.g. `Referral Expiring`), so each goes out once.

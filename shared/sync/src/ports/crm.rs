@@ -1,8 +1,8 @@
 //! The CRM port: what acebridge needs from any CRM (the DynamoDB store, Salesforce, HubSpot, a webhook).
 
-use crate::error::PortError;
-use crate::ledger::AwsResult;
-use crate::record::{RecordKind, Summary, SyncRecord};
+use crate::model::record::{RecordKind, Summary, SyncRecord};
+use crate::ports::error::PortError;
+use crate::ports::ledger::AwsResult;
 use acebridge_mapping::Catalog;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

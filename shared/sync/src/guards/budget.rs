@@ -9,7 +9,7 @@
 //! run goes on from there. Live work (Partner Central events, CRM changes) is never stopped by the budget:
 //! the reserved share is what keeps it served while a large backfill runs.
 
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use std::future::Future;
 
 /// A kind of Partner Central call, as AWS's quotas count them.

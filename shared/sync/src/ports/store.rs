@@ -1,6 +1,6 @@
 //! The object-store port: one bucket (the AWS-owned ACE bucket, or acebridge's landing bucket).
 
-use crate::error::PortError;
+use crate::ports::error::PortError;
 use std::collections::BTreeMap;
 use std::future::Future;
 

@@ -5,8 +5,8 @@
 //! original deleted. A rerun after a crash at any point neither loses nor duplicates a file: an object
 //! already landed (same size and source ETag) is not written again, only deleted from the ACE bucket.
 
-use crate::error::PortError;
-use crate::store::{ObjectInfo, ObjectStore};
+use crate::ports::error::PortError;
+use crate::ports::store::{ObjectInfo, ObjectStore};
 use acebridge_clock::Clock;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};

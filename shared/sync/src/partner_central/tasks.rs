@@ -6,75 +6,10 @@
 //! retry calls the same Start… operation with the same ClientToken, which answers the same task as it is
 //! by then (so nothing is started twice).
 
-use crate::error::PortError;
-use crate::partner_central::PartnerCentral;
+use crate::ports::error::PortError;
+use crate::ports::partner_central::{PartnerCentral, TaskKind, TaskState};
 use acebridge_mapping::Catalog;
-use serde::Serialize;
 use std::time::Duration;
-
-/// Which Start…Task started a task (and so which List…Tasks reads it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum TaskKind {
-    /// StartEngagementByAcceptingInvitationTask (ListEngagementByAcceptingInvitationTasks).
-    AcceptInvitation,
-    /// StartEngagementFromOpportunityTask (ListEngagementFromOpportunityTasks).
-    EngagementFromOpportunity,
-    /// StartOpportunityFromEngagementTask (ListOpportunityFromEngagementTasks): a lead converted.
-    OpportunityFromEngagement,
-}
-
-impl TaskKind {
-    /// The Start… operation's name.
-    pub fn operation(self) -> &'static str {
-        match self {
-            TaskKind::AcceptInvitation => "StartEngagementByAcceptingInvitationTask",
-            TaskKind::EngagementFromOpportunity => "StartEngagementFromOpportunityTask",
-            TaskKind::OpportunityFromEngagement => "StartOpportunityFromEngagementTask",
-        }
-    }
-}
-
-/// A task as Partner Central reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaskState {
-    /// `task-…`.
-    pub task_id: String,
-    /// `IN_PROGRESS`, `COMPLETE`, `FAILED` (or a value added since: handled as not finished).
-    pub status: String,
-    /// The opportunity the task created or worked on, once known.
-    pub opportunity_id: Option<String>,
-    /// `ReasonCode` of a failed task (the model's `ReasonCode` enum).
-    pub reason_code: Option<String>,
-    /// AWS's message of a failed task.
-    pub message: Option<String>,
-}
-
-impl TaskState {
-    /// `COMPLETE`.
-    pub fn is_complete(&self) -> bool {
-        self.status == "COMPLETE"
-    }
-
-    /// `FAILED`.
-    pub fn is_failed(&self) -> bool {
-        self.status == "FAILED"
-    }
-
-    /// Neither complete nor failed yet.
-    pub fn in_progress(&self) -> bool {
-        !self.is_complete() && !self.is_failed()
-    }
-
-    /// A failed task's reason, as the CRM and the ledger show it: `ReasonCode: Message`.
-    pub fn failure(&self) -> String {
-        format!(
-            "{} failed: {}: {}",
-            self.task_id,
-            self.reason_code.as_deref().unwrap_or("no reason code"),
-            self.message.as_deref().unwrap_or("no message")
-        )
-    }
-}
 
 /// How long and how often a task is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! the landing bucket's notification then triggers the ingest; locally, invoke it with the event
 //! [`crate::local::s3_event`] builds.
 
-use crate::error::PortError;
-use crate::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
-use crate::store::{ObjectInfo, ObjectStore, move_object};
+use crate::ports::error::PortError;
+use crate::ports::store::{ObjectInfo, ObjectStore, move_object};
+use crate::s3_exchange::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 

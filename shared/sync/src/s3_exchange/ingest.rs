@@ -4,12 +4,12 @@
 //! over the limits, goes to `quarantine/` with its reason. Nothing is retried forever and nothing is lost.
 
 use crate::apply::{self, Applied, RecordFailure};
-use crate::crm::Crm;
-use crate::error::PortError;
-use crate::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, ResultTarget};
-use crate::outcomes::{Outcome, Outcomes};
-use crate::record::{RecordKind, SyncRecord};
-use crate::store::{ObjectStore, move_object};
+use crate::model::record::{RecordKind, SyncRecord};
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::{AwsResult, FileCounts, FileEntry, FileStatus, Ledger, ResultTarget};
+use crate::ports::outcomes::{Outcome, Outcomes};
+use crate::ports::store::{ObjectStore, move_object};
 use acebridge_clock::Clock;
 use acebridge_mapping::ace::{self, AceFile, RecordsFile, WireRecord};
 use acebridge_mapping::{Catalog, Field};
@@ -173,7 +173,7 @@ pub enum FileOutcome {
 
 /// True for keys under the landing bucket's input folders.
 pub fn is_input_key(key: &str) -> bool {
-    crate::scanner::OUTBOUND_PREFIXES
+    crate::s3_exchange::scanner::OUTBOUND_PREFIXES
         .iter()
         .any(|p| key.starts_with(p) && key.len() > p.len())
 }

@@ -1,0 +1,148 @@
+//! The operations a person starts: from the CRM (an `acebridge.crm` event), the CLI, a console page or a
+//! chat message, each goes through one function here, whoever calls it, so a referral accepted in a
+//! browser is accepted exactly as one accepted in the CRM. Listed in `docs/architecture.md`.
+//!
+//! - [`decide_referral`]: accept or reject an AWS referral (opportunity or lead) before it expires;
+//! - [`pending_invitations`]: the referrals waiting for a decision, the soonest to expire first;
+//! - [`needs_attention`]: the records whose last sync failed, with the reason;
+//! - [`resend_failed`]: failed records of an S3 file, or a quarantined file, put back for the ingest.
+
+use crate::crm_side::outbound::ReferralDecision;
+use crate::model::policy::{Decision, RejectionReason};
+use crate::partner_central::invitations::carry_out;
+use crate::ports::crm::Crm;
+use crate::ports::error::PortError;
+use crate::ports::ledger::{Ledger, LedgerEntry, RecordStatus};
+use crate::ports::partner_central::{PartnerCentral, PendingInvitation};
+use crate::ports::store::{ObjectInfo, ObjectStore};
+use crate::s3_exchange::replay;
+use acebridge_clock::Clock;
+use acebridge_mapping::Catalog;
+
+/// The CRM's decision on an AWS referral, sent before the invitation expires.
+pub async fn decide_referral(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    decision: &ReferralDecision,
+    clock: &Clock,
+) -> Result<Result<String, String>, PortError> {
+    let id = &decision.invitation_id;
+    let Some(invitation) = pc.invitation(catalog, id).await? else {
+        return Ok(Err(format!(
+            "invitation {id} is not in Partner Central ({catalog})"
+        )));
+    };
+    if let Some(status) = invitation.status.value().map(|s| s.as_api().to_string())
+        && status != "PENDING"
+    {
+        return Ok(Err(format!("invitation {id} is already {status}")));
+    }
+    if invitation
+        .expires_at
+        .value()
+        .is_some_and(|t| *t <= clock.now())
+    {
+        return Ok(Err(format!("invitation {id} has expired")));
+    }
+    let why = "CRM decision".to_string();
+    let decided = match decision.decision.as_str() {
+        "accept" => Decision::Accept { why },
+        "reject" => match RejectionReason::parse(decision.reason.as_deref().unwrap_or("")) {
+            Ok(reason) => Decision::Reject { reason, why },
+            Err(e) => return Ok(Err(e.to_string())),
+        },
+        other => {
+            return Ok(Err(format!(
+                "decision must be accept or reject, not {}",
+                acebridge_mapping::quoted(other)
+            )));
+        }
+    };
+    if crate::partner_central::engagements::is_lead(&invitation) {
+        use crate::partner_central::engagements::LeadDecided;
+        let source = format!("crm-decision:{id}");
+        return Ok(
+            match crate::partner_central::engagements::carry_out(
+                pc,
+                ledger,
+                crm,
+                catalog,
+                &invitation,
+                &decided,
+                &source,
+                clock,
+            )
+            .await?
+            {
+                LeadDecided::Accepted { engagement_id, .. } => Ok(format!(
+                    "lead accepted (engagement {})",
+                    engagement_id.as_deref().unwrap_or("not known")
+                )),
+                LeadDecided::Rejected { reason } => Ok(format!("lead rejected: {reason}")),
+                LeadDecided::Refused { message } => Err(message),
+                LeadDecided::Waiting => Ok("nothing to do".to_string()),
+            },
+        );
+    }
+    Ok(
+        match (
+            carry_out(pc, ledger, crm, catalog, id, &decided, clock).await?,
+            &decided,
+        ) {
+            (Some(task), _) if task.is_failed() => Err(task.failure()),
+            (Some(task), _) => Ok(format!(
+                "accepted (task {}, opportunity {})",
+                task.task_id,
+                task.opportunity_id.as_deref().unwrap_or("not yet known")
+            )),
+            (None, Decision::Reject { reason, .. }) => Ok(format!("rejected: {}", reason.as_str())),
+            (None, _) => Ok("nothing to do".to_string()),
+        },
+    )
+}
+
+/// The AWS referrals (opportunity and lead invitations) waiting for the partner's decision, the soonest
+/// to expire first (ListEngagementInvitations; one read a page).
+pub async fn pending_invitations(
+    pc: &impl PartnerCentral,
+    catalog: Catalog,
+) -> Result<Vec<PendingInvitation>, PortError> {
+    let mut pending = pc.pending_invitations(catalog).await?;
+    pending.sort_by(|a, b| {
+        (a.expires_at.is_none(), a.expires_at, &a.id).cmp(&(
+            b.expires_at.is_none(),
+            b.expires_at,
+            &b.id,
+        ))
+    });
+    Ok(pending)
+}
+
+/// The ledger's records whose last sync failed (AWS or the CRM refused it, or it could not be applied),
+/// each with its reason (`errors`, or AWS's messages in `aws_result`): what an operator must look at.
+pub async fn needs_attention(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, PortError> {
+    let mut failed: Vec<LedgerEntry> = ledger
+        .records()
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.status == Some(RecordStatus::Failed)
+                || e.aws_result.as_ref().is_some_and(|r| !r.success)
+        })
+        .collect();
+    failed.sort_by_key(|e| e.key.storage_key());
+    Ok(failed)
+}
+
+/// Puts failed records (from `failed/<key>.errors.json`; `records` their indexes, empty: all) or a
+/// quarantined file (`quarantine/<key>`) back in the landing bucket for the ingest function.
+pub async fn resend_failed<S: ObjectStore>(
+    landing: &S,
+    key: &str,
+    records: &[usize],
+    clock: &Clock,
+) -> Result<ObjectInfo, replay::ReplayError> {
+    replay::replay(landing, key, records, clock.now()).await
+}
