@@ -57,7 +57,7 @@ for name, res in template["Resources"].items():
 # carry, and renders what Amazon Q Developer in chat applications takes as a custom notification (AWS's
 # schema: "version" "1.0", "source" "custom", "content" with a "description").
 import json, re
-outcomes = (root / "shared" / "sync" / "src" / "outcomes.rs").read_text()
+outcomes = (root / "shared" / "sync" / "src" / "ports" / "outcomes.rs").read_text()
 kinds = set(re.findall(r'#\[serde\(rename = "([^"]+)"\)\]', outcomes))
 chat_rules = 0
 for name, res in template["Resources"].items():
