@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test lint fmt-check clippy unit unit-shifted contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
+.PHONY: setup demo test browser lint fmt-check clippy unit unit-shifted contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -14,7 +14,7 @@ setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `m
 demo: setup ## Run acebridge locally on the sample ACE files (no AWS account needed).
 	@bash infra/local/demo.sh
 
-test: setup fmt-check clippy unit unit-shifted contract sam-validate ## Everything CI runs.
+test: setup fmt-check clippy unit unit-shifted contract browser sam-validate ## Everything CI runs.
 	@echo "make test: all checks passed"
 	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "tests: %d passed, %d failed\n", p, f}' .local/test.log
 
@@ -36,6 +36,12 @@ unit-shifted: ## The test binaries `unit` built, run again with the clock 7 year
 
 contract: ## The Partner Central emulator against AWS's service model, checked by boto3 (run after `unit`, which builds the emulator).
 	set -o pipefail; .venv/bin/python tests/contract/partner_central_model.py target/debug/pc-emulator 2>&1 | tee -a .local/test.log
+
+browser: ## The operations console in headless Chromium (Playwright, axe-core) on the local stack; screenshots to docs/images/console/.
+	@bash infra/local/setup-browser.sh
+	$(CARGO) build --quiet --workspace --bins
+	@mkdir -p .local
+	set -o pipefail; bash infra/local/with-stack.sh .venv/bin/python tests/browser/console_flows.py 2>&1 | tee -a .local/test.log
 
 sam-validate:
 	sam validate --lint --template template.yaml

@@ -13,11 +13,14 @@
 //! - `acebridge decide INVITATION --accept|--reject REASON --catalog C --ledger-table T --crm-table T`
 //!   accepts or rejects an AWS referral, as a decision made in the CRM does (`acebridge_sync::operations`).
 //! - `acebridge pending --catalog C` lists the referrals waiting for a decision.
+//! - `acebridge console --catalog C --ledger-table T --crm-table T [--bucket LANDING] [--port P]` serves
+//!   the operations console on 127.0.0.1 (docs/operations.md, "The console").
 //! - `acebridge local-init ...` creates the buckets and tables on the local stack.
 //!
 //! AWS access comes from the usual environment (profile, `AWS_REGION`); `AWS_ENDPOINT_URL` points it at
 //! the local stack.
 
+mod console;
 mod crm;
 mod ops;
 mod report;
@@ -168,6 +171,29 @@ enum Command {
         #[arg(long)]
         catalog: String,
     },
+    /// Serve the operations console on 127.0.0.1 (docs/operations.md, "The console"): overview,
+    /// records, failures (fix and resend), invitations (accept, reject), held edits, channels. Reads the
+    /// CRM and policy settings like the functions (CRM_KIND, INVITATION_POLICY, …).
+    Console {
+        /// `AWS` or `Sandbox`.
+        #[arg(long)]
+        catalog: String,
+        /// The sync ledger table.
+        #[arg(long)]
+        ledger_table: String,
+        /// The CRM store table.
+        #[arg(long)]
+        crm_table: String,
+        /// The landing bucket (S3 channel): failed and quarantined files, fix and resend.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// The port on 127.0.0.1 (0: a free one).
+        #[arg(long, default_value_t = 8421)]
+        port: u16,
+        /// Write the console's URL here once it listens.
+        #[arg(long)]
+        url_file: Option<std::path::PathBuf>,
+    },
     /// Push every record of the CRM store to the real CRM with its batch API (first connection of a
     /// CRM, or after a mapping change). Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the functions.
     CrmPushAll {
@@ -282,6 +308,24 @@ fn main() -> ExitCode {
             ))
         }
         Command::Pending { catalog } => aws(ops::pending(&catalog, &clock)),
+        Command::Console {
+            catalog,
+            ledger_table,
+            crm_table,
+            bucket,
+            port,
+            url_file,
+        } => serve(
+            console::Options {
+                port,
+                catalog,
+                ledger_table,
+                crm_table,
+                bucket,
+                url_file,
+            },
+            clock,
+        ),
     };
     ExitCode::from(code)
 }
@@ -295,6 +339,26 @@ fn emit(line: &str) {
             std::process::exit(0);
         }
         eprintln!("error: writing to stdout: {e}");
+    }
+}
+
+/// Serves the console on a multi-threaded runtime (pages are served while an action waits on AWS).
+fn serve(options: console::Options, clock: acebridge_clock::Clock) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => match runtime.block_on(console::serve(options, clock)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                2
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
     }
 }
 

@@ -109,6 +109,23 @@ fn describe(outcome: &FileOutcome) -> Value {
     }
 }
 
+/// The invitation policies, opportunity referrals' then leads', from `INVITATION_POLICY`,
+/// `INVITATION_RULES`, `LEAD_INVITATION_POLICY`, `LEAD_INVITATION_RULES` (the function decides with
+/// them; the console shows what they would decide).
+pub fn policies_from_env() -> Result<(InvitationPolicy, InvitationPolicy), String> {
+    let policy = |name: &str, rules: &str| {
+        InvitationPolicy::parse(
+            &config::env_opt(name).unwrap_or_default(),
+            config::env_opt(rules).as_deref(),
+        )
+        .map_err(|e| e.to_string())
+    };
+    Ok((
+        policy("INVITATION_POLICY", "INVITATION_RULES")?,
+        policy("LEAD_INVITATION_POLICY", "LEAD_INVITATION_RULES")?,
+    ))
+}
+
 /// partner-central-events (EventBridge): `aws.partnercentral-selling` events (opportunities,
 /// invitations, engagements and leads) and the reconcile schedule. Environment: `CATALOG`,
 /// `LEDGER_TABLE`, `CRM_TABLE`, `EVENT_BUS`, the CRM's, `INVITATION_POLICY`, `INVITATION_RULES`,
@@ -135,19 +152,13 @@ impl PartnerCentralEvents {
     /// The function from its environment.
     pub async fn from_env(sdk: &SdkConfig, clock: Clock) -> Result<Self, String> {
         let (ledger, setup) = setup::ledger_and_crm(sdk, &clock).await?;
-        let policy = |name: &str, rules: &str| {
-            InvitationPolicy::parse(
-                &config::env_opt(name).unwrap_or_default(),
-                config::env_opt(rules).as_deref(),
-            )
-            .map_err(|e| e.to_string())
-        };
+        let (policy, lead_policy) = policies_from_env()?;
         Ok(PartnerCentralEvents {
             pc: config::partner_central(sdk, &clock),
             ledger,
             crm: setup.crm,
-            policy: policy("INVITATION_POLICY", "INVITATION_RULES")?,
-            lead_policy: policy("LEAD_INVITATION_POLICY", "LEAD_INVITATION_RULES")?,
+            policy,
+            lead_policy,
             catalog: config::catalog()?,
             outcomes: config::event_bus(sdk)?,
             expiring_within: chrono::Duration::hours(

@@ -5,14 +5,18 @@
 //! - [`decide_referral`]: accept or reject an AWS referral (opportunity or lead) before it expires;
 //! - [`pending_invitations`]: the referrals waiting for a decision, the soonest to expire first;
 //! - [`needs_attention`]: the records whose last sync failed, with the reason;
-//! - [`resend_failed`]: failed records of an S3 file, or a quarantined file, put back for the ingest.
+//! - [`resend_failed`]: failed records of an S3 file, or a quarantined file, put back for the ingest;
+//! - [`resend_edited`]: one failed record, corrected by an operator, checked as the ingest checks it, then
+//!   put back for the ingest;
+//! - [`held_edits`], [`retry_held`], [`drop_held`]: CRM edits waiting while AWS has an opportunity locked.
 
-use crate::crm_side::outbound::ReferralDecision;
+use crate::crm_side::outbound::{Pushed, ReferralDecision, release_held};
 use crate::model::policy::{Decision, RejectionReason};
+use crate::model::record::RecordKind;
 use crate::partner_central::invitations::carry_out;
 use crate::ports::crm::Crm;
 use crate::ports::error::PortError;
-use crate::ports::ledger::{Ledger, LedgerEntry, RecordStatus};
+use crate::ports::ledger::{Ledger, LedgerEntry, RecordKey, RecordStatus};
 use crate::ports::partner_central::{PartnerCentral, PendingInvitation};
 use crate::ports::store::{ObjectInfo, ObjectStore};
 use crate::s3_exchange::replay;
@@ -145,4 +149,68 @@ pub async fn resend_failed<S: ObjectStore>(
     clock: &Clock,
 ) -> Result<ObjectInfo, replay::ReplayError> {
     replay::replay(landing, key, records, clock.now()).await
+}
+
+/// Resends one failed record of an error report (`failed/<key>.errors.json`) with an operator's
+/// correction: checked first as the ingest would (`Ok(Err(problems))`, nothing written), then written
+/// beside the original file for the ingest, the path every replay takes.
+pub async fn resend_edited<S: ObjectStore>(
+    landing: &S,
+    key: &str,
+    index: usize,
+    record: serde_json::Value,
+    clock: &Clock,
+) -> Result<Result<ObjectInfo, Vec<String>>, replay::ReplayError> {
+    replay::replay_edited(landing, key, index, record, clock.now()).await
+}
+
+/// The opportunities with CRM edits held back while Partner Central does not take them (in review,
+/// frozen), the longest-waiting first.
+pub async fn held_edits(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, PortError> {
+    let mut held: Vec<LedgerEntry> = ledger
+        .records()
+        .await?
+        .into_iter()
+        .filter(|e| e.held.is_some())
+        .collect();
+    held.sort_by_key(|e| (e.held.as_ref().map(|h| h.since), e.key.storage_key()));
+    Ok(held)
+}
+
+/// Sends an opportunity's held edits now (an UpdateOpportunity, one write), as the events do when AWS
+/// moves the opportunity on. `None` when nothing was held.
+pub async fn retry_held(
+    pc: &impl PartnerCentral,
+    ledger: &impl Ledger,
+    crm: &impl Crm,
+    catalog: Catalog,
+    opportunity_id: &str,
+    clock: &Clock,
+) -> Result<Option<Pushed>, PortError> {
+    release_held(pc, ledger, crm, catalog, opportunity_id, clock).await
+}
+
+/// Drops an opportunity's held edits (the CRM keeps its values; Partner Central never gets them).
+/// `false` when nothing was held.
+pub async fn drop_held(
+    ledger: &impl Ledger,
+    catalog: Catalog,
+    opportunity_id: &str,
+    clock: &Clock,
+) -> Result<bool, PortError> {
+    let key = RecordKey::ace(RecordKind::Opportunity, catalog, opportunity_id);
+    loop {
+        let Some(mut entry) = ledger.get(&key).await? else {
+            return Ok(false);
+        };
+        if entry.held.take().is_none() {
+            return Ok(false);
+        }
+        let expected = entry.revision;
+        entry.revision += 1;
+        entry.updated_at = clock.now();
+        if ledger.put(&entry, Some(expected)).await?.is_ok() {
+            return Ok(true);
+        }
+    }
 }

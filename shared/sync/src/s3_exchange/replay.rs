@@ -46,6 +46,108 @@ pub fn replay_key(original: &str, now: DateTime<Utc>) -> String {
     format!("{dir}/replay-{}-{name}", now.format("%Y%m%dT%H%M%S"))
 }
 
+/// Why an edited record cannot be resent: the same parse and conversion checks the ingest runs, each
+/// naming the record's field (`field: message`).
+pub fn preflight(body: &[u8]) -> Vec<String> {
+    use acebridge_mapping::ace::{self, AceFile, CanonicalRecord, RecordProblem};
+    fn named(p: &RecordProblem) -> String {
+        match &p.field {
+            Some(f) => format!("{f}: {}", p.message),
+            None => p.message.clone(),
+        }
+    }
+    fn problems<R: acebridge_mapping::ace::WireRecord>(
+        f: &acebridge_mapping::ace::RecordsFile<R>,
+    ) -> Vec<String> {
+        f.canonical()
+            .filter_map(|CanonicalRecord { record, .. }| record.err().map(|p| named(&p)))
+            .collect()
+    }
+    match ace::parse(body) {
+        Err(e) => vec![e.to_string()],
+        Ok(AceFile::Opportunities(f)) => problems(&f),
+        Ok(AceFile::Leads(f)) => problems(&f),
+        Ok(AceFile::Results(_)) => vec![],
+    }
+}
+
+/// Resends one failed record of an error report with an operator's correction (`record`, the record as
+/// it should have been in the file): the file it makes is checked by [`preflight`] first and, if any
+/// problem is left, not written (`Ok(Err(problems))`). Otherwise it lands beside the original like any
+/// replay, for the ingest.
+pub async fn replay_edited(
+    landing: &impl ObjectStore,
+    key: &str,
+    index: usize,
+    record: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Result<ObjectInfo, Vec<String>>, ReplayError> {
+    let (original, report) = report(landing, key).await?;
+    has_record(key, &report, index)?;
+    let body = file_body(key, &report, vec![record])?;
+    let problems = preflight(&body);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(landing
+        .put(&replay_key(&original, now), body, BTreeMap::new())
+        .await?))
+}
+
+/// An error report and the key of the file it is about.
+async fn report(
+    landing: &impl ObjectStore,
+    key: &str,
+) -> Result<(String, ErrorReport), ReplayError> {
+    let original = key
+        .strip_prefix(FAILED_PREFIX)
+        .and_then(|k| k.strip_suffix(".errors.json"))
+        .ok_or_else(|| ReplayError::NotReplayable(key.to_string()))?;
+    let object = landing
+        .get(key)
+        .await?
+        .ok_or_else(|| ReplayError::Missing(key.to_string()))?;
+    let report: ErrorReport =
+        serde_json::from_slice(&object.body).map_err(|e| ReplayError::BadReport {
+            key: key.to_string(),
+            message: e.to_string(),
+        })?;
+    Ok((original.to_string(), report))
+}
+
+/// `index` is one of the report's failed records.
+fn has_record(key: &str, report: &ErrorReport, index: usize) -> Result<(), ReplayError> {
+    if report.failed.iter().any(|f| f.index == index) {
+        return Ok(());
+    }
+    let have: Vec<String> = report.failed.iter().map(|f| f.index.to_string()).collect();
+    Err(ReplayError::NoSuchRecord {
+        key: key.to_string(),
+        index,
+        have: have.join(", "),
+    })
+}
+
+/// A file of `records` with the report's version, partner id and records key.
+fn file_body(
+    key: &str,
+    report: &ErrorReport,
+    records: Vec<serde_json::Value>,
+) -> Result<Vec<u8>, ReplayError> {
+    let mut file = serde_json::Map::new();
+    if let Some(v) = &report.version {
+        file.insert("version".into(), v.clone().into());
+    }
+    if let Some(p) = &report.spms_id {
+        file.insert("spmsId".into(), p.clone().into());
+    }
+    file.insert(report.records_key.clone(), records.into());
+    serde_json::to_vec_pretty(&file).map_err(|e| ReplayError::BadReport {
+        key: key.to_string(),
+        message: e.to_string(),
+    })
+}
+
 /// Replays `key` from the landing bucket. For an error report, `records` picks failed records by their
 /// index in the original file (empty: all of them). Returns the object written.
 pub async fn replay(
@@ -54,28 +156,10 @@ pub async fn replay(
     records: &[usize],
     now: DateTime<Utc>,
 ) -> Result<ObjectInfo, ReplayError> {
-    if let Some(original) = key
-        .strip_prefix(FAILED_PREFIX)
-        .and_then(|k| k.strip_suffix(".errors.json"))
-    {
-        let object = landing
-            .get(key)
-            .await?
-            .ok_or_else(|| ReplayError::Missing(key.to_string()))?;
-        let report: ErrorReport =
-            serde_json::from_slice(&object.body).map_err(|e| ReplayError::BadReport {
-                key: key.to_string(),
-                message: e.to_string(),
-            })?;
+    if key.starts_with(FAILED_PREFIX) {
+        let (original, report) = report(landing, key).await?;
         for &index in records {
-            if !report.failed.iter().any(|f| f.index == index) {
-                let have: Vec<String> = report.failed.iter().map(|f| f.index.to_string()).collect();
-                return Err(ReplayError::NoSuchRecord {
-                    key: key.to_string(),
-                    index,
-                    have: have.join(", "),
-                });
-            }
+            has_record(key, &report, index)?;
         }
         let chosen: Vec<serde_json::Value> = report
             .failed
@@ -83,20 +167,9 @@ pub async fn replay(
             .filter(|f| records.is_empty() || records.contains(&f.index))
             .map(|f| f.record.clone())
             .collect();
-        let mut file = serde_json::Map::new();
-        if let Some(v) = report.version {
-            file.insert("version".into(), v.into());
-        }
-        if let Some(p) = report.spms_id {
-            file.insert("spmsId".into(), p.into());
-        }
-        file.insert(report.records_key, chosen.into());
-        let body = serde_json::to_vec_pretty(&file).map_err(|e| ReplayError::BadReport {
-            key: key.to_string(),
-            message: e.to_string(),
-        })?;
+        let body = file_body(key, &report, chosen)?;
         return Ok(landing
-            .put(&replay_key(original, now), body, BTreeMap::new())
+            .put(&replay_key(&original, now), body, BTreeMap::new())
             .await?);
     }
     if let Some(original) = key

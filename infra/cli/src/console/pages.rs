@@ -1,0 +1,630 @@
+//! The console's pages and actions. Each page reads through the ports the functions use; each action
+//! (a POST, checked by [`super::guard`]) is one call of `acebridge_sync::operations`.
+
+use super::Console;
+use super::views::{self, Chart, Pager, Step, when};
+use acebridge_sync::model::record::RecordKind;
+use acebridge_sync::operations;
+use acebridge_sync::ports::ledger::{FileStatus, Ledger, LedgerEntry, RecordStatus};
+use acebridge_sync::ports::partner_central::PartnerCentral;
+use acebridge_sync::ports::store::{ObjectStore, list_all};
+use acebridge_sync::s3_exchange::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Rows a page shows.
+const PAGE_ROWS: usize = 25;
+
+type Shared = State<Arc<Console>>;
+
+/// The console's routes, behind the guard.
+pub(crate) fn router(console: Arc<Console>) -> Router {
+    Router::new()
+        .route("/", get(overview))
+        .route("/records", get(records))
+        .route("/records/{kind}/{crm_id}", get(record))
+        .route("/failures", get(failures))
+        .route("/failures/fix", get(fix_form).post(fix_send))
+        .route("/failures/replay", post(replay))
+        .route("/invitations", get(invitations))
+        .route("/invitations/decide", post(decide))
+        .route("/held", get(held))
+        .route("/held/retry", post(held_retry))
+        .route("/held/drop", post(held_drop))
+        .route("/channels", get(channels))
+        .route("/console.css", get(stylesheet))
+        .layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            super::guard::check,
+        ))
+        .with_state(console)
+}
+
+/// A page that could not be built: the reason, never a panic.
+pub(crate) struct Failure(StatusCode, String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(StatusCode::BAD_GATEWAY, e.to_string())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let page = views::DonePage {
+            nav: views::Nav::new(""),
+            title: "Something failed".into(),
+            ok: false,
+            lines: vec![self.1],
+            back: "/".into(),
+        };
+        (self.0, render(&page)).into_response()
+    }
+}
+
+type Page = Result<Response, Failure>;
+
+fn render(t: &impl Template) -> Html<String> {
+    Html(t.render().unwrap_or_else(|e| {
+        format!(
+            "<!doctype html><html lang=\"en\"><title>error</title><p>page error: {}</p></html>",
+            askama::filters::escape(e.to_string(), askama::filters::Html)
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        )
+    }))
+}
+
+fn ok(t: &impl Template) -> Page {
+    Ok(render(t).into_response())
+}
+
+/// `?q=…&page=…`: a list's search and page.
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+impl ListQuery {
+    fn matches(&self, haystack: &str) -> bool {
+        let q = self.q.trim().to_lowercase();
+        q.is_empty() || haystack.to_lowercase().contains(&q)
+    }
+
+    /// This page's rows of `all`, and the pager.
+    fn page<T>(&self, path: &str, all: Vec<T>) -> (Vec<T>, Pager) {
+        let total = all.len();
+        let pages = total.div_ceil(PAGE_ROWS).max(1);
+        let page = self.page.unwrap_or(1).clamp(1, pages);
+        let href = |p: usize| {
+            let query =
+                serde_urlencoded::to_string([("q", self.q.as_str()), ("page", &p.to_string())])
+                    .unwrap_or_default();
+            format!("{path}?{query}")
+        };
+        let rows = all
+            .into_iter()
+            .skip((page - 1) * PAGE_ROWS)
+            .take(PAGE_ROWS)
+            .collect();
+        (
+            rows,
+            Pager {
+                page,
+                pages,
+                total,
+                q: self.q.clone(),
+                path: path.to_string(),
+                prev: (page > 1).then(|| href(page - 1)),
+                next: (page < pages).then(|| href(page + 1)),
+            },
+        )
+    }
+}
+
+/// Which channel brought a ledger entry's last AWS version.
+fn channel_of(e: &LedgerEntry) -> &'static str {
+    match e.source.as_deref() {
+        None => "CRM",
+        Some(s) if s.ends_with(".json") || s.contains("-outbound/") => "S3 exchange",
+        Some(_) => "Partner Central API",
+    }
+}
+
+fn state_of(e: &LedgerEntry) -> &'static str {
+    if e.held.is_some() {
+        return "held";
+    }
+    if e.aws_result.as_ref().is_some_and(|r| !r.success) {
+        return "failed";
+    }
+    match e.status {
+        Some(RecordStatus::Synced) => "synced",
+        Some(RecordStatus::Failed) => "failed",
+        Some(RecordStatus::Applying) => "applying",
+        None => "sent",
+    }
+}
+
+fn is_record(e: &LedgerEntry) -> bool {
+    !e.ace_id
+        .as_deref()
+        .is_some_and(acebridge_sync::lead_identity::is_identity)
+}
+
+async fn overview(State(c): Shared) -> Page {
+    use acebridge_sync::guards::budget::{Call, CallCounter};
+    let now = c.clock.now();
+    let entries: Vec<LedgerEntry> = c
+        .ledger
+        .records()
+        .await?
+        .into_iter()
+        .filter(is_record)
+        .collect();
+    let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_channel: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &entries {
+        *by_state
+            .entry(format!("{} {}", e.key.kind, state_of(e)))
+            .or_default() += 1;
+        *by_channel.entry(channel_of(e).to_string()).or_default() += 1;
+    }
+    let day_ago = now - chrono::Duration::hours(24);
+    let failed_24h: Vec<&LedgerEntry> = entries
+        .iter()
+        .filter(|e| state_of(e) == "failed" && e.updated_at >= day_ago)
+        .collect();
+    let mut failures: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &failed_24h {
+        *failures.entry(e.key.kind.to_string()).or_default() += 1;
+    }
+    let files = c.ledger.files().await?;
+    let quarantined = files
+        .iter()
+        .filter(|f| f.status == FileStatus::Quarantined && f.updated_at >= day_ago)
+        .count() as u64;
+    if quarantined > 0 {
+        failures.insert("quarantined file".into(), quarantined);
+    }
+    let last_in = entries
+        .iter()
+        .filter(|e| e.status == Some(RecordStatus::Synced))
+        .map(|e| e.updated_at)
+        .max();
+    let last_out = entries
+        .iter()
+        .filter_map(|e| e.aws_result.as_ref().filter(|r| r.success).map(|r| r.at))
+        .max();
+    let reads = c.counter.used(Call::Read).await?;
+    let writes = c.counter.used(Call::Write).await?;
+    let page = views::OverviewPage {
+        nav: views::Nav::new("overview"),
+        total: entries.len(),
+        states: Chart::new("Records by state", "records", by_state),
+        channels: Chart::new("Records by channel", "records", by_channel),
+        failures: Chart::new("Failures in the last 24 hours", "failures", failures),
+        budgets: Chart::quota(
+            "Partner Central calls, last 24 hours",
+            [
+                ("reads".to_string(), reads, c.budget.reads_per_day),
+                ("writes".to_string(), writes, c.budget.writes_per_day),
+            ],
+        ),
+        last_in: when(last_in),
+        last_out: when(last_out),
+        failed_24h: failed_24h.len() + quarantined as usize,
+        reconcile_share: c.budget.backfill_reads(),
+    };
+    ok(&page)
+}
+
+async fn records(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
+    let mut all = c.store.all().await?;
+    all.sort_by(|a, b| {
+        b.updated_at
+            .cmp(&a.updated_at)
+            .then(a.crm_id.cmp(&b.crm_id))
+    });
+    let rows: Vec<views::RecordRow> = all
+        .into_iter()
+        .filter(|r| {
+            q.matches(&format!(
+                "{} {} {} {}",
+                r.crm_id,
+                r.ace_id.as_deref().unwrap_or(""),
+                r.summary.title.as_deref().unwrap_or(""),
+                r.record
+            ))
+        })
+        .map(views::RecordRow::from)
+        .collect();
+    let (rows, pager) = q.page("/records", rows);
+    ok(&views::RecordsPage {
+        nav: views::Nav::new("records"),
+        rows,
+        pager,
+    })
+}
+
+async fn record(State(c): Shared, Path((kind, crm_id)): Path<(String, String)>) -> Page {
+    let Some(kind) = RecordKind::parse(&kind) else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            format!("no kind of record {}", acebridge_mapping::quoted(&kind)),
+        ));
+    };
+    let stored = acebridge_sync::ports::crm::Crm::get(&c.crm, kind, &crm_id).await?;
+    let entries = c.ledger.find_by_crm_id(kind, c.catalog, &crm_id).await?;
+    if stored.is_none() && entries.is_empty() {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no {kind} {} in the CRM store or the ledger",
+                acebridge_mapping::quoted(&crm_id)
+            ),
+        ));
+    }
+    let mut steps: Vec<Step> = entries.iter().flat_map(Step::of_entry).collect();
+    steps.sort_by_key(|s| s.at);
+    let sent = entries
+        .iter()
+        .find_map(|e| e.crm_snapshot.as_ref())
+        .map(|s| serde_json::to_string_pretty(s).unwrap_or_default());
+    ok(&views::RecordPage {
+        nav: views::Nav::new("records"),
+        kind: kind.to_string(),
+        crm_id: crm_id.clone(),
+        row: stored.clone().map(views::RecordRow::from),
+        record: stored.map(|r| serde_json::to_string_pretty(&r.record).unwrap_or_default()),
+        sent,
+        steps,
+    })
+}
+
+/// Every error report in the landing bucket, with its key.
+async fn reports(c: &Console) -> Result<Vec<(String, ErrorReport)>, Failure> {
+    let Some(landing) = &c.landing else {
+        return Ok(vec![]);
+    };
+    let mut out = vec![];
+    for o in list_all(landing, FAILED_PREFIX).await? {
+        if let Some(obj) = landing.get(&o.key).await?
+            && let Ok(report) = serde_json::from_slice::<ErrorReport>(&obj.body)
+        {
+            out.push((o.key, report));
+        }
+    }
+    Ok(out)
+}
+
+async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
+    let failed: Vec<views::FailedRow> = operations::needs_attention(&c.ledger)
+        .await?
+        .into_iter()
+        .map(views::FailedRow::from)
+        .filter(|r| q.matches(&format!("{} {} {}", r.key, r.crm_id, r.reason)))
+        .collect();
+    let mut files: Vec<views::FailedFileRecord> = vec![];
+    for (key, report) in reports(&c).await? {
+        for f in report.failed {
+            let row = views::FailedFileRecord::new(&key, &report.file, f);
+            if q.matches(&format!("{} {} {}", row.file, row.id, row.message)) {
+                files.push(row);
+            }
+        }
+    }
+    let mut quarantined = vec![];
+    if let Some(landing) = &c.landing {
+        for o in list_all(landing, QUARANTINE_PREFIX).await? {
+            if o.key.ends_with(".reason.json") {
+                continue;
+            }
+            let reason = match landing.get(&format!("{}.reason.json", o.key)).await? {
+                Some(r) => serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|v| v["reason"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            if q.matches(&format!("{} {reason}", o.key)) {
+                quarantined.push(views::QuarantineRow { key: o.key, reason });
+            }
+        }
+    }
+    let (failed, pager) = q.page("/failures", failed);
+    ok(&views::FailuresPage {
+        nav: views::Nav::new("failures"),
+        csrf: c.guard.token().to_string(),
+        failed,
+        pager,
+        files,
+        quarantined,
+        has_bucket: c.landing.is_some(),
+    })
+}
+
+#[derive(Deserialize)]
+struct FixQuery {
+    key: String,
+    index: usize,
+}
+
+async fn fix_page(
+    c: &Console,
+    key: &str,
+    index: usize,
+    edited: Option<(String, Vec<String>)>,
+) -> Page {
+    let Some(landing) = &c.landing else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            "the console was started without --bucket".into(),
+        ));
+    };
+    let report = match landing.get(key).await? {
+        Some(obj) => serde_json::from_slice::<ErrorReport>(&obj.body)?,
+        None => {
+            return Err(Failure(
+                StatusCode::NOT_FOUND,
+                format!("{key}: no such error report"),
+            ));
+        }
+    };
+    let Some(failed) = report.failed.into_iter().find(|f| f.index == index) else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            format!("{key}: no failed record {index}"),
+        ));
+    };
+    let (record, problems) = edited.unwrap_or_else(|| {
+        (
+            serde_json::to_string_pretty(&failed.record).unwrap_or_default(),
+            vec![],
+        )
+    });
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = views::FixPage {
+        nav: views::Nav::new("failures"),
+        csrf: c.guard.token().to_string(),
+        key: key.to_string(),
+        file: report.file,
+        index,
+        field: failed.field.unwrap_or_else(|| "(record)".into()),
+        message: failed.message,
+        record,
+        problems,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn fix_form(State(c): Shared, Query(q): Query<FixQuery>) -> Page {
+    fix_page(&c, &q.key, q.index, None).await
+}
+
+#[derive(Deserialize)]
+struct FixForm {
+    key: String,
+    index: usize,
+    record: String,
+}
+
+async fn fix_send(State(c): Shared, Form(f): Form<FixForm>) -> Page {
+    let Some(landing) = &c.landing else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            "the console was started without --bucket".into(),
+        ));
+    };
+    let record: serde_json::Value = match serde_json::from_str(&f.record) {
+        Ok(v) => v,
+        Err(e) => {
+            let problems = vec![format!("the record is not JSON: {e}")];
+            return fix_page(&c, &f.key, f.index, Some((f.record, problems))).await;
+        }
+    };
+    match operations::resend_edited(landing, &f.key, f.index, record, &c.clock).await? {
+        Err(problems) => fix_page(&c, &f.key, f.index, Some((f.record, problems))).await,
+        Ok(written) => done(
+            "Resent",
+            vec![format!(
+                "record {} of {} written as {}: the ingest takes it from there, as any replayed file",
+                f.index, f.key, written.key
+            )],
+            "/failures",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplayForm {
+    key: String,
+}
+
+async fn replay(State(c): Shared, Form(f): Form<ReplayForm>) -> Page {
+    let Some(landing) = &c.landing else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            "the console was started without --bucket".into(),
+        ));
+    };
+    let written = operations::resend_failed(landing, &f.key, &[], &c.clock).await?;
+    done(
+        "Replayed",
+        vec![format!(
+            "{} put back as {} for the ingest",
+            f.key, written.key
+        )],
+        "/failures",
+    )
+}
+
+fn done(title: &str, lines: Vec<String>, back: &str) -> Page {
+    ok(&views::DonePage {
+        nav: views::Nav::new(""),
+        title: title.to_string(),
+        ok: true,
+        lines,
+        back: back.to_string(),
+    })
+}
+
+async fn invitations(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
+    let now = c.clock.now();
+    let pending: Vec<_> = operations::pending_invitations(&c.pc, c.catalog)
+        .await?
+        .into_iter()
+        .filter(|p| q.matches(&format!("{} {}", p.id, p.title.as_deref().unwrap_or(""))))
+        .collect();
+    let (pending, pager) = q.page("/invitations", pending);
+    // One GetEngagementInvitation (a read) for each invitation on this page: the customer, the value
+    // and what the policy would do are in the invitation, not in the list.
+    let mut rows = vec![];
+    for p in pending {
+        let invitation = c.pc.invitation(c.catalog, &p.id).await?;
+        rows.push(views::InvitationRow::new(p, invitation.as_ref(), &c, now));
+    }
+    ok(&views::InvitationsPage {
+        nav: views::Nav::new("invitations"),
+        csrf: c.guard.token().to_string(),
+        rows,
+        pager,
+        reasons: acebridge_sync::model::policy::SUGGESTED_REJECTION_REASONS.to_vec(),
+    })
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    invitation: String,
+    decision: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn decide(State(c): Shared, Form(f): Form<DecideForm>) -> Page {
+    let decision = acebridge_sync::crm_side::outbound::ReferralDecision {
+        invitation_id: f.invitation.clone(),
+        opportunity_id: None,
+        decision: f.decision,
+        reason: f.reason.filter(|r| !r.trim().is_empty()),
+    };
+    match operations::decide_referral(&c.pc, &c.ledger, &c.crm, c.catalog, &decision, &c.clock)
+        .await?
+    {
+        Ok(what) => done(
+            "Decided",
+            vec![format!("{}: {what}", f.invitation)],
+            "/invitations",
+        ),
+        Err(refused) => Err(Failure(
+            StatusCode::CONFLICT,
+            format!("{}: {refused}", f.invitation),
+        )),
+    }
+}
+
+async fn held(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
+    let now = c.clock.now();
+    let rows: Vec<views::HeldRow> = operations::held_edits(&c.ledger)
+        .await?
+        .into_iter()
+        .filter_map(|e| views::HeldRow::new(e, now))
+        .filter(|r| q.matches(&format!("{} {} {}", r.id, r.crm_id, r.reason)))
+        .collect();
+    let (rows, pager) = q.page("/held", rows);
+    ok(&views::HeldPage {
+        nav: views::Nav::new("held"),
+        csrf: c.guard.token().to_string(),
+        rows,
+        pager,
+    })
+}
+
+#[derive(Deserialize)]
+struct HeldForm {
+    opportunity: String,
+}
+
+async fn held_retry(State(c): Shared, Form(f): Form<HeldForm>) -> Page {
+    let pushed = operations::retry_held(
+        &c.pc,
+        &c.ledger,
+        &c.crm,
+        c.catalog,
+        &f.opportunity,
+        &c.clock,
+    )
+    .await?;
+    let line = match pushed {
+        None => format!("{}: nothing was held", f.opportunity),
+        Some(p) => format!("{}: {p:?}", f.opportunity),
+    };
+    done("Retried", vec![line], "/held")
+}
+
+async fn held_drop(State(c): Shared, Form(f): Form<HeldForm>) -> Page {
+    let dropped = operations::drop_held(&c.ledger, c.catalog, &f.opportunity, &c.clock).await?;
+    let line = if dropped {
+        format!(
+            "{}: held edits dropped; Partner Central keeps its values",
+            f.opportunity
+        )
+    } else {
+        format!("{}: nothing was held", f.opportunity)
+    };
+    done("Dropped", vec![line], "/held")
+}
+
+async fn channels(State(c): Shared) -> Page {
+    let files = c.ledger.files().await?;
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    for f in &files {
+        *by_status
+            .entry(format!("{:?}", f.status).to_lowercase())
+            .or_default() += 1;
+    }
+    let last_file = files.iter().map(|f| f.updated_at).max();
+    let mut waiting = vec![];
+    if let Some(landing) = &c.landing {
+        for o in list_all(landing, "").await? {
+            let done = ["processed/", FAILED_PREFIX, QUARANTINE_PREFIX]
+                .iter()
+                .any(|p| o.key.starts_with(p));
+            if !done {
+                waiting.push(o.key);
+            }
+        }
+    }
+    let watermark = c.ledger.watermark(c.catalog).await?;
+    ok(&views::ChannelsPage {
+        nav: views::Nav::new("channels"),
+        channel: c.channel.clone(),
+        catalog: c.catalog.to_string(),
+        files: Chart::new("S3 exchange files by state", "files", by_status),
+        last_file: when(last_file),
+        waiting,
+        watermark: when(watermark),
+        has_bucket: c.landing.is_some(),
+    })
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../templates/console.css"),
+    )
+}

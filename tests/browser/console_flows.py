@@ -1,0 +1,378 @@
+"""The operations console in a real browser (issue 29): headless Chromium from Debian's packages, driven by
+Playwright for Python, with axe-core (npm) checking every page's accessibility.
+
+Runs on the local stack (`make browser`, part of `make test`): moto (started by with-stack.sh), the
+Partner Central emulator, the ingest function under `cargo lambda watch` (what S3's notification does in
+AWS), and `acebridge console`. Flows walked, as an operator would:
+
+1. a file with a bad field lands in Failures; the record is fixed in the form (a first correction that
+   is still wrong is refused by the pre-flight check), resent, and after the ingest the record is in the
+   CRM store, found on the Records page;
+2. a pending lead invitation from AWS (the emulator) is accepted on the Invitations page; the emulator
+   says ACCEPTED and the lead is in the CRM store;
+3. a customer name containing `<script>` renders as text, and no script runs;
+4. a forged cross-site POST (a form on another origin) and a foreign Host (DNS rebinding: another name
+   resolved to 127.0.0.1) are refused, and nothing changed;
+5. axe-core finds no serious or critical violation on any page.
+
+Screenshots of each page go to docs/images/console/ (docs/operations.md shows them).
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from playwright.sync_api import sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "images" / "console"
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+CLI = ROOT / "target" / "debug" / "acebridge"
+EMULATOR = ROOT / "target" / "debug" / "pc-emulator"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+ACE_BUCKET = "ace-apn-1588143-beta-us-west-2"
+LANDING = "acebridge-browser-landing"
+LEDGER = "acebridge-browser-ledger"
+CRM = "acebridge-browser-crm"
+BUS = "acebridge-browser-bus"
+SCRIPT_NAME = "<script>document.title='pwned'</script> Example Holdings"
+
+failures: list[str] = []
+
+
+def check(ok: bool, what: str) -> None:
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, what: str, seconds: float = 120) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port}")
+
+
+def post_json(url: str, body) -> dict:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST")
+    with urllib.request.urlopen(req, timeout=900) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def s3():
+    import boto3
+
+    return boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+
+
+def ddb_items(table: str) -> list[dict]:
+    import boto3
+
+    c = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    return c.scan(TableName=table)["Items"]
+
+
+def s3_event(key: str) -> bytes:
+    head = s3().head_object(Bucket=LANDING, Key=key)
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": "us-east-1",
+                    "eventTime": "2026-11-22T00:00:00.000Z",
+                    "eventName": "ObjectCreated:Put",
+                    "userIdentity": {"principalId": "AWS:acebridge-scanner"},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {},
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": "landing-object-created",
+                        "bucket": {"name": LANDING, "ownerIdentity": {"principalId": "acebridge"}, "arn": f"arn:aws:s3:::{LANDING}"},
+                        "object": {
+                            "key": urllib.parse.quote_plus(key, safe="/"),
+                            "size": head["ContentLength"],
+                            "eTag": head["ETag"].strip('"'),
+                            "sequencer": "0",
+                        },
+                    },
+                }
+            ]
+        }
+    ).encode()
+
+
+class Evil(BaseHTTPRequestHandler):
+    """Another site: a page whose form posts to the console (a cross-site request forgery)."""
+
+    target = ""
+
+    def do_GET(self):
+        body = f"""<!doctype html><html lang="en"><title>win a prize</title>
+<form id="f" method="post" action="{Evil.target}invitations/decide">
+<input name="invitation" value="{Evil.invitation}"><input name="decision" value="reject">
+<input name="reason" value="Other"><input name="csrf" value="guessed">
+<button>Claim</button></form></html>""".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def axe(page, name: str) -> None:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    check(not bad, f"axe-core: no serious or critical violation on {name}" + (f": {[v['id'] for v in bad]}" if bad else ""))
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    state = pathlib.Path(tempfile.mkdtemp(prefix="acebridge-browser-"))
+    pc_port, watch_port, evil_port = free_port(), free_port(), free_port()
+    procs: list[subprocess.Popen] = []
+
+    def start(args, log, **kw):
+        p = subprocess.Popen(args, stdout=open(state / log, "w"), stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        procs.append(p)
+        return p
+
+    try:
+        subprocess.run(
+            [CLI, "local-init", "--ace-bucket", ACE_BUCKET, "--landing-bucket", LANDING, "--ledger-table", LEDGER, "--crm-table", CRM, "--event-bus", BUS],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        start([EMULATOR, "--port", str(pc_port)], "pc-emulator.log")
+        wait_port(pc_port, "the emulator")
+        pc = f"http://127.0.0.1:{pc_port}"
+        fenv = {
+            **env,
+            "LANDING_BUCKET": LANDING,
+            "LEDGER_TABLE": LEDGER,
+            "CRM_TABLE": CRM,
+            "CATALOG": "Sandbox",
+            "EVENT_BUS": BUS,
+            "PARTNER_ID": "1588143",
+            "ACE_BUCKET": ACE_BUCKET,
+            "ACE_BUCKET_REGION": "us-west-2",
+            "PARTNER_CENTRAL_ENDPOINT": pc,
+            "INVITATION_POLICY": "manual",
+            "LEAD_INVITATION_POLICY": "manual",
+            "RUST_LOG": "warn",
+        }
+        envfile = state / "functions.env"
+        envfile.write_text("".join(f"{k}={v}\n" for k, v in fenv.items() if k.startswith(("AWS_", "LANDING", "LEDGER", "CRM_", "CATALOG", "EVENT_BUS", "PARTNER", "ACE_", "INVITATION", "LEAD_", "RUST_LOG"))))
+        start(["cargo", "lambda", "watch", "--invoke-port", str(watch_port), "--env-file", str(envfile)], "watch.log", cwd=ROOT)
+        wait_port(watch_port, "cargo lambda watch")
+
+        def ingest(key: str) -> dict:
+            url = f"http://127.0.0.1:{watch_port}/2015-03-31/functions/ace-file-ingest/invocations"
+            return post_json(url, s3_event(key))
+
+        # AWS's referral file, with one record whose target close date is not a date.
+        referral = json.loads((ROOT / "infra/local/demo/aws-referral.json").read_text())
+        record = referral["opportunities"][0]
+        record["targetCloseDate"] = "24/09/2022"
+        record["partnerProjectTitle"] = "Browser-test referral"
+        key = "opportunity-outbound/browser-referral.json"
+        s3().put_object(Bucket=LANDING, Key=key, Body=json.dumps(referral).encode())
+        print("ingest:", ingest(key), flush=True)
+
+        # A lead invitation, and an opportunity invitation whose customer name holds markup.
+        post_json(f"{pc}/_emulator/invite", (ROOT / "infra/local/demo/partner-central-lead.json").read_bytes())
+        opp = json.loads((ROOT / "infra/local/demo/partner-central-invitation.json").read_text())
+        opp["Invitation"]["Payload"]["OpportunityInvitation"]["Customer"]["CompanyName"] = SCRIPT_NAME
+        post_json(f"{pc}/_emulator/invite", opp)
+
+        url_file = state / "console.url"
+        start(
+            [CLI, "console", "--catalog", "Sandbox", "--ledger-table", LEDGER, "--crm-table", CRM, "--bucket", LANDING, "--port", "0", "--url-file", str(url_file)],
+            "console.log",
+            env=fenv,
+        )
+        for _ in range(300):
+            if url_file.exists() and url_file.read_text():
+                break
+            time.sleep(0.1)
+        base = url_file.read_text()
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        print("console:", base, flush=True)
+
+        Evil.target = base
+        evil = HTTPServer(("127.0.0.1", evil_port), Evil)
+        threading.Thread(target=evil.serve_forever, daemon=True).start()
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    # DNS rebinding, played: another name that resolves to the console's address.
+                    "--host-resolver-rules=MAP rebind.example 127.0.0.1",
+                ],
+            )
+            # bypass_csp: the console allows no script; axe-core is injected by the test, not the page.
+            ctx = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+
+            # Overview.
+            page.goto(base)
+            check(page.locator("h1").inner_text() == "Overview", "the overview page opens")
+            check(page.locator('svg[aria-label="Partner Central calls, last 24 hours"] rect').count() == 2,
+                  "the overview draws the daily read and write budgets as an SVG chart")
+
+            # 1. Failures: the bad record, fixed and resent.
+            page.goto(base + "failures")
+            row = page.locator("tr", has_text="24/09/2022")
+            check(row.count() >= 1, "the record with a bad date is listed in Failures with the value it refused")
+            check(page.get_by_text("browser-referral.json").count() >= 1, "Failures names the file")
+            axe(page, "Failures")
+            shot(page, "failures")
+            page.get_by_role("link", name="Fix and resend record 0").first.click()
+            check("Fix and resend" in page.locator("h1").inner_text(), "the fix form opens")
+            text = page.locator("#record").input_value()
+            page.locator("#record").fill(text.replace('"24/09/2022"', '"2022-13-45"'))
+            page.get_by_role("button", name="Check and resend").click()
+            check(page.get_by_role("alert").count() == 1 and "2022-13-45" in page.get_by_role("alert").inner_text(),
+                  "a correction that is still wrong is refused by the pre-flight check, naming the value")
+            check(not [o for o in s3().list_objects_v2(Bucket=LANDING, Prefix="opportunity-outbound/replay-").get("Contents", [])],
+                  "nothing was written for the refused correction")
+            axe(page, "Fix and resend")
+            shot(page, "fix-and-resend")
+            page.locator("#record").fill(page.locator("#record").input_value().replace('"2022-13-45"', '"2022-09-24"'))
+            page.get_by_role("button", name="Check and resend").click()
+            check(page.locator("h1").inner_text() == "Resent", "the corrected record is resent")
+            replays = [o["Key"] for o in s3().list_objects_v2(Bucket=LANDING, Prefix="opportunity-outbound/replay-").get("Contents", [])]
+            check(len(replays) == 1, "one replay file is in the landing bucket, where the ingest reads")
+            # What S3's notification does in AWS: the ingest takes the replayed file.
+            print("ingest:", ingest(replays[0]), flush=True)
+            page.goto(base + "records?q=Browser-test+referral")
+            check(page.locator("tbody tr").count() == 1, "the fixed referral is in the CRM store (Records, found by title)")
+            page.locator("tbody tr a").first.click()
+            check(page.locator("h2", has_text="Timeline").count() == 1, "the record's page shows its timeline")
+            axe(page, "Record")
+            shot(page, "record")
+            page.goto(base + "records")
+            axe(page, "Records")
+            shot(page, "records")
+
+            # 2. Invitations: accept the lead.
+            page.goto(base + "invitations")
+            lead_row = page.locator("tr", has_text="Lead")
+            check(lead_row.count() == 1, "the pending lead invitation is listed")
+            # 3. Markup in a customer's name is text.
+            check(page.locator("td.customer", has_text="<script>").count() == 1, "a customer name containing <script> renders as text")
+            check(page.title() != "pwned" and page.evaluate("document.scripts.length") == 0,
+                  "no script from the customer's name runs (the page has no script element at all)")
+            axe(page, "Invitations")
+            shot(page, "invitations")
+            lead_id = lead_row.locator("td").first.inner_text()
+            opp_id = page.locator("tr", has_text="Opportunity").locator("td").first.inner_text()
+            lead_row.get_by_role("button", name=f"Accept {lead_id}").click()
+            check(page.locator("h1").inner_text() == "Decided" and "lead accepted" in page.locator("main").inner_text(),
+                  "the lead invitation is accepted through the console")
+            import boto3
+
+            pcs = boto3.client("partnercentral-selling", endpoint_url=pc, region_name="us-east-1")
+            inv = pcs.get_engagement_invitation(Catalog="Sandbox", Identifier=lead_id)
+            check(inv["Status"] == "ACCEPTED", "the emulator (boto3's GetEngagementInvitation) says the lead invitation is ACCEPTED")
+            leads = [i for i in ddb_items(CRM) if json.dumps(i).find("Example Lead Corp") >= 0]
+            check(len(leads) >= 1, "the accepted lead is in the CRM store")
+            page.goto(base + "invitations")
+            check(page.locator("tr", has_text=lead_id).count() == 0, "the accepted lead is no longer pending")
+
+            # 4a. A forged cross-site POST.
+            Evil.invitation = opp_id
+            evil_page = ctx.new_page()
+            evil_page.goto(f"http://127.0.0.1:{evil_port}/")
+            with evil_page.expect_navigation():
+                evil_page.locator("button").click()
+            check("refused" in evil_page.locator("body").inner_text(), "a form on another site posting to the console is refused")
+            inv = pcs.get_engagement_invitation(Catalog="Sandbox", Identifier=opp_id)
+            check(inv["Status"] == "PENDING", "the forged POST changed nothing (the invitation is still PENDING)")
+            # The console's own origin without its token is refused too.
+            r = page.request.post(base + "invitations/decide", form={"invitation": opp_id, "decision": "reject", "reason": "Other"},
+                                  headers={"Origin": base.rstrip("/")})
+            check(r.status == 403, f"a POST without the CSRF token is refused (got {r.status})")
+            # 4b. DNS rebinding: the browser reaches 127.0.0.1 under another name.
+            resp = evil_page.goto(f"http://rebind.example:{port}/")
+            check(resp is not None and resp.status == 421 and "Host" in evil_page.locator("body").inner_text(),
+                  "a request under a foreign Host name is refused (DNS rebinding)")
+
+            # Held edits and Channels.
+            for path, name in (("held", "Held edits"), ("channels", "Channels")):
+                page.goto(base + path)
+                check(page.locator("h1").inner_text().startswith(name.split()[0]), f"the {name} page opens")
+                axe(page, name)
+                shot(page, path)
+            # The overview again, now that records, a failure and an accepted lead are in the ledger.
+            page.goto(base)
+            check(page.locator("svg[role=img]").count() >= 3, "the overview draws records by state, by channel and the budgets as SVG charts")
+            check(page.locator("svg[aria-label='Partner Central calls, last 24 hours'] + details table").text_content().find(" of 100000") > 0,
+                  "the budget chart says the calls used of the daily read quota")
+            axe(page, "Overview")
+            shot(page, "overview")
+            browser.close()
+        evil.shutdown()
+    finally:
+        for p in procs:
+            try:
+                os.killpg(p.pid, 15)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, 9)
+        if failures or sys.exc_info()[0] is not None:
+            for log in sorted(state.glob("*.log")):
+                print(f"--- {log.name} (last lines)")
+                print("\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+        shutil.rmtree(state, ignore_errors=True)
+    print(f"browser: {len(failures)} failed" if failures else "browser: all checks passed", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
