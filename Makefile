@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 CARGO := cargo
 
-.PHONY: setup demo test browser lint fmt-check clippy unit unit-shifted contract sam-validate build sam-build deploy startup bench bench-reconcile bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
+.PHONY: setup demo test browser lint fmt-check clippy unit unit-shifted contract sam-validate build sam-build deploy startup bench bench-reconcile bench-console bench-coalesce bench-inbound bench-ingest-memory bench-latency bench-size fuzz local-up local-down clean
 
 setup: ## Install the local stack's tools (pinned) into .venv (`make build` / `make sam-build` also add the arm64 Rust target).
 	@bash infra/local/setup.sh
@@ -85,6 +85,11 @@ bench-latency: setup ## p50/p99 of AWS event → CRM write and CRM change → Pa
 
 bench-coalesce: setup ## 100 records x 10 edits in bursts through crm-outbound's batches (SQS delivery modelled), with the settle hold (SETTLE_SECONDS=N to try another) and without: UpdateOpportunity calls, none lost.
 	bash infra/local/with-stack.sh $(CARGO) bench -p acebridge-sync --bench coalesce
+
+bench-console: setup ## Every console page with 10,000 records in the ledger and the CRM store (median, p95, max; the bar is 200 ms).
+	@bash infra/local/setup-browser.sh
+	$(CARGO) build --quiet --workspace --bins
+	bash infra/local/with-stack.sh .venv/bin/python benches/console_pages.py
 
 bench-size: setup ## Each arm64 bootstrap's size, and cargo bloat --crates of the largest (what makes it big).
 	bash benches/bootstrap_size.sh

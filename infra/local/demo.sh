@@ -414,4 +414,21 @@ echo "  what the receiver got (.local/webhook.log):"
 sed 's/^/    /' "$state/webhook.log"
 grep -q '"verified":true' "$state/webhook.log" || { echo "demo: the webhook receiver got no verified delivery" >&2; exit 1; }
 
-echo; echo "demo: done (cargo lambda watch, the emulator, the receiver and moto stop on exit)"
+echo; echo "== 16. the operations console on the demo's stack (acebridge console; docs/operations.md, \"The console\")"
+console_port="${CONSOLE_PORT:-8421}"
+PARTNER_CENTRAL_ENDPOINT="http://127.0.0.1:$pc_port" INVITATION_POLICY=accept LEAD_INVITATION_POLICY=accept CHANNEL=api \
+  "$cli" console --catalog Sandbox --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" \
+  --port "$console_port" --url-file "$state/console.url" >"$state/console.log" 2>&1 &
+console_pid=$!
+trap 'kill "$console_pid" 2>/dev/null || true; kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do [ -s "$state/console.url" ] && break; sleep 0.1; done
+url="$(cat "$state/console.url")"
+for page in "" records failures invitations held channels; do
+  printf '  %-40s HTTP %s\n' "$url$page" "$(curl -s -o /dev/null -w '%{http_code}' "$url$page")"
+done
+echo "  console: $url  (Overview, Records, Failures, Invitations, Held edits, Channels)"
+if [ -t 0 ] && [ -z "${DEMO_NO_WAIT:-}" ]; then
+  read -r -p "  open it in a browser on this machine; press Enter to stop the demo " _ || true
+fi
+
+echo; echo "demo: done (the console, cargo lambda watch, the emulator, the receiver and moto stop on exit)"

@@ -20,32 +20,17 @@ Screenshots of each page go to docs/images/console/ (docs/operations.md shows th
 
 import json
 import os
-import pathlib
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from playwright.sync_api import sync_playwright
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from stack import ROOT, Stack, client, free_port, post_json
+
 SHOTS = ROOT / "docs" / "images" / "console"
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-CLI = ROOT / "target" / "debug" / "acebridge"
-EMULATOR = ROOT / "target" / "debug" / "pc-emulator"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-ACE_BUCKET = "ace-apn-1588143-beta-us-west-2"
-LANDING = "acebridge-browser-landing"
-LEDGER = "acebridge-browser-ledger"
-CRM = "acebridge-browser-crm"
-BUS = "acebridge-browser-bus"
 SCRIPT_NAME = "<script>document.title='pwned'</script> Example Holdings"
 
 failures: list[str] = []
@@ -55,74 +40,6 @@ def check(ok: bool, what: str) -> None:
     print(("ok   " if ok else "FAIL ") + what, flush=True)
     if not ok:
         failures.append(what)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, what: str, seconds: float = 120) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port}")
-
-
-def post_json(url: str, body) -> dict:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST")
-    with urllib.request.urlopen(req, timeout=900) as r:
-        return json.loads(r.read() or b"{}")
-
-
-def s3():
-    import boto3
-
-    return boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
-
-
-def ddb_items(table: str) -> list[dict]:
-    import boto3
-
-    c = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
-    return c.scan(TableName=table)["Items"]
-
-
-def s3_event(key: str) -> bytes:
-    head = s3().head_object(Bucket=LANDING, Key=key)
-    return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventVersion": "2.1",
-                    "eventSource": "aws:s3",
-                    "awsRegion": "us-east-1",
-                    "eventTime": "2026-11-22T00:00:00.000Z",
-                    "eventName": "ObjectCreated:Put",
-                    "userIdentity": {"principalId": "AWS:acebridge-scanner"},
-                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                    "responseElements": {},
-                    "s3": {
-                        "s3SchemaVersion": "1.0",
-                        "configurationId": "landing-object-created",
-                        "bucket": {"name": LANDING, "ownerIdentity": {"principalId": "acebridge"}, "arn": f"arn:aws:s3:::{LANDING}"},
-                        "object": {
-                            "key": urllib.parse.quote_plus(key, safe="/"),
-                            "size": head["ContentLength"],
-                            "eTag": head["ETag"].strip('"'),
-                            "sequencer": "0",
-                        },
-                    },
-                }
-            ]
-        }
-    ).encode()
 
 
 class Evil(BaseHTTPRequestHandler):
@@ -159,77 +76,23 @@ def shot(page, name: str) -> None:
 
 
 def main() -> int:
-    env = dict(os.environ)
-    state = pathlib.Path(tempfile.mkdtemp(prefix="acebridge-browser-"))
-    pc_port, watch_port, evil_port = free_port(), free_port(), free_port()
-    procs: list[subprocess.Popen] = []
-
-    def start(args, log, **kw):
-        p = subprocess.Popen(args, stdout=open(state / log, "w"), stderr=subprocess.STDOUT, start_new_session=True, **kw)
-        procs.append(p)
-        return p
-
-    try:
-        subprocess.run(
-            [CLI, "local-init", "--ace-bucket", ACE_BUCKET, "--landing-bucket", LANDING, "--ledger-table", LEDGER, "--crm-table", CRM, "--event-bus", BUS],
-            check=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        start([EMULATOR, "--port", str(pc_port)], "pc-emulator.log")
-        wait_port(pc_port, "the emulator")
-        pc = f"http://127.0.0.1:{pc_port}"
-        fenv = {
-            **env,
-            "LANDING_BUCKET": LANDING,
-            "LEDGER_TABLE": LEDGER,
-            "CRM_TABLE": CRM,
-            "CATALOG": "Sandbox",
-            "EVENT_BUS": BUS,
-            "PARTNER_ID": "1588143",
-            "ACE_BUCKET": ACE_BUCKET,
-            "ACE_BUCKET_REGION": "us-west-2",
-            "PARTNER_CENTRAL_ENDPOINT": pc,
-            "INVITATION_POLICY": "manual",
-            "LEAD_INVITATION_POLICY": "manual",
-            "RUST_LOG": "warn",
-        }
-        envfile = state / "functions.env"
-        envfile.write_text("".join(f"{k}={v}\n" for k, v in fenv.items() if k.startswith(("AWS_", "LANDING", "LEDGER", "CRM_", "CATALOG", "EVENT_BUS", "PARTNER", "ACE_", "INVITATION", "LEAD_", "RUST_LOG"))))
-        start(["cargo", "lambda", "watch", "--invoke-port", str(watch_port), "--env-file", str(envfile)], "watch.log", cwd=ROOT)
-        wait_port(watch_port, "cargo lambda watch")
-
-        def ingest(key: str) -> dict:
-            url = f"http://127.0.0.1:{watch_port}/2015-03-31/functions/ace-file-ingest/invocations"
-            return post_json(url, s3_event(key))
-
+    evil_port = free_port()
+    with Stack("browser") as st:
+        landing, pc, base, port = st.landing, st.pc, st.base, st.port
         # AWS's referral file, with one record whose target close date is not a date.
         referral = json.loads((ROOT / "infra/local/demo/aws-referral.json").read_text())
         record = referral["opportunities"][0]
         record["targetCloseDate"] = "24/09/2022"
         record["partnerProjectTitle"] = "Browser-test referral"
         key = "opportunity-outbound/browser-referral.json"
-        s3().put_object(Bucket=LANDING, Key=key, Body=json.dumps(referral).encode())
-        print("ingest:", ingest(key), flush=True)
+        st.put(key, json.dumps(referral).encode())
+        print("ingest:", st.ingest(key), flush=True)
 
         # A lead invitation, and an opportunity invitation whose customer name holds markup.
         post_json(f"{pc}/_emulator/invite", (ROOT / "infra/local/demo/partner-central-lead.json").read_bytes())
         opp = json.loads((ROOT / "infra/local/demo/partner-central-invitation.json").read_text())
         opp["Invitation"]["Payload"]["OpportunityInvitation"]["Customer"]["CompanyName"] = SCRIPT_NAME
         post_json(f"{pc}/_emulator/invite", opp)
-
-        url_file = state / "console.url"
-        start(
-            [CLI, "console", "--catalog", "Sandbox", "--ledger-table", LEDGER, "--crm-table", CRM, "--bucket", LANDING, "--port", "0", "--url-file", str(url_file)],
-            "console.log",
-            env=fenv,
-        )
-        for _ in range(300):
-            if url_file.exists() and url_file.read_text():
-                break
-            time.sleep(0.1)
-        base = url_file.read_text()
-        port = int(base.rsplit(":", 1)[1].strip("/"))
         print("console:", base, flush=True)
 
         Evil.target = base
@@ -275,17 +138,17 @@ def main() -> int:
             page.get_by_role("button", name="Check and resend").click()
             check(page.get_by_role("alert").count() == 1 and "2022-13-45" in page.get_by_role("alert").inner_text(),
                   "a correction that is still wrong is refused by the pre-flight check, naming the value")
-            check(not [o for o in s3().list_objects_v2(Bucket=LANDING, Prefix="opportunity-outbound/replay-").get("Contents", [])],
+            check(not [o for o in client("s3").list_objects_v2(Bucket=landing, Prefix="opportunity-outbound/replay-").get("Contents", [])],
                   "nothing was written for the refused correction")
             axe(page, "Fix and resend")
             shot(page, "fix-and-resend")
             page.locator("#record").fill(page.locator("#record").input_value().replace('"2022-13-45"', '"2022-09-24"'))
             page.get_by_role("button", name="Check and resend").click()
             check(page.locator("h1").inner_text() == "Resent", "the corrected record is resent")
-            replays = [o["Key"] for o in s3().list_objects_v2(Bucket=LANDING, Prefix="opportunity-outbound/replay-").get("Contents", [])]
+            replays = [o["Key"] for o in client("s3").list_objects_v2(Bucket=landing, Prefix="opportunity-outbound/replay-").get("Contents", [])]
             check(len(replays) == 1, "one replay file is in the landing bucket, where the ingest reads")
             # What S3's notification does in AWS: the ingest takes the replayed file.
-            print("ingest:", ingest(replays[0]), flush=True)
+            print("ingest:", st.ingest(replays[0]), flush=True)
             page.goto(base + "records?q=Browser-test+referral")
             check(page.locator("tbody tr").count() == 1, "the fixed referral is in the CRM store (Records, found by title)")
             page.locator("tbody tr a").first.click()
@@ -316,7 +179,7 @@ def main() -> int:
             pcs = boto3.client("partnercentral-selling", endpoint_url=pc, region_name="us-east-1")
             inv = pcs.get_engagement_invitation(Catalog="Sandbox", Identifier=lead_id)
             check(inv["Status"] == "ACCEPTED", "the emulator (boto3's GetEngagementInvitation) says the lead invitation is ACCEPTED")
-            leads = [i for i in ddb_items(CRM) if json.dumps(i).find("Example Lead Corp") >= 0]
+            leads = [i for i in client("dynamodb").scan(TableName=st.crm)["Items"] if json.dumps(i).find("Example Lead Corp") >= 0]
             check(len(leads) >= 1, "the accepted lead is in the CRM store")
             page.goto(base + "invitations")
             check(page.locator("tr", has_text=lead_id).count() == 0, "the accepted lead is no longer pending")
@@ -354,22 +217,7 @@ def main() -> int:
             shot(page, "overview")
             browser.close()
         evil.shutdown()
-    finally:
-        for p in procs:
-            try:
-                os.killpg(p.pid, 15)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, 9)
-        if failures or sys.exc_info()[0] is not None:
-            for log in sorted(state.glob("*.log")):
-                print(f"--- {log.name} (last lines)")
-                print("\n".join(log.read_text(errors="replace").splitlines()[-30:]))
-        shutil.rmtree(state, ignore_errors=True)
+        st.failed = bool(failures)
     print(f"browser: {len(failures)} failed" if failures else "browser: all checks passed", flush=True)
     return 1 if failures else 0
 

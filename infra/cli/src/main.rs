@@ -193,6 +193,10 @@ enum Command {
         /// Write the console's URL here once it listens.
         #[arg(long)]
         url_file: Option<std::path::PathBuf>,
+        /// Lists are served from a snapshot of the tables, read again in the background once it is this
+        /// old (0: every page reads the tables).
+        #[arg(long, default_value_t = 10)]
+        refresh_seconds: u64,
     },
     /// Push every record of the CRM store to the real CRM with its batch API (first connection of a
     /// CRM, or after a mapping change). Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the functions.
@@ -315,6 +319,7 @@ fn main() -> ExitCode {
             bucket,
             port,
             url_file,
+            refresh_seconds,
         } => serve(
             console::Options {
                 port,
@@ -323,6 +328,7 @@ fn main() -> ExitCode {
                 crm_table,
                 bucket,
                 url_file,
+                refresh_seconds,
             },
             clock,
         ),

@@ -127,9 +127,12 @@ pub async fn pending_invitations(
 /// The ledger's records whose last sync failed (AWS or the CRM refused it, or it could not be applied),
 /// each with its reason (`errors`, or AWS's messages in `aws_result`): what an operator must look at.
 pub async fn needs_attention(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, PortError> {
-    let mut failed: Vec<LedgerEntry> = ledger
-        .records()
-        .await?
+    Ok(needs_attention_of(ledger.records().await?))
+}
+
+/// [`needs_attention`] of entries already read (the console's snapshot of the ledger).
+pub fn needs_attention_of(entries: Vec<LedgerEntry>) -> Vec<LedgerEntry> {
+    let mut failed: Vec<LedgerEntry> = entries
         .into_iter()
         .filter(|e| {
             e.status == Some(RecordStatus::Failed)
@@ -137,7 +140,7 @@ pub async fn needs_attention(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, P
         })
         .collect();
     failed.sort_by_key(|e| e.key.storage_key());
-    Ok(failed)
+    failed
 }
 
 /// Puts failed records (from `failed/<key>.errors.json`; `records` their indexes, empty: all) or a
@@ -167,14 +170,14 @@ pub async fn resend_edited<S: ObjectStore>(
 /// The opportunities with CRM edits held back while Partner Central does not take them (in review,
 /// frozen), the longest-waiting first.
 pub async fn held_edits(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, PortError> {
-    let mut held: Vec<LedgerEntry> = ledger
-        .records()
-        .await?
-        .into_iter()
-        .filter(|e| e.held.is_some())
-        .collect();
+    Ok(held_edits_of(ledger.records().await?))
+}
+
+/// [`held_edits`] of entries already read (the console's snapshot of the ledger).
+pub fn held_edits_of(entries: Vec<LedgerEntry>) -> Vec<LedgerEntry> {
+    let mut held: Vec<LedgerEntry> = entries.into_iter().filter(|e| e.held.is_some()).collect();
     held.sort_by_key(|e| (e.held.as_ref().map(|h| h.since), e.key.storage_key()));
-    Ok(held)
+    held
 }
 
 /// Sends an opportunity's held edits now (an UpdateOpportunity, one write), as the events do when AWS

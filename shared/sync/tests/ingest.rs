@@ -586,3 +586,69 @@ async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_p
         .await;
     assert!(matches!(&out[0], FileOutcome::Quarantined(r) if r.contains("empty")));
 }
+
+/// Fix and resend (the console's, `operations::resend_edited`): a correction that still fails the
+/// ingest's checks is refused naming the field, and nothing is written; the corrected record lands beside
+/// the original and the ingest applies it like any replayed file.
+#[tokio::test]
+async fn a_failed_record_corrected_by_an_operator_is_checked_first_then_resent_and_applied() {
+    let s = stack().await;
+    let clock = acebridge_clock::TestClock::suite().clock();
+    let mut bad = referral("O7700001", "2026-11-20T10:00:00.000Z", false);
+    bad["targetCloseDate"] = json!("24/09/2022");
+    let key = "opportunity-outbound/fix-me.json";
+    s.land_and_ingest(key, &opportunity_file(vec![bad.clone()]))
+        .await;
+    let report = error_report_key(key);
+    assert_eq!(s.landing_keys("failed/").await, vec![report.clone()]);
+
+    let mut still_bad = bad.clone();
+    still_bad["targetCloseDate"] = json!("2022-13-45");
+    let refused =
+        acebridge_sync::operations::resend_edited(&s.landing, &report, 0, still_bad, &clock)
+            .await
+            .unwrap()
+            .unwrap_err();
+    assert!(
+        refused
+            .iter()
+            .any(|p| p.starts_with("targetCloseDate:") && p.contains("2022-13-45")),
+        "{refused:?}"
+    );
+    assert!(
+        s.landing_keys("opportunity-outbound/replay-")
+            .await
+            .is_empty(),
+        "nothing written for a refused correction"
+    );
+    assert!(matches!(
+        acebridge_sync::operations::resend_edited(&s.landing, &report, 3, bad.clone(), &clock)
+            .await,
+        Err(acebridge_sync::s3_exchange::replay::ReplayError::NoSuchRecord { index: 3, .. })
+    ));
+
+    let mut fixed = bad;
+    fixed["targetCloseDate"] = json!("2022-09-24");
+    let written = acebridge_sync::operations::resend_edited(&s.landing, &report, 0, fixed, &clock)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        written.key.starts_with("opportunity-outbound/replay-"),
+        "{}",
+        written.key
+    );
+    let outcomes = s
+        .ingest_event(&[(&written.key, &written.etag, written.size)])
+        .await;
+    assert!(
+        matches!(&outcomes[..], [FileOutcome::Processed(c)] if c.applied == 1 && c.failed == 0),
+        "{outcomes:?}"
+    );
+    let stored = s.record(RecordKind::Opportunity, "O7700001").await;
+    assert!(
+        stored.record.to_string().contains("\"2022-09-24\""),
+        "the corrected date is in the CRM record: {}",
+        stored.record
+    );
+}

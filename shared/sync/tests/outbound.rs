@@ -1355,3 +1355,67 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     }
     assert!(refused(&gate).is_empty(), "{:?}", refused(&gate));
 }
+
+/// Held edits as an operator sees and drops them (`operations::held_edits`, `drop_held`): listed the
+/// longest-waiting first; dropped once (the second time there is nothing to drop), and the rest of the
+/// entry is kept.
+#[tokio::test]
+async fn held_edits_are_listed_longest_waiting_first_and_dropped_once() {
+    use acebridge_sync::ports::ledger::{Held, Ledger, LedgerEntry, RecordKey};
+    let s = common::stack().await;
+    let test = acebridge_clock::TestClock::suite();
+    let clock = test.clock();
+    for (id, minutes_ago) in [("O8800001", 5), ("O8800002", 90), ("O8800003", 0)] {
+        let key = RecordKey::ace(
+            acebridge_sync::model::record::RecordKind::Opportunity,
+            acebridge_mapping::Catalog::Sandbox,
+            id,
+        );
+        let mut e = LedgerEntry::new(key, clock.now());
+        e.crm_id = Some(format!("CRM-{id}"));
+        if minutes_ago > 0 {
+            e.held = Some(Held {
+                change: serde_json::json!({"project": {"title": "new"}}),
+                reason: "In review: AWS is reviewing the opportunity".into(),
+                since: clock.now() - chrono::Duration::minutes(minutes_ago),
+            });
+        }
+        s.ledger.put(&e, None).await.unwrap().unwrap();
+    }
+    let held: Vec<String> = acebridge_sync::operations::held_edits(&s.ledger)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.ace_id)
+        .collect();
+    assert_eq!(held, ["O8800002", "O8800001"]);
+    let sandbox = acebridge_mapping::Catalog::Sandbox;
+    assert!(
+        acebridge_sync::operations::drop_held(&s.ledger, sandbox, "O8800002", &clock)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !acebridge_sync::operations::drop_held(&s.ledger, sandbox, "O8800002", &clock)
+            .await
+            .unwrap(),
+        "nothing left to drop"
+    );
+    assert!(
+        !acebridge_sync::operations::drop_held(&s.ledger, sandbox, "O8800003", &clock)
+            .await
+            .unwrap()
+    );
+    let kept = s
+        .ledger
+        .find_by_crm_id(
+            acebridge_sync::model::record::RecordKind::Opportunity,
+            sandbox,
+            "CRM-O8800002",
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].held.is_none());
+    assert!(kept[0].updated_at > kept[0].first_seen, "the drop is a write of its own");
+}

@@ -12,6 +12,7 @@
 
 mod guard;
 mod pages;
+mod snapshot;
 mod views;
 
 use acebridge_clock::Clock;
@@ -40,6 +41,9 @@ pub struct Options {
     pub bucket: Option<String>,
     /// Write the console's URL to this file once it listens (scripts and tests wait for it).
     pub url_file: Option<std::path::PathBuf>,
+    /// The list pages' figures are read again in the background when older than this (0: every page
+    /// reads the tables itself).
+    pub refresh_seconds: u64,
 }
 
 /// Everything a page reads or an action calls: the adapters, built once.
@@ -58,6 +62,7 @@ pub(crate) struct Console {
     pub channel: String,
     pub clock: Clock,
     pub guard: guard::Guard,
+    pub snapshots: snapshot::Snapshots,
 }
 
 /// Serves the console until the process is stopped.
@@ -76,8 +81,11 @@ pub async fn serve(options: Options, clock: Clock) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on 127.0.0.1:{}", options.port))?;
     let port = listener.local_addr()?.port();
+    let ledger = DynamoLedger::new(ddb.clone(), &options.ledger_table);
+    let max_age = chrono::Duration::seconds(i64::try_from(options.refresh_seconds).unwrap_or(60));
+    let snapshots = snapshot::Snapshots::first(&ledger, &store, clock.now(), max_age).await?;
     let console = Console {
-        ledger: DynamoLedger::new(ddb.clone(), &options.ledger_table),
+        ledger,
         store,
         crm,
         pc: acebridge_sync::adapters::config::partner_central(&sdk, &clock),
@@ -94,6 +102,7 @@ pub async fn serve(options: Options, clock: Clock) -> anyhow::Result<()> {
             .unwrap_or_else(|| "s3".to_string()),
         clock,
         guard: guard::Guard::new(port)?,
+        snapshots,
     };
     let url = format!("http://127.0.0.1:{port}/");
     let app = pages::router(Arc::new(console));

@@ -156,25 +156,14 @@ fn state_of(e: &LedgerEntry) -> &'static str {
     }
 }
 
-fn is_record(e: &LedgerEntry) -> bool {
-    !e.ace_id
-        .as_deref()
-        .is_some_and(acebridge_sync::lead_identity::is_identity)
-}
-
 async fn overview(State(c): Shared) -> Page {
     use acebridge_sync::guards::budget::{Call, CallCounter};
     let now = c.clock.now();
-    let entries: Vec<LedgerEntry> = c
-        .ledger
-        .records()
-        .await?
-        .into_iter()
-        .filter(is_record)
-        .collect();
+    let snap = super::snapshot::for_page(&c).await?;
+    let entries = &snap.entries;
     let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_channel: BTreeMap<String, u64> = BTreeMap::new();
-    for e in &entries {
+    for e in entries {
         *by_state
             .entry(format!("{} {}", e.key.kind, state_of(e)))
             .or_default() += 1;
@@ -189,8 +178,8 @@ async fn overview(State(c): Shared) -> Page {
     for e in &failed_24h {
         *failures.entry(e.key.kind.to_string()).or_default() += 1;
     }
-    let files = c.ledger.files().await?;
-    let quarantined = files
+    let quarantined = snap
+        .files
         .iter()
         .filter(|f| f.status == FileStatus::Quarantined && f.updated_at >= day_ago)
         .count() as u64;
@@ -209,7 +198,7 @@ async fn overview(State(c): Shared) -> Page {
     let reads = c.counter.used(Call::Read).await?;
     let writes = c.counter.used(Call::Write).await?;
     let page = views::OverviewPage {
-        nav: views::Nav::new("overview"),
+        nav: views::Nav::at("overview", snap.taken_at),
         total: entries.len(),
         states: Chart::new("Records by state", "records", by_state),
         channels: Chart::new("Records by channel", "records", by_channel),
@@ -230,28 +219,21 @@ async fn overview(State(c): Shared) -> Page {
 }
 
 async fn records(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
-    let mut all = c.store.all().await?;
-    all.sort_by(|a, b| {
-        b.updated_at
-            .cmp(&a.updated_at)
-            .then(a.crm_id.cmp(&b.crm_id))
-    });
-    let rows: Vec<views::RecordRow> = all
-        .into_iter()
-        .filter(|r| {
-            q.matches(&format!(
-                "{} {} {} {}",
-                r.crm_id,
-                r.ace_id.as_deref().unwrap_or(""),
-                r.summary.title.as_deref().unwrap_or(""),
-                r.record
-            ))
-        })
-        .map(views::RecordRow::from)
+    let snap = super::snapshot::for_page(&c).await?;
+    let needle = q.q.trim().to_lowercase();
+    let rows: Vec<&acebridge_sync::ports::crm::CrmRecord> = snap
+        .records
+        .iter()
+        .filter(|(_, text)| text.contains(&needle))
+        .map(|(r, _)| r)
         .collect();
     let (rows, pager) = q.page("/records", rows);
+    let rows = rows
+        .into_iter()
+        .map(|r| views::RecordRow::from(r.clone()))
+        .collect();
     ok(&views::RecordsPage {
-        nav: views::Nav::new("records"),
+        nav: views::Nav::at("records", snap.taken_at),
         rows,
         pager,
     })
@@ -309,8 +291,8 @@ async fn reports(c: &Console) -> Result<Vec<(String, ErrorReport)>, Failure> {
 }
 
 async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
-    let failed: Vec<views::FailedRow> = operations::needs_attention(&c.ledger)
-        .await?
+    let snap = super::snapshot::for_page(&c).await?;
+    let failed: Vec<views::FailedRow> = operations::needs_attention_of(snap.entries.clone())
         .into_iter()
         .map(views::FailedRow::from)
         .filter(|r| q.matches(&format!("{} {} {}", r.key, r.crm_id, r.reason)))
@@ -344,7 +326,7 @@ async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     }
     let (failed, pager) = q.page("/failures", failed);
     ok(&views::FailuresPage {
-        nav: views::Nav::new("failures"),
+        nav: views::Nav::at("failures", snap.taken_at),
         csrf: c.guard.token().to_string(),
         failed,
         pager,
@@ -440,6 +422,7 @@ async fn fix_send(State(c): Shared, Form(f): Form<FixForm>) -> Page {
     match operations::resend_edited(landing, &f.key, f.index, record, &c.clock).await? {
         Err(problems) => fix_page(&c, &f.key, f.index, Some((f.record, problems))).await,
         Ok(written) => done(
+            &c,
             "Resent",
             vec![format!(
                 "record {} of {} written as {}: the ingest takes it from there, as any replayed file",
@@ -464,6 +447,7 @@ async fn replay(State(c): Shared, Form(f): Form<ReplayForm>) -> Page {
     };
     let written = operations::resend_failed(landing, &f.key, &[], &c.clock).await?;
     done(
+        &c,
         "Replayed",
         vec![format!(
             "{} put back as {} for the ingest",
@@ -473,7 +457,9 @@ async fn replay(State(c): Shared, Form(f): Form<ReplayForm>) -> Page {
     )
 }
 
-fn done(title: &str, lines: Vec<String>, back: &str) -> Page {
+/// An action's answer; the lists are read again in the background to show its effect.
+fn done(c: &Arc<Console>, title: &str, lines: Vec<String>, back: &str) -> Page {
+    super::snapshot::refresh(c);
     ok(&views::DonePage {
         nav: views::Nav::new(""),
         title: title.to_string(),
@@ -526,6 +512,7 @@ async fn decide(State(c): Shared, Form(f): Form<DecideForm>) -> Page {
         .await?
     {
         Ok(what) => done(
+            &c,
             "Decided",
             vec![format!("{}: {what}", f.invitation)],
             "/invitations",
@@ -539,15 +526,15 @@ async fn decide(State(c): Shared, Form(f): Form<DecideForm>) -> Page {
 
 async fn held(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     let now = c.clock.now();
-    let rows: Vec<views::HeldRow> = operations::held_edits(&c.ledger)
-        .await?
+    let snap = super::snapshot::for_page(&c).await?;
+    let rows: Vec<views::HeldRow> = operations::held_edits_of(snap.entries.clone())
         .into_iter()
         .filter_map(|e| views::HeldRow::new(e, now))
         .filter(|r| q.matches(&format!("{} {} {}", r.id, r.crm_id, r.reason)))
         .collect();
     let (rows, pager) = q.page("/held", rows);
     ok(&views::HeldPage {
-        nav: views::Nav::new("held"),
+        nav: views::Nav::at("held", snap.taken_at),
         csrf: c.guard.token().to_string(),
         rows,
         pager,
@@ -573,7 +560,7 @@ async fn held_retry(State(c): Shared, Form(f): Form<HeldForm>) -> Page {
         None => format!("{}: nothing was held", f.opportunity),
         Some(p) => format!("{}: {p:?}", f.opportunity),
     };
-    done("Retried", vec![line], "/held")
+    done(&c, "Retried", vec![line], "/held")
 }
 
 async fn held_drop(State(c): Shared, Form(f): Form<HeldForm>) -> Page {
@@ -586,13 +573,14 @@ async fn held_drop(State(c): Shared, Form(f): Form<HeldForm>) -> Page {
     } else {
         format!("{}: nothing was held", f.opportunity)
     };
-    done("Dropped", vec![line], "/held")
+    done(&c, "Dropped", vec![line], "/held")
 }
 
 async fn channels(State(c): Shared) -> Page {
-    let files = c.ledger.files().await?;
+    let snap = super::snapshot::for_page(&c).await?;
+    let files = &snap.files;
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for f in &files {
+    for f in files {
         *by_status
             .entry(format!("{:?}", f.status).to_lowercase())
             .or_default() += 1;
@@ -611,7 +599,7 @@ async fn channels(State(c): Shared) -> Page {
     }
     let watermark = c.ledger.watermark(c.catalog).await?;
     ok(&views::ChannelsPage {
-        nav: views::Nav::new("channels"),
+        nav: views::Nav::at("channels", snap.taken_at),
         channel: c.channel.clone(),
         catalog: c.catalog.to_string(),
         files: Chart::new("S3 exchange files by state", "files", by_status),

@@ -43,11 +43,21 @@ pub(crate) fn time_left(
 /// The navigation, with the current page marked.
 pub(crate) struct Nav {
     pub here: &'static str,
+    /// When the figures of a list page were read.
+    pub as_of: Option<String>,
 }
 
 impl Nav {
     pub fn new(here: &'static str) -> Self {
-        Nav { here }
+        Nav { here, as_of: None }
+    }
+
+    /// A page showing the snapshot taken at `at`.
+    pub fn at(here: &'static str, at: DateTime<Utc>) -> Self {
+        Nav {
+            here,
+            as_of: Some(at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        }
     }
 
     /// (path, label, is this page).
