@@ -1417,5 +1417,8 @@ async fn held_edits_are_listed_longest_waiting_first_and_dropped_once() {
         .unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].held.is_none());
-    assert!(kept[0].updated_at > kept[0].first_seen, "the drop is a write of its own");
+    assert!(
+        kept[0].updated_at > kept[0].first_seen,
+        "the drop is a write of its own"
+    );
 }

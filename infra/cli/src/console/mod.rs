@@ -83,7 +83,7 @@ pub async fn serve(options: Options, clock: Clock) -> anyhow::Result<()> {
     let port = listener.local_addr()?.port();
     let ledger = DynamoLedger::new(ddb.clone(), &options.ledger_table);
     let max_age = chrono::Duration::seconds(i64::try_from(options.refresh_seconds).unwrap_or(60));
-    let snapshots = snapshot::Snapshots::first(&ledger, &store, clock.now(), max_age).await?;
+    let snapshots = snapshot::Snapshots::empty(max_age, clock.now());
     let console = Console {
         ledger,
         store,
@@ -104,6 +104,7 @@ pub async fn serve(options: Options, clock: Clock) -> anyhow::Result<()> {
         guard: guard::Guard::new(port)?,
         snapshots,
     };
+    snapshot::first(&console).await?;
     let url = format!("http://127.0.0.1:{port}/");
     let app = pages::router(Arc::new(console));
     if let Some(path) = &options.url_file {

@@ -5,10 +5,10 @@ use super::Console;
 use super::views::{self, Chart, Pager, Step, when};
 use acebridge_sync::model::record::RecordKind;
 use acebridge_sync::operations;
-use acebridge_sync::ports::ledger::{FileStatus, Ledger, LedgerEntry, RecordStatus};
+use acebridge_sync::ports::ledger::{FileStatus, LedgerEntry, RecordStatus};
 use acebridge_sync::ports::partner_central::PartnerCentral;
-use acebridge_sync::ports::store::{ObjectStore, list_all};
-use acebridge_sync::s3_exchange::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
+use acebridge_sync::ports::store::ObjectStore;
+use acebridge_sync::s3_exchange::ingest::ErrorReport;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -157,7 +157,6 @@ fn state_of(e: &LedgerEntry) -> &'static str {
 }
 
 async fn overview(State(c): Shared) -> Page {
-    use acebridge_sync::guards::budget::{Call, CallCounter};
     let now = c.clock.now();
     let snap = super::snapshot::for_page(&c).await?;
     let entries = &snap.entries;
@@ -195,8 +194,7 @@ async fn overview(State(c): Shared) -> Page {
         .iter()
         .filter_map(|e| e.aws_result.as_ref().filter(|r| r.success).map(|r| r.at))
         .max();
-    let reads = c.counter.used(Call::Read).await?;
-    let writes = c.counter.used(Call::Write).await?;
+    let (reads, writes) = (snap.reads, snap.writes);
     let page = views::OverviewPage {
         nav: views::Nav::at("overview", snap.taken_at),
         total: entries.len(),
@@ -246,8 +244,18 @@ async fn record(State(c): Shared, Path((kind, crm_id)): Path<(String, String)>) 
             format!("no kind of record {}", acebridge_mapping::quoted(&kind)),
         ));
     };
-    let stored = acebridge_sync::ports::crm::Crm::get(&c.crm, kind, &crm_id).await?;
-    let entries = c.ledger.find_by_crm_id(kind, c.catalog, &crm_id).await?;
+    let snap = super::snapshot::for_page(&c).await?;
+    let stored = snap
+        .records
+        .iter()
+        .map(|(r, _)| r)
+        .find(|r| r.kind == kind && r.crm_id == crm_id)
+        .cloned();
+    let entries: Vec<&LedgerEntry> = snap
+        .entries
+        .iter()
+        .filter(|e| e.key.kind == kind && e.crm_id.as_deref() == Some(crm_id.as_str()))
+        .collect();
     if stored.is_none() && entries.is_empty() {
         return Err(Failure(
             StatusCode::NOT_FOUND,
@@ -257,14 +265,14 @@ async fn record(State(c): Shared, Path((kind, crm_id)): Path<(String, String)>) 
             ),
         ));
     }
-    let mut steps: Vec<Step> = entries.iter().flat_map(Step::of_entry).collect();
+    let mut steps: Vec<Step> = entries.iter().flat_map(|e| Step::of_entry(e)).collect();
     steps.sort_by_key(|s| s.at);
     let sent = entries
         .iter()
         .find_map(|e| e.crm_snapshot.as_ref())
         .map(|s| serde_json::to_string_pretty(s).unwrap_or_default());
     ok(&views::RecordPage {
-        nav: views::Nav::new("records"),
+        nav: views::Nav::at("records", snap.taken_at),
         kind: kind.to_string(),
         crm_id: crm_id.clone(),
         row: stored.clone().map(views::RecordRow::from),
@@ -272,22 +280,6 @@ async fn record(State(c): Shared, Path((kind, crm_id)): Path<(String, String)>) 
         sent,
         steps,
     })
-}
-
-/// Every error report in the landing bucket, with its key.
-async fn reports(c: &Console) -> Result<Vec<(String, ErrorReport)>, Failure> {
-    let Some(landing) = &c.landing else {
-        return Ok(vec![]);
-    };
-    let mut out = vec![];
-    for o in list_all(landing, FAILED_PREFIX).await? {
-        if let Some(obj) = landing.get(&o.key).await?
-            && let Ok(report) = serde_json::from_slice::<ErrorReport>(&obj.body)
-        {
-            out.push((o.key, report));
-        }
-    }
-    Ok(out)
 }
 
 async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
@@ -298,32 +290,23 @@ async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
         .filter(|r| q.matches(&format!("{} {} {}", r.key, r.crm_id, r.reason)))
         .collect();
     let mut files: Vec<views::FailedFileRecord> = vec![];
-    for (key, report) in reports(&c).await? {
-        for f in report.failed {
-            let row = views::FailedFileRecord::new(&key, &report.file, f);
+    for (key, report) in &snap.reports {
+        for f in &report.failed {
+            let row = views::FailedFileRecord::new(key, &report.file, f.clone());
             if q.matches(&format!("{} {} {}", row.file, row.id, row.message)) {
                 files.push(row);
             }
         }
     }
-    let mut quarantined = vec![];
-    if let Some(landing) = &c.landing {
-        for o in list_all(landing, QUARANTINE_PREFIX).await? {
-            if o.key.ends_with(".reason.json") {
-                continue;
-            }
-            let reason = match landing.get(&format!("{}.reason.json", o.key)).await? {
-                Some(r) => serde_json::from_slice::<serde_json::Value>(&r.body)
-                    .ok()
-                    .and_then(|v| v["reason"].as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                None => String::new(),
-            };
-            if q.matches(&format!("{} {reason}", o.key)) {
-                quarantined.push(views::QuarantineRow { key: o.key, reason });
-            }
-        }
-    }
+    let quarantined = snap
+        .quarantined
+        .iter()
+        .filter(|(key, reason)| q.matches(&format!("{key} {reason}")))
+        .map(|(key, reason)| views::QuarantineRow {
+            key: key.clone(),
+            reason: reason.clone(),
+        })
+        .collect();
     let (failed, pager) = q.page("/failures", failed);
     ok(&views::FailuresPage {
         nav: views::Nav::at("failures", snap.taken_at),
@@ -586,26 +569,14 @@ async fn channels(State(c): Shared) -> Page {
             .or_default() += 1;
     }
     let last_file = files.iter().map(|f| f.updated_at).max();
-    let mut waiting = vec![];
-    if let Some(landing) = &c.landing {
-        for o in list_all(landing, "").await? {
-            let done = ["processed/", FAILED_PREFIX, QUARANTINE_PREFIX]
-                .iter()
-                .any(|p| o.key.starts_with(p));
-            if !done {
-                waiting.push(o.key);
-            }
-        }
-    }
-    let watermark = c.ledger.watermark(c.catalog).await?;
     ok(&views::ChannelsPage {
         nav: views::Nav::at("channels", snap.taken_at),
         channel: c.channel.clone(),
         catalog: c.catalog.to_string(),
         files: Chart::new("S3 exchange files by state", "files", by_status),
         last_file: when(last_file),
-        waiting,
-        watermark: when(watermark),
+        waiting: snap.waiting.clone(),
+        watermark: when(snap.watermark),
         has_bucket: c.landing.is_some(),
     })
 }

@@ -1,12 +1,14 @@
 //! What the list pages show, read from the tables in one go and kept in memory: a page is served from the
 //! snapshot at once, and a snapshot older than the refresh interval is read again in the background
 //! (one scan of each table however many pages are viewed; none while no one looks). Every page says how
-//! old its figures are. A record's own page, the invitations and every action read live.
+//! old its figures are. The invitations (Partner Central) and every action read live.
 
-use acebridge_sync::adapters::dynamodb::{DynamoCrmStore, DynamoLedger};
+use acebridge_sync::guards::budget::{Call, CallCounter};
 use acebridge_sync::ports::crm::CrmRecord;
 use acebridge_sync::ports::error::PortError;
 use acebridge_sync::ports::ledger::{FileEntry, Ledger, LedgerEntry};
+use acebridge_sync::ports::store::{ObjectStore, list_all};
+use acebridge_sync::s3_exchange::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -19,17 +21,72 @@ pub(crate) struct Snapshot {
     pub files: Vec<FileEntry>,
     /// CRM store records, the most recently changed first, each with the text a search looks in.
     pub records: Vec<(CrmRecord, String)>,
+    /// Partner Central reads and writes counted in the last 24 hours.
+    pub reads: u64,
+    pub writes: u64,
+    /// The landing bucket's error reports (`failed/…errors.json`), by key.
+    pub reports: Vec<(String, ErrorReport)>,
+    /// Its quarantined files, with their reasons.
+    pub quarantined: Vec<(String, String)>,
+    /// Its files not yet processed, failed or quarantined.
+    pub waiting: Vec<String>,
+    /// The reconcile's watermark (AWS changes synced up to).
+    pub watermark: Option<DateTime<Utc>>,
     pub taken_at: DateTime<Utc>,
 }
 
+/// What the landing bucket holds for an operator: error reports, quarantined files with their reasons,
+/// files waiting.
+type Landing = (
+    Vec<(String, ErrorReport)>,
+    Vec<(String, String)>,
+    Vec<String>,
+);
+
+async fn landing(c: &super::Console) -> Result<Landing, PortError> {
+    let Some(landing) = &c.landing else {
+        return Ok(Default::default());
+    };
+    let mut reports = vec![];
+    let mut quarantined = vec![];
+    let mut waiting = vec![];
+    for o in list_all(landing, "").await? {
+        if o.key.starts_with(FAILED_PREFIX) {
+            if let Some(obj) = landing.get(&o.key).await?
+                && let Ok(report) = serde_json::from_slice::<ErrorReport>(&obj.body)
+            {
+                reports.push((o.key, report));
+            }
+        } else if o.key.starts_with(QUARANTINE_PREFIX) {
+            if o.key.ends_with(".reason.json") {
+                continue;
+            }
+            let reason = match landing.get(&format!("{}.reason.json", o.key)).await? {
+                Some(r) => serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|v| v["reason"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            quarantined.push((o.key, reason));
+        } else if !o.key.starts_with("processed/") {
+            waiting.push(o.key);
+        }
+    }
+    Ok((reports, quarantined, waiting))
+}
+
 impl Snapshot {
-    async fn take(
-        ledger: &DynamoLedger,
-        store: &DynamoCrmStore,
-        now: DateTime<Utc>,
-    ) -> Result<Self, PortError> {
+    async fn take(c: &super::Console) -> Result<Self, PortError> {
+        let now = c.clock.now();
         let (entries, files, records) =
-            futures_util::future::try_join3(ledger.records(), ledger.files(), store.all()).await?;
+            futures_util::future::try_join3(c.ledger.records(), c.ledger.files(), c.store.all())
+                .await?;
+        let (reads, writes) =
+            futures_util::future::try_join(c.counter.used(Call::Read), c.counter.used(Call::Write))
+                .await?;
+        let (reports, quarantined, waiting) = landing(c).await?;
+        let watermark = c.ledger.watermark(c.catalog).await?;
         let entries = entries
             .into_iter()
             .filter(|e| {
@@ -61,6 +118,12 @@ impl Snapshot {
             entries,
             files,
             records,
+            reads,
+            writes,
+            reports,
+            quarantined,
+            waiting,
+            watermark,
             taken_at: now,
         })
     }
@@ -75,18 +138,24 @@ pub(crate) struct Snapshots {
 }
 
 impl Snapshots {
-    /// The first snapshot, read before the console serves anything.
-    pub async fn first(
-        ledger: &DynamoLedger,
-        store: &DynamoCrmStore,
-        now: DateTime<Utc>,
-        max_age: chrono::Duration,
-    ) -> Result<Self, PortError> {
-        Ok(Snapshots {
-            current: RwLock::new(Arc::new(Snapshot::take(ledger, store, now).await?)),
+    /// No snapshot yet: the console reads the first one ([`first`]) before it serves anything.
+    pub fn empty(max_age: chrono::Duration, now: DateTime<Utc>) -> Self {
+        Snapshots {
+            current: RwLock::new(Arc::new(Snapshot {
+                entries: vec![],
+                files: vec![],
+                records: vec![],
+                reads: 0,
+                writes: 0,
+                reports: vec![],
+                quarantined: vec![],
+                waiting: vec![],
+                watermark: None,
+                taken_at: now,
+            })),
             refreshing: AtomicBool::new(false),
             max_age,
-        })
+        }
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -110,7 +179,7 @@ pub(crate) async fn for_page(c: &Arc<super::Console>) -> Result<Arc<Snapshot>, P
     let now = c.clock.now();
     let snaps = &c.snapshots;
     if snaps.max_age.is_zero() {
-        let s = Snapshot::take(&c.ledger, &c.store, now).await?;
+        let s = Snapshot::take(c).await?;
         snaps.replace(s);
         return Ok(snaps.current());
     }
@@ -129,10 +198,16 @@ pub(crate) fn refresh(c: &Arc<super::Console>) {
     }
     let c = c.clone();
     tokio::spawn(async move {
-        match Snapshot::take(&c.ledger, &c.store, c.clock.now()).await {
+        match Snapshot::take(&c).await {
             Ok(s) => c.snapshots.replace(s),
             Err(e) => eprintln!("console: reading the tables failed: {e}"),
         }
         c.snapshots.refreshing.store(false, Ordering::Release);
     });
+}
+
+/// Reads the first snapshot (before the console listens).
+pub(crate) async fn first(c: &super::Console) -> Result<(), PortError> {
+    c.snapshots.replace(Snapshot::take(c).await?);
+    Ok(())
 }
