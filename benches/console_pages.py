@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from stack import ROOT, Stack, client  # noqa: E402
+from stack import ROOT, Stack, client, post_json  # noqa: E402
 
 RECORDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 REPEAT = 20
@@ -41,6 +41,9 @@ def main() -> int:
         referral = json.loads((ROOT / "infra/local/demo/aws-referral.json").read_text())
         st.put("opportunity-outbound/bench.json", json.dumps(referral).encode())
         st.ingest("opportunity-outbound/bench.json")
+        # Three referrals waiting for a decision (the Invitations page).
+        for demo in ("partner-central-lead.json", "partner-central-invitation.json", "partner-central-lead.json"):
+            post_json(f"{st.pc}/_emulator/invite", (ROOT / "infra/local/demo" / demo).read_bytes())
         ddb = client("dynamodb")
         ledger = [i for i in ddb.scan(TableName=st.ledger)["Items"] if i["pk"]["S"].startswith("REC#")]
         store = ddb.scan(TableName=st.crm)["Items"]

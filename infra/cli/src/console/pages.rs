@@ -6,7 +6,6 @@ use super::views::{self, Chart, Pager, Step, when};
 use acebridge_sync::model::record::RecordKind;
 use acebridge_sync::operations;
 use acebridge_sync::ports::ledger::{FileStatus, LedgerEntry, RecordStatus};
-use acebridge_sync::ports::partner_central::PartnerCentral;
 use acebridge_sync::ports::store::ObjectStore;
 use acebridge_sync::s3_exchange::ingest::ErrorReport;
 use askama::Template;
@@ -454,21 +453,19 @@ fn done(c: &Arc<Console>, title: &str, lines: Vec<String>, back: &str) -> Page {
 
 async fn invitations(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     let now = c.clock.now();
-    let pending: Vec<_> = operations::pending_invitations(&c.pc, c.catalog)
-        .await?
-        .into_iter()
-        .filter(|p| q.matches(&format!("{} {}", p.id, p.title.as_deref().unwrap_or(""))))
+    let snap = super::snapshot::for_page(&c).await?;
+    let pending: Vec<_> = snap
+        .invitations
+        .iter()
+        .filter(|(p, _)| q.matches(&format!("{} {}", p.id, p.title.as_deref().unwrap_or(""))))
         .collect();
     let (pending, pager) = q.page("/invitations", pending);
-    // One GetEngagementInvitation (a read) for each invitation on this page: the customer, the value
-    // and what the policy would do are in the invitation, not in the list.
-    let mut rows = vec![];
-    for p in pending {
-        let invitation = c.pc.invitation(c.catalog, &p.id).await?;
-        rows.push(views::InvitationRow::new(p, invitation.as_ref(), &c, now));
-    }
+    let rows = pending
+        .into_iter()
+        .map(|(p, invitation)| views::InvitationRow::new(p.clone(), invitation.as_deref(), &c, now))
+        .collect();
     ok(&views::InvitationsPage {
-        nav: views::Nav::new("invitations"),
+        nav: views::Nav::at("invitations", snap.taken_at),
         csrf: c.guard.token().to_string(),
         rows,
         pager,

@@ -1,17 +1,22 @@
 //! What the list pages show, read from the tables in one go and kept in memory: a page is served from the
 //! snapshot at once, and a snapshot older than the refresh interval is read again in the background
 //! (one scan of each table however many pages are viewed; none while no one looks). Every page says how
-//! old its figures are. The invitations (Partner Central) and every action read live.
+//! old its figures are. Pending invitations are listed from Partner Central with each snapshot
+//! (ListEngagementInvitations) and each one read once (GetEngagementInvitation, kept while it is pending),
+//! so viewing pages costs no reads of its own. Every action reads and writes live.
 
+use acebridge_mapping::canonical::Invitation;
 use acebridge_sync::guards::budget::{Call, CallCounter};
 use acebridge_sync::ports::crm::CrmRecord;
 use acebridge_sync::ports::error::PortError;
 use acebridge_sync::ports::ledger::{FileEntry, Ledger, LedgerEntry};
+use acebridge_sync::ports::partner_central::{PartnerCentral, PendingInvitation};
 use acebridge_sync::ports::store::{ObjectStore, list_all};
 use acebridge_sync::s3_exchange::ingest::{ErrorReport, FAILED_PREFIX, QUARANTINE_PREFIX};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The tables as read at `taken_at`.
 pub(crate) struct Snapshot {
@@ -32,7 +37,38 @@ pub(crate) struct Snapshot {
     pub waiting: Vec<String>,
     /// The reconcile's watermark (AWS changes synced up to).
     pub watermark: Option<DateTime<Utc>>,
+    /// The referrals waiting for a decision, the soonest to expire first, each as Partner Central has it.
+    pub invitations: Vec<(PendingInvitation, Option<Arc<Invitation>>)>,
     pub taken_at: DateTime<Utc>,
+}
+
+/// The pending invitations, each read from Partner Central the first time it is listed; an invitation no
+/// longer pending is forgotten.
+async fn invitations(
+    c: &super::Console,
+) -> Result<Vec<(PendingInvitation, Option<Arc<Invitation>>)>, PortError> {
+    let pending = acebridge_sync::operations::pending_invitations(&c.pc, c.catalog).await?;
+    let known: HashMap<String, Arc<Invitation>> = match c.snapshots.details.lock() {
+        Ok(d) => d.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let mut now_known = HashMap::new();
+    let mut out = vec![];
+    for p in pending {
+        let detail = match known.get(&p.id) {
+            Some(d) => Some(d.clone()),
+            None => c.pc.invitation(c.catalog, &p.id).await?.map(Arc::new),
+        };
+        if let Some(d) = &detail {
+            now_known.insert(p.id.clone(), d.clone());
+        }
+        out.push((p, detail));
+    }
+    match c.snapshots.details.lock() {
+        Ok(mut d) => *d = now_known,
+        Err(poisoned) => *poisoned.into_inner() = now_known,
+    }
+    Ok(out)
 }
 
 /// What the landing bucket holds for an operator: error reports, quarantined files with their reasons,
@@ -87,6 +123,7 @@ impl Snapshot {
                 .await?;
         let (reports, quarantined, waiting) = landing(c).await?;
         let watermark = c.ledger.watermark(c.catalog).await?;
+        let invitations = invitations(c).await?;
         let entries = entries
             .into_iter()
             .filter(|e| {
@@ -124,6 +161,7 @@ impl Snapshot {
             quarantined,
             waiting,
             watermark,
+            invitations,
             taken_at: now,
         })
     }
@@ -133,6 +171,8 @@ impl Snapshot {
 pub(crate) struct Snapshots {
     current: RwLock<Arc<Snapshot>>,
     refreshing: AtomicBool,
+    /// Pending invitations as read once each (GetEngagementInvitation), by id.
+    details: Mutex<HashMap<String, Arc<Invitation>>>,
     /// Older than this, a page triggers a new read (zero: every page reads the tables itself).
     max_age: chrono::Duration,
 }
@@ -151,9 +191,11 @@ impl Snapshots {
                 quarantined: vec![],
                 waiting: vec![],
                 watermark: None,
+                invitations: vec![],
                 taken_at: now,
             })),
             refreshing: AtomicBool::new(false),
+            details: Mutex::new(HashMap::new()),
             max_age,
         }
     }
