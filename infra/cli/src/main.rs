@@ -155,15 +155,8 @@ enum Command {
         /// Reject it, with one of AWS's rejection reasons (e.g. "Customer problem unclear").
         #[arg(long)]
         reject: Option<String>,
-        /// `AWS` or `Sandbox`.
-        #[arg(long)]
-        catalog: String,
-        /// The sync ledger table.
-        #[arg(long)]
-        ledger_table: String,
-        /// The CRM store table.
-        #[arg(long)]
-        crm_table: String,
+        #[command(flatten)]
+        stack: Stack,
     },
     /// List the AWS referrals waiting for a decision, the soonest to expire first.
     Pending {
@@ -175,15 +168,8 @@ enum Command {
     /// records, failures (fix and resend), invitations (accept, reject), held edits, channels. Reads the
     /// CRM and policy settings like the functions (CRM_KIND, INVITATION_POLICY, …).
     Console {
-        /// `AWS` or `Sandbox`.
-        #[arg(long)]
-        catalog: String,
-        /// The sync ledger table.
-        #[arg(long)]
-        ledger_table: String,
-        /// The CRM store table.
-        #[arg(long)]
-        crm_table: String,
+        #[command(flatten)]
+        stack: Stack,
         /// The landing bucket (S3 channel): failed and quarantined files, fix and resend.
         #[arg(long)]
         bucket: Option<String>,
@@ -205,6 +191,20 @@ enum Command {
         #[arg(long)]
         crm_table: String,
     },
+}
+
+/// The catalog and tables an operation acts on.
+#[derive(clap::Args)]
+struct Stack {
+    /// `AWS` or `Sandbox`.
+    #[arg(long)]
+    catalog: String,
+    /// The sync ledger table.
+    #[arg(long)]
+    ledger_table: String,
+    /// The CRM store table.
+    #[arg(long)]
+    crm_table: String,
 }
 
 /// What `convert` produces.
@@ -293,29 +293,25 @@ fn main() -> ExitCode {
             invitation,
             accept,
             reject,
-            catalog,
-            ledger_table,
-            crm_table,
+            stack,
         } => {
             let decision = if accept { "accept" } else { "reject" };
             let tables = ops::Tables {
-                ledger: &ledger_table,
-                crm: &crm_table,
+                ledger: &stack.ledger_table,
+                crm: &stack.crm_table,
             };
             aws(ops::decide(
                 &invitation,
                 decision,
                 reject.as_deref(),
-                &catalog,
+                &stack.catalog,
                 tables,
                 &clock,
             ))
         }
         Command::Pending { catalog } => aws(ops::pending(&catalog, &clock)),
         Command::Console {
-            catalog,
-            ledger_table,
-            crm_table,
+            stack,
             bucket,
             port,
             url_file,
@@ -323,9 +319,9 @@ fn main() -> ExitCode {
         } => serve(
             console::Options {
                 port,
-                catalog,
-                ledger_table,
-                crm_table,
+                catalog: stack.catalog,
+                ledger_table: stack.ledger_table,
+                crm_table: stack.crm_table,
                 bucket,
                 url_file,
                 refresh_seconds,

@@ -318,6 +318,16 @@ async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     })
 }
 
+/// The landing bucket, for the S3 pages and actions.
+fn landing_of(c: &Console) -> Result<&acebridge_sync::adapters::s3::S3Bucket, Failure> {
+    c.landing.as_ref().ok_or_else(|| {
+        Failure(
+            StatusCode::NOT_FOUND,
+            "the console was started without --bucket".into(),
+        )
+    })
+}
+
 #[derive(Deserialize)]
 struct FixQuery {
     key: String,
@@ -330,12 +340,7 @@ async fn fix_page(
     index: usize,
     edited: Option<(String, Vec<String>)>,
 ) -> Page {
-    let Some(landing) = &c.landing else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            "the console was started without --bucket".into(),
-        ));
-    };
+    let landing = landing_of(c)?;
     let report = match landing.get(key).await? {
         Some(obj) => serde_json::from_slice::<ErrorReport>(&obj.body)?,
         None => {
@@ -388,12 +393,7 @@ struct FixForm {
 }
 
 async fn fix_send(State(c): Shared, Form(f): Form<FixForm>) -> Page {
-    let Some(landing) = &c.landing else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            "the console was started without --bucket".into(),
-        ));
-    };
+    let landing = landing_of(&c)?;
     let record: serde_json::Value = match serde_json::from_str(&f.record) {
         Ok(v) => v,
         Err(e) => {
@@ -421,12 +421,7 @@ struct ReplayForm {
 }
 
 async fn replay(State(c): Shared, Form(f): Form<ReplayForm>) -> Page {
-    let Some(landing) = &c.landing else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            "the console was started without --bucket".into(),
-        ));
-    };
+    let landing = landing_of(&c)?;
     let written = operations::resend_failed(landing, &f.key, &[], &c.clock).await?;
     done(
         &c,
