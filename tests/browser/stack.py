@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from datetime import datetime, timezone
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLI = ROOT / "target" / "debug" / "acebridge"
@@ -138,7 +139,7 @@ class Stack:
         head = client("s3").head_object(Bucket=self.landing, Key=key)
         event = {"Records": [{
             "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-            "eventTime": "2026-11-22T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+            "eventTime": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventName": "ObjectCreated:Put",
             "userIdentity": {"principalId": "AWS:acebridge-scanner"},
             "requestParameters": {"sourceIPAddress": "127.0.0.1"}, "responseElements": {},
             "s3": {"s3SchemaVersion": "1.0", "configurationId": "landing-object-created",

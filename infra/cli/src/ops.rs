@@ -220,10 +220,7 @@ pub async fn show(
         failed
             .into_iter()
             .map(|e| {
-                let reason = match &e.aws_result {
-                    Some(r) if !r.success => r.errors.join("; "),
-                    _ => e.errors.join("; "),
-                };
+                let reason = e.failure_reason();
                 vec![
                     e.key.kind.to_string(),
                     e.key.display_id(),

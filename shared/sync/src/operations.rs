@@ -16,7 +16,7 @@ use crate::model::record::RecordKind;
 use crate::partner_central::invitations::carry_out;
 use crate::ports::crm::Crm;
 use crate::ports::error::PortError;
-use crate::ports::ledger::{Ledger, LedgerEntry, RecordKey, RecordStatus};
+use crate::ports::ledger::{Ledger, LedgerEntry, RecordKey};
 use crate::ports::partner_central::{PartnerCentral, PendingInvitation};
 use crate::ports::store::{ObjectInfo, ObjectStore};
 use crate::s3_exchange::replay;
@@ -134,10 +134,7 @@ pub async fn needs_attention(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, P
 pub fn needs_attention_of(entries: Vec<LedgerEntry>) -> Vec<LedgerEntry> {
     let mut failed: Vec<LedgerEntry> = entries
         .into_iter()
-        .filter(|e| {
-            e.status == Some(RecordStatus::Failed)
-                || e.aws_result.as_ref().is_some_and(|r| !r.success)
-        })
+        .filter(LedgerEntry::has_failed)
         .collect();
     failed.sort_by_key(|e| e.key.storage_key());
     failed

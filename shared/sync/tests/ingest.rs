@@ -594,7 +594,11 @@ async fn a_failed_record_is_replayed_from_its_report_and_a_quarantined_file_is_p
 async fn a_failed_record_corrected_by_an_operator_is_checked_first_then_resent_and_applied() {
     let s = stack().await;
     let clock = acebridge_clock::TestClock::suite().clock();
-    let mut bad = referral("O7700001", "2026-11-20T10:00:00.000Z", false);
+    // AWS changed it a day before the test clock's now.
+    let modified = (clock.now() - chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    let mut bad = referral("O7700001", &modified, false);
     bad["targetCloseDate"] = json!("24/09/2022");
     let key = "opportunity-outbound/fix-me.json";
     s.land_and_ingest(key, &opportunity_file(vec![bad.clone()]))

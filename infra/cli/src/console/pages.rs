@@ -144,7 +144,7 @@ fn state_of(e: &LedgerEntry) -> &'static str {
     if e.held.is_some() {
         return "held";
     }
-    if e.aws_result.as_ref().is_some_and(|r| !r.success) {
+    if e.has_failed() {
         return "failed";
     }
     match e.status {

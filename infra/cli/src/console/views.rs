@@ -322,10 +322,7 @@ pub(crate) struct FailedRow {
 
 impl From<LedgerEntry> for FailedRow {
     fn from(e: LedgerEntry) -> Self {
-        let reason = match &e.aws_result {
-            Some(r) if !r.success => r.errors.join("; "),
-            _ => e.errors.join("; "),
-        };
+        let reason = e.failure_reason();
         let href = e.crm_id.as_deref().map(|id| {
             format!(
                 "/records/{}/{}",

@@ -171,6 +171,21 @@ pub struct LedgerEntry {
 }
 
 impl LedgerEntry {
+    /// The record's last sync failed: AWS or the CRM refused it, or it could not be applied.
+    pub fn has_failed(&self) -> bool {
+        self.status == Some(RecordStatus::Failed)
+            || self.aws_result.as_ref().is_some_and(|r| !r.success)
+    }
+
+    /// Why the record's last sync failed, for an operator: AWS's messages when AWS refused what was sent,
+    /// else the AWS → CRM errors (empty when nothing failed).
+    pub fn failure_reason(&self) -> String {
+        match &self.aws_result {
+            Some(r) if !r.success => r.errors.join("; "),
+            _ => self.errors.join("; "),
+        }
+    }
+
     /// A fresh entry.
     pub fn new(key: RecordKey, now: DateTime<Utc>) -> Self {
         let ace_id = match &key.id {
