@@ -112,6 +112,7 @@ async fn apply(
                     Some(&crm_id),
                     Ok(()),
                     record.is_closed(),
+                    None,
                     now,
                 )
                 .await?;
@@ -131,6 +132,7 @@ async fn apply(
                 Some(&crm_id),
                 Ok(()),
                 record.is_closed(),
+                Some(&record.to_json()),
                 now,
             )
             .await?;
@@ -141,7 +143,16 @@ async fn apply(
         }
         Err(e) if e.retryable => Err(e),
         Err(e) => {
-            ledger::finish(ledger, &entry, None, Err(vec![e.to_string()]), false, now).await?;
+            ledger::finish(
+                ledger,
+                &entry,
+                None,
+                Err(vec![e.to_string()]),
+                false,
+                Some(&record.to_json()),
+                now,
+            )
+            .await?;
             Ok(Err(RecordFailure {
                 field: None,
                 message: e.to_string(),
@@ -167,7 +178,7 @@ pub async fn attach_result(
                     .to_string(),
         }));
     }
-    let entry = ledger::attach_result(ledger, target, result.clone(), now).await?;
+    let entry = ledger::attach_result(ledger, target, result.clone(), None, now).await?;
     let Some(crm_id) = entry.crm_id.as_deref() else {
         return Ok(Err(RecordFailure {
             field: Some("partnerCrmUniqueIdentifier".to_string()),

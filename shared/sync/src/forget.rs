@@ -167,7 +167,14 @@ pub async fn forget<L: Ledger>(
             .held
             .as_ref()
             .is_some_and(|h| subject.mentioned_in(&h.change));
-        if !(linked || in_snapshot || in_held) {
+        let in_history = e
+            .aws_snapshot
+            .as_ref()
+            .is_some_and(|s| subject.mentioned_in(s))
+            || e.history
+                .iter()
+                .any(|step| serde_json::to_value(step).is_ok_and(|v| subject.mentioned_in(&v)));
+        if !(linked || in_snapshot || in_held || in_history) {
             continue;
         }
         out.ledger_entries.push(e.key.display_id());
@@ -188,12 +195,20 @@ pub async fn forget<L: Ledger>(
             }
             continue;
         }
-        if dry_run || (e.crm_snapshot.is_none() && e.held.is_none()) {
+        if dry_run
+            || (e.crm_snapshot.is_none()
+                && e.held.is_none()
+                && e.aws_snapshot.is_none()
+                && e.history.is_empty())
+        {
             continue;
         }
         let expected = e.revision;
         e.crm_snapshot = None;
         e.held = None;
+        // The timeline's field values and the AWS version written carry the customer's data too.
+        e.aws_snapshot = None;
+        e.history.clear();
         e.updated_at = now;
         e.revision = expected + 1;
         if ledger.put(&e, Some(expected)).await?.is_err() {

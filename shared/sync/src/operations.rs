@@ -11,6 +11,7 @@
 //! - [`held_edits`], [`retry_held`], [`drop_held`]: CRM edits waiting while AWS has an opportunity locked.
 
 use crate::crm_side::outbound::{Pushed, ReferralDecision, release_held};
+use crate::model::history::{Step, StepKind};
 use crate::model::policy::{Decision, RejectionReason};
 use crate::model::record::RecordKind;
 use crate::partner_central::invitations::carry_out;
@@ -203,9 +204,17 @@ pub async fn drop_held(
         let Some(mut entry) = ledger.get(&key).await? else {
             return Ok(false);
         };
-        if entry.held.take().is_none() {
+        let Some(held) = entry.held.take() else {
             return Ok(false);
-        }
+        };
+        entry.record_step(
+            Step::new(
+                clock.now(),
+                StepKind::Dropped,
+                "Held changes dropped by an operator",
+            )
+            .changing(None, &held.change),
+        );
         let expected = entry.revision;
         entry.revision += 1;
         entry.updated_at = clock.now();

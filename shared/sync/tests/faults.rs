@@ -442,7 +442,7 @@ async fn an_entry_changed_between_claim_and_finish_is_read_again_and_nothing_is_
     .await
     .unwrap();
     assert!(
-        ledger::finish(&s.ledger, &first, Some("crm-1"), Ok(()), false, now)
+        ledger::finish(&s.ledger, &first, Some("crm-1"), Ok(()), false, None, now)
             .await
             .unwrap()
     );
@@ -465,7 +465,7 @@ async fn an_entry_changed_between_claim_and_finish_is_read_again_and_nothing_is_
         panic!("version 3 is claimed");
     };
     assert!(
-        !ledger::finish(&s.ledger, &older, Some("crm-1"), Ok(()), false, now)
+        !ledger::finish(&s.ledger, &older, Some("crm-1"), Ok(()), false, None, now)
             .await
             .unwrap()
     );

@@ -269,6 +269,7 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
             &s.ledger,
             target,
             shared,
+            None,
             acebridge_clock::TestClock::suite().now(),
         )
         .await

@@ -4,6 +4,7 @@
 //! referrals. Every outcome goes back to the CRM record and the ledger.
 
 use crate::model::field_times::{FieldTimes, leaves};
+use crate::model::history::{Step, StepKind};
 use crate::model::record::RecordKind;
 use crate::partner_central::tasks::{self, Follow};
 use crate::ports::crm::Crm;
@@ -281,6 +282,56 @@ async fn tell_crm(
     Ok(())
 }
 
+/// Where a refusal came from: our pre-flight check (nothing was sent) or Partner Central's answer to
+/// `operation`.
+fn refused_by(
+    r: &Refusal,
+    preflight: bool,
+    operation: &'static str,
+) -> (&'static str, Vec<String>) {
+    let source = if preflight {
+        "pre-flight check (not sent)"
+    } else {
+        operation
+    };
+    (source, refusal_errors(r))
+}
+
+/// Writes the outcome of a call to Partner Central onto the record's ledger entry (`aws_result`, so a
+/// refusal shows with the failures; a success clears it) with the timeline's step for it.
+#[allow(clippy::too_many_arguments)]
+async fn answered(
+    ledger: &impl Ledger,
+    catalog: Catalog,
+    crm_id: &str,
+    ace_id: Option<&str>,
+    source: &str,
+    errors: Vec<String>,
+    step: Step,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let target = ResultTarget {
+        kind: RecordKind::Opportunity,
+        catalog,
+        ace_id,
+        crm_id: Some(crm_id),
+    };
+    let step = step.from_source(Some(source));
+    let step = if errors.is_empty() {
+        step
+    } else {
+        step.failed(errors.clone())
+    };
+    let result = AwsResult {
+        success: errors.is_empty(),
+        errors,
+        source: source.to_string(),
+        at: now,
+    };
+    ledger::attach_result(ledger, target, result, Some(step), now).await?;
+    Ok(())
+}
+
 /// Checks a record as Partner Central would before spending a write on it (field by field, API names).
 /// `now` is the clock's: "target close date not in the past" is judged on its date (UTC).
 fn precheck(
@@ -408,6 +459,22 @@ pub async fn push_change(
     remember_snapshot(ledger, &key, &sent, times, now).await?;
     let errors = associate_new(pc, catalog, &id, change, previous.as_ref()).await?;
     if !errors.is_empty() {
+        let step = Step::new(
+            now,
+            StepKind::CrmToAws,
+            "Partner Central refused an association",
+        );
+        answered(
+            ledger,
+            catalog,
+            &change.crm_id,
+            Some(&id),
+            "AssociateOpportunity",
+            errors.clone(),
+            step,
+            now,
+        )
+        .await?;
         tell_crm(crm, &change.crm_id, Some(&id), false, errors, now).await?;
     }
     Ok(pushed)
@@ -428,17 +495,34 @@ async fn create(
     opportunity.crm_id = acebridge_mapping::CrmId::parse(&change.crm_id)
         .map(acebridge_mapping::Field::Value)
         .map_err(|e| PortError::permanent("crm", e.to_string()))?;
-    let sent = match precheck(&opportunity, Intent::Create, None, now) {
+    let preflight = precheck(&opportunity, Intent::Create, None, now);
+    let refused_before = preflight.is_some();
+    let sent = match preflight {
         Some(refused) => Err(refused),
         None => {
             pc.create(catalog, &create_token(&change.crm_id), &opportunity)
                 .await?
         }
     };
+    let step = |summary: &str| {
+        Step::new(now, StepKind::CrmToAws, summary).changing(None, &change.opportunity)
+    };
     let created = match sent {
         Ok(c) => c,
         Err(r) => {
-            let errors = refusal_errors(&r);
+            let (source, errors) = refused_by(&r, refused_before, "CreateOpportunity");
+            let step = step("The opportunity was not created in Partner Central");
+            answered(
+                ledger,
+                catalog,
+                &change.crm_id,
+                None,
+                source,
+                errors.clone(),
+                step,
+                now,
+            )
+            .await?;
             tell_crm(crm, &change.crm_id, None, false, errors.clone(), now).await?;
             return Ok(Pushed::Refused { errors });
         }
@@ -455,7 +539,8 @@ async fn create(
         source: "CreateOpportunity".into(),
         at: now,
     };
-    ledger::attach_result(ledger, target, ok, now).await?;
+    let created_step = step("Created in Partner Central").from_source(Some("CreateOpportunity"));
+    ledger::attach_result(ledger, target, ok, Some(created_step), now).await?;
     let key = RecordKey::ace(RecordKind::Opportunity, catalog, &created.id);
     remember_snapshot(ledger, &key, change, times, now).await?;
     let mut errors = associate_new(pc, catalog, &created.id, change, None).await?;
@@ -487,6 +572,36 @@ async fn create(
         }
     }
     info!(crm_id = %change.crm_id, opportunity = %created.id, submitted, "opportunity shared with AWS");
+    if change.submit.is_some() || !errors.is_empty() {
+        let (summary, source) = if submitted {
+            (
+                "Submitted to AWS",
+                TaskKind::EngagementFromOpportunity.operation(),
+            )
+        } else if change.submit.is_some() {
+            (
+                "Not submitted to AWS",
+                TaskKind::EngagementFromOpportunity.operation(),
+            )
+        } else {
+            (
+                "Partner Central refused an association",
+                "AssociateOpportunity",
+            )
+        };
+        let step = Step::new(now, StepKind::CrmToAws, summary);
+        answered(
+            ledger,
+            catalog,
+            &change.crm_id,
+            Some(&created.id),
+            source,
+            errors.clone(),
+            step,
+            now,
+        )
+        .await?;
+    }
     tell_crm(
         crm,
         &change.crm_id,
@@ -519,6 +634,18 @@ async fn update(
             let errors = vec![format!(
                 "opportunity {id} is not in Partner Central ({catalog})"
             )];
+            let step = Step::new(now, StepKind::CrmToAws, "Not updated in Partner Central");
+            answered(
+                ledger,
+                catalog,
+                crm_id,
+                Some(id),
+                "GetOpportunity",
+                errors.clone(),
+                step,
+                now,
+            )
+            .await?;
             tell_crm(crm, crm_id, Some(id), false, errors.clone(), now).await?;
             return Ok(Pushed::Refused { errors });
         };
@@ -568,12 +695,32 @@ async fn update(
             });
         }
         let opportunity = parse_opportunity(&wanted)?;
-        let sent = match precheck(&opportunity, Intent::Update, Some(&current), now) {
+        let preflight = precheck(&opportunity, Intent::Update, Some(&current), now);
+        let refused_before = preflight.is_some();
+        let sent = match preflight {
             Some(refused) => Err(refused),
             None => pc.update(catalog, &opportunity).await?,
         };
+        let step = |summary: String| {
+            Step::new(now, StepKind::CrmToAws, summary).changing(Some(&current_json), &wanted)
+        };
         match sent {
             Ok(_) => {
+                let summary = match held_paths.len() {
+                    0 => "Updated in Partner Central".to_string(),
+                    n => format!("Updated in Partner Central; {n} field(s) held"),
+                };
+                answered(
+                    ledger,
+                    catalog,
+                    crm_id,
+                    Some(id),
+                    "UpdateOpportunity",
+                    Vec::new(),
+                    step(summary),
+                    now,
+                )
+                .await?;
                 let errors = reason.into_iter().collect::<Vec<_>>();
                 tell_crm(crm, crm_id, Some(id), errors.is_empty(), errors, now).await?;
                 info!(
@@ -588,7 +735,19 @@ async fn update(
             }
             Err(Refusal::Conflict { .. }) => continue, // changed meanwhile: read again, apply again
             Err(r) => {
-                let errors = refusal_errors(&r);
+                let (source, errors) = refused_by(&r, refused_before, "UpdateOpportunity");
+                let step = step("Not updated in Partner Central".to_string());
+                answered(
+                    ledger,
+                    catalog,
+                    crm_id,
+                    Some(id),
+                    source,
+                    errors.clone(),
+                    step,
+                    now,
+                )
+                .await?;
                 tell_crm(crm, crm_id, Some(id), false, errors.clone(), now).await?;
                 return Ok(Pushed::Refused { errors });
             }
@@ -632,6 +791,11 @@ async fn remember_held(
     ledger::edit(ledger, key, now, |e| {
         e.crm_id = Some(crm_id.to_string());
         if e.held.as_ref().map(|h| &h.change) != held.as_ref().map(|h| &h.change) {
+            if let Some(h) = &held {
+                let step = Step::new(now, StepKind::Held, format!("Held: {}", h.reason))
+                    .changing(None, &h.change);
+                e.record_step(step);
+            }
             e.held = held.clone();
         }
     })

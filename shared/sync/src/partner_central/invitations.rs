@@ -2,6 +2,7 @@
 //! decision carried out (an opportunity's accept is a task, a lead's is AcceptEngagementInvitation:
 //! [`super::engagements`]), a failed accept shown on the referral, and `Referral Expiring` alerts.
 
+use crate::model::history::{Step, StepKind};
 use crate::model::policy::{Decision, InvitationPolicy};
 use crate::model::record::{RecordKind, SyncRecord};
 use crate::partner_central::opportunities::{Synced, apply_now, synced};
@@ -182,15 +183,30 @@ pub async fn carry_out(
                 referral_failed(ledger, crm, catalog, id, &task, clock.now()).await?;
             } else {
                 info!(invitation = id, task = %task.task_id, opportunity = ?task.opportunity_id, %why, "invitation accepted");
+                let step = Step::new(clock.now(), StepKind::CrmToAws, format!("Accepted: {why}"))
+                    .from_source(Some(TaskKind::AcceptInvitation.operation()));
+                ledger::record_step(ledger, &invitation_key(catalog, id), step, clock.now())
+                    .await?;
             }
             Ok(Some(task))
         }
         Decision::Reject { reason, why } => {
             pc.reject(catalog, id, reason).await?;
             info!(invitation = id, reason = reason.as_str(), %why, "invitation rejected");
+            let step = Step::new(
+                clock.now(),
+                StepKind::CrmToAws,
+                format!("Rejected ({}): {why}", reason.as_str()),
+            )
+            .from_source(Some("RejectEngagementInvitation"));
+            ledger::record_step(ledger, &invitation_key(catalog, id), step, clock.now()).await?;
             Ok(None)
         }
     }
+}
+
+fn invitation_key(catalog: Catalog, id: &str) -> RecordKey {
+    RecordKey::ace(RecordKind::Invitation, catalog, id)
 }
 
 /// A failed accept reaches the referral: the ledger entry and the CRM record of the invitation carry
@@ -216,7 +232,7 @@ pub async fn referral_failed(
         ace_id: Some(invitation_id),
         crm_id: None,
     };
-    ledger::attach_result(ledger, target, result.clone(), now).await?;
+    ledger::attach_result(ledger, target, result.clone(), None, now).await?;
     match crm
         .find_by_ace_id(RecordKind::Invitation, invitation_id)
         .await?
@@ -257,7 +273,7 @@ pub async fn expiring_referrals(
         let Some(expires) = inv.expires_at.filter(|e| *e <= now + within && *e > now) else {
             continue;
         };
-        let key = RecordKey::ace(RecordKind::Invitation, catalog, &inv.id);
+        let key = invitation_key(catalog, &inv.id);
         let done = ledger
             .get(&key)
             .await?

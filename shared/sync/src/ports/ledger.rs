@@ -6,6 +6,7 @@
 //! as stale, duplicate, or worth applying) are pure functions here, shared by every adapter and channel.
 
 use crate::model::field_times::FieldTimes;
+use crate::model::history::{self, Step, StepKind};
 use crate::model::record::RecordKind;
 use crate::ports::error::PortError;
 use acebridge_mapping::Catalog;
@@ -151,6 +152,13 @@ pub struct LedgerEntry {
     /// arrives later does not put its values back (see [`crate::model::field_times`]).
     #[serde(default, skip_serializing_if = "FieldTimes::is_empty")]
     pub crm_times: FieldTimes,
+    /// The AWS version last written to the CRM, canonical JSON: the next version's field changes are what
+    /// differ from it (the timeline's, see [`crate::model::history`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_snapshot: Option<serde_json::Value>,
+    /// The newest steps taken with the record, oldest first (see [`crate::model::history`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Step>,
     /// Alerts already published for this record (e.g. `Referral Expiring`), so each goes out once.
     #[serde(default)]
     pub alerts: Vec<String>,
@@ -186,6 +194,11 @@ impl LedgerEntry {
         }
     }
 
+    /// Adds a step to the record's timeline (the oldest beyond [`history::MAX_STEPS`] go).
+    pub fn record_step(&mut self, step: Step) {
+        history::append(&mut self.history, step);
+    }
+
     /// A fresh entry.
     pub fn new(key: RecordKey, now: DateTime<Utc>) -> Self {
         let ace_id = match &key.id {
@@ -208,6 +221,8 @@ impl LedgerEntry {
             held: None,
             crm_snapshot: None,
             crm_times: FieldTimes::default(),
+            aws_snapshot: None,
+            history: Vec::new(),
             alerts: Vec::new(),
             refreshed_at: None,
             closed_at: None,
@@ -466,6 +481,16 @@ pub async fn edit(
     ))
 }
 
+/// Adds a step to a record's timeline (an entry is made if the record has none yet).
+pub async fn record_step(
+    ledger: &impl Ledger,
+    key: &RecordKey,
+    step: Step,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    edit(ledger, key, now, |e| e.record_step(step.clone())).await
+}
+
 /// Claims `version` of a record for this invocation, if [`decide`] says apply. Concurrent claims of
 /// the same record are serialised by the revision check.
 pub async fn claim(
@@ -508,12 +533,16 @@ pub async fn claim(
 /// there without reading it again, and read again only if a concurrent writer changed it meanwhile. If a
 /// newer version was claimed meanwhile, that claim owns the entry and this call changes nothing (returns
 /// false). `closed`: the version applied closes the record (see [`LedgerEntry::closed_at`]).
+/// `written`: the version's canonical JSON when it was written to the CRM (or refused by it), `None` when
+/// the CRM kept its own newer data and the record was only linked; the timeline's step names the fields
+/// it changed since the version written before.
 pub async fn finish(
     ledger: &impl Ledger,
     claimed: &LedgerEntry,
     crm_id: Option<&str>,
     outcome: Result<(), Vec<String>>,
     closed: bool,
+    written: Option<&serde_json::Value>,
     now: DateTime<Utc>,
 ) -> Result<bool, PortError> {
     let Some(version) = claimed.version.as_ref() else {
@@ -535,17 +564,41 @@ pub async fn finish(
         if let Some(id) = crm_id {
             entry.crm_id = Some(id.to_string());
         }
-        match &outcome {
+        let step = Step::new(now, StepKind::AwsToCrm, "").from_source(entry.source.as_deref());
+        let step = match &outcome {
             Ok(()) => {
                 entry.status = Some(RecordStatus::Synced);
                 entry.errors.clear();
                 entry.closed_at = closed.then(|| entry.closed_at.unwrap_or(now));
+                match written {
+                    Some(w) => {
+                        let step = step.changing(entry.aws_snapshot.as_ref(), w);
+                        entry.aws_snapshot = Some(w.clone());
+                        Step {
+                            summary: "AWS's version written to the CRM".into(),
+                            ..step
+                        }
+                    }
+                    None => Step {
+                        summary: "Linked to the CRM record, which kept its newer data".into(),
+                        ..step
+                    },
+                }
             }
             Err(errors) => {
                 entry.status = Some(RecordStatus::Failed);
                 entry.errors = errors.clone();
+                let step = match written {
+                    Some(w) => step.changing(entry.aws_snapshot.as_ref(), w),
+                    None => step,
+                };
+                Step {
+                    summary: "The CRM refused AWS's version".into(),
+                    ..step.failed(errors.clone())
+                }
             }
-        }
+        };
+        entry.record_step(step);
         entry.updated_at = now;
         entry.revision = expected + 1;
         if ledger.put(&entry, Some(expected)).await?.is_ok() {
@@ -570,10 +623,13 @@ pub struct ResultTarget<'a> {
 
 /// Attaches AWS's answer to the record we sent, found by AWS's id or by CRM id. When AWS has just
 /// assigned its id (a create), the entry moves from its CRM key to its AWS key. Returns the entry.
+/// `step`: the timeline's step for it (what was sent, with its field changes), else a step saying what
+/// AWS answered.
 pub async fn attach_result(
     ledger: &impl Ledger,
     target: ResultTarget<'_>,
     result: AwsResult,
+    step: Option<Step>,
     now: DateTime<Utc>,
 ) -> Result<LedgerEntry, PortError> {
     let ResultTarget {
@@ -615,6 +671,7 @@ pub async fn attach_result(
             entry.crm_id = Some(c.to_string());
         }
         entry.aws_result = Some(result.clone());
+        entry.record_step(step.clone().unwrap_or_else(|| answer_step(&result, now)));
         entry.updated_at = now;
         entry.revision = expected.map_or(1, |r| r + 1);
         if ledger.put(&entry, expected).await?.is_err() {
@@ -627,6 +684,25 @@ pub async fn attach_result(
         return Ok(entry);
     }
     Err(contention(&target))
+}
+
+/// The timeline's step for an answer of AWS's about a record we sent.
+fn answer_step(result: &AwsResult, now: DateTime<Utc>) -> Step {
+    let step = Step::new(
+        now,
+        StepKind::AwsAnswer,
+        if result.success {
+            "AWS accepted what was sent"
+        } else {
+            "AWS refused what was sent"
+        },
+    )
+    .from_source(Some(&result.source));
+    if result.success {
+        step
+    } else {
+        step.failed(result.errors.clone())
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! adapter's configuration). AWS's processed-results files, read by the ingest function, close the loop.
 
 use crate::crm_side::outbound::{OpportunityChanged, ReferralDecision};
+use crate::model::history::{Step, StepKind};
 use crate::model::record::RecordKind;
 use crate::ports::error::PortError;
-use crate::ports::ledger::Ledger;
+use crate::ports::ledger::{self, Ledger, RecordKey};
 use crate::ports::store::{ObjectInfo, ObjectStore};
 use acebridge_mapping::ace::AceOpportunity;
 use acebridge_mapping::ace::writer::opportunity_files;
@@ -77,6 +78,7 @@ pub async fn upload(
 ) -> Result<Uploaded, PortError> {
     let mut out = Uploaded::default();
     let mut records = Vec::new();
+    let mut written = Vec::new();
     for change in changes {
         let mut o = match Opportunity::deserialize(&change.opportunity) {
             Ok(o) => o,
@@ -104,11 +106,16 @@ pub async fn upload(
             .await?
             .into_iter()
             .find_map(|e| e.ace_id);
+        let key = match &known {
+            Some(id) => RecordKey::ace(RecordKind::Opportunity, catalog, id),
+            None => RecordKey::crm(RecordKind::Opportunity, catalog, &change.crm_id),
+        };
         o.id = match known.map(|k| OpportunityId::parse(&k)) {
             Some(Ok(id)) => Field::Value(id),
             _ => Field::Null,
         };
         records.push(AceOpportunity::from_canonical(&o).inbound_only());
+        written.push((key, change));
     }
     for (opportunity_id, d) in decisions {
         match decision_record(opportunity_id, d) {
@@ -124,10 +131,24 @@ pub async fn upload(
     }
     let files = opportunity_files(&records, partner, "acebridge", now)
         .map_err(|e| PortError::permanent("ace-s3", e.to_string()))?;
+    let mut keys = Vec::new();
     for f in files {
         out.records += f.records;
+        keys.push(f.key.clone());
         out.files
             .push(ace.put(&f.key, f.body, BTreeMap::new()).await?);
+    }
+    // Each record's timeline: what went to AWS, in which file(s); AWS's answer comes in its results file.
+    let source = keys.join(", ");
+    for (key, change) in written {
+        let step = Step::new(
+            now,
+            StepKind::CrmToAws,
+            "Written to an inbound file for AWS",
+        )
+        .from_source(Some(&source))
+        .changing(None, &change.opportunity);
+        ledger::record_step(ledger, &key, step, now).await?;
     }
     Ok(out)
 }
