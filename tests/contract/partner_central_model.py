@@ -406,6 +406,15 @@ def main():
                 test(f"{op}_{label.replace(' ', '_')}_is_a_validation_exception_naming_{member}",
                      lambda op=op, bad=bad, member=member, code=code: check_refused(run, op, bad, member, code))
 
+        def fix_hints_cover_the_model():
+            # acebridge's fix hints (shared/sync/src/partner_central/validation.rs) name every code of the
+            # model's ValidationExceptionErrorCode, and no code the model lacks.
+            src = pathlib.Path(__file__).resolve().parents[2] / "shared/sync/src/partner_central/validation.rs"
+            ours = set(regex.findall(r'\(\s*"([A-Z_]+)",', src.read_text()))
+            theirs = set(SHAPES["ValidationExceptionErrorCode"]["enum"])
+            assert ours == theirs, {"missing": sorted(theirs - ours), "not in the model": sorted(ours - theirs)}
+        test("a_fix_hint_for_every_validation_exception_code_of_the_model", fix_hints_cover_the_model)
+
         def no_violations():
             stats = run.stats()
             assert stats["model_violations"] == 0, stats

@@ -216,16 +216,18 @@ pub async fn show(
     let failed = acebridge_sync::operations::needs_attention(&ledger).await?;
     table(
         "Needs attention: records whose last sync failed",
-        &["kind", "key", "CRM id", "reason"],
+        &["kind", "key", "CRM id", "reason", "how to fix"],
         failed
             .into_iter()
             .map(|e| {
                 let reason = e.failure_reason();
+                let hint = acebridge_sync::partner_central::validation::fix_hint(&reason);
                 vec![
                     e.key.kind.to_string(),
                     e.key.display_id(),
                     e.crm_id.unwrap_or_else(|| "-".into()),
                     cut(&reason, 80),
+                    hint.unwrap_or("-").to_string(),
                 ]
             })
             .collect(),

@@ -5,7 +5,8 @@
 //! - [`invitations`]: engagement invitations (AWS referrals) under the invitation policy;
 //! - [`engagements`]: engagements with a `Lead` context (leads over the API);
 //! - [`reconcile`]: the scheduled reconcile and the slow refresh of AWS's side;
-//! - [`events`]: the EventBridge events of `aws.partnercentral-selling`, typed.
+//! - [`events`]: the EventBridge events of `aws.partnercentral-selling`, typed;
+//! - [`validation`]: the fix hint for each `ValidationException` code (and other refusals).
 //!
 //! Within the channel each module imports the ones below it by their own path (never through the
 //! re-exports here, which are for the functions, the CLI and the tests).
@@ -16,6 +17,7 @@ pub mod invitations;
 pub mod opportunities;
 pub mod reconcile;
 pub mod tasks;
+pub mod validation;
 
 pub use crate::ports::partner_central::{
     Changed, ChangedPage, Created, EngagementListed, EngagementPage, FieldError, PartnerCentral,
