@@ -153,6 +153,12 @@ def main() -> int:
             check(page.locator("tbody tr").count() == 1, "the fixed referral is in the CRM store (Records, found by title)")
             page.locator("tbody tr a").first.click()
             check(page.locator("h2", has_text="Timeline").count() == 1, "the record's page shows its timeline")
+            written = page.locator("tr.step", has_text="AWS's version written to the CRM")
+            check(written.count() >= 1, "the timeline has the step that wrote AWS's version to the CRM")
+            check(written.last.locator("ul.changes li", has_text="2022-09-24").count() >= 1,
+                  "that step names the fields it changed, the corrected target close date among them")
+            check("opportunity-outbound/replay-" in written.last.locator("td").nth(2).inner_text(),
+                  "the step names the file the version came from (the replay file)")
             axe(page, "Record")
             shot(page, "record")
             page.goto(base + "records")
@@ -208,6 +214,10 @@ def main() -> int:
                 check(page.locator("h1").inner_text().startswith(name.split()[0]), f"the {name} page opens")
                 axe(page, name)
                 shot(page, path)
+            page.goto(base + "channels")
+            check(page.locator("h2", has_text="Moving from the S3 exchange to the API").count() == 1
+                  and "moving to the API" in page.locator("main").inner_text(),
+                  "Channels says where the stack stands in the move to the API (files still land, CRM changes over the API)")
             # The overview again, now that records, a failure and an accepted lead are in the ledger.
             page.goto(base)
             check(page.locator("svg[role=img]").count() >= 3, "the overview draws records by state, by channel and the budgets as SVG charts")

@@ -106,6 +106,8 @@ class Stack:
             "PARTNER_CENTRAL_ENDPOINT": self.pc,
             "INVITATION_POLICY": "manual",
             "LEAD_INVITATION_POLICY": "manual",
+            # Channel=both: AWS's files land and CRM changes go over the API.
+            "CHANNEL": "api",
             "RUST_LOG": "warn",
         }
         if self.with_ingest:

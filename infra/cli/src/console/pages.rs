@@ -561,8 +561,21 @@ async fn channels(State(c): Shared) -> Page {
             .or_default() += 1;
     }
     let last_file = files.iter().map(|f| f.updated_at).max();
+    let mut by_channel: BTreeMap<String, u64> = BTreeMap::new();
+    for e in snap.entries.iter().filter(|e| e.version.is_some()) {
+        *by_channel.entry(channel_of(e).to_string()).or_default() += 1;
+    }
+    let stage =
+        acebridge_sync::s3_exchange::migration::stage(c.channel == "api", last_file, c.clock.now());
     ok(&views::ChannelsPage {
         nav: views::Nav::at("channels", snap.taken_at),
+        stage: stage.name(),
+        advice: stage.advice(),
+        arrived: Chart::new(
+            "Records by the channel their newest AWS version came by",
+            "records",
+            by_channel,
+        ),
         channel: c.channel.clone(),
         catalog: c.catalog.to_string(),
         files: Chart::new("S3 exchange files by state", "files", by_status),

@@ -2,6 +2,7 @@
 //! every value escaped for HTML unless a template says otherwise (none does).
 
 use acebridge_mapping::canonical::Invitation;
+use acebridge_sync::model::history::FieldChange;
 use acebridge_sync::ports::crm::CrmRecord;
 use acebridge_sync::ports::ledger::LedgerEntry;
 use acebridge_sync::ports::partner_central::PendingInvitation;
@@ -224,76 +225,107 @@ pub(crate) struct Step {
     pub at: DateTime<Utc>,
     pub what: String,
     pub detail: String,
+    pub source: String,
+    pub ok: bool,
+    pub changes: Vec<FieldChange>,
+    pub more_changes: usize,
 }
 
 impl Step {
+    fn derived(at: DateTime<Utc>, what: &str, detail: String) -> Self {
+        Step {
+            at,
+            what: what.to_string(),
+            detail,
+            source: String::new(),
+            ok: true,
+            changes: Vec::new(),
+            more_changes: 0,
+        }
+    }
+
     pub fn time(&self) -> String {
         self.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
     }
 
-    /// What the ledger says happened to a record, each with its time.
+    /// What the ledger says happened to a record, each with its time: the steps the sync recorded (with
+    /// the fields each changed), and what the entry itself tells (first seen, read again, closed). An
+    /// entry written before the sync kept steps shows its last state instead.
     pub fn of_entry(e: &LedgerEntry) -> Vec<Step> {
-        let mut steps = vec![Step {
-            at: e.first_seen,
-            what: "first seen".into(),
-            detail: e.key.display_id(),
-        }];
+        let mut steps = vec![Step::derived(
+            e.first_seen,
+            "first seen",
+            e.key.display_id(),
+        )];
+        if e.history.is_empty() {
+            steps.extend(Self::last_state(e));
+        }
+        steps.extend(e.history.iter().map(|h| Step {
+            at: h.at,
+            what: format!("{}: {}", h.kind.label(), h.summary),
+            detail: h.errors.join("; "),
+            source: h.source.clone().unwrap_or_default(),
+            ok: h.ok,
+            changes: h.changes.clone(),
+            more_changes: h.more_changes,
+        }));
+        if let Some(at) = e.refreshed_at {
+            steps.push(Step::derived(
+                at,
+                "read again by the reconcile",
+                String::new(),
+            ));
+        }
+        if let Some(at) = e.closed_at {
+            steps.push(Step::derived(
+                at,
+                "closed",
+                "kept until the retention period ends".into(),
+            ));
+        }
+        steps
+    }
+
+    /// The entry's last state as steps, for an entry without a recorded history.
+    fn last_state(e: &LedgerEntry) -> Vec<Step> {
+        use acebridge_sync::ports::ledger::RecordStatus;
+        let mut steps = Vec::new();
         if let Some(v) = &e.version
             && let Some(at) = v.aws_last_modified
         {
-            steps.push(Step {
+            steps.push(Step::derived(
                 at,
-                what: "AWS version (LastModifiedDate)".into(),
-                detail: format!("read from {}", e.source.as_deref().unwrap_or("-")),
-            });
+                "AWS version (LastModifiedDate)",
+                format!("read from {}", e.source.as_deref().unwrap_or("-")),
+            ));
         }
         if let Some(r) = &e.aws_result {
+            let what = if r.success {
+                "AWS accepted what we sent"
+            } else {
+                "AWS refused what we sent"
+            };
             steps.push(Step {
-                at: r.at,
-                what: if r.success {
-                    "AWS accepted what we sent".into()
-                } else {
-                    "AWS refused what we sent".into()
-                },
-                detail: format!("{} ({})", r.errors.join("; "), r.source),
+                ok: r.success,
+                ..Step::derived(
+                    r.at,
+                    what,
+                    format!("{} ({})", r.errors.join("; "), r.source),
+                )
             });
         }
         if let Some(h) = &e.held {
-            steps.push(Step {
-                at: h.since,
-                what: "CRM edits held".into(),
-                detail: h.reason.clone(),
-            });
+            steps.push(Step::derived(h.since, "CRM edits held", h.reason.clone()));
         }
-        if let Some(at) = e.refreshed_at {
-            steps.push(Step {
-                at,
-                what: "read again by the reconcile".into(),
-                detail: String::new(),
-            });
-        }
-        if let Some(at) = e.closed_at {
-            steps.push(Step {
-                at,
-                what: "closed".into(),
-                detail: "kept until the retention period ends".into(),
-            });
-        }
+        let what = match e.status {
+            Some(RecordStatus::Failed) => "AWS → CRM failed",
+            Some(RecordStatus::Synced) => "AWS → CRM synced",
+            Some(RecordStatus::Applying) => "AWS → CRM being applied",
+            None => "ledger entry written",
+        };
         steps.push(Step {
-            at: e.updated_at,
-            what: match e.status {
-                Some(acebridge_sync::ports::ledger::RecordStatus::Failed) => {
-                    "AWS → CRM failed".into()
-                }
-                Some(acebridge_sync::ports::ledger::RecordStatus::Synced) => {
-                    "AWS → CRM synced".into()
-                }
-                Some(acebridge_sync::ports::ledger::RecordStatus::Applying) => {
-                    "AWS → CRM being applied".into()
-                }
-                None => "ledger entry written".into(),
-            },
-            detail: e.errors.join("; "),
+            ok: e.status != Some(RecordStatus::Failed),
+            ..Step::derived(e.updated_at, what, e.errors.join("; "))
         });
         steps
     }
@@ -317,6 +349,7 @@ pub(crate) struct FailedRow {
     pub key: String,
     pub crm_id: String,
     pub reason: String,
+    pub hint: Option<&'static str>,
     pub href: Option<String>,
 }
 
@@ -334,6 +367,7 @@ impl From<LedgerEntry> for FailedRow {
             kind: e.key.kind.to_string(),
             key: e.key.display_id(),
             crm_id: e.crm_id.unwrap_or_default(),
+            hint: acebridge_sync::partner_central::validation::fix_hint(&reason),
             reason,
             href,
         }
@@ -524,6 +558,9 @@ pub(crate) struct HeldPage {
 #[template(path = "channels.html")]
 pub(crate) struct ChannelsPage {
     pub nav: Nav,
+    pub stage: &'static str,
+    pub advice: String,
+    pub arrived: Chart,
     pub channel: String,
     pub catalog: String,
     pub files: Chart,
