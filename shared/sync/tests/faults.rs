@@ -276,15 +276,8 @@ mod partner_central {
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
     use acebridge_sync::crm_side::outbound::{OpportunityChanged, Pushed, push_opportunity};
     use acebridge_sync::model::policy::InvitationPolicy;
-    use common::{api_opportunity, pc_stack_as, signing_as};
-    use serde_json::Value;
+    use common::{crm_opportunity, pc_stack_as, signing_as};
     use std::time::Duration;
-
-    fn crm_opportunity(title: &str) -> Value {
-        let api: acebridge_mapping::api::ApiOpportunity =
-            serde_json::from_value(api_opportunity(title)).unwrap();
-        serde_json::to_value(api.to_canonical().unwrap()).unwrap()
-    }
 
     fn change(crm_id: &str, title: &str) -> OpportunityChanged {
         OpportunityChanged {

@@ -8,57 +8,15 @@ use acebridge_mapping::Catalog;
 use acebridge_sync::crm_side::outbound::{
     OpportunityChanged, Pushed, ReferralDecision, create_token, push_opportunity,
 };
-use acebridge_sync::model::policy::InvitationPolicy;
-use acebridge_sync::model::record::{RecordKind, SyncRecord};
+use acebridge_sync::model::record::RecordKind;
 use acebridge_sync::operations::decide_referral;
 use acebridge_sync::partner_central::{PartnerCentral, Submission};
 use acebridge_sync::ports::crm::Crm;
-use common::{PcStack, api_opportunity, referral, refused};
+use common::{
+    PcStack, api_opportunity, crm_opportunity, opportunity_change, outbound_stack, referral,
+    refused,
+};
 use serde_json::{Value, json};
-
-/// The CRM's opportunity in canonical form (the aws-samples create request, through the mapping).
-fn crm_opportunity(title: &str) -> Value {
-    let api: acebridge_mapping::api::ApiOpportunity =
-        serde_json::from_value(api_opportunity(title)).unwrap();
-    serde_json::to_value(api.to_canonical().unwrap()).unwrap()
-}
-
-fn change(crm_id: &str, opportunity: Value) -> OpportunityChanged {
-    OpportunityChanged {
-        crm_id: crm_id.to_string(),
-        opportunity,
-        solutions: vec!["S-1234567".into()],
-        aws_products: vec![],
-        marketplace: Default::default(),
-        submit: None,
-    }
-}
-
-async fn stack() -> PcStack {
-    let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
-    s.emulator
-        .state()
-        .seed(&json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test",
-            "Status": "Active", "Category": "Software Product", "CreatedDate": "2024-01-01T00:00:00.000Z" }] }))
-        .unwrap();
-    s
-}
-
-/// The CRM holds the record (so outcomes can be shown on it).
-async fn in_crm(s: &PcStack, crm_id: &str, opportunity: &Value) {
-    let mut o = opportunity.clone();
-    o["crm_id"] = json!(crm_id);
-    let record = SyncRecord::from_json(RecordKind::Opportunity, &o).unwrap();
-    s.crm
-        .upsert(
-            Catalog::Sandbox,
-            &record,
-            Some(crm_id),
-            acebridge_clock::TestClock::suite().now(),
-        )
-        .await
-        .unwrap();
-}
 
 fn opportunities(s: &PcStack, crm_id: &str) -> Vec<Value> {
     let created = s.emulator.events();
@@ -95,10 +53,10 @@ async fn push(s: &PcStack, c: &OpportunityChanged) -> Pushed {
 
 #[tokio::test]
 async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     let crm_opp = crm_opportunity("Shared once");
-    in_crm(&s, "OP-42", &crm_opp).await;
-    let mut c = change("OP-42", crm_opp);
+    s.in_crm("OP-42", &crm_opp).await;
+    let mut c = opportunity_change("OP-42", crm_opp);
     c.submit = Some(Submission {
         involvement_type: "Co-Sell".into(),
         visibility: Some("Full".into()),
@@ -149,9 +107,9 @@ async fn create_associate_submit_retried_midway_yields_exactly_one_opportunity()
 
 #[tokio::test]
 async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     let crm_opp = crm_opportunity("Race");
-    let c = change("OP-7", crm_opp.clone());
+    let c = opportunity_change("OP-7", crm_opp.clone());
     let Pushed::Created { id, .. } = push(&s, &c).await else {
         panic!()
     };
@@ -163,7 +121,7 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
         id.clone(),
         json!({ "LifeCycle": { "NextSteps": "AWS: schedule the architecture review" } }),
     ));
-    let pushed = push(&s, &change("OP-7", moved)).await;
+    let pushed = push(&s, &opportunity_change("OP-7", moved)).await;
     assert!(matches!(pushed, Pushed::Updated { .. }), "{pushed:?}");
     let o = s.emulator.state().opportunity("Sandbox", &id).unwrap();
     assert_eq!(o["LifeCycle"]["Stage"], json!("Technical Validation"));
@@ -179,10 +137,10 @@ async fn an_update_racing_an_aws_side_update_ends_with_both_changes_applied() {
 
 #[tokio::test]
 async fn an_update_during_review_is_held_and_applied_after_approval() {
-    let mut s = stack().await;
+    let mut s = outbound_stack().await;
     let crm_opp = crm_opportunity("Review");
-    in_crm(&s, "OP-9", &crm_opp).await;
-    let mut c = change("OP-9", crm_opp.clone());
+    s.in_crm("OP-9", &crm_opp).await;
+    let mut c = opportunity_change("OP-9", crm_opp.clone());
     c.submit = Some(Submission {
         involvement_type: "Co-Sell".into(),
         visibility: None,
@@ -197,7 +155,7 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
     };
     let mut moved = crm_opp.clone();
     moved["life_cycle"]["stage"] = json!("Business Validation");
-    let pushed = push(&s, &change("OP-9", moved)).await;
+    let pushed = push(&s, &opportunity_change("OP-9", moved)).await;
     let Pushed::Held { reason, .. } = pushed else {
         panic!("{pushed:?}")
     };
@@ -244,7 +202,7 @@ async fn an_update_during_review_is_held_and_applied_after_approval() {
 
 #[tokio::test]
 async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     // 20 opportunities shared earlier: in Partner Central, and in the ledger under their CRM ids.
     let mut ids = Vec::new();
     for i in 0..20 {
@@ -283,7 +241,7 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
             o["life_cycle"]["stage"] = json!("Committed");
             OpportunityChanged {
                 solutions: vec![],
-                ..change(&format!("OP-B{i:02}"), o)
+                ..opportunity_change(&format!("OP-B{i:02}"), o)
             }
         })
         .collect();
@@ -312,7 +270,7 @@ async fn a_burst_of_20_changes_is_sent_within_the_write_quota_with_none_lost() {
 
 #[tokio::test]
 async fn referral_decisions_from_the_crm_accept_or_reject_before_expiry() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     let a = s.invite(&referral("Accept from CRM", "US", "100"));
     let r = s.invite(&referral("Reject from CRM", "US", "100"));
     let decide = |id: &str, d: &str, reason: Option<&str>| {
@@ -360,7 +318,7 @@ async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the
         .with_owner_full_control();
     let changes: Vec<OpportunityChanged> = (0..120)
         .map(|i| {
-            change(
+            opportunity_change(
                 &format!("OP-S{i:03}"),
                 crm_opportunity(&format!("Over S3 {i}")),
             )
@@ -457,7 +415,7 @@ async fn over_s3_120_changed_opportunities_become_3_valid_inbound_files_with_the
 async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_the_dead_letter_queue()
  {
     use acebridge_sync::crm_side::crm_queue::handle_batch;
-    let s = stack().await;
+    let s = outbound_stack().await;
     let mut changed = common::crm_opportunity_changed(
         "1",
         "2026-11-22T10:00:00Z",
@@ -496,15 +454,15 @@ async fn the_queue_handler_sends_each_crm_event_and_keeps_unreadable_ones_for_th
 #[tokio::test]
 async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_lost() {
     use acebridge_sync::crm_side::crm_queue::handle_batch;
-    let s = stack().await;
+    let s = outbound_stack().await;
     // 10 opportunities AWS already has (shared earlier), each edited ten times in a burst; the bursts
     // interleave and reach the queue out of order. Every edit names only what it changed.
     let mut messages = Vec::new();
     for i in 0..10 {
         let crm_id = format!("OP-C{i}");
         let opp = crm_opportunity(&format!("Record {i}"));
-        in_crm(&s, &crm_id, &opp).await;
-        push(&s, &change(&crm_id, opp)).await;
+        s.in_crm(&crm_id, &opp).await;
+        push(&s, &opportunity_change(&crm_id, opp)).await;
     }
     let writes = |s: &PcStack| s.calls_of(&["UpdateOpportunity", "CreateOpportunity"]);
     let before = writes(&s);
@@ -544,10 +502,10 @@ async fn ten_quick_edits_of_each_record_become_one_write_each_and_no_edit_is_los
 #[tokio::test]
 async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back() {
     use acebridge_sync::crm_side::crm_queue::handle_batch;
-    let s = stack().await;
+    let s = outbound_stack().await;
     let opp = crm_opportunity("Record");
-    in_crm(&s, "OP-LATE", &opp).await;
-    push(&s, &change("OP-LATE", opp)).await;
+    s.in_crm("OP-LATE", &opp).await;
+    push(&s, &opportunity_change("OP-LATE", opp)).await;
     // The seller renames the record twice. The first change also sets the next steps; its message
     // failed once, so SQS brings it back after the second change was written.
     let older = common::crm_opportunity_changed(
@@ -585,12 +543,12 @@ async fn a_change_delivered_after_a_newer_one_does_not_put_the_older_values_back
 
 #[tokio::test]
 async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     let mut incomplete = crm_opportunity("placeholder");
     incomplete["project"]["title"] = Value::Null;
     incomplete["customer"]["company_name"] = Value::Null;
-    in_crm(&s, "OP-BAD", &crm_opportunity("In the CRM")).await;
-    let pushed = push(&s, &change("OP-BAD", incomplete)).await;
+    s.in_crm("OP-BAD", &crm_opportunity("In the CRM")).await;
+    let pushed = push(&s, &opportunity_change("OP-BAD", incomplete)).await;
     let Pushed::Refused { errors } = pushed else {
         panic!("{pushed:?}")
     };
@@ -623,7 +581,7 @@ async fn a_refused_create_comes_back_to_the_crm_record_field_by_field() {
 async fn two_functions_writing_at_once_share_one_write_per_second_through_the_ledger_table() {
     use acebridge_sync::adapters::dynamodb::SharedRate;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
-    let s = stack().await;
+    let s = outbound_stack().await;
     let mut ids = Vec::new();
     for i in 0..6 {
         let id = format!("O67{i:05}");
@@ -695,7 +653,7 @@ async fn two_functions_writing_at_once_share_one_write_per_second_through_the_le
 async fn a_late_write_never_brings_the_next_one_under_the_quota() {
     use acebridge_sync::adapters::dynamodb::SharedRate;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
-    let s = stack().await;
+    let s = outbound_stack().await;
     // Scaled ten times (10 writes/s at the emulator and at the gate) so that 160 writes take seconds.
     s.emulator.enforce_scaled_quotas(100, 10);
     let sdk = acebridge_sync::local::sdk_config("us-east-1").await;
@@ -748,11 +706,11 @@ async fn submit_with_tasks(
     crm_id: &str,
     failures: &[(&str, &str)],
 ) -> (PcStack, Pushed, acebridge_sync::ports::ledger::AwsResult) {
-    let s = stack().await;
+    let s = outbound_stack().await;
     s.slow_tasks(failures);
     let crm_opp = crm_opportunity(crm_id);
-    in_crm(&s, crm_id, &crm_opp).await;
-    let mut c = change(crm_id, crm_opp);
+    s.in_crm(crm_id, &crm_opp).await;
+    let mut c = opportunity_change(crm_id, crm_opp);
     c.submit = Some(Submission {
         involvement_type: "Co-Sell".into(),
         visibility: Some("Full".into()),
@@ -824,15 +782,15 @@ async fn a_failed_submission_reaches_the_crm_record_with_aws_reason() {
 /// partition come back to the CRM record from GetAwsOpportunitySummary.
 #[tokio::test]
 async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_crm() {
-    let s = stack().await;
+    let s = outbound_stack().await;
     let offer_set =
         "arn:aws:aws-marketplace:us-east-1:999999999999:AWSMarketplace/OfferSet/offerset-abc";
     let mut opp = crm_opportunity("Sovereign data platform");
     opp["project"]["expected_contract_duration_months"] = json!(36);
     opp["project"]["aws_partition"] = json!("aws-eusc");
     opp["tags"] = json!([{ "key": "Source", "value": "acebridge" }]);
-    in_crm(&s, "OP-2026", &opp).await;
-    let mut c = change("OP-2026", opp);
+    s.in_crm("OP-2026", &opp).await;
+    let mut c = opportunity_change("OP-2026", opp);
     c.marketplace.aws_marketplace_offer_sets = vec![offer_set.to_string()];
     push(&s, &c).await;
     let stored = opportunities(&s, "OP-2026");
@@ -853,7 +811,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
     // A contract of 145 months is refused before a write is spent, with the model's code.
     let mut too_long = crm_opportunity("Too long a contract");
     too_long["project"]["expected_contract_duration_months"] = json!(145);
-    in_crm(&s, "OP-2027", &too_long).await;
+    s.in_crm("OP-2027", &too_long).await;
     let creates = s
         .emulator
         .state()
@@ -861,7 +819,7 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
         .calls
         .get("CreateOpportunity")
         .copied();
-    let refused = push(&s, &change("OP-2027", too_long)).await;
+    let refused = push(&s, &opportunity_change("OP-2027", too_long)).await;
     assert!(
         format!("{refused:?}").contains("VALUE_OUT_OF_RANGE"),
         "{refused:?}"
@@ -927,8 +885,8 @@ async fn the_2025_26_members_go_out_on_create_and_aws_insights_come_back_to_the_
 async fn known_to_aws(s: &PcStack, crm_ids: &[&str]) {
     for crm_id in crm_ids {
         let opp = crm_opportunity(&format!("Record {crm_id}"));
-        in_crm(s, crm_id, &opp).await;
-        push(s, &change(crm_id, opp)).await;
+        s.in_crm(crm_id, &opp).await;
+        push(s, &opportunity_change(crm_id, opp)).await;
     }
 }
 
@@ -948,7 +906,7 @@ fn handed_back(response: &aws_lambda_events::sqs::SqsBatchResponse) -> Vec<Strin
 
 /// The start of a hold test: the stack, its records known to AWS, the CRM changes queue.
 async fn records_and_their_queue(crm_ids: &[&str]) -> (PcStack, ChangesQueue) {
-    let s = stack().await;
+    let s = outbound_stack().await;
     known_to_aws(&s, crm_ids).await;
     let q = ChangesQueue::new(&s).await;
     (s, q)
@@ -1277,7 +1235,7 @@ async fn changes_the_day_s_writes_no_longer_allow_wait_in_the_queue_without_call
     use acebridge_sync::adapters::dynamodb::DynamoCallCounter;
     use acebridge_sync::adapters::partner_central::SdkPartnerCentral;
     use acebridge_sync::crm_side::crm_queue::handle_batch;
-    let mut s = stack().await;
+    let mut s = outbound_stack().await;
     let records = ["OP-B0", "OP-B1", "OP-B2", "OP-B3", "OP-B4"];
     known_to_aws(&s, &records).await;
     // From now on writes are counted in the ledger table (under crm-outbound's role), against a day's

@@ -8,47 +8,15 @@ mod common;
 use acebridge_mapping::Catalog;
 use acebridge_sync::crm_side::outbound::{OpportunityChanged, Pushed, push_opportunity};
 use acebridge_sync::model::history::{Step, StepKind};
-use acebridge_sync::model::policy::InvitationPolicy;
-use acebridge_sync::model::record::{RecordKind, SyncRecord};
 use acebridge_sync::operations;
 use acebridge_sync::partner_central::Submission;
 use acebridge_sync::partner_central::validation::fix_hint;
-use acebridge_sync::ports::crm::Crm;
-use acebridge_sync::ports::ledger::{Ledger, LedgerEntry, RecordKey};
-use common::{PcStack, api_opportunity};
+use common::{PcStack, crm_opportunity, opportunity_change, outbound_stack};
 use serde_json::{Value, json};
 
-fn crm_opportunity(title: &str) -> Value {
-    let api: acebridge_mapping::api::ApiOpportunity =
-        serde_json::from_value(api_opportunity(title)).unwrap();
-    serde_json::to_value(api.to_canonical().unwrap()).unwrap()
-}
-
-fn change(crm_id: &str, opportunity: Value) -> OpportunityChanged {
-    OpportunityChanged {
-        crm_id: crm_id.to_string(),
-        opportunity,
-        solutions: vec!["S-1234567".into()],
-        aws_products: vec![],
-        marketplace: Default::default(),
-        submit: None,
-    }
-}
-
 async fn stack(crm_id: &str, opportunity: &Value) -> PcStack {
-    let s = common::pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
-    s.emulator
-        .state()
-        .seed(&json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test",
-            "Status": "Active", "Category": "Software Product", "CreatedDate": "2024-01-01T00:00:00.000Z" }] }))
-        .unwrap();
-    let mut o = opportunity.clone();
-    o["crm_id"] = json!(crm_id);
-    let record = SyncRecord::from_json(RecordKind::Opportunity, &o).unwrap();
-    s.crm
-        .upsert(Catalog::Sandbox, &record, Some(crm_id), s.clock.now())
-        .await
-        .unwrap();
+    let s = outbound_stack().await;
+    s.in_crm(crm_id, opportunity).await;
     s
 }
 
@@ -65,18 +33,6 @@ async fn push(s: &PcStack, c: &OpportunityChanged) -> Pushed {
     .unwrap()
 }
 
-async fn entry(s: &PcStack, id: &str) -> LedgerEntry {
-    s.ledger
-        .get(&RecordKey::ace(
-            RecordKind::Opportunity,
-            Catalog::Sandbox,
-            id,
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// The change of `field` in `step`, as (from, to).
 fn changed<'a>(step: &'a Step, field: &str) -> Option<(Option<&'a str>, Option<&'a str>)> {
     step.changes
@@ -89,10 +45,11 @@ fn changed<'a>(step: &'a Step, field: &str) -> Option<(Option<&'a str>, Option<&
 async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes() {
     let opp = crm_opportunity("Timeline");
     let mut s = stack("OP-TL", &opp).await;
-    let Pushed::Created { id, .. } = push(&s, &change("OP-TL", opp.clone())).await else {
+    let Pushed::Created { id, .. } = push(&s, &opportunity_change("OP-TL", opp.clone())).await
+    else {
         panic!("not created")
     };
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let created = e.history.last().unwrap();
     assert_eq!(created.kind, StepKind::CrmToAws);
     assert_eq!(created.source.as_deref(), Some("CreateOpportunity"));
@@ -105,10 +62,11 @@ async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes
     // An update names the fields it changed on AWS's side, from AWS's value to the CRM's.
     let mut qualified = opp.clone();
     qualified["life_cycle"]["stage"] = json!("Qualified");
-    let Pushed::Updated { .. } = push(&s, &change("OP-TL", qualified.clone())).await else {
+    let Pushed::Updated { .. } = push(&s, &opportunity_change("OP-TL", qualified.clone())).await
+    else {
         panic!("not updated")
     };
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let updated = e.history.last().unwrap();
     assert_eq!(updated.source.as_deref(), Some("UpdateOpportunity"));
     assert_eq!(
@@ -130,10 +88,10 @@ async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes
     // shows with the failures with its fix hint, and nothing was sent.
     let mut past = qualified.clone();
     past["life_cycle"]["target_close_date"] = json!("2001-01-01");
-    let Pushed::Refused { errors } = push(&s, &change("OP-TL", past)).await else {
+    let Pushed::Refused { errors } = push(&s, &opportunity_change("OP-TL", past)).await else {
         panic!("not refused")
     };
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let refused = e.history.last().unwrap();
     assert!(!refused.ok);
     assert_eq!(
@@ -157,10 +115,10 @@ async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes
     // The CRM fixes the date: the update goes through and the record no longer needs attention.
     let mut fixed = qualified.clone();
     fixed["life_cycle"]["next_steps"] = json!("Workshop booked");
-    let Pushed::Updated { .. } = push(&s, &change("OP-TL", fixed)).await else {
+    let Pushed::Updated { .. } = push(&s, &opportunity_change("OP-TL", fixed)).await else {
         panic!("not updated")
     };
-    assert!(!entry(&s, &id).await.has_failed());
+    assert!(!s.opportunity_entry(&id).await.has_failed());
 
     // AWS changes the opportunity: its first version written to the CRM sets every field, the next
     // names only what AWS changed.
@@ -183,7 +141,7 @@ async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes
         )
         .unwrap();
     s.deliver().await;
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let from_aws: Vec<&Step> = e
         .history
         .iter()
@@ -212,7 +170,7 @@ async fn each_write_to_aws_and_each_aws_version_is_a_step_with_its_field_changes
 async fn held_changes_and_their_drop_are_steps() {
     let opp = crm_opportunity("Held timeline");
     let s = stack("OP-TH", &opp).await;
-    let mut c = change("OP-TH", opp.clone());
+    let mut c = opportunity_change("OP-TH", opp.clone());
     c.submit = Some(Submission {
         involvement_type: "Co-Sell".into(),
         visibility: None,
@@ -227,10 +185,10 @@ async fn held_changes_and_their_drop_are_steps() {
     };
     let mut moved = opp.clone();
     moved["life_cycle"]["stage"] = json!("Business Validation");
-    let Pushed::Held { .. } = push(&s, &change("OP-TH", moved)).await else {
+    let Pushed::Held { .. } = push(&s, &opportunity_change("OP-TH", moved)).await else {
         panic!("not held")
     };
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let held = e.history.iter().find(|h| h.kind == StepKind::Held).unwrap();
     assert_eq!(
         changed(held, "life_cycle.stage"),
@@ -243,7 +201,7 @@ async fn held_changes_and_their_drop_are_steps() {
             .await
             .unwrap()
     );
-    let e = entry(&s, &id).await;
+    let e = s.opportunity_entry(&id).await;
     let dropped = e.history.last().unwrap();
     assert_eq!(dropped.kind, StepKind::Dropped);
     assert_eq!(

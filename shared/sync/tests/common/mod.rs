@@ -334,6 +334,39 @@ pub fn api_opportunity(title: &str) -> serde_json::Value {
     o
 }
 
+/// The CRM's opportunity in canonical form (the aws-samples create request, through the mapping).
+pub fn crm_opportunity(title: &str) -> serde_json::Value {
+    let api: acebridge_mapping::api::ApiOpportunity =
+        serde_json::from_value(api_opportunity(title)).unwrap();
+    serde_json::to_value(api.to_canonical().unwrap()).unwrap()
+}
+
+/// A CRM change to push, offering the solution `outbound_stack` seeds.
+pub fn opportunity_change(
+    crm_id: &str,
+    opportunity: serde_json::Value,
+) -> acebridge_sync::crm_side::outbound::OpportunityChanged {
+    acebridge_sync::crm_side::outbound::OpportunityChanged {
+        crm_id: crm_id.to_string(),
+        opportunity,
+        solutions: vec!["S-1234567".into()],
+        aws_products: vec![],
+        marketplace: Default::default(),
+        submit: None,
+    }
+}
+
+/// The stack crm-outbound runs on, with the solution `S-1234567` in the emulator.
+pub async fn outbound_stack() -> PcStack {
+    let s = pc_stack_as("crm-outbound", InvitationPolicy::Manual).await;
+    s.emulator
+        .state()
+        .seed(&serde_json::json!({ "solutions": [{ "Catalog": "Sandbox", "Id": "S-1234567", "Name": "Test",
+            "Status": "Active", "Category": "Software Product", "CreatedDate": "2024-01-01T00:00:00.000Z" }] }))
+        .unwrap();
+    s
+}
+
 /// AWS refers an opportunity: the invitation and what an accept creates.
 pub fn referral(title: &str, country: &str, monthly: &str) -> serde_json::Value {
     let mut opportunity = api_opportunity(title);
@@ -353,6 +386,33 @@ pub fn referral(title: &str, country: &str, monthly: &str) -> serde_json::Value 
 }
 
 impl PcStack {
+    /// The CRM holds `opportunity` as `crm_id` (so outcomes can be shown on it).
+    pub async fn in_crm(&self, crm_id: &str, opportunity: &serde_json::Value) {
+        let mut o = opportunity.clone();
+        o["crm_id"] = serde_json::json!(crm_id);
+        let record =
+            acebridge_sync::model::record::SyncRecord::from_json(RecordKind::Opportunity, &o)
+                .unwrap();
+        self.crm
+            .upsert(Catalog::Sandbox, &record, Some(crm_id), self.clock.now())
+            .await
+            .unwrap();
+    }
+
+    /// The ledger entry of the Sandbox opportunity `id`.
+    pub async fn opportunity_entry(&self, id: &str) -> acebridge_sync::ports::ledger::LedgerEntry {
+        use acebridge_sync::ports::ledger::{Ledger, RecordKey};
+        self.ledger
+            .get(&RecordKey::ace(
+                RecordKind::Opportunity,
+                Catalog::Sandbox,
+                id,
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     pub fn cx(
         &self,
     ) -> Context<
