@@ -34,8 +34,11 @@ unit-shifted: ## The test binaries `unit` built, run again with the clock 7 year
 	set -o pipefail; bash infra/local/test-shifted.sh "7 years ahead" "+7y" 2>&1 | tee -a .local/test.log
 	set -o pipefail; bash infra/local/test-shifted.sh "across a year end" "@2030-12-31 23:59:30" 2>&1 | tee -a .local/test.log
 
-contract: ## The Partner Central emulator against AWS's service model, checked by boto3 (run after `unit`, which builds the emulator).
+contract: ## The Partner Central emulator against AWS's service model, checked by boto3; the Slack and Teams notices checked by slack_sdk and Microsoft's adaptivecards (run after `unit`, which builds the emulator).
 	set -o pipefail; .venv/bin/python tests/contract/partner_central_model.py target/debug/pc-emulator 2>&1 | tee -a .local/test.log
+	@bash infra/local/setup-npm.sh tests/contract
+	$(CARGO) build --quiet -p acebridge-cli
+	set -o pipefail; .venv/bin/python tests/contract/notices.py target/debug/acebridge 2>&1 | tee -a .local/test.log
 
 browser: ## The operations console in headless Chromium (Playwright, axe-core) on the local stack; screenshots to docs/images/console/.
 	@bash infra/local/setup-browser.sh

@@ -12,10 +12,4 @@ if ! [ -x /usr/bin/chromium ]; then
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
-web="$root/tests/browser"
-stamp="$web/node_modules/.lock.sha256"
-want="$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  (cd "$web" && npm ci --no-audit --no-fund --silent)
-  echo "$want" > "$stamp"
-fi
+bash "$root/infra/local/setup-npm.sh" tests/browser

@@ -184,6 +184,14 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         refresh_seconds: u64,
     },
+    /// Print acebridge's notices, one of each kind and the daily digest on sample data, as the Slack
+    /// Block Kit messages and Teams Adaptive Card bodies they are sent as (docs/notifications.md; what
+    /// tests/contract/notices.py gives slack_sdk and Microsoft's adaptivecards library).
+    Notices {
+        /// Also a digest too large for one message (300 pending invitations), to see it split.
+        #[arg(long)]
+        large: bool,
+    },
     /// Push every record of the CRM store to the real CRM with its batch API (first connection of a
     /// CRM, or after a mapping change). Reads CRM_KIND, CRM_SECRET_ARN and CRM_MAPPING like the functions.
     CrmPushAll {
@@ -310,6 +318,7 @@ fn main() -> ExitCode {
             ))
         }
         Command::Pending { catalog } => aws(ops::pending(&catalog, &clock)),
+        Command::Notices { large } => ops::notices(large),
         Command::Console {
             stack,
             bucket,

@@ -455,3 +455,53 @@ pub async fn pending(catalog: &str, clock: &Clock) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `acebridge notices`: every example notice and the digest as sent to Slack and to Teams, one JSON
+/// document on stdout: `{"notices": [{"kind", "key", "slack": [message], "teams": [body]}], "digest":
+/// {"slack": [...], "teams": [...]}}` (and `"large_digest"` with `--large`).
+pub fn notices(large: bool) -> u8 {
+    use acebridge_notify::{examples, slack, teams};
+    let now = examples::now();
+    let notices: Vec<serde_json::Value> = examples::notices(now)
+        .iter()
+        .map(|n| {
+            let mention_slack = n.owner_email.as_ref().map(|_| "U0EXAMPLE1");
+            serde_json::json!({
+                "kind": n.kind.name(),
+                "key": n.key,
+                "slack": slack::notice(n, mention_slack).iter().map(|m| m.body(Some("C0EXAMPLE1"))).collect::<Vec<_>>(),
+                "teams": teams::notice(n, n.owner_email.as_deref()),
+            })
+        })
+        .collect();
+    let render = |d: &acebridge_notify::digest::Digest| {
+        serde_json::json!({
+            "slack": slack::digest(d).iter().map(|m| m.body(Some("C0EXAMPLE1"))).collect::<Vec<_>>(),
+            "teams": teams::digest(d),
+        })
+    };
+    let digest = examples::digest(now);
+    let mut out = serde_json::json!({ "notices": notices, "digest": render(&digest) });
+    if large {
+        let mut big = digest.clone();
+        big.sections[0].lines = (0..300)
+            .map(|i| {
+                format!(
+                    "Customer {i:03} (opportunity): expires in {} days",
+                    1 + i % 14
+                )
+            })
+            .collect();
+        out["large_digest"] = render(&big);
+    }
+    match serde_json::to_string_pretty(&out) {
+        Ok(s) => {
+            println!("{s}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const CRATES: &[&str] = &[
     "shared/sync/src",
     "shared/crm/src",
+    "shared/notify/src",
     "shared/mapping/src",
     "shared/clock/src",
     "infra/local/pc-emulator/src",

@@ -1,0 +1,15 @@
+//! acebridge's notices to people: what needs someone (a referral to accept before it expires, AWS's review
+//! asking for more, a failed sync) as Slack Block Kit messages and Microsoft Teams Adaptive Cards.
+//!
+//! - [`notice`]: the notice, platform-free: its kind (each switchable), idempotency key, facts and links;
+//! - [`digest`]: the daily co-sell digest's sections;
+//! - [`slack`], [`teams`]: the renderings, within each platform's limits, split rather than cut;
+//! - [`deliver`]: the Slack Web API, Slack incoming webhook and Teams Workflows adapters;
+//! - [`examples`]: one of each, for the docs and the outside checkers.
+
+pub mod deliver;
+pub mod digest;
+pub mod examples;
+pub mod notice;
+pub mod slack;
+pub mod teams;
