@@ -5,10 +5,12 @@
 //! - [`digest`]: the daily co-sell digest's sections;
 //! - [`slack`], [`teams`]: the renderings, within each platform's limits, split rather than cut;
 //! - [`deliver`]: the Slack Web API, Slack incoming webhook and Teams Workflows adapters;
+//! - [`dispatch`]: one notice to its targets, once per event (claimed and marked in the ledger);
 //! - [`examples`]: one of each, for the docs and the outside checkers.
 
 pub mod deliver;
 pub mod digest;
+pub mod dispatch;
 pub mod examples;
 pub mod notice;
 pub mod slack;

@@ -9,8 +9,8 @@ use crate::model::record::{RecordKind, SyncRecord};
 use crate::ports::crm::{Crm, CrmRecord, Upsert};
 use crate::ports::error::PortError;
 use crate::ports::ledger::{
-    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, RecordKey, SettleHold, crm_index_key,
-    hold_key, watermark_key,
+    AwsResult, Conflict, FileEntry, Ledger, LedgerEntry, NoticeMark, RecordKey, SettleHold,
+    crm_index_key, hold_key, watermark_key,
 };
 use acebridge_mapping::{Catalog, merge_json};
 use aws_sdk_dynamodb::Client;
@@ -400,6 +400,26 @@ impl Ledger for DynamoLedger {
             }
             Err(e) => Err(classify("dynamodb", "PutItem", e)),
         }
+    }
+
+    async fn notice_mark(&self, pk: &str) -> Result<Option<NoticeMark>, PortError> {
+        get(&self.client, &self.table, pk)
+            .await?
+            .map(|i| from_item(&i))
+            .transpose()
+    }
+
+    async fn put_notice_mark(
+        &self,
+        mark: &NoticeMark,
+        expected: Option<u64>,
+    ) -> Result<Result<(), Conflict>, PortError> {
+        put_if(&self.client, &self.table, to_item(mark)?, expected).await
+    }
+
+    async fn notice_marks(&self) -> Result<Vec<NoticeMark>, PortError> {
+        let items = scan_prefix(&self.client, &self.table, "NOTICE#").await?;
+        items.iter().map(from_item).collect()
     }
 
     async fn holds(

@@ -376,6 +376,139 @@ pub trait Ledger: Send + Sync {
         set: &[(String, SettleHold)],
         ended: &[String],
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The delivery mark of a notice to a target ([`NoticeMark::storage_key`]), if any.
+    fn notice_mark(
+        &self,
+        pk: &str,
+    ) -> impl Future<Output = Result<Option<NoticeMark>, PortError>> + Send;
+
+    /// Stores a notice mark if its stored revision is still `expected` (`None`: it must not exist).
+    fn put_notice_mark(
+        &self,
+        mark: &NoticeMark,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<Result<(), Conflict>, PortError>> + Send;
+
+    /// Every notice mark (the console's failed notices).
+    fn notice_marks(&self) -> impl Future<Output = Result<Vec<NoticeMark>, PortError>> + Send;
+}
+
+/// The delivery of one notice to one target (`acebridge-notify`): what makes a notice go out once per
+/// underlying event whatever EventBridge and SQS redeliver, and what shows a notice that could not be
+/// sent. The item expires (TTL) [`NOTICE_MARK_DAYS`] after it was last written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeMark {
+    /// `NOTICE#<notice key>#<target>`.
+    pub pk: String,
+    /// The notice's idempotency key.
+    pub key: String,
+    /// `slack`, `teams`, …
+    pub target: String,
+    /// The notice's kind.
+    pub kind: String,
+    /// Optimistic revision.
+    pub revision: u64,
+    /// When it was sent; `None` until then.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// A delivery in progress holds the mark until then; a crashed one is taken over after it.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt failed (the vendor's error, no notice content).
+    pub last_error: Option<String>,
+    /// TTL, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// How long a notice mark is kept: longer than any redelivery (SQS keeps a message 14 days at most).
+pub const NOTICE_MARK_DAYS: i64 = 30;
+
+impl NoticeMark {
+    /// The storage key of `key` sent to `target`.
+    pub fn storage_key(key: &str, target: &str) -> String {
+        format!("NOTICE#{key}#{target}")
+    }
+}
+
+/// The outcome of claiming a notice's delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeClaim {
+    /// This invocation sends it; the mark as now stored.
+    Claimed(NoticeMark),
+    /// It was sent already (a redelivered event).
+    AlreadySent,
+    /// Another invocation is sending it now.
+    InFlight,
+}
+
+/// Claims the delivery of notice `key` (of `kind`) to `target` for `lease`: the first caller, or the
+/// first after a failed attempt or an expired lease, gets [`NoticeClaim::Claimed`].
+pub async fn claim_notice(
+    ledger: &impl Ledger,
+    key: &str,
+    kind: &str,
+    target: &str,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> Result<NoticeClaim, PortError> {
+    let pk = NoticeMark::storage_key(key, target);
+    for _ in 0..CONTENTION_ATTEMPTS {
+        let stored = ledger.notice_mark(&pk).await?;
+        let expected = stored.as_ref().map(|m| m.revision);
+        let mut mark = match stored {
+            Some(m) if m.sent_at.is_some() => return Ok(NoticeClaim::AlreadySent),
+            Some(m) if m.lease_until.is_some_and(|t| t > now) => return Ok(NoticeClaim::InFlight),
+            Some(m) => m,
+            None => NoticeMark {
+                pk: pk.clone(),
+                key: key.to_string(),
+                target: target.to_string(),
+                kind: kind.to_string(),
+                revision: 0,
+                sent_at: None,
+                lease_until: None,
+                attempts: 0,
+                last_error: None,
+                expires_at: 0,
+            },
+        };
+        mark.revision += 1;
+        mark.attempts += 1;
+        mark.lease_until = Some(now + lease);
+        mark.expires_at = (now + chrono::Duration::days(NOTICE_MARK_DAYS)).timestamp();
+        if ledger.put_notice_mark(&mark, expected).await?.is_ok() {
+            return Ok(NoticeClaim::Claimed(mark));
+        }
+    }
+    Err(PortError::retryable(
+        "dynamodb",
+        format!("notice {pk}: too many concurrent writers"),
+    ))
+}
+
+/// Records the end of a claimed delivery: sent, or failed with `error` (the lease is let go, so a later
+/// delivery of the event tries again).
+pub async fn finish_notice(
+    ledger: &impl Ledger,
+    mut mark: NoticeMark,
+    error: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let expected = mark.revision;
+    mark.revision += 1;
+    mark.lease_until = None;
+    match error {
+        None => {
+            mark.sent_at = Some(now);
+            mark.last_error = None;
+        }
+        Some(e) => mark.last_error = Some(e),
+    }
+    mark.expires_at = (now + chrono::Duration::days(NOTICE_MARK_DAYS)).timestamp();
+    // A conflict means the lease ran out and another invocation took over: its outcome stands.
+    let _ = ledger.put_notice_mark(&mark, Some(expected)).await?;
+    Ok(())
 }
 
 /// A CRM record's changes held back while the record is still being edited (`crm_queue::Settle`).
