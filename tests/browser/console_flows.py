@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from playwright.sync_api import sync_playwright
@@ -93,6 +94,13 @@ def main() -> int:
         opp = json.loads((ROOT / "infra/local/demo/partner-central-invitation.json").read_text())
         opp["Invitation"]["Payload"]["OpportunityInvitation"]["Customer"]["CompanyName"] = SCRIPT_NAME
         post_json(f"{pc}/_emulator/invite", opp)
+        # A Teams notice the notifier could not send, as its ledger mark stands (acebridge_notify::dispatch).
+        client("dynamodb").put_item(TableName=st.ledger, Item={
+            "pk": {"S": "NOTICE#sync-failed#OP-1042 (O1234567)#1961394000000#teams"},
+            "key": {"S": "sync-failed#OP-1042 (O1234567)#1961394000000"}, "target": {"S": "teams"},
+            "kind": {"S": "sync-failed"}, "revision": {"N": "2"}, "attempts": {"N": "3"},
+            "last_error": {"S": "workflow webhook: HTTP 502"}, "expires_at": {"N": str(int(time.time()) + 86400)},
+        })
         print("console:", base, flush=True)
 
         Evil.target = base
@@ -129,6 +137,9 @@ def main() -> int:
             row = page.locator("tr", has_text="24/09/2022")
             check(row.count() >= 1, "the record with a bad date is listed in Failures with the value it refused")
             check(page.get_by_text("browser-referral.json").count() >= 1, "Failures names the file")
+            notice = page.locator("tr", has_text="workflow webhook: HTTP 502")
+            check(notice.count() == 1 and "teams" in notice.inner_text(),
+                  "a notice the notifier could not send is listed in Failures with the vendor's error")
             axe(page, "Failures")
             shot(page, "failures")
             page.get_by_role("link", name="Fix and resend record 0").first.click()

@@ -315,6 +315,12 @@ async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
         files,
         quarantined,
         has_bucket: c.landing.is_some(),
+        notices: snap
+            .unsent_notices
+            .iter()
+            .map(views::NoticeRow::from)
+            .filter(|n| q.matches(&format!("{} {} {}", n.kind, n.key, n.error)))
+            .collect(),
     })
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct Snapshot {
     pub watermark: Option<DateTime<Utc>>,
     /// The referrals waiting for a decision, the soonest to expire first, each as Partner Central has it.
     pub invitations: Vec<(PendingInvitation, Option<Arc<Invitation>>)>,
+    /// Notices (Slack, Teams) whose last delivery failed, the newest first.
+    pub unsent_notices: Vec<acebridge_sync::ports::ledger::NoticeMark>,
     pub taken_at: DateTime<Utc>,
 }
 
@@ -123,6 +125,14 @@ impl Snapshot {
                 .await?;
         let (reports, quarantined, waiting) = landing(c).await?;
         let watermark = c.ledger.watermark(c.catalog).await?;
+        let mut unsent_notices: Vec<_> = c
+            .ledger
+            .notice_marks()
+            .await?
+            .into_iter()
+            .filter(|m| m.sent_at.is_none() && m.last_error.is_some())
+            .collect();
+        unsent_notices.sort_by_key(|m| std::cmp::Reverse(m.expires_at));
         let invitations = invitations(c).await?;
         let entries = entries
             .into_iter()
@@ -162,6 +172,7 @@ impl Snapshot {
             waiting,
             watermark,
             invitations,
+            unsent_notices,
             taken_at: now,
         })
     }
@@ -192,6 +203,7 @@ impl Snapshots {
                 waiting: vec![],
                 watermark: None,
                 invitations: vec![],
+                unsent_notices: vec![],
                 taken_at: now,
             })),
             refreshing: AtomicBool::new(false),

@@ -422,6 +422,29 @@ pub(crate) struct FailuresPage {
     pub files: Vec<FailedFileRecord>,
     pub quarantined: Vec<QuarantineRow>,
     pub has_bucket: bool,
+    pub notices: Vec<NoticeRow>,
+}
+
+/// A notice acebridge could not send (docs/notifications.md): the event stays in the notifier's queue,
+/// then its dead-letter queue; its next delivery tries again.
+pub(crate) struct NoticeRow {
+    pub kind: String,
+    pub key: String,
+    pub target: String,
+    pub attempts: u32,
+    pub error: String,
+}
+
+impl From<&acebridge_sync::ports::ledger::NoticeMark> for NoticeRow {
+    fn from(m: &acebridge_sync::ports::ledger::NoticeMark) -> Self {
+        NoticeRow {
+            kind: m.kind.clone(),
+            key: m.key.clone(),
+            target: m.target.clone(),
+            attempts: m.attempts,
+            error: m.last_error.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template)]
