@@ -6,8 +6,10 @@
 //! - [`slack`], [`teams`]: the renderings, within each platform's limits, split rather than cut;
 //! - [`deliver`]: the Slack Web API, Slack incoming webhook and Teams Workflows adapters;
 //! - [`dispatch`]: one notice to its targets, once per event (claimed and marked in the ledger);
+//! - [`config`]: the settings (environment) and the targets (one Secrets Manager secret);
 //! - [`examples`]: one of each, for the docs and the outside checkers.
 
+pub mod config;
 pub mod deliver;
 pub mod digest;
 pub mod dispatch;
