@@ -35,3 +35,21 @@ impl Digest {
         format!("{} ({})", self.title, counts.join(", "))
     }
 }
+
+/// A digest of `sections` sections of `lines` lines of about `width` characters, for the split tests.
+#[cfg(test)]
+pub(crate) fn filled(sections: usize, lines: usize, width: usize) -> Digest {
+    Digest {
+        title: "Co-sell digest".into(),
+        subtitle: "sub".into(),
+        sections: (0..sections)
+            .map(|i| Section {
+                heading: format!("Section {i}"),
+                lines: (0..lines)
+                    .map(|j| format!("line {i}-{j} {}", "x".repeat(width)))
+                    .collect(),
+                empty: "none".into(),
+            })
+            .collect(),
+    }
+}

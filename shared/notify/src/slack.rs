@@ -265,7 +265,6 @@ pub fn digest(d: &Digest) -> Vec<Message> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Section;
     use crate::notice::{Fact, NoticeKind};
 
     fn a_notice(title: &str, facts: Vec<Fact>) -> Notice {
@@ -336,19 +335,7 @@ mod tests {
 
     #[test]
     fn a_large_digest_is_split_into_messages_of_fifty_blocks_with_every_line() {
-        let d = Digest {
-            title: "Co-sell digest".into(),
-            subtitle: "sub".into(),
-            sections: (0..40)
-                .map(|i| Section {
-                    heading: format!("Section {i}"),
-                    lines: (0..30)
-                        .map(|j| format!("line {i}-{j} {}", "x".repeat(80)))
-                        .collect(),
-                    empty: "none".into(),
-                })
-                .collect(),
-        };
+        let d = crate::digest::filled(40, 30, 80);
         let msgs = digest(&d);
         assert!(msgs.len() > 1);
         let mut lines = 0;

@@ -183,23 +183,10 @@ pub fn digest(d: &Digest) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Section;
 
     #[test]
     fn a_large_digest_is_split_under_the_size_limit_with_every_line() {
-        let d = Digest {
-            title: "Co-sell digest".into(),
-            subtitle: "sub".into(),
-            sections: (0..20)
-                .map(|i| Section {
-                    heading: format!("Section {i}"),
-                    lines: (0..40)
-                        .map(|j| format!("line {i}-{j} {}", "x".repeat(60)))
-                        .collect(),
-                    empty: "none".into(),
-                })
-                .collect(),
-        };
+        let d = crate::digest::filled(20, 40, 60);
         let cards = digest(&d);
         assert!(cards.len() > 1);
         let mut lines = 0;

@@ -68,22 +68,28 @@ async fn chat_post_message_is_sent_as_slack_requires_and_its_ts_returned() {
     assert_eq!(ts, "1503435956.000247");
 }
 
-#[tokio::test]
-async fn a_slack_configuration_error_is_permanent_and_named() {
+/// The error of a chat.postMessage Slack answers with `answer`, after exactly one request.
+async fn post_refused_with(answer: ResponseTemplate) -> acebridge_sync::PortError {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/chat.postMessage"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "ok": false, "error": "channel_not_found" })),
-        )
+        .respond_with(answer)
         .expect(1)
         .mount(&server)
         .await;
-    let e = web_api(&server)
-        .post("C0GONE", &a_message())
+    web_api(&server)
+        .post("C0EXAMPLE1", &a_message())
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_slack_configuration_error_is_permanent_and_named() {
+    let e = post_refused_with(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({ "ok": false, "error": "channel_not_found" })),
+    )
+    .await;
     assert!(!e.retryable);
     assert!(e.message.contains("channel_not_found"), "{e:?}");
 }
@@ -93,21 +99,12 @@ async fn slack_rate_limit_longer_than_the_client_waits_fails_as_retryable_withou
     // Slack: HTTP 429 and `Retry-After: <seconds>`; calling again before then is what it asks apps not to
     // do. Two minutes is more than a Lambda should hold: the delivery fails as retryable (the queue brings
     // it back later) after exactly one request.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "120")
-                .set_body_json(json!({ "ok": false, "error": "ratelimited" })),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = web_api(&server)
-        .post("C0EXAMPLE1", &a_message())
-        .await
-        .unwrap_err();
+    let e = post_refused_with(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "120")
+            .set_body_json(json!({ "ok": false, "error": "ratelimited" })),
+    )
+    .await;
     assert!(e.retryable, "{e:?}");
 }
 
