@@ -7,6 +7,7 @@
 //! - [`deliver`]: the Slack Web API, Slack incoming webhook and Teams Workflows adapters;
 //! - [`dispatch`]: one notice to its targets, once per event (claimed and marked in the ledger);
 //! - [`config`]: the settings (environment) and the targets (one Secrets Manager secret);
+//! - [`outcomes`]: the notice for an outcome event of acebridge's bus;
 //! - [`examples`]: one of each, for the docs and the outside checkers.
 
 pub mod config;
@@ -15,5 +16,6 @@ pub mod digest;
 pub mod dispatch;
 pub mod examples;
 pub mod notice;
+pub mod outcomes;
 pub mod slack;
 pub mod teams;

@@ -51,11 +51,14 @@ pub enum Target {
     CrmRecord,
     /// One-line settings and values: date expressions, decimals, ids, rejection reasons, policies.
     Text,
+    /// An outcome event of acebridge's bus as the notifier gets it: the notice, rendered for Slack and
+    /// Teams.
+    OutcomeEvent,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 10] = [
+    pub const ALL: [Target; 11] = [
         Target::AceFile,
         Target::ApiOpportunity,
         Target::PartnerCentralEvent,
@@ -66,6 +69,7 @@ impl Target {
         Target::MappingYaml,
         Target::CrmRecord,
         Target::Text,
+        Target::OutcomeEvent,
     ];
 
     /// Its name (the prefix of its saved crashes).
@@ -81,6 +85,7 @@ impl Target {
             Target::MappingYaml => "mapping-yaml",
             Target::CrmRecord => "crm-record",
             Target::Text => "text",
+            Target::OutcomeEvent => "outcome-event",
         }
     }
 
@@ -129,6 +134,11 @@ impl Target {
                 f(include_bytes!(
                     "../../fixtures/partner-central/events/engagement_updated.docs.json"
                 )),
+            ],
+            Target::OutcomeEvent => vec![
+                br#"{"version":"0","id":"o1","detail-type":"ACE Sync Failed","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"crmId":"006A","aceId":"O1234567","channel":"api","errors":["Customer.Account.WebsiteUrl: must be a valid URL (INVALID_STRING_FORMAT)"]}}"#.to_vec(),
+                br#"{"version":"0","id":"o2","detail-type":"Referral Received","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"invitationId":"engi-0000000000001","title":"Data lake <b>","expiresAt":"2031-03-10T00:00:00Z","policyDecision":"manual"}}"#.to_vec(),
+                br#"{"version":"0","id":"o3","detail-type":"CRM Change Not Sent","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"crm":"salesforce","crmIds":["006A","006B"],"reason":"INVALID_FIELD"}}"#.to_vec(),
             ],
             Target::CrmQueueMessage => vec![
                 br#"{"version":"0","id":"e1","detail-type":"CRM Opportunity Changed","source":"acebridge.crm","account":"123456789012","time":"2026-11-30T10:00:00Z","region":"us-east-1","resources":[],"detail":{"crm":"salesforce","crmId":"006000000000001","changedAt":"2026-11-30T10:00:00Z","record":{"partnerCrmUniqueIdentifier":"006000000000001","project":{"title":"Migration"},"lifeCycle":{"targetCloseDate":"2026-12-31"}}}}"#.to_vec(),
@@ -189,6 +199,20 @@ impl Target {
             Target::PartnerCentralEvent => {
                 if let Ok(e) = serde_json::from_slice::<EventBridgeEvent<Value>>(input) {
                     let _ = acebridge_sync::pc_events::parse(&e);
+                }
+            }
+            Target::OutcomeEvent => {
+                if let Ok(v) = serde_json::from_slice::<Value>(input) {
+                    let now = acebridge_notify::examples::now();
+                    if let Ok(Some(n)) = acebridge_notify::outcomes::notice_for(
+                        &v,
+                        Some("http://127.0.0.1:8421"),
+                        None,
+                        now,
+                    ) {
+                        let _ = acebridge_notify::slack::notice(&n, Some("U1"));
+                        let _ = acebridge_notify::teams::notice(&n, Some("a@b.example"));
+                    }
                 }
             }
             Target::CrmQueueMessage => {
