@@ -8,6 +8,7 @@
 //! - [`dispatch`]: one notice to its targets, once per event (claimed and marked in the ledger);
 //! - [`config`]: the settings (environment) and the targets (one Secrets Manager secret);
 //! - [`outcomes`]: the notice for an outcome event of acebridge's bus;
+//! - [`function`]: the notifier function (SQS of outcome events → notices);
 //! - [`examples`]: one of each, for the docs and the outside checkers.
 
 pub mod config;
@@ -15,6 +16,7 @@ pub mod deliver;
 pub mod digest;
 pub mod dispatch;
 pub mod examples;
+pub mod function;
 pub mod notice;
 pub mod outcomes;
 pub mod slack;
