@@ -414,13 +414,49 @@ echo "  what the receiver got (.local/webhook.log):"
 sed 's/^/    /' "$state/webhook.log"
 grep -q '"verified":true' "$state/webhook.log" || { echo "demo: the webhook receiver got no verified delivery" >&2; exit 1; }
 
+echo; echo "== 15b. notices in Slack and Teams (the notifier; docs/notifications.md): local Slack Web API and Teams workflow"
+chat_port="${CHAT_PORT:-9790}"
+.venv/bin/python infra/local/chat_receiver.py --port "$chat_port" >"$state/notices.log" 2>"$state/notices.err" &
+chat_pid=$!
+trap 'kill "$chat_pid" 2>/dev/null || true; kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do
+  if (echo >"/dev/tcp/127.0.0.1/$chat_port") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+notify_arn=$(.venv/bin/python - "$port" "$chat_port" <<'PY'
+import json, sys, boto3
+sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1")
+value = {"slack_bot_token": "xoxb-demo-token",
+         "teams_workflow_url": f"http://127.0.0.1:{sys.argv[2]}/workflows/demo/triggers/manual/paths/invoke"}
+print(sm.create_secret(Name="acebridge/demo/notify", SecretString=json.dumps(value))["ARN"])
+PY
+)
+kill -- "-$watch_pid" 2>/dev/null || true
+sleep 1
+cp "$state/demo.env" "$state/demo-notify.env"
+printf 'NOTIFY_SECRET_ARN=%s\nNOTIFY_SLACK_CHANNEL=C0DEMO0001\nSLACK_API_URL=http://127.0.0.1:%s/api\nCONSOLE_URL=http://127.0.0.1:%s\n' \
+  "$notify_arn" "$chat_port" "${CONSOLE_PORT:-8421}" >>"$state/demo-notify.env"
+start_watch "$state/demo-notify.env"
+echo "  cargo lambda invoke notifier (an 'ACE Sync Failed' outcome from its queue): one Slack message, one Teams card"
+invoke notifier functions/notifier/events/sync-failed.sqs.json
+echo
+echo "  the same event again (EventBridge and SQS deliver at least once): nothing is posted twice"
+invoke notifier functions/notifier/events/sync-failed.sqs.json
+echo
+sleep 0.3
+echo "  what Slack and Teams got (.local/notices.log; Slack's blocks checked by slack_sdk):"
+sed 's/^/    /' "$state/notices.log"
+[ "$(grep -c '"checked_by": "slack_sdk"' "$state/notices.log")" = 1 ] || { echo "demo: Slack did not get exactly one notice" >&2; exit 1; }
+[ "$(grep -c '"status": 202' "$state/notices.log")" = 1 ] || { echo "demo: Teams did not get exactly one notice" >&2; exit 1; }
+echo "  every notice kind and the daily digest as posted: acebridge notices (docs/notifications.md shows them)"
+
 echo; echo "== 16. the operations console on the demo's stack (acebridge console; docs/operations.md, \"The console\")"
 console_port="${CONSOLE_PORT:-8421}"
 PARTNER_CENTRAL_ENDPOINT="http://127.0.0.1:$pc_port" INVITATION_POLICY=accept LEAD_INVITATION_POLICY=accept CHANNEL=api \
   "$cli" console --catalog Sandbox --ledger-table "$ledger" --crm-table "$crm" --bucket "$landing" \
   --port "$console_port" --url-file "$state/console.url" >"$state/console.log" 2>&1 &
 console_pid=$!
-trap 'kill "$console_pid" 2>/dev/null || true; kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
+trap 'kill "$console_pid" 2>/dev/null || true; kill "$chat_pid" 2>/dev/null || true; kill "$wh_pid" 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 100); do [ -s "$state/console.url" ] && break; sleep 0.1; done
 url="$(cat "$state/console.url")"
 for page in "" records failures invitations held channels; do
