@@ -5,8 +5,10 @@
 //! Environment:
 //! - `NOTIFY_KINDS`: changes to the default kinds, `+decision,-sync-failed` (see [`Switches::parse`]);
 //! - `NOTIFY_SLACK_CHANNEL`: the default Slack channel id (Web API);
-//! - `NOTIFY_SLACK_ROUTES`: a channel per kind, `sync-failed=C0FAILURES,invitation-received=C0REFERRALS`;
-//! - `NOTIFY_EXPIRY_LEAD_HOURS`: how long before an invitation's expiry it is notified (default 48).
+//! - `NOTIFY_SLACK_ROUTES`: a channel per kind, `sync-failed=C0FAILURES,invitation-received=C0REFERRALS`.
+//!
+//! When an expiring invitation is notified is `partner-central-events`' `EXPIRING_WITHIN_HOURS` (its
+//! `Referral Expiring` outcome), not a setting here.
 //!
 //! Secret (JSON; each field optional, at least one target):
 //! `{"slack_bot_token": "xoxb-…", "slack_webhook_url": "https://hooks.slack.com/services/…",
@@ -40,8 +42,6 @@ pub struct Settings {
     pub slack_channel: Option<String>,
     /// Slack channel per kind.
     pub slack_routes: BTreeMap<NoticeKind, String>,
-    /// Hours before an invitation's expiry it is notified.
-    pub expiry_lead_hours: u32,
 }
 
 /// The secret's fields.
@@ -112,24 +112,10 @@ impl Settings {
                 channel_id(channel, "NOTIFY_SLACK_ROUTES")?,
             );
         }
-        let expiry_lead_hours = match var("NOTIFY_EXPIRY_LEAD_HOURS") {
-            None => 48,
-            Some(h) => h
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|h| (1..=24 * 30).contains(h))
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "NOTIFY_EXPIRY_LEAD_HOURS: {h:?} is not a number of hours from 1 to 720"
-                    ))
-                })?,
-        };
         Ok(Settings {
             kinds,
             slack_channel,
             slack_routes,
-            expiry_lead_hours,
         })
     }
 }
@@ -258,7 +244,6 @@ mod tests {
     #[test]
     fn settings_are_read_with_their_defaults_and_bad_ones_named() {
         let s = Settings::from_vars(vars(&[])).unwrap();
-        assert_eq!(s.expiry_lead_hours, 48);
         assert!(s.kinds.is_on(NoticeKind::SyncFailed));
         let s = Settings::from_vars(vars(&[
             ("NOTIFY_SLACK_CHANNEL", "C0123456789"),
@@ -275,7 +260,6 @@ mod tests {
                 "not a notice kind",
             ),
             ("NOTIFY_SLACK_ROUTES", "sync-failed", "not kind=channel"),
-            ("NOTIFY_EXPIRY_LEAD_HOURS", "0", "from 1 to 720"),
             ("NOTIFY_KINDS", "-everything", "not one of"),
         ] {
             let e = Settings::from_vars(vars(&[(k, v)])).unwrap_err().0;

@@ -132,12 +132,16 @@ pub async fn needs_attention(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, P
 }
 
 /// [`needs_attention`] of entries already read (the console's snapshot of the ledger).
-pub fn needs_attention_of(entries: Vec<LedgerEntry>) -> Vec<LedgerEntry> {
-    let mut failed: Vec<LedgerEntry> = entries
+/// Takes the entries or references to them (the console passes its snapshot's, so that only the few failed
+/// entries are copied, not every entry with its timeline).
+pub fn needs_attention_of<E: std::borrow::Borrow<LedgerEntry>>(
+    entries: impl IntoIterator<Item = E>,
+) -> Vec<E> {
+    let mut failed: Vec<E> = entries
         .into_iter()
-        .filter(LedgerEntry::has_failed)
+        .filter(|e| e.borrow().has_failed())
         .collect();
-    failed.sort_by_key(|e| e.key.storage_key());
+    failed.sort_by_key(|e| e.borrow().key.storage_key());
     failed
 }
 
@@ -172,9 +176,18 @@ pub async fn held_edits(ledger: &impl Ledger) -> Result<Vec<LedgerEntry>, PortEr
 }
 
 /// [`held_edits`] of entries already read (the console's snapshot of the ledger).
-pub fn held_edits_of(entries: Vec<LedgerEntry>) -> Vec<LedgerEntry> {
-    let mut held: Vec<LedgerEntry> = entries.into_iter().filter(|e| e.held.is_some()).collect();
-    held.sort_by_key(|e| (e.held.as_ref().map(|h| h.since), e.key.storage_key()));
+/// Takes the entries or references to them, like [`needs_attention_of`].
+pub fn held_edits_of<E: std::borrow::Borrow<LedgerEntry>>(
+    entries: impl IntoIterator<Item = E>,
+) -> Vec<E> {
+    let mut held: Vec<E> = entries
+        .into_iter()
+        .filter(|e| e.borrow().held.is_some())
+        .collect();
+    held.sort_by_key(|e| {
+        let e = e.borrow();
+        (e.held.as_ref().map(|h| h.since), e.key.storage_key())
+    });
     held
 }
 

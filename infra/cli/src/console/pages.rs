@@ -283,9 +283,9 @@ async fn record(State(c): Shared, Path((kind, crm_id)): Path<(String, String)>) 
 
 async fn failures(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     let snap = super::snapshot::for_page(&c).await?;
-    let failed: Vec<views::FailedRow> = operations::needs_attention_of(snap.entries.clone())
+    let failed: Vec<views::FailedRow> = operations::needs_attention_of(snap.entries.iter())
         .into_iter()
-        .map(views::FailedRow::from)
+        .map(|e| views::FailedRow::from(e.clone()))
         .filter(|r| q.matches(&format!("{} {} {}", r.key, r.crm_id, r.reason)))
         .collect();
     let mut files: Vec<views::FailedFileRecord> = vec![];
@@ -508,9 +508,9 @@ async fn decide(State(c): Shared, Form(f): Form<DecideForm>) -> Page {
 async fn held(State(c): Shared, Query(q): Query<ListQuery>) -> Page {
     let now = c.clock.now();
     let snap = super::snapshot::for_page(&c).await?;
-    let rows: Vec<views::HeldRow> = operations::held_edits_of(snap.entries.clone())
+    let rows: Vec<views::HeldRow> = operations::held_edits_of(snap.entries.iter())
         .into_iter()
-        .filter_map(|e| views::HeldRow::new(e, now))
+        .filter_map(|e| views::HeldRow::new(e.clone(), now))
         .filter(|r| q.matches(&format!("{} {} {}", r.id, r.crm_id, r.reason)))
         .collect();
     let (rows, pager) = q.page("/held", rows);
