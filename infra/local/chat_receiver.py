@@ -15,22 +15,7 @@ import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
-
-
-def slack_problems(body):
-    problems = []
-    for i, b in enumerate(body.get("blocks", [])):
-        parsed = Block.parse(b)
-        if parsed is None or type(parsed) is Block:
-            problems.append(f"block {i}: unknown type")
-            continue
-        try:
-            parsed.validate_json()
-        except SlackObjectFormationError as e:
-            problems.append(f"block {i}: {e}")
-    return problems
+from slack_blocks import slack_problems
 
 
 class Handler(BaseHTTPRequestHandler):

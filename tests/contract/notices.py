@@ -19,14 +19,11 @@ import os
 import subprocess
 import sys
 
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "infra", "local"))
+from slack_blocks import slack_problems  # noqa: E402  (slack_sdk's models, and Slack's 50-block limit)
 CHECK_JS = os.path.join(ROOT, "tests", "contract", "adaptive_cards_check.js")
 
-# Slack, "Blocks" (docs.slack.dev/reference/block-kit/blocks): up to 50 blocks in each message.
-SLACK_MAX_BLOCKS = 50
 # Microsoft Learn, "Microsoft Teams" connector, known issues and limitations: a message posted by the
 # Workflows connector is limited to about 28 KB.
 TEAMS_MAX_BYTES = 28 * 1024
@@ -43,29 +40,6 @@ def check(name, ok, detail=""):
     else:
         failures.append(name)
         print(f"test notices::{name} ... FAILED {detail}")
-
-
-def slack_problems(body):
-    """What slack_sdk (and Slack's documented message limits) refuse in one chat.postMessage body."""
-    problems = []
-    blocks = body.get("blocks", [])
-    if not isinstance(body.get("text"), str) or not body["text"]:
-        problems.append("no text (the notification and fallback)")
-    if len(blocks) > SLACK_MAX_BLOCKS:
-        problems.append(f"{len(blocks)} blocks, over {SLACK_MAX_BLOCKS}")
-    for i, b in enumerate(blocks):
-        parsed = Block.parse(b)
-        if parsed is None or type(parsed) is Block:
-            problems.append(f"block {i}: not a block type slack_sdk knows ({b.get('type')})")
-            continue
-        try:
-            parsed.validate_json()
-        except SlackObjectFormationError as e:
-            problems.append(f"block {i} ({b.get('type')}): {e}")
-            continue
-        if parsed.to_dict() != b:
-            problems.append(f"block {i} ({b.get('type')}): slack_sdk does not keep it as sent")
-    return problems
 
 
 def teams_problems(bodies):
