@@ -5,7 +5,7 @@
 /// The digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
-    /// Headline ("Co-sell digest, 2031-03-01").
+    /// Headline ("Co-sell digest, <date>").
     pub title: String,
     /// The stack, catalog and time zone it was made for.
     pub subtitle: String,

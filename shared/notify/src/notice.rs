@@ -480,8 +480,9 @@ fn capitalised(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    /// The test clock's time (never the calendar's).
+    fn now() -> DateTime<Utc> {
+        acebridge_clock::TestClock::suite().now()
     }
 
     #[test]
@@ -501,23 +502,26 @@ mod tests {
 
     #[test]
     fn time_left_reads_like_a_person_writes() {
-        let now = at("2031-03-01T10:00:00Z");
-        assert_eq!(time_left(now, at("2031-03-04T14:30:00Z")), "3 days 4 hours");
-        assert_eq!(time_left(now, at("2031-03-01T15:00:00Z")), "5 hours");
-        assert_eq!(time_left(now, at("2031-03-02T10:00:00Z")), "1 day");
-        assert_eq!(time_left(now, at("2031-03-01T10:20:00Z")), "20 minutes");
-        assert_eq!(time_left(now, at("2031-03-01T09:00:00Z")), "expired");
+        let now = now();
+        let after = |d: i64, h: i64, m: i64| {
+            now + Duration::days(d) + Duration::hours(h) + Duration::minutes(m)
+        };
+        assert_eq!(time_left(now, after(3, 4, 30)), "3 days 4 hours");
+        assert_eq!(time_left(now, after(0, 5, 0)), "5 hours");
+        assert_eq!(time_left(now, after(1, 0, 0)), "1 day");
+        assert_eq!(time_left(now, after(0, 0, 20)), "20 minutes");
+        assert_eq!(time_left(now, after(0, -1, 0)), "expired");
     }
 
     #[test]
     fn the_same_event_gives_the_same_key_and_an_expiry_notice_moves_with_the_expiry() {
-        let now = at("2031-03-01T10:00:00Z");
+        let now = now();
         let inv = InvitationFacts {
             id: "engi-0000001".into(),
             of: InvitationOf::Lead,
             customer: "Example Corp".into(),
             value: Some("Migrating analytics".into()),
-            expires_at: Some(at("2031-03-03T10:00:00Z")),
+            expires_at: Some(now + Duration::days(2)),
             sender: "AWS".into(),
         };
         let l = Links::default();
@@ -528,7 +532,7 @@ mod tests {
         let e2 = Notice::invitation_expiring(&inv, &l, None, now + Duration::hours(3));
         assert_eq!(e1.key, e2.key, "once per invitation, not per scan");
         let mut later = inv.clone();
-        later.expires_at = Some(at("2031-03-10T10:00:00Z"));
+        later.expires_at = Some(now + Duration::days(9));
         assert_ne!(
             e1.key,
             Notice::invitation_expiring(&later, &l, None, now).key,

@@ -184,17 +184,19 @@ mod tests {
     use acebridge_sync::ports::outcomes::Outcome;
     use serde_json::json;
 
-    /// The event as an EventBridge rule delivers it to its target.
+    /// The event as an EventBridge rule delivers it to its target, put on the bus five minutes ago.
     fn delivered(o: &Outcome, id: &str) -> Value {
+        let time = (now() - chrono::Duration::minutes(5)).to_rfc3339();
         json!({
             "version": "0", "id": id, "detail-type": o.kind.detail_type(), "source": "acebridge",
-            "account": "123456789012", "time": "2031-03-03T08:55:00Z", "region": "us-east-1",
+            "account": "123456789012", "time": time, "region": "us-east-1",
             "resources": [], "detail": o.detail,
         })
     }
 
+    /// The test clock's time (never the calendar's).
     fn now() -> DateTime<Utc> {
-        crate::examples::now()
+        acebridge_clock::TestClock::suite().now()
     }
 
     #[test]

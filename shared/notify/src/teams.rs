@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_mention_names_the_owner_by_upn() {
-        let n = crate::examples::notices(crate::examples::now())[0].clone();
+        let n = crate::examples::notices(acebridge_clock::TestClock::suite().now())[0].clone();
         let c = &notice(&n, Some("pat.lee@example.com"))[0];
         let content = &c["attachments"][0]["content"];
         assert_eq!(

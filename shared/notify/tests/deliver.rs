@@ -32,7 +32,11 @@ fn web_api(server: &MockServer) -> SlackWebApi {
 }
 
 fn a_message() -> slack::Message {
-    slack::notice(&examples::notices(examples::now())[0], Some("U0EXAMPLE1")).remove(0)
+    slack::notice(
+        &examples::notices(acebridge_clock::TestClock::suite().now())[0],
+        Some("U0EXAMPLE1"),
+    )
+    .remove(0)
 }
 
 /// A chat.postMessage body as Slack reads it: JSON with channel, text and blocks.
@@ -204,7 +208,11 @@ async fn a_teams_workflow_takes_the_card_and_throttling_is_honoured() {
             server.uri()
         ),
     };
-    let body = teams::notice(&examples::notices(examples::now())[0], None).remove(0);
+    let body = teams::notice(
+        &examples::notices(acebridge_clock::TestClock::suite().now())[0],
+        None,
+    )
+    .remove(0);
     flow("ok").post(&body).await.unwrap();
     let busy = flow("busy").post(&body).await.unwrap_err();
     assert!(busy.retryable, "{busy:?}");

@@ -82,9 +82,10 @@ async fn the_notifier_starts_and_sends_within_its_role() {
     let notifier = Notifier::from_vars(&gated, |k| vars.get(k).cloned(), clock.clock())
         .await
         .unwrap_or_else(|e| panic!("{e}; refused: {:?}", refused(&gate)));
+    let put_at = (clock.now() - chrono::Duration::minutes(5)).to_rfc3339();
     let failed = json!({
         "version": "0", "id": "ev-1", "detail-type": "ACE Sync Failed", "source": "acebridge",
-        "account": "123456789012", "time": "2031-03-03T08:55:00Z", "region": "us-east-1", "resources": [],
+        "account": "123456789012", "time": put_at, "region": "us-east-1", "resources": [],
         "detail": { "crmId": "006A", "aceId": "O1234567", "channel": "api",
                     "errors": ["Customer.Account.WebsiteUrl: must be a valid URL (INVALID_STRING_FORMAT)"] }
     });

@@ -136,9 +136,9 @@ impl Target {
                 )),
             ],
             Target::OutcomeEvent => vec![
-                br#"{"version":"0","id":"o1","detail-type":"ACE Sync Failed","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"crmId":"006A","aceId":"O1234567","channel":"api","errors":["Customer.Account.WebsiteUrl: must be a valid URL (INVALID_STRING_FORMAT)"]}}"#.to_vec(),
-                br#"{"version":"0","id":"o2","detail-type":"Referral Received","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"invitationId":"engi-0000000000001","title":"Data lake <b>","expiresAt":"2031-03-10T00:00:00Z","policyDecision":"manual"}}"#.to_vec(),
-                br#"{"version":"0","id":"o3","detail-type":"CRM Change Not Sent","source":"acebridge","account":"123456789012","time":"2031-03-03T08:55:00Z","region":"us-east-1","resources":[],"detail":{"crm":"salesforce","crmIds":["006A","006B"],"reason":"INVALID_FIELD"}}"#.to_vec(),
+                br#"{"version":"0","id":"o1","detail-type":"ACE Sync Failed","source":"acebridge","account":"123456789012","time":"2026-11-30T10:00:00Z","region":"us-east-1","resources":[],"detail":{"crmId":"006A","aceId":"O1234567","channel":"api","errors":["Customer.Account.WebsiteUrl: must be a valid URL (INVALID_STRING_FORMAT)"]}}"#.to_vec(),
+                br#"{"version":"0","id":"o2","detail-type":"Referral Received","source":"acebridge","account":"123456789012","time":"2026-11-30T10:00:00Z","region":"us-east-1","resources":[],"detail":{"invitationId":"engi-0000000000001","title":"Data lake <b>","expiresAt":"2026-12-07T00:00:00Z","policyDecision":"manual"}}"#.to_vec(),
+                br#"{"version":"0","id":"o3","detail-type":"CRM Change Not Sent","source":"acebridge","account":"123456789012","time":"2026-11-30T10:00:00Z","region":"us-east-1","resources":[],"detail":{"crm":"salesforce","crmIds":["006A","006B"],"reason":"INVALID_FIELD"}}"#.to_vec(),
             ],
             Target::CrmQueueMessage => vec![
                 br#"{"version":"0","id":"e1","detail-type":"CRM Opportunity Changed","source":"acebridge.crm","account":"123456789012","time":"2026-11-30T10:00:00Z","region":"us-east-1","resources":[],"detail":{"crm":"salesforce","crmId":"006000000000001","changedAt":"2026-11-30T10:00:00Z","record":{"partnerCrmUniqueIdentifier":"006000000000001","project":{"title":"Migration"},"lifeCycle":{"targetCloseDate":"2026-12-31"}}}}"#.to_vec(),
@@ -203,7 +203,7 @@ impl Target {
             }
             Target::OutcomeEvent => {
                 if let Ok(v) = serde_json::from_slice::<Value>(input) {
-                    let now = acebridge_notify::examples::now();
+                    let now = acebridge_clock::TestClock::suite().now();
                     if let Ok(Some(n)) = acebridge_notify::outcomes::notice_for(
                         &v,
                         Some("http://127.0.0.1:8421"),
