@@ -129,32 +129,41 @@ impl CrmSecret {
         client: &aws_sdk_secretsmanager::Client,
         arn: &str,
     ) -> Result<Self, PortError> {
-        let out = client
-            .get_secret_value()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                let retryable = matches!(
-                    e,
-                    aws_sdk_secretsmanager::error::SdkError::TimeoutError(_)
-                        | aws_sdk_secretsmanager::error::SdkError::DispatchFailure(_)
-                );
-                let message = format!(
-                    "GetSecretValue: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                );
-                PortError {
-                    system: "secretsmanager",
-                    retryable,
-                    message,
-                }
-            })?;
-        let text = out.secret_string().ok_or_else(|| {
-            PortError::permanent("secretsmanager", "the CRM secret has no SecretString")
-        })?;
-        Self::parse(text)
+        Self::parse(&secret_string(client, arn, "the CRM secret").await?)
     }
+}
+
+/// The `SecretString` of the secret `arn` (`what` names it in errors): retryable on a timeout or a
+/// connection failure, permanent otherwise (access denied, no such secret).
+pub async fn secret_string(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+    what: &str,
+) -> Result<String, PortError> {
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            let retryable = matches!(
+                e,
+                aws_sdk_secretsmanager::error::SdkError::TimeoutError(_)
+                    | aws_sdk_secretsmanager::error::SdkError::DispatchFailure(_)
+            );
+            let message = format!(
+                "GetSecretValue: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            );
+            PortError {
+                system: "secretsmanager",
+                retryable,
+                message,
+            }
+        })?;
+    out.secret_string().map(str::to_string).ok_or_else(|| {
+        PortError::permanent("secretsmanager", format!("{what} has no SecretString"))
+    })
 }
 
 #[cfg(test)]

@@ -46,26 +46,19 @@ impl Notifier {
         let required =
             |name: &str| var(name).ok_or_else(|| format!("environment variable {name} is not set"));
         let arn = required("NOTIFY_SECRET_ARN")?;
-        let secret = aws_sdk_secretsmanager::Client::new(sdk)
-            .get_secret_value()
-            .secret_id(&arn)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "NOTIFY_SECRET_ARN: GetSecretValue: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                )
-            })?;
-        let text = secret
-            .secret_string()
-            .ok_or("NOTIFY_SECRET_ARN: the secret has no SecretString")?;
+        let text = acebridge_crm::secrets::secret_string(
+            &aws_sdk_secretsmanager::Client::new(sdk),
+            &arn,
+            "the notification secret",
+        )
+        .await
+        .map_err(|e| format!("NOTIFY_SECRET_ARN: {e}"))?;
         let http = HttpClient::new("notify", RetryPolicy::default(), clock.clone())
             .map_err(|e| e.to_string())?;
         let slack_api = var("SLACK_API_URL").unwrap_or_else(|| "https://slack.com/api".to_string());
         Ok(Notifier {
             ledger: DynamoLedger::new(dynamodb_client(sdk), required("LEDGER_TABLE")?),
-            targets: targets(&settings, text, &http, &slack_api).map_err(|e| e.to_string())?,
+            targets: targets(&settings, &text, &http, &slack_api).map_err(|e| e.to_string())?,
             console: var("CONSOLE_URL"),
             clock,
         })
